@@ -1,0 +1,169 @@
+import { z } from "zod";
+import { awsRoleOptions, eksAccessEntryOptions } from "../grants/aws/options.js";
+import {
+  entraGroupOptions,
+  entraPimGroupOptions,
+  entraServicePrincipalOptions,
+  PIM_MAX_SECONDS,
+} from "../grants/entra/options.js";
+import { formatDuration } from "./duration.js";
+import {
+  durationSchema,
+  slackChannelIdSchema,
+  slackUserGroupIdSchema,
+  slackUserIdSchema,
+  uuidSchema,
+} from "./zod-helpers.js";
+
+const MIN_SECONDS = 60;
+const MAX_SECONDS = 24 * 3600;
+
+const aksCluster = z.strictObject({
+  kind: z.literal("aks"),
+  name: z.string().min(1),
+  resourceGroup: z.string().min(1),
+  subscriptionId: uuidSchema,
+  namespace: z.string().min(1).optional(),
+});
+
+const eksCluster = z.strictObject({
+  kind: z.literal("eks"),
+  name: z.string().min(1),
+  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: "must be an AWS region such as us-west-2" }),
+  namespace: z.string().min(1).optional(),
+});
+
+const grantOptions = z.discriminatedUnion("type", [
+  entraGroupOptions,
+  entraPimGroupOptions,
+  entraServicePrincipalOptions,
+  awsRoleOptions,
+  eksAccessEntryOptions,
+]);
+
+const peopleSchema = z.strictObject({
+  users: z.array(slackUserIdSchema).default([]),
+  slackUserGroups: z.array(slackUserGroupIdSchema).default([]),
+});
+
+const emailDomainMap = z.record(z.string().min(1), z.string().min(1));
+
+const profileSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be a slug: lowercase letters, digits, dashes" }),
+    title: z.string().min(1).max(75),
+    description: z.string().max(500).optional(),
+    cluster: z.discriminatedUnion("kind", [aksCluster, eksCluster]),
+    grant: grantOptions,
+    duration: z.strictObject({ default: durationSchema, max: durationSchema }),
+    requesters: peopleSchema.optional(),
+    approval: z.strictObject({
+      channel: slackChannelIdSchema,
+      approvers: peopleSchema,
+      required: z.number().int().min(1).max(10).default(1),
+      selfApproval: z.boolean().default(false),
+    }),
+    justification: z
+      .strictObject({ minLength: z.number().int().min(0).max(1000).default(10) })
+      .default({ minLength: 10 }),
+    ticket: z
+      .strictObject({ required: z.boolean().default(false), pattern: z.string().optional() })
+      .default({ required: false }),
+    extension: z.strictObject({ max: durationSchema.optional(), autoApprove: z.boolean().default(false) }).optional(),
+    /** People whose membership is standing access on purpose (drift report ignores them). */
+    standingMembers: z.array(z.string().min(1)).default([]),
+    identity: z.strictObject({ emailDomainMap: emailDomainMap.default({}) }).optional(),
+  })
+  .superRefine((profile, ctx) => {
+    const { default: def, max } = profile.duration;
+    for (const [key, seconds] of [
+      ["default", def],
+      ["max", max],
+    ] as const) {
+      if (seconds < MIN_SECONDS)
+        ctx.addIssue({ code: "custom", path: ["duration", key], message: "must be at least 1m" });
+      if (seconds > MAX_SECONDS)
+        ctx.addIssue({ code: "custom", path: ["duration", key], message: "must be at most 24h" });
+    }
+    if (def > max) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["duration", "default"],
+        message: `${formatDuration(def)} is longer than duration.max (${formatDuration(max)})`,
+      });
+    }
+    if (profile.grant.type === "entra-pim-group" && max > PIM_MAX_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["duration", "max"],
+        message: `${formatDuration(max)} exceeds the 8h cap of PIM for Groups activations`,
+      });
+    }
+    if (profile.ticket.pattern !== undefined) {
+      try {
+        new RegExp(profile.ticket.pattern);
+      } catch {
+        ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: "is not a valid regular expression" });
+      }
+    }
+    if (
+      profile.cluster.kind === "aks" &&
+      (profile.grant.type.startsWith("eks") || profile.grant.type.startsWith("aws"))
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["grant", "type"],
+        message: `${profile.grant.type} does not fit an AKS cluster`,
+      });
+    }
+    if (profile.cluster.kind === "eks" && profile.grant.type.startsWith("entra")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["grant", "type"],
+        message: `${profile.grant.type} does not fit an EKS cluster`,
+      });
+    }
+  });
+
+const playgroundUser = z.strictObject({
+  id: slackUserIdSchema,
+  name: z.string().min(1),
+  email: z.string().email(),
+  groups: z.array(slackUserGroupIdSchema).default([]),
+});
+
+export const policySchema = z
+  .strictObject({
+    dryRun: z.boolean().default(false),
+    defaults: z
+      .strictObject({
+        reminderBefore: durationSchema.default(600),
+        approvalTimeout: durationSchema.default(4 * 3600),
+      })
+      .default({ reminderBefore: 600, approvalTimeout: 4 * 3600 }),
+    identity: z.strictObject({ emailDomainMap: emailDomainMap.default({}) }).default({ emailDomainMap: {} }),
+    entra: z
+      .strictObject({ revokeSessionsOnExpiry: z.boolean().default(false), tenantId: uuidSchema.optional() })
+      .default({ revokeSessionsOnExpiry: false }),
+    playground: z.strictObject({ users: z.array(playgroundUser).min(1) }).optional(),
+    profiles: z.array(profileSchema).min(1, { message: "needs at least one profile" }),
+  })
+  .superRefine((policy, ctx) => {
+    const seen = new Map<string, number>();
+    policy.profiles.forEach((profile, index) => {
+      const first = seen.get(profile.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["profiles", index, "id"],
+          message: `"${profile.id}" is already used by profiles[${first}]`,
+        });
+      } else seen.set(profile.id, index);
+    });
+  });
+
+export type Policy = z.infer<typeof policySchema>;
+export type Profile = Policy["profiles"][number];
+export type GrantOptions = Profile["grant"];
+export type GrantType = GrantOptions["type"];
+export type Cluster = Profile["cluster"];

@@ -1,0 +1,39 @@
+/**
+ * Every refusal the bot can give is a code; `userMessage` turns it into the one sentence a person
+ * sees. Details (a profile id, a limit) are data, never a stack trace or a secret.
+ */
+export type DomainErrorCode =
+  | "PROFILE_NOT_FOUND"
+  | "NOT_A_REQUESTER"
+  | "DURATION_INVALID"
+  | "DURATION_OVER_CAP"
+  | "DURATION_TOO_SHORT"
+  | "JUSTIFICATION_TOO_SHORT"
+  | "TICKET_REQUIRED"
+  | "TICKET_INVALID"
+  | "REQUEST_NOT_FOUND"
+  | "NOT_YOUR_REQUEST"
+  | "NOT_AN_APPROVER"
+  | "SELF_APPROVAL"
+  | "ALREADY_DECIDED_BY_YOU"
+  | "ALREADY_DECIDED"
+  | "INVALID_TRANSITION"
+  | "NO_EMAIL"
+  | "IDENTITY_NOT_FOUND"
+  | "PROVIDER_FAILED"
+  | "EXTENSION_NOT_ALLOWED"
+  | "SHUTTING_DOWN";
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    readonly detail: Record<string, string | number> = {},
+  ) {
+    super(`${code} ${JSON.stringify(detail)}`);
+    this.name = "DomainError";
+  }
+}
+
+export function isDomainError(value: unknown): value is DomainError {
+  return value instanceof DomainError;
+}

@@ -1,0 +1,103 @@
+import type { GrantType, Profile } from "../config/schema.js";
+
+/** The person access is granted to, as Slack knows them. */
+export interface GrantSubject {
+  slackUserId: string;
+  email: string;
+  name: string;
+}
+
+export interface GrantRequest {
+  requestId: string;
+  profile: Profile;
+  subject: GrantSubject;
+  durationSeconds: number;
+  startsAt: Date;
+  expiresAt: Date;
+  justification: string;
+  ticket?: string;
+}
+
+/**
+ * What a provider remembers about a grant so it can revoke it later. Stored in the database as
+ * JSON: it must never hold a secret (no keys, tokens or passwords).
+ */
+export type ProviderState = Record<string, string | number | boolean | null>;
+
+/** One block of the DM: a heading with text and/or a copy-paste code block. */
+export interface ConnectSection {
+  heading: string;
+  text?: string;
+  code?: string;
+  /** Holds a secret: removed from the DM once the access has ended. */
+  secret?: boolean;
+}
+
+/** What the person is told after a grant: how to connect, and what to keep in mind. */
+export interface ConnectInstructions {
+  summary: string;
+  sections: ConnectSection[];
+  notes: string[];
+}
+
+export interface GrantOutcome {
+  state: ProviderState;
+  /** Sent by DM only; may contain secrets in sections marked `secret`. Never stored or logged. */
+  instructions: ConnectInstructions;
+  /** When the cloud itself ends the access (STS session end, PIM expiration, SP secret end). */
+  providerExpiresAt?: Date;
+}
+
+/** A grant as stored: what `revoke` gets back. */
+export interface ActiveGrant {
+  requestId: string;
+  profile: Profile;
+  subject: GrantSubject;
+  expiresAt: Date;
+  state: ProviderState;
+  providerExpiresAt?: Date;
+}
+
+export interface RevokeOutcome {
+  /** One line for the audit log and the DM ("removed from group …", "standing member; left in place"). */
+  detail: string;
+}
+
+/**
+ * The port every grant type implements. Both verbs are idempotent: granting twice, revoking twice
+ * or revoking what was never granted succeeds without changing anything more. Failures are
+ * `ProviderError`s.
+ */
+export interface GrantProvider {
+  readonly type: GrantType;
+  grant(request: GrantRequest): Promise<GrantOutcome>;
+  revoke(grant: ActiveGrant): Promise<RevokeOutcome>;
+}
+
+/** Optional: issue fresh credentials for a grant that is still active (STS sessions shorter than it). */
+export interface CredentialRefresher {
+  refresh(grant: ActiveGrant, now: Date): Promise<GrantOutcome>;
+}
+
+/** Optional: refuse at request time what the provider could never grant (e.g. a too-long STS session). */
+export interface RequestChecker {
+  /** Returns a sentence explaining the refusal, or undefined when the request can be granted. */
+  checkRequest(profile: Profile, durationSeconds: number): string | undefined;
+}
+
+/** Optional: who holds the access right now, for the drift report. */
+export interface MemberLister {
+  listMembers(profile: Profile): Promise<{ id: string; displayName: string; userPrincipalName?: string }[]>;
+}
+
+export function canRefresh(provider: GrantProvider): provider is GrantProvider & CredentialRefresher {
+  return typeof (provider as Partial<CredentialRefresher>).refresh === "function";
+}
+
+export function canCheckRequest(provider: GrantProvider): provider is GrantProvider & RequestChecker {
+  return typeof (provider as Partial<RequestChecker>).checkRequest === "function";
+}
+
+export function canListMembers(provider: GrantProvider): provider is GrantProvider & MemberLister {
+  return typeof (provider as Partial<MemberLister>).listMembers === "function";
+}
