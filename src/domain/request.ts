@@ -1,0 +1,50 @@
+import type { RequestStatus } from "./status.js";
+
+export interface AccessRequest {
+  id: string;
+  profileId: string;
+  requesterId: string;
+  requesterName: string;
+  requesterEmail: string | undefined;
+  durationSeconds: number;
+  justification: string;
+  ticket: string | undefined;
+  status: RequestStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  decidedAt: Date | undefined;
+  decisionNote: string | undefined;
+  approvalChannel: string | undefined;
+  approvalTs: string | undefined;
+  extendsRequestId: string | undefined;
+}
+
+export interface Approval {
+  requestId: string;
+  approverId: string;
+  decision: "approve" | "deny";
+  at: Date;
+}
+
+export type GrantStatus = "granting" | "active" | "ended" | "failed";
+
+export interface GrantRecord {
+  requestId: string;
+  provider: string;
+  status: GrantStatus;
+  state: Record<string, string | number | boolean | null>;
+  startedAt: Date;
+  grantedAt: Date | undefined;
+  expiresAt: Date;
+  providerExpiresAt: Date | undefined;
+  dueAt: Date;
+  endReason: "expired" | "revoked" | undefined;
+  endedAt: Date | undefined;
+  revokeAttempts: number;
+  lastError: string | undefined;
+  lastAlertAt: Date | undefined;
+  reminderSentAt: Date | undefined;
+  dmChannel: string | undefined;
+  dmTs: string | undefined;
+  dmHasSecret: boolean;
+}

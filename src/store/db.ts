@@ -1,0 +1,102 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+
+export type Db = Database.Database;
+
+/** Versioned migrations: index + 1 is the schema version. Never edit one that has shipped. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE requests (
+     id TEXT PRIMARY KEY,
+     profile_id TEXT NOT NULL,
+     requester_id TEXT NOT NULL,
+     requester_name TEXT NOT NULL,
+     requester_email TEXT,
+     duration_seconds INTEGER NOT NULL,
+     justification TEXT NOT NULL,
+     ticket TEXT,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     decided_at INTEGER,
+     decision_note TEXT,
+     approval_channel TEXT,
+     approval_ts TEXT,
+     extends_request_id TEXT,
+     approval_reminded_at INTEGER
+   );
+   CREATE INDEX requests_by_status ON requests(status, created_at);
+   CREATE INDEX requests_by_requester ON requests(requester_id, status);
+   CREATE TABLE approvals (
+     request_id TEXT NOT NULL REFERENCES requests(id),
+     approver_id TEXT NOT NULL,
+     decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+     at INTEGER NOT NULL,
+     PRIMARY KEY (request_id, approver_id)
+   );
+   CREATE TABLE grants (
+     request_id TEXT PRIMARY KEY REFERENCES requests(id),
+     provider TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('granting', 'active', 'ended', 'failed')),
+     state TEXT NOT NULL DEFAULT '{}',
+     started_at INTEGER NOT NULL,
+     granted_at INTEGER,
+     expires_at INTEGER NOT NULL,
+     provider_expires_at INTEGER,
+     due_at INTEGER NOT NULL,
+     end_reason TEXT,
+     ended_at INTEGER,
+     revoke_attempts INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT,
+     last_alert_at INTEGER,
+     reminder_sent_at INTEGER,
+     dm_channel TEXT,
+     dm_ts TEXT,
+     dm_has_secret INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX grants_due ON grants(due_at) WHERE status = 'active';
+   CREATE INDEX grants_in_flight ON grants(status) WHERE status = 'granting';
+   CREATE TABLE audit_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     request_id TEXT,
+     detail TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+   CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function openDatabase(file: string): Db {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  // NORMAL is durable with WAL and is per-connection, so it is set on every open.
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = Number(db.pragma("user_version", { simple: true }));
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this jitbot (${MIGRATIONS.length}); upgrade jitbot`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? "");
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,181 @@
+import type { GrantRecord } from "../domain/request.js";
+import { appendAudit } from "./audit.js";
+import type { Db } from "./db.js";
+import type { RequestRepo } from "./requests.js";
+import { type GrantRow, toGrant } from "./rows.js";
+
+type State = GrantRecord["state"];
+
+export class GrantRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly requests: RequestRepo,
+  ) {}
+
+  get(requestId: string): GrantRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM grants WHERE request_id = ?").get(requestId) as GrantRow | undefined;
+    return row ? toGrant(row) : undefined;
+  }
+
+  /** Written before the provider is called, so a crash mid-call is found and reconciled at start-up. */
+  start(input: { requestId: string; provider: string; at: Date; expiresAt: Date }): void {
+    this.db
+      .prepare(
+        `INSERT INTO grants (request_id, provider, status, started_at, expires_at, due_at)
+         VALUES (?, ?, 'granting', ?, ?, ?)
+         ON CONFLICT (request_id) DO UPDATE SET status = 'granting', started_at = excluded.started_at,
+           expires_at = excluded.expires_at, due_at = excluded.due_at WHERE grants.status = 'granting'`,
+      )
+      .run(input.requestId, input.provider, input.at.getTime(), input.expiresAt.getTime(), input.expiresAt.getTime());
+  }
+
+  activate(input: { requestId: string; state: State; at: Date; expiresAt: Date; providerExpiresAt?: Date }): void {
+    this.db.transaction(() => {
+      const result = this.db
+        .prepare(
+          `UPDATE grants SET status = 'active', state = ?, granted_at = ?, expires_at = ?, due_at = ?,
+             provider_expires_at = ? WHERE request_id = ? AND status = 'granting'`,
+        )
+        .run(
+          JSON.stringify(input.state),
+          input.at.getTime(),
+          input.expiresAt.getTime(),
+          input.expiresAt.getTime(),
+          input.providerExpiresAt?.getTime() ?? null,
+          input.requestId,
+        );
+      if (result.changes !== 1) throw new Error(`grant ${input.requestId} is not being granted`);
+      this.requests.move(input.requestId, "approved", "activate", input.at, "jitbot", undefined, {
+        expiresAt: input.expiresAt.toISOString(),
+      });
+    })();
+  }
+
+  fail(input: { requestId: string; at: Date; reason: string }): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE grants SET status = 'failed', last_error = ? WHERE request_id = ? AND status = 'granting'")
+        .run(input.reason, input.requestId);
+      this.requests.move(input.requestId, "approved", "fail", input.at, "jitbot", input.reason);
+    })();
+  }
+
+  /** Ends a grant the provider confirmed revoked; false when it had already ended (no double end). */
+  end(input: { requestId: string; reason: "expired" | "revoked"; at: Date; actor: string; detail: string }): boolean {
+    return this.db.transaction(() => {
+      const result = this.db
+        .prepare(
+          `UPDATE grants SET status = 'ended', end_reason = ?, ended_at = ?, last_error = NULL
+           WHERE request_id = ? AND status = 'active'`,
+        )
+        .run(input.reason, input.at.getTime(), input.requestId);
+      if (result.changes !== 1) return false;
+      this.requests.move(
+        input.requestId,
+        "active",
+        input.reason === "expired" ? "expire" : "revoke",
+        input.at,
+        input.actor,
+        undefined,
+        {
+          detail: input.detail,
+        },
+      );
+      return true;
+    })();
+  }
+
+  /** `/jit revoke`: due now, remembered as an early revoke so the end is recorded as `revoked`. */
+  requestEarlyEnd(requestId: string, at: Date, actor: string): boolean {
+    return this.db.transaction(() => {
+      const result = this.db
+        .prepare(
+          `UPDATE grants SET due_at = MIN(due_at, ?), end_reason = 'revoked'
+           WHERE request_id = ? AND status = 'active'`,
+        )
+        .run(at.getTime(), requestId);
+      if (result.changes === 1) {
+        appendAudit(this.db, { at, actor, action: "grant.revoke_requested", requestId });
+      }
+      return result.changes === 1;
+    })();
+  }
+
+  /** Changes the end of an active grant (extension); the timer is re-armed by the caller. */
+  extend(requestId: string, expiresAt: Date, at: Date, actor: string, byRequestId: string): boolean {
+    return this.db.transaction(() => {
+      const result = this.db
+        .prepare(
+          `UPDATE grants SET expires_at = ?, due_at = ?, reminder_sent_at = NULL
+           WHERE request_id = ? AND status = 'active' AND end_reason IS NULL`,
+        )
+        .run(expiresAt.getTime(), expiresAt.getTime(), requestId);
+      if (result.changes === 1) {
+        appendAudit(this.db, {
+          at,
+          actor,
+          action: "grant.extended",
+          requestId,
+          detail: { expiresAt: expiresAt.toISOString(), by: byRequestId },
+        });
+      }
+      return result.changes === 1;
+    })();
+  }
+
+  revokeFailed(input: { requestId: string; error: string; nextAttemptAt: Date }): void {
+    this.db
+      .prepare(
+        `UPDATE grants SET revoke_attempts = revoke_attempts + 1, last_error = ?, due_at = ?
+         WHERE request_id = ? AND status = 'active'`,
+      )
+      .run(input.error, input.nextAttemptAt.getTime(), input.requestId);
+  }
+
+  due(now: Date, limit: number): GrantRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM grants WHERE status = 'active' AND due_at <= ? ORDER BY due_at LIMIT ?")
+      .all(now.getTime(), limit) as GrantRow[];
+    return rows.map(toGrant);
+  }
+
+  nextDueAt(): Date | undefined {
+    const row = this.db.prepare("SELECT MIN(due_at) AS at FROM grants WHERE status = 'active'").get() as {
+      at: number | null;
+    };
+    return row.at === null ? undefined : new Date(row.at);
+  }
+
+  inFlight(): GrantRecord[] {
+    return (this.db.prepare("SELECT * FROM grants WHERE status = 'granting'").all() as GrantRow[]).map(toGrant);
+  }
+
+  active(): GrantRecord[] {
+    return (
+      this.db.prepare("SELECT * FROM grants WHERE status = 'active' ORDER BY expires_at").all() as GrantRow[]
+    ).map(toGrant);
+  }
+
+  recordDm(requestId: string, channel: string, ts: string, hasSecret: boolean): void {
+    this.db
+      .prepare("UPDATE grants SET dm_channel = ?, dm_ts = ?, dm_has_secret = ? WHERE request_id = ?")
+      .run(channel, ts, hasSecret ? 1 : 0, requestId);
+  }
+
+  markReminderSent(requestId: string, at: Date): boolean {
+    const result = this.db
+      .prepare("UPDATE grants SET reminder_sent_at = ? WHERE request_id = ? AND reminder_sent_at IS NULL")
+      .run(at.getTime(), requestId);
+    return result.changes === 1;
+  }
+
+  markAlerted(requestId: string, at: Date): void {
+    this.db.prepare("UPDATE grants SET last_alert_at = ? WHERE request_id = ?").run(at.getTime(), requestId);
+  }
+
+  setState(requestId: string, state: State, providerExpiresAt?: Date): void {
+    this.db
+      .prepare("UPDATE grants SET state = ?, provider_expires_at = ? WHERE request_id = ?")
+      .run(JSON.stringify(state), providerExpiresAt?.getTime() ?? null, requestId);
+  }
+}

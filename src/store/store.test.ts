@@ -1,0 +1,133 @@
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../../test/support/temp.js";
+import { DomainError } from "../domain/errors.js";
+import { openDatabase, SCHEMA_VERSION } from "./db.js";
+import { Store } from "./index.js";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+const freshStore = () => Store.open(join(tmp.dir, `store-${n++}.db`));
+const at = new Date("2026-03-02T10:00:00Z");
+
+function submit(store: Store, id = "JR-TEST01") {
+  return store.requests.insert({
+    id,
+    profileId: "aks-prod-sre",
+    requesterId: "U0ALICE",
+    requesterName: "Alice",
+    requesterEmail: "alice@example.com",
+    durationSeconds: 3600,
+    justification: "debugging the ingress",
+    ticket: "OPS-1",
+    createdAt: at,
+    extendsRequestId: undefined,
+  });
+}
+
+describe("opening the database", () => {
+  it("uses WAL with synchronous=NORMAL and a busy timeout, and migrates to the latest version", () => {
+    const file = join(tmp.dir, "pragmas.db");
+    const db = openDatabase(file);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("synchronous", { simple: true })).toBe(1);
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+    const again = openDatabase(file);
+    expect(again.pragma("synchronous", { simple: true })).toBe(1);
+    again.close();
+  });
+});
+
+describe("decisions", () => {
+  it("records a pending request and its audit event", () => {
+    const store = freshStore();
+    expect(submit(store).status).toBe("pending");
+    expect(store.verifyAudit()).toEqual({ ok: true, events: 1 });
+  });
+
+  it("needs `required` distinct approvers, and one approver cannot count twice", () => {
+    const store = freshStore();
+    submit(store);
+    const first = store.requests.decide({ id: "JR-TEST01", approverId: "U0BOB", decision: "approve", required: 2, at });
+    expect(first.kind).toBe("recorded");
+    expect(() =>
+      store.requests.decide({ id: "JR-TEST01", approverId: "U0BOB", decision: "approve", required: 2, at }),
+    ).toThrow(new DomainError("ALREADY_DECIDED_BY_YOU"));
+    const second = store.requests.decide({
+      id: "JR-TEST01",
+      approverId: "U0CAROL",
+      decision: "approve",
+      required: 2,
+      at,
+    });
+    expect(second.kind).toBe("approved");
+  });
+
+  it("lets exactly one of twenty approvals through, the rest are refused", () => {
+    const store = freshStore();
+    submit(store);
+    const outcomes = Array.from({ length: 20 }, (_, i) => {
+      try {
+        return store.requests.decide({ id: "JR-TEST01", approverId: `U0APP${i}`, decision: "approve", required: 1, at })
+          .kind;
+      } catch (error) {
+        return (error as DomainError).code;
+      }
+    });
+    expect(outcomes.filter((o) => o === "approved")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "ALREADY_DECIDED")).toHaveLength(19);
+  });
+
+  it("refuses to approve a denied request", () => {
+    const store = freshStore();
+    submit(store);
+    store.requests.decide({ id: "JR-TEST01", approverId: "U0BOB", decision: "deny", required: 1, at, note: "no" });
+    expect(() =>
+      store.requests.decide({ id: "JR-TEST01", approverId: "U0CAROL", decision: "approve", required: 1, at }),
+    ).toThrow(/ALREADY_DECIDED/);
+    expect(store.requests.mustGet("JR-TEST01")).toMatchObject({ status: "denied", decisionNote: "no" });
+  });
+});
+
+describe("grants", () => {
+  it("moves granting → active → ended once, and a second end changes nothing", () => {
+    const store = freshStore();
+    submit(store);
+    store.requests.decide({ id: "JR-TEST01", approverId: "U0BOB", decision: "approve", required: 1, at });
+    const expiresAt = new Date(at.getTime() + 3600_000);
+    store.grants.start({ requestId: "JR-TEST01", provider: "entra-group", at, expiresAt });
+    expect(store.grants.inFlight()).toHaveLength(1);
+    store.grants.activate({ requestId: "JR-TEST01", state: { userId: "u1" }, at, expiresAt });
+    expect(store.requests.mustGet("JR-TEST01").status).toBe("active");
+    expect(store.grants.due(expiresAt, 10)).toHaveLength(1);
+    expect(store.grants.nextDueAt()).toEqual(expiresAt);
+    const end = {
+      requestId: "JR-TEST01",
+      reason: "expired" as const,
+      at: expiresAt,
+      actor: "jitbot",
+      detail: "removed",
+    };
+    expect(store.grants.end(end)).toBe(true);
+    expect(store.grants.end(end)).toBe(false);
+    expect(store.requests.mustGet("JR-TEST01").status).toBe("expired");
+    expect(store.grants.nextDueAt()).toBeUndefined();
+  });
+});
+
+describe("the audit chain", () => {
+  it("is append-only and reports the first row someone edited", () => {
+    const store = freshStore();
+    submit(store, "JR-AAAAAA");
+    submit(store, "JR-BBBBBB");
+    submit(store, "JR-CCCCCC");
+    expect(() => store.db.prepare("UPDATE audit_events SET actor = 'mallory'").run()).toThrow(/append-only/);
+    // Someone with the file can drop the trigger; the chain still shows the edit.
+    store.db.exec("DROP TRIGGER audit_events_no_update");
+    store.db.prepare("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2").run();
+    expect(store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 2 });
+  });
+});
