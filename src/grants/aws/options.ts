@@ -1,34 +1,117 @@
 import { z } from "zod";
 import { durationSchema } from "../../config/zod-helpers.js";
 
+/** STS issues sessions of 15 minutes to 12 hours; nothing outside that range can ever be configured. */
+export const STS_MIN_SECONDS = 900;
+export const STS_MAX_SECONDS = 43_200;
+export const DEFAULT_MAX_SESSION_SECONDS = 3_600;
+
+/** Tags jitbot sets itself on every session; an operator's static tags may not reuse them. */
+export const RESERVED_TAG_KEYS = ["jit-request-id", "jit-requester"];
+
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, {
   message: "must be an IAM role ARN (arn:aws:iam::123456789012:role/Name)",
 });
 
-export const awsRoleOptions = z.strictObject({
-  type: z.literal("aws-role"),
-  roleArn,
-  /** The role's MaxSessionDuration; STS refuses longer sessions. Default 1h, at most 12h. */
-  maxSessionDuration: durationSchema.optional(),
-  externalId: z.string().min(2).max(1224).optional(),
-  /** On early revoke, attach a deny policy for sessions issued before now (needs iam:PutRolePolicy). */
-  revokeSessions: z.boolean().default(false),
+const sessionTagKey = z
+  .string()
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { message: "must be 1-128 letters, digits or _.:/=+-@" })
+  .refine((key) => !key.toLowerCase().startsWith("aws:"), { message: "may not start with aws:" })
+  .refine((key) => !RESERVED_TAG_KEYS.includes(key.toLowerCase()), { message: "is set by jitbot itself" });
+
+const sessionTagValue = z
+  .string()
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, { message: "must be at most 256 letters, digits or _.:/=+-@" });
+
+export const awsRoleOptions = z
+  .strictObject({
+    type: z.literal("aws-role"),
+    roleArn,
+    /** The role's MaxSessionDuration; STS refuses longer sessions. Default 1h, at most 12h. */
+    maxSessionDuration: durationSchema.optional(),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, { message: "must be 2-1224 characters of letters, digits and +=,.@:/-" })
+      .optional(),
+    /** On early revoke, attach a deny policy for sessions issued before now (needs iam:PutRolePolicy). */
+    revokeSessions: z.boolean().default(false),
+    /** Extra static session tags (e.g. team, cost-center); STS allows 50 in all, jitbot uses 2. */
+    sessionTags: z
+      .record(sessionTagKey, sessionTagValue)
+      .refine((tags) => Object.keys(tags).length <= 48, { message: "at most 48 tags (STS allows 50, jitbot sets 2)" })
+      .optional(),
+  })
+  .superRefine((options, ctx) => {
+    const max = options.maxSessionDuration;
+    if (max !== undefined && (max < STS_MIN_SECONDS || max > STS_MAX_SECONDS)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxSessionDuration"],
+        message: "must be between 15m and 12h, the range of an IAM role's maximum session duration",
+      });
+    }
+  });
+
+/**
+ * An access entry's principal must be an IAM role or user. STS sessions (assumed-role, federated
+ * user) are refused by EKS, so they are refused here, at start-up, rather than at the first grant.
+ */
+const IAM_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/{}-]{1,512}$/;
+const STS_PRINCIPAL = /^arn:aws[a-z-]*:sts::/;
+const PLACEHOLDERS = /\{(\w+)\}/g;
+const KNOWN_PLACEHOLDERS = new Set(["email", "user"]);
+
+const principalArn = z.string().superRefine((arn, ctx) => {
+  if (STS_PRINCIPAL.test(arn)) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "is an STS session ARN; an access entry needs the IAM role or user ARN (arn:aws:iam::123456789012:role/Name)",
+    });
+    return;
+  }
+  if (!IAM_PRINCIPAL.test(arn)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be an IAM role or user ARN (arn:aws:iam::123456789012:role/{user}), {email}/{user} allowed",
+    });
+    return;
+  }
+  for (const match of arn.matchAll(PLACEHOLDERS)) {
+    if (!KNOWN_PLACEHOLDERS.has(match[1] ?? "")) {
+      ctx.addIssue({ code: "custom", message: `uses unknown placeholder {${match[1]}}; use {email} or {user}` });
+    }
+  }
 });
 
-export const eksAccessEntryOptions = z.strictObject({
-  type: z.literal("eks-access-entry"),
-  /** The requester's own IAM principal; `{email}`, `{user}` (email local part) are substituted. */
-  principalArn: z.string().min(20),
-  accessPolicyArn: z.string().regex(/^arn:aws[a-z-]*:eks::aws:cluster-access-policy\/[A-Za-z]+$/, {
-    message: "must be an EKS access policy ARN (arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy)",
-  }),
-  accessScope: z
-    .strictObject({
-      type: z.enum(["cluster", "namespace"]),
-      namespaces: z.array(z.string().min(1)).optional(),
-    })
-    .default({ type: "cluster" }),
-});
+export const eksAccessEntryOptions = z
+  .strictObject({
+    type: z.literal("eks-access-entry"),
+    /** The requester's own IAM principal; `{email}`, `{user}` (email local part) are substituted. */
+    principalArn,
+    accessPolicyArn: z.string().regex(/^arn:aws[a-z-]*:eks::aws:cluster-access-policy\/[A-Za-z]+$/, {
+      message: "must be an EKS access policy ARN (arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy)",
+    }),
+    accessScope: z
+      .strictObject({
+        type: z.enum(["cluster", "namespace"]),
+        namespaces: z.array(z.string().min(1)).optional(),
+      })
+      .default({ type: "cluster" }),
+  })
+  .superRefine((options, ctx) => {
+    const { type, namespaces } = options.accessScope;
+    if (type === "namespace" && !namespaces?.length) {
+      ctx.addIssue({ code: "custom", path: ["accessScope", "namespaces"], message: "is required for namespace scope" });
+    }
+    if (type === "cluster" && namespaces?.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["accessScope", "namespaces"],
+        message: "only applies to namespace scope; set accessScope.type: namespace",
+      });
+    }
+  });
 
 export type AwsRoleOptions = z.infer<typeof awsRoleOptions>;
 export type EksAccessEntryOptions = z.infer<typeof eksAccessEntryOptions>;

@@ -1,0 +1,227 @@
+import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import type { Profile } from "../../config/schema.js";
+import type { Clock } from "../../domain/clock.js";
+import { ProviderError } from "../errors.js";
+import type {
+  ActiveGrant,
+  CredentialRefresher,
+  GrantOutcome,
+  GrantProvider,
+  GrantRequest,
+  GrantSubject,
+  ProviderState,
+  RequestChecker,
+  RevokeOutcome,
+} from "../provider.js";
+import type { AwsClients } from "./clients.js";
+import { toProviderError } from "./errors.js";
+import { awsRoleInstructions, type SessionCredentials } from "./instructions.js";
+import { type AwsRoleOptions, STS_MIN_SECONDS } from "./options.js";
+import { denySessionsIssuedBefore, pruneStaleDenies } from "./revoke-policy.js";
+import {
+  checkAwsRoleRequest,
+  maxSessionSeconds,
+  roleSessionName,
+  sanitizeTagValue,
+  sessionSeconds,
+  sourceIdentity,
+} from "./validate.js";
+
+export interface AwsLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+interface Deps {
+  clients: AwsClients;
+  clock: Clock;
+  logger?: AwsLogger;
+}
+
+function awsRoleOf(profile: Profile): AwsRoleOptions {
+  if (profile.grant.type !== "aws-role") {
+    throw new ProviderError("INVALID_REQUEST", `Profile ${profile.id} is not an aws-role profile.`);
+  }
+  return profile.grant;
+}
+
+function regionOf(clients: AwsClients, profile: Profile): string {
+  try {
+    return clients.region(profile.cluster.kind === "eks" ? profile.cluster.region : undefined);
+  } catch {
+    throw new ProviderError("INVALID_REQUEST", `Profile ${profile.id} has no AWS region; set cluster.region.`);
+  }
+}
+
+/**
+ * `aws-role`: STS AssumeRole of the profile's role for the requester. AWS ends each session itself;
+ * a grant longer than one session is served by `refresh`, and `revokeSessions` lets an early revoke
+ * make issued keys useless through a deny policy on the role.
+ */
+export class AwsRoleProvider implements GrantProvider, CredentialRefresher, RequestChecker {
+  readonly type = "aws-role" as const;
+
+  constructor(private readonly deps: Deps) {}
+
+  checkRequest(profile: Profile, durationSeconds: number): string | undefined {
+    return checkAwsRoleRequest(profile, durationSeconds);
+  }
+
+  grant(request: GrantRequest): Promise<GrantOutcome> {
+    return this.issue(request.profile, request.subject, request.requestId, request.expiresAt, false);
+  }
+
+  async refresh(grant: ActiveGrant, now: Date): Promise<GrantOutcome> {
+    const options = awsRoleOf(grant.profile);
+    const remaining = (grant.expiresAt.getTime() - now.getTime()) / 1000;
+    if (remaining <= 0) {
+      throw new ProviderError("INVALID_REQUEST", "This access has ended; request it again to get new credentials.");
+    }
+    if (remaining < STS_MIN_SECONDS && !options.revokeSessions) {
+      throw new ProviderError(
+        "INVALID_REQUEST",
+        "Less than 15 minutes of this access remain and AWS cannot issue a shorter session; request new access if you need more time.",
+      );
+    }
+    return this.issue(grant.profile, grant.subject, grant.requestId, grant.expiresAt, true);
+  }
+
+  async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
+    const options = awsRoleOf(grant.profile);
+    const now = this.deps.clock.now();
+    const sessionEnd = typeof grant.state.sessionExpiresAt === "string" ? grant.state.sessionExpiresAt : undefined;
+    // No session in the state: AssumeRole never answered, so no keys ever reached anyone.
+    if (typeof grant.state.accessKeyId !== "string") return { detail: "No AWS session was issued; nothing to end." };
+    const sessionStillValid = sessionEnd !== undefined && Date.parse(sessionEnd) > now.getTime();
+
+    if (!options.revokeSessions) {
+      if (sessionStillValid) {
+        this.deps.logger?.warn(
+          { requestId: grant.requestId, profile: grant.profile.id, sessionExpiresAt: sessionEnd },
+          "aws-role: revoked before the STS session ends; AWS cannot recall issued keys (grant.revokeSessions is off)",
+        );
+      }
+      return {
+        detail: sessionStillValid
+          ? `The AWS session ends by itself at ${sessionEnd}; issued keys cannot be recalled (grant.revokeSessions is off).`
+          : `The AWS session ended at ${sessionEnd ?? "its expiry"}.`,
+      };
+    }
+
+    const region = regionOf(this.deps.clients, grant.profile);
+    const iam = this.deps.clients.iamFor(region);
+    // Sessions, refreshed ones included, end at most 15 min (STS's floor) after the grant.
+    const latestEnd = Math.max(grant.expiresAt.getTime() + STS_MIN_SECONDS * 1000, Date.parse(sessionEnd ?? "") || 0);
+    if (now.getTime() >= latestEnd) {
+      await pruneStaleDenies(iam, options.roleArn, now);
+      return { detail: `The AWS session ended at ${sessionEnd ?? "its expiry"}; no deny needed.` };
+    }
+    const identity =
+      typeof grant.state.sourceIdentity === "string" ? grant.state.sourceIdentity : sourceIdentity(grant.subject);
+    const { statement, removedStale } = await denySessionsIssuedBefore(iam, options.roleArn, identity, now);
+    const cutoff = statement.Condition.DateLessThan["aws:TokenIssueTime"];
+    return {
+      detail:
+        `Denied ${options.roleArn} sessions of ${identity} issued before ${cutoff}` +
+        (removedStale ? ` (removed ${removedStale} stale deny statement${removedStale === 1 ? "" : "s"}).` : "."),
+    };
+  }
+
+  private async issue(
+    profile: Profile,
+    subject: GrantSubject,
+    requestId: string,
+    grantExpiresAt: Date,
+    refreshed: boolean,
+  ): Promise<GrantOutcome> {
+    const options = awsRoleOf(profile);
+    const region = regionOf(this.deps.clients, profile);
+    const now = this.deps.clock.now();
+    const durationSeconds = sessionSeconds(options, (grantExpiresAt.getTime() - now.getTime()) / 1000);
+    const sessionName = roleSessionName(subject);
+    const identity = sourceIdentity(subject);
+    const tags = {
+      ...options.sessionTags,
+      "jit-request-id": sanitizeTagValue(requestId),
+      "jit-requester": sanitizeTagValue(subject.email || subject.slackUserId),
+    };
+
+    let credentials: SessionCredentials;
+    let assumedRoleArn: string | null = null;
+    try {
+      const answer = await this.deps.clients.stsFor(region).send(
+        new AssumeRoleCommand({
+          RoleArn: options.roleArn,
+          RoleSessionName: sessionName,
+          DurationSeconds: durationSeconds,
+          SourceIdentity: identity,
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          ...(options.externalId ? { ExternalId: options.externalId } : {}),
+        }),
+      );
+      const c = answer.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        throw new ProviderError(
+          "UNKNOWN",
+          "AWS answered AssumeRole without credentials; an operator should check STS.",
+        );
+      }
+      credentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiresAt: c.Expiration,
+      };
+      assumedRoleArn = answer.AssumedRoleUser?.Arn ?? null;
+    } catch (error) {
+      if (error instanceof ProviderError) throw error;
+      throw toProviderError(error, {
+        kind: "assume-role",
+        roleArn: options.roleArn,
+        region,
+        maxSessionSeconds: maxSessionSeconds(options),
+      });
+    }
+
+    if (credentials.expiresAt.getTime() > grantExpiresAt.getTime()) {
+      this.deps.logger?.warn(
+        {
+          requestId,
+          profile: profile.id,
+          sessionExpiresAt: credentials.expiresAt.toISOString(),
+          revokeSessions: options.revokeSessions,
+        },
+        "aws-role: the STS session (15 min minimum) outlives the grant",
+      );
+    }
+
+    // The access key id is an identifier, not a secret (CloudTrail logs it in every event); keeping
+    // it lets an operator find the session's API calls. Secret key and token never leave the DM.
+    const state: ProviderState = {
+      roleArn: options.roleArn,
+      region,
+      sessionName,
+      sourceIdentity: identity,
+      accessKeyId: credentials.accessKeyId,
+      assumedRoleArn,
+      sessionExpiresAt: credentials.expiresAt.toISOString(),
+    };
+    const cluster = profile.cluster;
+    return {
+      state,
+      providerExpiresAt: credentials.expiresAt,
+      instructions: awsRoleInstructions(
+        {
+          profile,
+          roleArn: options.roleArn,
+          clusterName: cluster.name,
+          region,
+          namespace: cluster.namespace,
+          grantExpiresAt,
+          revokeSessions: options.revokeSessions,
+          refreshed,
+        },
+        credentials,
+      ),
+    };
+  }
+}

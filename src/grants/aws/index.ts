@@ -1,0 +1,40 @@
+import type { Policy } from "../../config/schema.js";
+import type { Clock } from "../../domain/clock.js";
+import type { GrantProvider } from "../provider.js";
+import { type AwsLogger, AwsRoleProvider } from "./access.js";
+import { EksAccessEntryProvider } from "./access-entry.js";
+import { AwsClients } from "./clients.js";
+import { STS_MIN_SECONDS } from "./options.js";
+
+export { AwsRoleProvider } from "./access.js";
+export { EksAccessEntryProvider } from "./access-entry.js";
+
+/**
+ * The AWS providers (`aws-role`, `eks-access-entry`). SDK clients are created on first use, from
+ * `env` (region, endpoints, static keys) or the SDK's default chain (IRSA, EKS Pod Identity).
+ */
+export function createAwsProviders(deps: {
+  env: NodeJS.ProcessEnv;
+  policy: Policy;
+  clock: Clock;
+  logger?: AwsLogger;
+}): GrantProvider[] {
+  const clients = new AwsClients(deps.env);
+  for (const profile of deps.policy.profiles) {
+    // The default request would be refused at request time; say so once at start-up.
+    if (
+      profile.grant.type === "aws-role" &&
+      !profile.grant.revokeSessions &&
+      profile.duration.default < STS_MIN_SECONDS
+    ) {
+      deps.logger?.warn(
+        { profile: profile.id },
+        "aws-role profile: duration.default is under 15m, which STS cannot issue without grant.revokeSessions",
+      );
+    }
+  }
+  return [
+    new AwsRoleProvider({ clients, clock: deps.clock, logger: deps.logger }),
+    new EksAccessEntryProvider(clients),
+  ];
+}

@@ -1,0 +1,387 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A fake AWS on 127.0.0.1 for STS and IAM (Query protocol: form body, XML answers and XML error
+ * envelopes as in their API references) and EKS access entries (REST JSON, `x-amzn-ErrorType`).
+ * Point the SDK at it with AWS_ENDPOINT_URL_STS / _IAM / _EKS (or AWS_ENDPOINT_URL).
+ */
+export interface FakeSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  roleArn: string;
+  roleSessionName: string;
+  sourceIdentity: string | undefined;
+  externalId: string | undefined;
+  tags: Record<string, string>;
+  durationSeconds: number;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export interface FakeAccessEntry {
+  clusterName: string;
+  principalArn: string;
+  tags: Record<string, string>;
+  policies: Map<string, { type: string; namespaces?: string[] }>;
+}
+
+export interface FakeCall {
+  service: "sts" | "iam" | "eks";
+  action: string;
+  params: Record<string, string>;
+  body?: unknown;
+}
+
+type Failure = { status: number; code: string; message: string; retryAfter?: string };
+
+const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
+const IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/";
+const STS_NAME = /^[\w+=,.@-]{2,64}$/;
+
+export class FakeAws {
+  readonly calls: FakeCall[] = [];
+  readonly sessions: FakeSession[] = [];
+  /** Inline policies by role name, then policy name: the JSON document as put. */
+  readonly rolePolicies = new Map<string, Map<string, string>>();
+  readonly accessEntries = new Map<string, FakeAccessEntry>();
+  /** A role's MaxSessionDuration (seconds) by role ARN; 12 h when unset. */
+  readonly roleMaxSessionDuration = new Map<string, number>();
+  readonly disabledRegions = new Set<string>();
+  private failures: Failure[] = [];
+  private server: Server | undefined;
+  url = "";
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The env that points the real SDK here, with static keys and no IMDS. */
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      AWS_ENDPOINT_URL_STS: this.url,
+      AWS_ENDPOINT_URL_IAM: this.url,
+      AWS_ENDPOINT_URL_EKS: this.url,
+      AWS_ACCESS_KEY_ID: "AKIDJITBOTTEST000001",
+      AWS_SECRET_ACCESS_KEY: "jitbot-test-bot-secret-key",
+      AWS_REGION: "us-west-2",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_MAX_ATTEMPTS: "1",
+      ...extra,
+    };
+  }
+
+  /** STS's throttle is 400 `Throttling`; `http429` answers 429 + Retry-After like a gateway. */
+  throttleNext(times = 1, style: "sts" | "http429" = "http429"): void {
+    for (let i = 0; i < times; i++) {
+      this.failures.push(
+        style === "sts"
+          ? { status: 400, code: "Throttling", message: "Rate exceeded" }
+          : { status: 429, code: "ThrottlingException", message: "Rate exceeded", retryAfter: "1" },
+      );
+    }
+  }
+
+  forbidNext(): void {
+    this.failures.push({ status: 403, code: "AccessDenied", message: "User is not authorized to perform this action" });
+  }
+
+  failNext(status: number, code: string, message: string): void {
+    this.failures.push({ status, code, message });
+  }
+
+  /** Could this session still call AWS: not expired and not denied by an inline policy on its role. */
+  isSessionUsable(accessKeyId: string, at: Date = this.now()): boolean {
+    const session = this.sessions.find((s) => s.accessKeyId === accessKeyId);
+    if (!session || session.expiresAt.getTime() <= at.getTime()) return false;
+    const policies = this.rolePolicies.get(session.roleArn.slice(session.roleArn.lastIndexOf("/") + 1));
+    for (const document of policies?.values() ?? []) {
+      const statements = [JSON.parse(document).Statement].flat() as DenyLike[];
+      if (statements.some((statement) => denies(statement, session))) return false;
+    }
+    return true;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<ServerResponse> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname.startsWith("/clusters/")) return this.eks(req.method ?? "GET", url.pathname, raw, res);
+    const params = Object.fromEntries(new URLSearchParams(raw));
+    const action = params.Action ?? "";
+    const service = action === "AssumeRole" ? "sts" : "iam";
+    this.calls.push({ service, action, params });
+    const region = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    const failure = this.failures.shift();
+    if (failure) return queryError(res, service === "sts" ? STS_NS : IAM_NS, failure);
+    if (service === "sts") return this.assumeRole(params, region, res);
+    return this.iam(action, params, res);
+  }
+
+  private assumeRole(p: Record<string, string>, region: string, res: ServerResponse): ServerResponse {
+    const err = (status: number, code: string, message: string) => queryError(res, STS_NS, { status, code, message });
+    if (this.disabledRegions.has(region)) {
+      return err(403, "RegionDisabledException", `STS is not activated in this region for account:123456789012.`);
+    }
+    const roleArn = p.RoleArn ?? "";
+    const duration = Number(p.DurationSeconds ?? 3600);
+    if (!STS_NAME.test(p.RoleSessionName ?? "")) {
+      return err(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint",
+      );
+    }
+    if (p.SourceIdentity !== undefined && !STS_NAME.test(p.SourceIdentity)) {
+      return err(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value at 'sourceIdentity' failed to satisfy constraint",
+      );
+    }
+    if (duration < 900 || duration > 43200) {
+      return err(
+        400,
+        "ValidationError",
+        `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+      );
+    }
+    if (duration > (this.roleMaxSessionDuration.get(roleArn) ?? 43200)) {
+      return err(
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+      );
+    }
+    const tags: Record<string, string> = {};
+    for (let i = 1; p[`Tags.member.${i}.Key`] !== undefined; i++) {
+      tags[p[`Tags.member.${i}.Key`] ?? ""] = p[`Tags.member.${i}.Value`] ?? "";
+    }
+    const issuedAt = this.now();
+    const session: FakeSession = {
+      accessKeyId: `ASIA${randomBytes(8).toString("hex").toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString("base64"),
+      // Real tokens are long base64 blobs; keep it on one line, as STS does.
+      sessionToken: `FwoGZXIvYXdzE${randomBytes(240).toString("base64")}`,
+      roleArn,
+      roleSessionName: p.RoleSessionName ?? "",
+      sourceIdentity: p.SourceIdentity,
+      externalId: p.ExternalId,
+      tags,
+      durationSeconds: duration,
+      issuedAt,
+      expiresAt: new Date(Math.floor(issuedAt.getTime() / 1000) * 1000 + duration * 1000),
+    };
+    this.sessions.push(session);
+    const account = /::(\d{12}):/.exec(roleArn)?.[1] ?? "123456789012";
+    const roleName = roleArn.slice(roleArn.lastIndexOf("/") + 1);
+    return xml(
+      res,
+      200,
+      `<AssumeRoleResponse xmlns="${STS_NS}">
+  <AssumeRoleResult>
+    ${session.sourceIdentity ? `<SourceIdentity>${esc(session.sourceIdentity)}</SourceIdentity>` : ""}
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::${account}:assumed-role/${esc(roleName)}/${esc(session.roleSessionName)}</Arn>
+      <AssumedRoleId>AROA3XFRBF535PLBIFPI4:${esc(session.roleSessionName)}</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>${session.accessKeyId}</AccessKeyId>
+      <SecretAccessKey>${esc(session.secretAccessKey)}</SecretAccessKey>
+      <SessionToken>${esc(session.sessionToken)}</SessionToken>
+      <Expiration>${session.expiresAt.toISOString().replace(/\.\d{3}Z$/, "Z")}</Expiration>
+    </Credentials>
+    <PackedPolicySize>${Object.keys(tags).length}</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata>
+    <RequestId>${randomUUID()}</RequestId>
+  </ResponseMetadata>
+</AssumeRoleResponse>`,
+    );
+  }
+
+  private iam(action: string, p: Record<string, string>, res: ServerResponse): ServerResponse {
+    const role = p.RoleName ?? "";
+    const policies = this.rolePolicies.get(role) ?? new Map<string, string>();
+    const noSuch = () =>
+      queryError(res, IAM_NS, {
+        status: 404,
+        code: "NoSuchEntity",
+        message: `The role policy with name ${p.PolicyName} cannot be found.`,
+      });
+    const ok = (result = "") =>
+      xml(
+        res,
+        200,
+        `<${action}Response xmlns="${IAM_NS}">${result ? `\n  <${action}Result>${result}</${action}Result>` : ""}
+  <ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>
+</${action}Response>`,
+      );
+    switch (action) {
+      case "PutRolePolicy":
+        JSON.parse(p.PolicyDocument ?? ""); // a malformed document would be MalformedPolicyDocument
+        policies.set(p.PolicyName ?? "", p.PolicyDocument ?? "");
+        this.rolePolicies.set(role, policies);
+        return ok();
+      case "GetRolePolicy": {
+        const document = policies.get(p.PolicyName ?? "");
+        if (document === undefined) return noSuch();
+        return ok(
+          `<PolicyName>${esc(p.PolicyName ?? "")}</PolicyName><RoleName>${esc(role)}</RoleName><PolicyDocument>${esc(encodeURIComponent(document))}</PolicyDocument>`,
+        );
+      }
+      case "DeleteRolePolicy":
+        if (!policies.delete(p.PolicyName ?? "")) return noSuch();
+        return ok();
+      case "ListRolePolicies":
+        return ok(
+          `<PolicyNames>${[...policies.keys()].map((n) => `<member>${esc(n)}</member>`).join("")}</PolicyNames><IsTruncated>false</IsTruncated>`,
+        );
+      default:
+        return queryError(res, IAM_NS, { status: 400, code: "InvalidAction", message: `Unknown action ${action}` });
+    }
+  }
+
+  private eks(method: string, path: string, raw: string, res: ServerResponse): ServerResponse {
+    const parts = path.split("/").slice(1).map(decodeURIComponent); // clusters, name, access-entries, arn, …
+    const [, clusterName = "", , principalArn, sub, policyArn] = parts;
+    const body: Record<string, unknown> = raw ? JSON.parse(raw) : {};
+    const action =
+      method === "POST" && parts.length === 3
+        ? "CreateAccessEntry"
+        : method === "POST" && sub === "access-policies"
+          ? "AssociateAccessPolicy"
+          : method === "DELETE" && policyArn
+            ? "DisassociateAccessPolicy"
+            : method === "DELETE"
+              ? "DeleteAccessEntry"
+              : "DescribeAccessEntry";
+    this.calls.push({ service: "eks", action, params: { clusterName, principalArn: principalArn ?? "" }, body });
+    const failure = this.failures.shift();
+    if (failure) {
+      const code = failure.code === "AccessDenied" ? "AccessDeniedException" : failure.code;
+      return restError(res, { ...failure, code });
+    }
+    const key = `${clusterName}|${principalArn ?? body.principalArn}`;
+    const entry = this.accessEntries.get(key);
+    const notFound = () =>
+      restError(res, {
+        status: 404,
+        code: "ResourceNotFoundException",
+        message: "The specified access entry resource could not be found.",
+      });
+    const view = (e: FakeAccessEntry) => ({
+      clusterName: e.clusterName,
+      principalArn: e.principalArn,
+      kubernetesGroups: [],
+      accessEntryArn: `arn:aws:eks:us-west-2:123456789012:access-entry/${e.clusterName}/role/123456789012/x/${randomUUID()}`,
+      createdAt: 1767603600,
+      modifiedAt: 1767603600,
+      tags: e.tags,
+      username: e.principalArn,
+      type: "STANDARD",
+    });
+    switch (action) {
+      case "CreateAccessEntry": {
+        if (entry) {
+          return restError(res, {
+            status: 409,
+            code: "ResourceInUseException",
+            message: "The specified access entry resource is already in use on this cluster.",
+          });
+        }
+        const created: FakeAccessEntry = {
+          clusterName,
+          principalArn: String(body.principalArn),
+          tags: (body.tags ?? {}) as Record<string, string>,
+          policies: new Map(),
+        };
+        this.accessEntries.set(`${clusterName}|${created.principalArn}`, created);
+        return json(res, 200, { accessEntry: view(created) });
+      }
+      case "AssociateAccessPolicy": {
+        if (!entry) return notFound();
+        const accessScope = body.accessScope as { type: string; namespaces?: string[] };
+        entry.policies.set(String(body.policyArn), accessScope);
+        return json(res, 200, {
+          clusterName,
+          principalArn,
+          associatedAccessPolicy: {
+            policyArn: body.policyArn,
+            accessScope,
+            associatedAt: 1767603600,
+            modifiedAt: 1767603600,
+          },
+        });
+      }
+      case "DisassociateAccessPolicy":
+        if (!entry?.policies.delete(policyArn ?? "")) return notFound();
+        return json(res, 200, {});
+      case "DeleteAccessEntry":
+        if (!entry) return notFound();
+        this.accessEntries.delete(key);
+        return json(res, 200, {});
+      default:
+        return entry ? json(res, 200, { accessEntry: view(entry) }) : notFound();
+    }
+  }
+}
+
+type DenyLike = { Effect?: string; Condition?: Record<string, Record<string, string>> };
+
+/** The two conditions of the revoke pattern, evaluated as IAM would for this session. */
+function denies(statement: DenyLike, session: FakeSession): boolean {
+  if (statement.Effect !== "Deny") return false;
+  const before = statement.Condition?.DateLessThan?.["aws:TokenIssueTime"];
+  const identity = statement.Condition?.StringEquals?.["aws:SourceIdentity"];
+  if (before === undefined || session.issuedAt.getTime() >= Date.parse(before)) return false;
+  return identity === undefined || identity === session.sourceIdentity;
+}
+
+function esc(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function xml(res: ServerResponse, status: number, body: string): ServerResponse {
+  return res.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": randomUUID() }).end(body);
+}
+
+function queryError(res: ServerResponse, ns: string, f: Failure): ServerResponse {
+  if (f.retryAfter) res.setHeader("retry-after", f.retryAfter);
+  return xml(
+    res,
+    f.status,
+    `<ErrorResponse xmlns="${ns}">
+  <Error>
+    <Type>${f.status >= 500 ? "Receiver" : "Sender"}</Type>
+    <Code>${f.code}</Code>
+    <Message>${esc(f.message)}</Message>
+  </Error>
+  <RequestId>${randomUUID()}</RequestId>
+</ErrorResponse>`,
+  );
+}
+
+function json(res: ServerResponse, status: number, body: unknown): ServerResponse {
+  return res
+    .writeHead(status, { "content-type": "application/json", "x-amzn-requestid": randomUUID() })
+    .end(JSON.stringify(body));
+}
+
+function restError(res: ServerResponse, f: Failure): ServerResponse {
+  if (f.retryAfter) res.setHeader("retry-after", f.retryAfter);
+  res.setHeader("x-amzn-errortype", `${f.code}:http://internal.amazon.com/coral/com.amazon.eks/`);
+  return json(res, f.status, { message: f.message });
+}
