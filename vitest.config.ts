@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Makes the throwaway TLS certificate for the fake HTTPS servers; see the file for why.
+    globalSetup: ["test/fakes/tls-global-setup.ts"],
   },
 });

@@ -1,0 +1,93 @@
+import type { Profile } from "../../config/schema.js";
+import { isProviderError } from "../errors.js";
+import type {
+  ActiveGrant,
+  GrantOutcome,
+  GrantProvider,
+  GrantRequest,
+  MemberLister,
+  RevokeOutcome,
+} from "../provider.js";
+import { userInstructions } from "./connect.js";
+import { type EntraContext, stateString } from "./context.js";
+import { findEntraUser } from "./identity.js";
+import { addMember, groupIdOf, isDirectMember, memberLister, removeMember, revokeSignInSessions } from "./members.js";
+
+/**
+ * entra-group: the person's Entra user joins the group the cluster's RoleBinding names, and leaves it
+ * at the end — unless they were a member before (standing access), which we record and leave alone.
+ */
+export class EntraGroupProvider implements GrantProvider, MemberLister {
+  readonly type = "entra-group" as const;
+  /**
+   * Whether this process already granted a request, and whether that person was a standing member.
+   * A repeated grant() sees the membership it made itself and must not mistake it for standing access.
+   */
+  private readonly granted = new Map<string, boolean>();
+  private readonly lister: MemberLister;
+
+  constructor(private readonly ctx: EntraContext) {
+    this.lister = memberLister(ctx.client);
+  }
+
+  async grant(request: GrantRequest): Promise<GrantOutcome> {
+    const groupId = groupIdOf(request.profile);
+    const user = await findEntraUser(this.ctx.client, request.subject.email, request.profile, this.ctx.policy);
+    let standingMember = this.granted.get(request.requestId);
+    if (standingMember === undefined) {
+      standingMember = await isDirectMember(this.ctx.client, groupId, user.id);
+      if (!standingMember) await addMember(this.ctx.client, groupId, user.id, this.ctx.graphBaseUrl);
+      this.granted.set(request.requestId, standingMember);
+    }
+    if (standingMember) {
+      this.ctx.logger.warn(
+        { requestId: request.requestId, groupId, userId: user.id },
+        "requester was already a member of the group; the membership will be left in place at the end",
+      );
+    }
+    return {
+      state: { userId: user.id, userPrincipalName: user.userPrincipalName, groupId, standingMember },
+      instructions: userInstructions(request, this.ctx.policy, `You are a member of Entra group ${groupId}`, {
+        standingMember,
+      }),
+    };
+  }
+
+  async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
+    const userId = stateString(grant.state, "userId");
+    const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
+    this.granted.delete(grant.requestId);
+    if (!userId) return { detail: "nothing was granted, so nothing to remove" };
+    if (grant.state.standingMember === true) {
+      return { detail: `standing member of group ${groupId}; left in place` };
+    }
+    const removed = await removeMember(this.ctx.client, groupId, userId);
+    const detail = removed ? `removed from group ${groupId}` : `was no longer a member of group ${groupId}`;
+    return { detail: await endSessions(this.ctx, grant, userId, detail) };
+  }
+
+  listMembers(profile: Profile) {
+    return this.lister.listMembers(profile);
+  }
+}
+
+/**
+ * entra.revokeSessionsOnExpiry: stop refresh tokens too. A failure here does not undo the revoke
+ * (the membership is gone); it is logged and named in the audit detail.
+ */
+export async function endSessions(
+  ctx: EntraContext,
+  grant: ActiveGrant,
+  userId: string,
+  detail: string,
+): Promise<string> {
+  if (!ctx.policy.entra.revokeSessionsOnExpiry) return detail;
+  try {
+    await revokeSignInSessions(ctx.client, userId);
+    return `${detail}; sign-in sessions revoked`;
+  } catch (error) {
+    const reason = isProviderError(error) ? error.userMessage : "unexpected error";
+    ctx.logger.warn({ requestId: grant.requestId, userId, reason }, "could not revoke sign-in sessions");
+    return `${detail}; sign-in sessions NOT revoked: ${reason}`;
+  }
+}

@@ -1,0 +1,108 @@
+import { toIsoDuration } from "../../config/duration.js";
+import type { Profile } from "../../config/schema.js";
+import type {
+  ActiveGrant,
+  GrantOutcome,
+  GrantProvider,
+  GrantRequest,
+  MemberLister,
+  RequestChecker,
+  RevokeOutcome,
+} from "../provider.js";
+import { userInstructions } from "./connect.js";
+import { type EntraContext, stateString } from "./context.js";
+import { graphCallTolerating, isAlreadyExists, isDoesNotExist } from "./errors.js";
+import { endSessions } from "./group.js";
+import { findEntraUser } from "./identity.js";
+import { groupIdOf, memberLister } from "./members.js";
+import { checkPimRequest } from "./validate.js";
+
+const SCHEDULE_REQUESTS = "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests";
+const PIM_PERMISSION = "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup";
+
+interface ScheduleRequest {
+  id?: string;
+  status?: string;
+}
+
+/**
+ * entra-pim-group: a PIM for Groups membership assignment that Entra itself ends (afterDuration), so
+ * the access stops even if jitbot is down; jitbot's revoke is the second line (adminRemove).
+ */
+export class EntraPimGroupProvider implements GrantProvider, MemberLister, RequestChecker {
+  readonly type = "entra-pim-group" as const;
+  private readonly lister: MemberLister;
+
+  constructor(private readonly ctx: EntraContext) {
+    this.lister = memberLister(ctx.client);
+  }
+
+  checkRequest(profile: Profile, durationSeconds: number): string | undefined {
+    return checkPimRequest(profile, durationSeconds);
+  }
+
+  async grant(request: GrantRequest): Promise<GrantOutcome> {
+    const groupId = groupIdOf(request.profile);
+    const user = await findEntraUser(this.ctx.client, request.subject.email, request.profile, this.ctx.policy);
+    const body = {
+      accessId: "member",
+      principalId: user.id,
+      groupId,
+      action: "adminAssign",
+      justification: `${request.justification} (jitbot ${request.requestId})`,
+      scheduleInfo: {
+        startDateTime: request.startsAt.toISOString(),
+        expiration: { type: "afterDuration", duration: toIsoDuration(request.durationSeconds) },
+      },
+      ...(request.ticket ? { ticketInfo: { ticketNumber: request.ticket, ticketSystem: "jitbot" } } : {}),
+    };
+    // RoleAssignmentExists: this request (or an earlier one) already holds it; granting again is a no-op.
+    const created = await graphCallTolerating(
+      { action: `assign ${user.userPrincipalName} to group ${groupId} through PIM`, permission: PIM_PERMISSION },
+      isAlreadyExists,
+      () => this.ctx.client.api(SCHEDULE_REQUESTS).post(body) as Promise<ScheduleRequest>,
+    );
+    const providerExpiresAt = new Date(request.startsAt.getTime() + request.durationSeconds * 1000);
+    return {
+      state: {
+        userId: user.id,
+        userPrincipalName: user.userPrincipalName,
+        groupId,
+        scheduleRequestId: created?.id ?? null,
+      },
+      instructions: userInstructions(
+        request,
+        this.ctx.policy,
+        `PIM assigned you as a member of Entra group ${groupId}; Entra ends it by itself`,
+      ),
+      providerExpiresAt,
+    };
+  }
+
+  async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
+    const userId = stateString(grant.state, "userId");
+    const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
+    if (!userId) return { detail: "nothing was granted, so nothing to remove" };
+    // RoleAssignmentDoesNotExist: PIM already ended it (expiry) or an earlier revoke did.
+    const removed = await graphCallTolerating(
+      { action: `remove the PIM assignment of ${userId} to group ${groupId}`, permission: PIM_PERMISSION },
+      isDoesNotExist,
+      () =>
+        this.ctx.client.api(SCHEDULE_REQUESTS).post({
+          accessId: "member",
+          principalId: userId,
+          groupId,
+          action: "adminRemove",
+          justification: `jitbot: grant for request ${grant.requestId} ended`,
+        }) as Promise<ScheduleRequest>,
+    );
+    const detail = removed
+      ? `PIM assignment to group ${groupId} removed`
+      : `PIM assignment to group ${groupId} had already ended`;
+    return { detail: await endSessions(this.ctx, grant, userId, detail) };
+  }
+
+  listMembers(profile: Profile) {
+    return this.lister.listMembers(profile);
+  }
+}

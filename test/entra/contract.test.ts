@@ -1,0 +1,31 @@
+import { type ContractHarness, providerContract } from "../contract/provider-contract.js";
+import { startEntraFixture, userIdOf } from "./harness.js";
+
+/** Every Entra provider keeps the shared contract against the fake Graph. */
+async function harnessFor(
+  type: "entra-group" | "entra-pim-group" | "entra-service-principal",
+  profileId: string,
+): Promise<ContractHarness> {
+  const f = await startEntraFixture();
+  const directory = f.graph.directory;
+  return {
+    provider: f.provider(type),
+    newRequest: () => f.newRequest(profileId),
+    async isGranted(request) {
+      if (type === "entra-service-principal") {
+        const app = [...directory.applications.values()].find((a) => a.uniqueName.endsWith(request.requestId));
+        const sp = app && [...directory.servicePrincipals.values()].find((s) => s.appId === app.appId);
+        return sp !== undefined && directory.isMember(f.groupId, sp.id);
+      }
+      const userId = userIdOf(f, request.subject.email);
+      return userId !== undefined && directory.isMember(f.groupId, userId);
+    },
+    throttleNext: (times) => f.graph.throttleNext(times, 1),
+    forbidNext: () => f.graph.forbidNext(),
+    close: () => f.close(),
+  };
+}
+
+providerContract("entra-group", () => harnessFor("entra-group", "aks-group"));
+providerContract("entra-pim-group", () => harnessFor("entra-pim-group", "aks-pim"));
+providerContract("entra-service-principal", () => harnessFor("entra-service-principal", "aks-sp"));

@@ -1,0 +1,78 @@
+/**
+ * A local token endpoint speaking the App Service managed-identity protocol, so the real
+ * DefaultAzureCredential gets tokens without the network: with IDENTITY_ENDPOINT and IDENTITY_HEADER
+ * set, @azure/identity (through MSAL) asks `GET <endpoint>?api-version=2019-08-01&resource=…` with
+ * header X-IDENTITY-HEADER and expects {access_token, expires_on, resource, token_type}.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface IdentityEndpoint {
+  url: string;
+  header: string;
+  /** Resources tokens were asked for, in order. */
+  requests: { resource: string | null; apiVersion: string | null }[];
+  /** The env that makes DefaultAzureCredential use this endpoint and nothing else. */
+  env(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Variables that would make DefaultAzureCredential try another credential (and maybe the network). */
+export const OTHER_AZURE_CREDENTIAL_VARS = [
+  "AZURE_CLIENT_SECRET",
+  "AZURE_CLIENT_CERTIFICATE_PATH",
+  "AZURE_USERNAME",
+  "AZURE_PASSWORD",
+  "AZURE_FEDERATED_TOKEN_FILE",
+  "AZURE_CLIENT_ID",
+  "MSI_ENDPOINT",
+  "MSI_SECRET",
+  "IDENTITY_SERVER_THUMBPRINT",
+  "IMDS_ENDPOINT",
+  "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "https_proxy",
+  "http_proxy",
+];
+
+export async function startIdentityEndpoint(): Promise<IdentityEndpoint> {
+  const header = `test-identity-header-${Math.random().toString(36).slice(2)}`;
+  const requests: IdentityEndpoint["requests"] = [];
+  let issued = 0;
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const resource = url.searchParams.get("resource");
+    requests.push({ resource, apiVersion: url.searchParams.get("api-version") });
+    res.setHeader("Content-Type", "application/json");
+    if (req.headers["x-identity-header"] !== header) {
+      res.statusCode = 401;
+      res.end(JSON.stringify({ error: "invalid_request", error_description: "X-IDENTITY-HEADER is missing or wrong" }));
+      return;
+    }
+    issued += 1;
+    res.end(
+      JSON.stringify({
+        access_token: `fake-graph-token-${issued}`,
+        expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+        resource,
+        token_type: "Bearer",
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/msi/token`;
+  return {
+    url,
+    header,
+    requests,
+    env: () => ({
+      IDENTITY_ENDPOINT: url,
+      IDENTITY_HEADER: header,
+      // The production chain (environment, workload identity, managed identity) only: no az CLI.
+      AZURE_TOKEN_CREDENTIALS: "prod",
+    }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
