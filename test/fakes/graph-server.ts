@@ -40,6 +40,8 @@ export interface FakeGraph {
   failNext(times: number, retryAfterSeconds?: number, match?: RegExp): void;
   /** The next matching call answers 403 Authorization_RequestDenied. */
   forbidNext(match?: RegExp): void;
+  /** Drops faults not yet used. */
+  clearFaults(): void;
   /** Calls that changed something (not GET), as "METHOD path". */
   writes(): string[];
   close(): Promise<void>;
@@ -128,6 +130,9 @@ export async function startFakeGraph(): Promise<FakeGraph> {
     throttleNext: (times, retryAfterSeconds = 1, match) => queue(times, { status: 429, retryAfterSeconds, match }),
     failNext: (times, retryAfterSeconds = 0, match) => queue(times, { status: 503, retryAfterSeconds, match }),
     forbidNext: (match) => queue(1, { status: 403, match }),
+    clearFaults: () => {
+      faults.length = 0;
+    },
     writes: () => calls.filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.path}`),
     close: () =>
       new Promise<void>((resolve) => {
