@@ -13,15 +13,20 @@ const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{
   message: "must be an IAM role ARN (arn:aws:iam::123456789012:role/Name)",
 });
 
-const sessionTagKey = z
-  .string()
-  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { message: "must be 1-128 letters, digits or _.:/=+-@" })
-  .refine((key) => !key.toLowerCase().startsWith("aws:"), { message: "may not start with aws:" })
-  .refine((key) => !RESERVED_TAG_KEYS.includes(key.toLowerCase()), { message: "is set by jitbot itself" });
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** Why a session tag key is refused, or undefined; checked per key so the error names it. */
+function tagKeyProblem(key: string): string | undefined {
+  if (!TAG_TEXT.test(key) || key.length < 1 || key.length > 128) return "must be 1-128 letters, digits or _.:/=+-@";
+  if (key.toLowerCase().startsWith("aws:")) return "may not start with aws:";
+  if (RESERVED_TAG_KEYS.includes(key.toLowerCase())) return "is set by jitbot itself";
+  return undefined;
+}
 
 const sessionTagValue = z
   .string()
-  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, { message: "must be at most 256 letters, digits or _.:/=+-@" });
+  .max(256)
+  .regex(TAG_TEXT, { message: "must be at most 256 letters, digits or _.:/=+-@" });
 
 export const awsRoleOptions = z
   .strictObject({
@@ -37,8 +42,16 @@ export const awsRoleOptions = z
     revokeSessions: z.boolean().default(false),
     /** Extra static session tags (e.g. team, cost-center); STS allows 50 in all, jitbot uses 2. */
     sessionTags: z
-      .record(sessionTagKey, sessionTagValue)
-      .refine((tags) => Object.keys(tags).length <= 48, { message: "at most 48 tags (STS allows 50, jitbot sets 2)" })
+      .record(z.string(), sessionTagValue)
+      .superRefine((tags, ctx) => {
+        for (const key of Object.keys(tags)) {
+          const problem = tagKeyProblem(key);
+          if (problem) ctx.addIssue({ code: "custom", path: [key], message: problem });
+        }
+        if (Object.keys(tags).length > 48) {
+          ctx.addIssue({ code: "custom", message: "at most 48 tags (STS allows 50, jitbot sets 2)" });
+        }
+      })
       .optional(),
   })
   .superRefine((options, ctx) => {
