@@ -46,11 +46,11 @@ WORKDIR /app
 COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
-COPY --chown=root:root bin ./bin
 USER 10001:10001
 EXPOSE 3000
 # slim has no curl: ask Node itself (global fetch) whether the process answers.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# `npm start` equivalent on compiled output. Other commands: docker run … --entrypoint node IMAGE dist/cli.js doctor
+# `npm start` equivalent on compiled output. The CLI: docker run --entrypoint node IMAGE dist/cli.js doctor
+# (in Kubernetes: kubectl -n jitbot exec jitbot-0 -- node dist/cli.js doctor).
 ENTRYPOINT ["node", "dist/main.js"]
