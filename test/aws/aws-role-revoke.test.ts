@@ -44,7 +44,7 @@ describe("aws-role revoke with revokeSessions", () => {
       },
     ]);
     expect(detail).toBe(
-      "Denied arn:aws:iam::123456789012:role/EKS-Pod-Manager sessions of alice@example.com issued before 2026-01-05T09:10:01Z.",
+      "Denied AWS API calls of arn:aws:iam::123456789012:role/EKS-Pod-Manager sessions of alice@example.com issued before 2026-01-05T09:10:01Z; EKS sign-in (sts:GetCallerIdentity) cannot be denied, so kubectl works until the session ends at 2026-01-05T10:00:00.000Z.",
     );
     expect(w.fake.isSessionUsable(String(aliceOutcome.state.accessKeyId))).toBe(false);
     expect(w.fake.isSessionUsable(String(bobOutcome.state.accessKeyId))).toBe(true);
@@ -83,7 +83,7 @@ describe("aws-role revoke with revokeSessions", () => {
     const r1 = requestFor(w.profile, w.clock, 3600, bob);
     const g1 = activeGrantOf(r1, await w.awsRole.grant(r1));
     const first = await w.awsRole.revoke(g1);
-    expect(first.detail).toMatch(/\(removed 1 stale deny statement\)\.$/);
+    expect(first.detail).toMatch(/\(removed 1 stale deny statement\); EKS sign-in/);
     await w.clock.advance(120_000);
     const r2 = requestFor(w.profile, w.clock, 3600, bob);
     await w.awsRole.revoke(activeGrantOf(r2, await w.awsRole.grant(r2)));

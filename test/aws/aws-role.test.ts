@@ -54,7 +54,7 @@ describe("aws-role grant", () => {
     ["an 8h grant gets one role maximum (default 1h) and refreshes later", "", 8 * 3600, 3600],
     ["an 8h grant on a 4h role gets 4h", ", maxSessionDuration: 4h", 8 * 3600, 4 * 3600],
     ["a 24h grant on a 12h role gets STS's 12h ceiling", ", maxSessionDuration: 12h", 24 * 3600, 43200],
-    ["a 5m grant gets STS's 15m floor (revokeSessions ends it on time)", ", revokeSessions: true", 300, 900],
+    ["a 5m grant (refused at request time) would still get STS's 15m floor", "", 300, 900],
   ])("%s", async (_sentence, grant, duration, expected) => {
     const w = await setup(grant);
     const outcome = await w.awsRole.grant(requestFor(w.profile, w.clock, duration));
@@ -64,7 +64,7 @@ describe("aws-role grant", () => {
   });
 
   it("warns (without secrets) when STS's 15-minute floor makes the session outlive the grant", async () => {
-    const w = await setup(", revokeSessions: true");
+    const w = await setup();
     await w.awsRole.grant(requestFor(w.profile, w.clock, 300));
     expect(w.warnings.map((x) => x.msg)).toContain("aws-role: the STS session (15 min minimum) outlives the grant");
   });
@@ -147,8 +147,8 @@ describe("aws-role refresh", () => {
     expect(assumeRoleCalls(w).map((p) => p.DurationSeconds)).toEqual(["3600", "3600", "1800"]);
   });
 
-  it("refuses with a sentence when under 15 minutes remain (and revokeSessions is off) or the grant is over", async () => {
-    const w = await setup();
+  it("refuses with a sentence when under 15 minutes remain or the grant is over", async () => {
+    const w = await setup(", revokeSessions: true");
     const request = requestFor(w.profile, w.clock, 2 * 3600);
     const grant = activeGrantOf(request, await w.awsRole.grant(request));
     await w.clock.advance(2 * 3600_000 - 600_000);
@@ -166,7 +166,12 @@ describe("aws-role refresh", () => {
 describe("aws-role checkRequest", () => {
   it.each([
     ["a 10m request is refused: STS cannot end a session that early", "", 600, /less than 15 minutes, so a 10m grant/],
-    ["a 10m request is fine when revokeSessions ends it at expiry", ", revokeSessions: true", 600, undefined],
+    [
+      "a 10m request is refused even with revokeSessions: EKS sign-in ignores the deny",
+      ", revokeSessions: true",
+      600,
+      /ask for at least 15m\.$/,
+    ],
     ["an 8h request on a 1h role is fine: refresh covers it", "", 8 * 3600, undefined],
     ["a 15m request is fine", "", 900, undefined],
   ])("%s", async (_sentence, grant, seconds, expected) => {
@@ -206,5 +211,13 @@ describe("aws-role DM content", () => {
       expect(JSON.stringify(section)).not.toContain(s.sessionToken);
     }
     expect(outcome.instructions.notes.join(" ")).toMatch(/AWS cannot recall issued keys/);
+  });
+
+  it("with revokeSessions, says honestly that kubectl outlives an early revoke", async () => {
+    const w = await setup(", revokeSessions: true");
+    const outcome = await w.awsRole.grant(requestFor(w.profile, w.clock, 3600));
+    expect(outcome.instructions.notes).toContain(
+      "An early revoke blocks these keys for AWS API calls at once; kubectl keeps working until 2026-01-05 10:00 UTC, because EKS sign-in (sts:GetCallerIdentity) cannot be denied.",
+    );
   });
 });

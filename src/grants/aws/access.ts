@@ -55,7 +55,8 @@ function regionOf(clients: AwsClients, profile: Profile): string {
 /**
  * `aws-role`: STS AssumeRole of the profile's role for the requester. AWS ends each session itself;
  * a grant longer than one session is served by `refresh`, and `revokeSessions` lets an early revoke
- * make issued keys useless through a deny policy on the role.
+ * make issued keys useless for AWS APIs through a deny policy on the role. EKS sign-in is the
+ * exception (sts:GetCallerIdentity ignores deny policies), so kubectl lasts until the session ends.
  */
 export class AwsRoleProvider implements GrantProvider, CredentialRefresher, RequestChecker {
   readonly type = "aws-role" as const;
@@ -71,12 +72,13 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
   }
 
   async refresh(grant: ActiveGrant, now: Date): Promise<GrantOutcome> {
-    const options = awsRoleOf(grant.profile);
+    awsRoleOf(grant.profile);
     const remaining = (grant.expiresAt.getTime() - now.getTime()) / 1000;
     if (remaining <= 0) {
       throw new ProviderError("INVALID_REQUEST", "This access has ended; request it again to get new credentials.");
     }
-    if (remaining < STS_MIN_SECONDS && !options.revokeSessions) {
+    // A session shorter than STS's floor is impossible, and a 15-minute one would outlive the grant.
+    if (remaining < STS_MIN_SECONDS) {
       throw new ProviderError(
         "INVALID_REQUEST",
         "Less than 15 minutes of this access remain and AWS cannot issue a shorter session; request new access if you need more time.",
@@ -121,8 +123,9 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
     const cutoff = statement.Condition.DateLessThan["aws:TokenIssueTime"];
     return {
       detail:
-        `Denied ${options.roleArn} sessions of ${identity} issued before ${cutoff}` +
-        (removedStale ? ` (removed ${removedStale} stale deny statement${removedStale === 1 ? "" : "s"}).` : "."),
+        `Denied AWS API calls of ${options.roleArn} sessions of ${identity} issued before ${cutoff}` +
+        (removedStale ? ` (removed ${removedStale} stale deny statement${removedStale === 1 ? "" : "s"})` : "") +
+        `; EKS sign-in (sts:GetCallerIdentity) cannot be denied, so kubectl works until the session ends${sessionEnd ? ` at ${sessionEnd}` : ""}.`,
     };
   }
 

@@ -29,7 +29,7 @@ export function createAwsProviders(deps: {
     ) {
       deps.logger?.warn(
         { profile: profile.id },
-        "aws-role profile: duration.default is under 15m, which STS cannot issue without grant.revokeSessions",
+        "aws-role profile: duration.default is under 15m, the shortest STS session; such requests are refused",
       );
     }
   }

@@ -50,14 +50,14 @@ export function awsRoleInstructions(context: AwsConnectContext, credentials: Ses
       `Your access lasts until ${utc(context.grantExpiresAt)}, longer than one AWS session: use *Refresh credentials* for new keys when these expire.`,
     );
   }
-  if (sessionOutlivesGrant && context.revokeSessions) {
+  if (sessionOutlivesGrant) {
     notes.push(
-      `AWS's shortest session is 15 minutes; jitbot blocks these keys at ${utc(context.grantExpiresAt)} when your access ends.`,
+      `AWS's shortest session is 15 minutes, so these keys outlive your access (${utc(context.grantExpiresAt)}).`,
     );
   }
   notes.push(
     context.revokeSessions
-      ? "An early revoke blocks these keys at once (a deny policy on the role for your sessions)."
+      ? `An early revoke blocks these keys for AWS API calls at once; kubectl keeps working until ${until}, because EKS sign-in (sts:GetCallerIdentity) cannot be denied.`
       : "AWS cannot recall issued keys: they keep working until they expire, even after an early revoke.",
   );
 

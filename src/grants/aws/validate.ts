@@ -63,12 +63,11 @@ export function sessionSeconds(options: AwsRoleOptions, remainingSeconds: number
 /**
  * The request-time rule. Long grants are fine: the first session is one role maximum long and the
  * person refreshes while the grant lasts. What is really impossible is a grant shorter than STS's
- * 15-minute minimum session when nothing can end the session early: the keys would outlive the
- * approval. With `revokeSessions`, expiry attaches the deny policy, so short grants are honoured.
+ * 15-minute minimum session: the keys would outlive the approval. Not even `revokeSessions` helps
+ * there, because EKS signs people in with sts:GetCallerIdentity, which no deny policy can block.
  */
 export function checkAwsRoleRequest(profile: Profile, durationSeconds: number): string | undefined {
-  if (profile.grant.type !== "aws-role") return undefined;
-  if (durationSeconds >= STS_MIN_SECONDS || profile.grant.revokeSessions) return undefined;
+  if (profile.grant.type !== "aws-role" || durationSeconds >= STS_MIN_SECONDS) return undefined;
   return (
     `AWS cannot issue credentials for less than 15 minutes, so a ${formatDuration(durationSeconds)} grant of ` +
     `${profile.id} would outlive its approval; ask for at least 15m.`
