@@ -146,6 +146,17 @@ export class GrantRepo {
     return row.at === null ? undefined : new Date(row.at);
   }
 
+  /** Active grants ending before `before` whose requester has not been reminded yet. */
+  needingReminder(before: Date): GrantRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM grants WHERE status = 'active' AND reminder_sent_at IS NULL AND end_reason IS NULL
+         AND expires_at <= ? ORDER BY expires_at LIMIT 1000`,
+      )
+      .all(before.getTime()) as GrantRow[];
+    return rows.map(toGrant);
+  }
+
   inFlight(): GrantRecord[] {
     return (this.db.prepare("SELECT * FROM grants WHERE status = 'granting'").all() as GrantRow[]).map(toGrant);
   }

@@ -1,0 +1,39 @@
+import { existsSync } from "node:fs";
+
+export interface RuntimeSettings {
+  slack: { botToken: string; signingSecret: string; appToken?: string; apiUrl?: string } | undefined;
+  /** The variables still needed for Slack, when `slack` is undefined. */
+  missingSlack: string[];
+  port: number;
+  configPath: string;
+  /** True when JITBOT_CONFIG is unset and ./jitbot.yaml is missing: the example policy is used. */
+  usingExamplePolicy: boolean;
+  dbPath: string;
+  logLevel: string;
+}
+
+/** Reads the environment given (never process.env at import time), with DESIGN.md's defaults. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  const botToken = env.SLACK_BOT_TOKEN?.trim();
+  const signingSecret = env.SLACK_SIGNING_SECRET?.trim();
+  const appToken = env.SLACK_APP_TOKEN?.trim() || undefined;
+  const missingSlack: string[] = [];
+  if (!botToken) missingSlack.push("SLACK_BOT_TOKEN");
+  // Socket Mode authenticates with the app token; HTTP mode verifies every request with the secret.
+  if (!signingSecret && !appToken) missingSlack.push("SLACK_SIGNING_SECRET");
+  const explicitConfig = env.JITBOT_CONFIG?.trim();
+  const usingExamplePolicy = !explicitConfig && !existsSync("./jitbot.yaml");
+  const port = Number(env.PORT ?? 3000);
+  return {
+    slack:
+      missingSlack.length === 0 && botToken
+        ? { botToken, signingSecret: signingSecret ?? "", appToken, apiUrl: env.SLACK_API_URL?.trim() || undefined }
+        : undefined,
+    missingSlack,
+    port: Number.isInteger(port) && port >= 0 && port < 65536 ? port : 3000,
+    configPath: explicitConfig || (usingExamplePolicy ? "./jitbot.example.yaml" : "./jitbot.yaml"),
+    usingExamplePolicy,
+    dbPath: env.JITBOT_DB?.trim() || "./data/jitbot.db",
+    logLevel: env.LOG_LEVEL?.trim() || "info",
+  };
+}

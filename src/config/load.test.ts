@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parsePolicy } from "./load.js";
+
+const example = readFileSync(new URL("../../jitbot.example.yaml", import.meta.url), "utf8");
+
+function problemsOf(yaml: string): string[] {
+  try {
+    parsePolicy(yaml, "test.yaml");
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+const profile = (extra = "", duration = "{ default: 1h, max: 4h }") => `
+profiles:
+  - id: p1
+    title: One
+    cluster: { kind: aks, name: c, resourceGroup: rg, subscriptionId: "3c9f1b2a-5d4e-4f6a-8b7c-9d0e1f2a3b4c" }
+    grant: { type: entra-group, groupId: "6f1c2a9e-1b7d-4f3a-9c1e-2d5b8a7f4e10" }
+    duration: ${duration}
+    approval: { channel: C0APPROVALS, approvers: { users: [U0LEAD] } }
+${extra}`;
+
+describe("the policy file", () => {
+  it("ships an example that is valid", () => {
+    const policy = parsePolicy(example, "jitbot.example.yaml");
+    expect(policy.profiles.map((p) => p.id)).toEqual(["aks-prod-sre", "aks-prod-dev", "eks-pod-manager"]);
+    expect(policy.profiles[0]?.duration).toEqual({ default: 3600, max: 14400 });
+  });
+
+  it("fills defaults", () => {
+    const policy = parsePolicy(profile(), "t");
+    expect(policy.defaults).toEqual({ reminderBefore: 600, approvalTimeout: 14400 });
+    expect(policy.profiles[0]?.approval).toMatchObject({ required: 1, selfApproval: false });
+    expect(policy.profiles[0]?.justification.minLength).toBe(10);
+  });
+
+  it.each([
+    [
+      "a duration that is not one",
+      profile("", '{ default: 1h, max: "5x" }'),
+      'profiles[0].duration.max: "5x" is not a duration',
+    ],
+    [
+      "a default over the max",
+      profile("", "{ default: 5h, max: 4h }"),
+      "profiles[0].duration.default: 5h is longer than duration.max (4h)",
+    ],
+    ["a max over 24h", profile("", "{ default: 1h, max: 25h }"), "profiles[0].duration.max: must be at most 24h"],
+    ["under a minute", profile("", "{ default: 30s, max: 4h }"), "profiles[0].duration.default: must be at least 1m"],
+    ["an unknown key", profile("    colour: blue"), "profiles[0].colour: unknown key"],
+    ["an unknown top-level key", `${profile()}\nverbose: true`, "verbose: unknown key"],
+    [
+      "a channel name instead of an id",
+      profile().replace("C0APPROVALS", '"#approvals"'),
+      "profiles[0].approval.channel: must be a Slack channel id (C…), not a #name",
+    ],
+    [
+      "a duplicate id",
+      profile() + profile().replace("profiles:\n", ""),
+      'profiles[1].id: "p1" is already used by profiles[0]',
+    ],
+    ["an unknown grant type", profile().replace("entra-group", "magic"), "profiles[0].grant.type"],
+    [
+      "PIM over 8h",
+      profile().replace("entra-group", "entra-pim-group").replace("max: 4h", "max: 10h"),
+      "profiles[0].duration.max: 10h exceeds the 8h cap of PIM for Groups activations",
+    ],
+    ["no profiles", "profiles: []", "profiles: needs at least one profile"],
+    ["broken YAML", "profiles: [", "YAML syntax"],
+  ])("names the key at fault for %s", (_case, yaml, expected) => {
+    expect(problemsOf(yaml).join("\n")).toContain(expected);
+  });
+});

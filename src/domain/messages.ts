@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import { formatDuration } from "../config/duration.js";
+import { type DomainError, isDomainError } from "./errors.js";
+
+const num = (value: string | number | undefined): number => Number(value ?? 0);
+
+/** The one sentence a person sees for each refusal. */
+export function domainMessage(error: DomainError): string {
+  const d = error.detail;
+  switch (error.code) {
+    case "PROFILE_NOT_FOUND":
+      return `There is no access profile called "${d.id}". Type \`/jit request\` to pick from the list.`;
+    case "NOT_A_REQUESTER":
+      return `You are not among the people who may request "${d.profile}". Ask its owners to add you or your Slack user group.`;
+    case "DURATION_INVALID":
+      return 'That is not a duration jitbot understands. Use forms like "30m", "2h" or "1h30m".';
+    case "DURATION_OVER_CAP":
+      return `That is longer than this profile allows (at most ${formatDuration(num(d.max))}).`;
+    case "DURATION_TOO_SHORT":
+      return `Access must last at least ${formatDuration(num(d.min))}.`;
+    case "JUSTIFICATION_TOO_SHORT":
+      return `Please say why you need access in at least ${d.minLength} characters.`;
+    case "TICKET_REQUIRED":
+      return "This profile needs a ticket reference.";
+    case "TICKET_INVALID":
+      return `That ticket reference does not match the expected format (${d.pattern}).`;
+    case "REQUEST_NOT_FOUND":
+      return `There is no request ${d.id}. \`/jit list\` shows yours.`;
+    case "NOT_YOUR_REQUEST":
+      return "Only the person who asked (or one of its approvers, for a revoke) can do that.";
+    case "NOT_AN_APPROVER":
+      return `you are not an approver of "${d.profile}".`;
+    case "SELF_APPROVAL":
+      return "you cannot approve your own request.";
+    case "ALREADY_DECIDED_BY_YOU":
+      return "you have already decided on this request.";
+    case "ALREADY_DECIDED":
+      return `this request is already ${String(d.status).replace("_", " ")}.`;
+    case "INVALID_TRANSITION":
+      return `That cannot be done to a request that is ${String(d.from).replace("_", " ")}.`;
+    case "NO_EMAIL":
+      return "jitbot cannot read your email address from Slack, and this profile needs it to find you in the cloud. Ask a Slack admin to make emails visible to the app (users:read.email).";
+    case "IDENTITY_NOT_FOUND":
+      return `Your Slack email ${d.email} does not match a user in the cloud directory.`;
+    case "PROVIDER_FAILED":
+      return String(d.reason ?? "The cloud provider refused the change.");
+    case "EXTENSION_NOT_ALLOWED":
+      return "This grant cannot be extended; request the profile again when it ends.";
+    case "SHUTTING_DOWN":
+      return "jitbot is restarting; please try again in a minute.";
+  }
+}
+
+export function newCorrelationId(): string {
+  return randomBytes(4).toString("hex");
+}
+
+/** A safe sentence for any failure: domain and provider errors speak for themselves; others get an id. */
+export function describeFailure(error: unknown, correlationId: string): string {
+  if (isDomainError(error)) return domainMessage(error);
+  if (error instanceof Error && error.name === "ProviderError" && "userMessage" in error) {
+    return String((error as { userMessage: unknown }).userMessage);
+  }
+  return `Something went wrong inside jitbot (reference ${correlationId}); an operator can find the details in the logs.`;
+}

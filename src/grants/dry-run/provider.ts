@@ -1,0 +1,104 @@
+import { formatDuration } from "../../config/duration.js";
+import type { GrantType, Profile } from "../../config/schema.js";
+import type {
+  ActiveGrant,
+  ConnectInstructions,
+  GrantOutcome,
+  GrantProvider,
+  GrantRequest,
+  RevokeOutcome,
+} from "../provider.js";
+
+/** What a dry run would have done; kept in memory so tests and the playground can look. */
+export interface DryRunRecord {
+  verb: "grant" | "revoke";
+  requestId: string;
+  profileId: string;
+  email: string;
+  description: string;
+}
+
+/** Describes, in one sentence, the change a real provider would make. */
+export function describeChange(profile: Profile, email: string, durationSeconds: number): string {
+  const grant = profile.grant;
+  const forHow = `for ${formatDuration(durationSeconds)}`;
+  switch (grant.type) {
+    case "entra-group":
+      return `would add ${email} to Entra group ${grant.groupId} ${forHow}`;
+    case "entra-pim-group":
+      return `would create a PIM for Groups assignment of ${email} to group ${grant.groupId} ${forHow}`;
+    case "entra-service-principal":
+      return `would create a service principal for ${email}, with a secret ending in ${formatDuration(durationSeconds)}, in group ${grant.groupId}`;
+    case "aws-role":
+      return `would AssumeRole ${grant.roleArn} as ${email} ${forHow}`;
+    case "eks-access-entry":
+      return `would create an EKS access entry for ${grant.principalArn.replace("{email}", email)} with ${grant.accessPolicyArn} ${forHow}`;
+  }
+}
+
+function instructionsFor(request: GrantRequest, description: string): ConnectInstructions {
+  const { profile } = request;
+  const cluster = profile.cluster;
+  const sections =
+    cluster.kind === "aks"
+      ? [
+          {
+            heading: "Connect (what you would run)",
+            code: `az login\naz aks get-credentials --resource-group ${cluster.resourceGroup} --name ${cluster.name}\nkubelogin convert-kubeconfig -l azurecli`,
+          },
+        ]
+      : [
+          {
+            heading: "Placeholder credentials — DRY RUN, these do not work",
+            code: "export AWS_ACCESS_KEY_ID=DRYRUN-PLACEHOLDER AWS_SECRET_ACCESS_KEY=DRYRUN-PLACEHOLDER AWS_SESSION_TOKEN=DRYRUN-PLACEHOLDER",
+            secret: true,
+          },
+          {
+            heading: "Connect (what you would run)",
+            code: `aws eks update-kubeconfig --name ${cluster.name} --region ${cluster.region}`,
+          },
+        ];
+  return {
+    summary: `Dry run: nothing was changed in the cloud. jitbot ${description}.`,
+    sections,
+    notes: ["This bot runs in dry-run mode (`dryRun: true` or the playground): no real access was granted."],
+  };
+}
+
+/** Stands in for any grant type: records the change it would make and changes nothing. */
+export class DryRunProvider implements GrantProvider {
+  readonly records: DryRunRecord[] = [];
+  private readonly granted = new Set<string>();
+
+  constructor(readonly type: GrantType) {}
+
+  async grant(request: GrantRequest): Promise<GrantOutcome> {
+    const description = describeChange(request.profile, request.subject.email, request.durationSeconds);
+    this.records.push({
+      verb: "grant",
+      requestId: request.requestId,
+      profileId: request.profile.id,
+      email: request.subject.email,
+      description,
+    });
+    this.granted.add(request.requestId);
+    return { state: { dryRun: true }, instructions: instructionsFor(request, description) };
+  }
+
+  async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
+    const description = `would remove the access of ${grant.subject.email} (${grant.profile.title})`;
+    this.records.push({
+      verb: "revoke",
+      requestId: grant.requestId,
+      profileId: grant.profile.id,
+      email: grant.subject.email,
+      description,
+    });
+    this.granted.delete(grant.requestId);
+    return { detail: `dry run: ${description}` };
+  }
+
+  isGranted(requestId: string): boolean {
+    return this.granted.has(requestId);
+  }
+}

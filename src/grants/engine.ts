@@ -1,0 +1,340 @@
+import type { Policy, Profile } from "../config/schema.js";
+import type { Clock } from "../domain/clock.js";
+import { describeFailure, newCorrelationId } from "../domain/messages.js";
+import { findProfile } from "../domain/policy.js";
+import type { AccessRequest, GrantRecord } from "../domain/request.js";
+import type { Metrics } from "../metrics.js";
+import type { Logger, Notifier } from "../service/ports.js";
+import type { Store } from "../store/index.js";
+import { backoffMs, forEachLimited } from "./concurrency.js";
+import { isProviderError } from "./errors.js";
+import type { ActiveGrant, GrantProvider } from "./provider.js";
+import { canRefresh } from "./provider.js";
+import type { ProviderRegistry } from "./registry.js";
+
+export interface EngineDeps {
+  store: Store;
+  providers: ProviderRegistry;
+  policy: Policy;
+  clock: Clock;
+  notifier: Notifier;
+  logger: Logger;
+  /** Revocations in flight at once (per sweep). */
+  concurrency?: number;
+  /** Called whenever the earliest due revocation may have changed (the expiry timer re-arms). */
+  onScheduleChanged?: () => void;
+  metrics?: Metrics;
+  /** Test seam: simulates a crash right after the provider call, before the store write. */
+  crashAfterProviderCall?: (verb: "grant" | "revoke", requestId: string) => void;
+}
+
+const ALERT_EVERY_MS = 3_600_000;
+
+/** Applies approved requests through providers and takes access away again, durably. */
+export class GrantEngine {
+  private readonly inFlight = new Set<string>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly pausedUntil = new Map<string, number>();
+  private accepting = true;
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  /** Runs an approved request's grant in the background (after Slack's ack). */
+  grantInBackground(request: AccessRequest): void {
+    this.track(this.grant(request));
+  }
+
+  async grant(request: AccessRequest): Promise<void> {
+    const { store, clock, notifier } = this.deps;
+    const profile = findProfile(this.deps.policy, request.profileId);
+    const provider = profile && this.deps.providers.get(profile.grant.type);
+    const startedAt = clock.now();
+    const expiresAt = new Date(startedAt.getTime() + request.durationSeconds * 1000);
+    if (!profile || !provider) {
+      store.grants.start({
+        requestId: request.id,
+        provider: profile?.grant.type ?? "unknown",
+        at: startedAt,
+        expiresAt,
+      });
+      const reason = profile
+        ? `No provider is configured for grant type ${profile.grant.type}.`
+        : `Profile ${request.profileId} is no longer in the policy.`;
+      store.grants.fail({ requestId: request.id, at: startedAt, reason });
+      if (profile) await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason);
+      return;
+    }
+    store.grants.start({ requestId: request.id, provider: provider.type, at: startedAt, expiresAt });
+    const subject = {
+      slackUserId: request.requesterId,
+      email: request.requesterEmail ?? "",
+      name: request.requesterName,
+    };
+    try {
+      const outcome = await this.timed(provider.type, "grant", () =>
+        provider.grant({
+          requestId: request.id,
+          profile,
+          subject,
+          durationSeconds: request.durationSeconds,
+          startsAt: startedAt,
+          expiresAt,
+          justification: request.justification,
+          ticket: request.ticket,
+        }),
+      );
+      this.deps.crashAfterProviderCall?.("grant", request.id);
+      store.grants.activate({
+        requestId: request.id,
+        state: outcome.state,
+        at: clock.now(),
+        expiresAt,
+        providerExpiresAt: outcome.providerExpiresAt,
+      });
+      this.deps.onScheduleChanged?.();
+      const grant = store.grants.get(request.id) as GrantRecord;
+      const active = store.requests.mustGet(request.id);
+      const dm = await notifier.grantActivated(active, profile, grant, outcome.instructions);
+      const hasSecret = outcome.instructions.sections.some((s) => s.secret);
+      if (dm) store.grants.recordDm(request.id, dm.channel, dm.ts, hasSecret);
+    } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
+      const reason = this.explain(error, { requestId: request.id, verb: "grant" });
+      await this.rollBack(provider, request, profile, expiresAt);
+      store.grants.fail({ requestId: request.id, at: clock.now(), reason });
+      await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason);
+    }
+  }
+
+  /** Undo whatever a failed or interrupted grant may have applied; a failure here is only logged. */
+  private async rollBack(provider: GrantProvider, request: AccessRequest, profile: Profile, expiresAt: Date) {
+    try {
+      await provider.revoke({
+        requestId: request.id,
+        profile,
+        subject: { slackUserId: request.requesterId, email: request.requesterEmail ?? "", name: request.requesterName },
+        expiresAt,
+        state: {},
+      });
+    } catch (error) {
+      this.deps.logger.warn(
+        { requestId: request.id, err: describeFailure(error, "-") },
+        "roll-back after a failed grant failed",
+      );
+    }
+  }
+
+  /** Revokes every grant that is due now; returns how many ended. */
+  async sweep(): Promise<number> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    let ended = 0;
+    for (;;) {
+      const batch = store.grants.due(now, 500).filter((g) => !this.inFlight.has(g.requestId));
+      if (batch.length === 0) break;
+      await forEachLimited(batch, this.deps.concurrency ?? 16, async (grant) => {
+        if (await this.revokeOne(grant)) ended++;
+      });
+    }
+    this.deps.onScheduleChanged?.();
+    return ended;
+  }
+
+  /** `/jit revoke`: marks the grant due now and revokes it. */
+  async revokeEarly(requestId: string, actor: string): Promise<boolean> {
+    const { store, clock } = this.deps;
+    if (!store.grants.requestEarlyEnd(requestId, clock.now(), actor)) return false;
+    const grant = store.grants.get(requestId);
+    if (grant) await this.revokeOne(grant);
+    this.deps.onScheduleChanged?.();
+    return true;
+  }
+
+  private async revokeOne(grant: GrantRecord): Promise<boolean> {
+    if (this.inFlight.has(grant.requestId)) return false;
+    this.inFlight.add(grant.requestId);
+    try {
+      return await this.revokeWithProvider(grant);
+    } finally {
+      this.inFlight.delete(grant.requestId);
+    }
+  }
+
+  private async revokeWithProvider(grant: GrantRecord): Promise<boolean> {
+    const { store, clock, notifier } = this.deps;
+    const request = store.requests.mustGet(grant.requestId);
+    const profile = findProfile(this.deps.policy, request.profileId);
+    const provider = profile && this.deps.providers.get(profile.grant.type);
+    const reason = grant.endReason ?? "expired";
+    let detail: string;
+    try {
+      if (!profile || !provider)
+        throw new Error(`profile ${request.profileId} or its provider is gone from the policy`);
+      await this.waitForProvider(provider.type);
+      const outcome = await this.timed(provider.type, "revoke", () =>
+        provider.revoke(this.activeGrantOf(grant, request, profile)),
+      );
+      this.deps.crashAfterProviderCall?.("revoke", grant.requestId);
+      detail = outcome.detail;
+    } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
+      const now = clock.now();
+      if (grant.providerExpiresAt && grant.providerExpiresAt <= now) {
+        detail = `ended by the provider's own expiry at ${grant.providerExpiresAt.toISOString()}`;
+      } else {
+        const message = this.explain(error, { requestId: grant.requestId, verb: "revoke" });
+        const retryAfter = isProviderError(error) ? error.retryAfterMs : undefined;
+        if (retryAfter !== undefined && provider) this.pausedUntil.set(provider.type, now.getTime() + retryAfter);
+        const delay = retryAfter ?? backoffMs(grant.revokeAttempts);
+        this.deps.metrics?.revocationFailures.inc({ provider: provider?.type ?? "unknown" });
+        store.grants.revokeFailed({
+          requestId: grant.requestId,
+          error: message,
+          nextAttemptAt: new Date(now.getTime() + delay),
+        });
+        const quiet = grant.lastAlertAt && now.getTime() - grant.lastAlertAt.getTime() < ALERT_EVERY_MS;
+        const throttledOnly = isProviderError(error) && error.code === "THROTTLED" && grant.revokeAttempts < 10;
+        if (profile && !quiet && !throttledOnly) {
+          store.grants.markAlerted(grant.requestId, now);
+          await notifier.revokeFailing(request, profile, grant, message);
+        }
+        return false;
+      }
+    }
+    const ended = store.grants.end({ requestId: grant.requestId, reason, at: clock.now(), actor: "jitbot", detail });
+    if (ended)
+      this.deps.metrics?.revocationLag.observe(Math.max(0, clock.now().getTime() - grant.expiresAt.getTime()) / 1000);
+    if (ended && profile) {
+      await notifier.grantEnded(
+        store.requests.mustGet(grant.requestId),
+        profile,
+        store.grants.get(grant.requestId) as GrantRecord,
+        detail,
+      );
+    }
+    return ended;
+  }
+
+  /** Issues fresh credentials for an active grant (STS sessions shorter than the grant). */
+  async refresh(requestId: string): Promise<void> {
+    const { store, clock, notifier } = this.deps;
+    const grant = store.grants.get(requestId);
+    const request = store.requests.mustGet(requestId);
+    const profile = findProfile(this.deps.policy, request.profileId);
+    const provider = profile && this.deps.providers.get(profile.grant.type);
+    if (!grant || grant.status !== "active" || !profile || !provider || !canRefresh(provider)) return;
+    const outcome = await provider.refresh(this.activeGrantOf(grant, request, profile), clock.now());
+    store.grants.setState(requestId, outcome.state, outcome.providerExpiresAt);
+    store.audit({ at: clock.now(), actor: request.requesterId, action: "grant.credentials_refreshed", requestId });
+    const updated = store.grants.get(requestId) as GrantRecord;
+    const dm = await notifier.credentialsRefreshed(request, profile, updated, outcome.instructions);
+    if (dm)
+      store.grants.recordDm(
+        requestId,
+        dm.channel,
+        dm.ts,
+        outcome.instructions.sections.some((s) => s.secret),
+      );
+  }
+
+  /**
+   * Start-up: a grant whose provider call was interrupted by a crash is rolled back (security over
+   * convenience) and the requester is told to ask again; an approval that never reached the engine
+   * is granted now.
+   */
+  async reconcile(): Promise<void> {
+    const { store, clock, notifier } = this.deps;
+    for (const grant of store.grants.inFlight()) {
+      const request = store.requests.mustGet(grant.requestId);
+      const profile = findProfile(this.deps.policy, request.profileId);
+      const provider = profile && this.deps.providers.get(profile.grant.type);
+      if (profile && provider) await this.rollBack(provider, request, profile, grant.expiresAt);
+      const reason = "jitbot restarted while granting this access, so it was rolled back. Please request it again.";
+      store.grants.fail({ requestId: grant.requestId, at: clock.now(), reason });
+      if (profile) await notifier.grantFailed(store.requests.mustGet(grant.requestId), profile, reason);
+    }
+    for (const request of store.requests.listByStatus("approved")) {
+      if (!store.grants.get(request.id)) await this.grant(request);
+    }
+  }
+
+  /** Tells the expiry timer that the earliest due revocation may have moved. */
+  scheduleChanged(): void {
+    this.deps.onScheduleChanged?.();
+  }
+
+  /** SIGTERM: take no new work, let what is running finish (bounded). */
+  async drain(timeoutMs: number): Promise<void> {
+    this.accepting = false;
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([Promise.allSettled([...this.running]), timeout]);
+  }
+
+  /** Resolves once no background grant is running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  track<T>(work: Promise<T>): void {
+    const tracked = work
+      .catch((error: unknown) => {
+        this.deps.logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          "background work failed",
+        );
+      })
+      .finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+  }
+
+  private activeGrantOf(grant: GrantRecord, request: AccessRequest, profile: Profile): ActiveGrant {
+    return {
+      requestId: grant.requestId,
+      profile,
+      subject: { slackUserId: request.requesterId, email: request.requesterEmail ?? "", name: request.requesterName },
+      expiresAt: grant.expiresAt,
+      state: grant.state,
+      providerExpiresAt: grant.providerExpiresAt,
+    };
+  }
+
+  private async timed<T>(provider: string, verb: string, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome = "error";
+    try {
+      const result = await call();
+      outcome = "ok";
+      return result;
+    } finally {
+      this.deps.metrics?.providerCalls.observe({ provider, verb, outcome }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async waitForProvider(type: string): Promise<void> {
+    const until = this.pausedUntil.get(type);
+    const wait = until === undefined ? 0 : until - this.deps.clock.now().getTime();
+    if (wait > 0) await new Promise<void>((resolve) => this.deps.clock.setTimer(resolve, wait));
+  }
+
+  private explain(error: unknown, context: { requestId: string; verb: string }): string {
+    const correlationId = newCorrelationId();
+    const message = describeFailure(error, correlationId);
+    this.deps.logger.warn(
+      {
+        ...context,
+        correlationId,
+        code: isProviderError(error) ? error.code : undefined,
+        err: error instanceof Error ? error.message : String(error),
+      },
+      `${context.verb} failed`,
+    );
+    return message;
+  }
+}
+
+/** Thrown by the crash seam in tests: stops the engine exactly where a SIGKILL would. */
+export class SimulatedCrash extends Error {}

@@ -1,0 +1,52 @@
+import { type Logger as BoltLogger, LogLevel } from "@slack/bolt";
+import pino from "pino";
+
+/** Fields that could carry a secret are removed from every log line, wherever they appear. */
+export const REDACT_PATHS = [
+  "token",
+  "*.token",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "password",
+  "*.password",
+  "secret",
+  "*.secret",
+  "secretText",
+  "*.secretText",
+  "SecretAccessKey",
+  "*.SecretAccessKey",
+  "SessionToken",
+  "*.SessionToken",
+  "credentials",
+  "*.credentials",
+  "instructions",
+  "*.instructions",
+];
+
+export function createLogger(level = "info", destination?: pino.DestinationStream): pino.Logger {
+  return pino(
+    {
+      level,
+      base: { app: "jitbot" },
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+/** Bolt's logger interface over pino, so Bolt's own lines are JSON and redacted too. */
+export function boltLogger(logger: pino.Logger): BoltLogger {
+  const child = logger.child({ component: "bolt" });
+  const text = (parts: unknown[]) => parts.map((p) => (p instanceof Error ? p.message : String(p))).join(" ");
+  return {
+    debug: (...parts) => child.debug(text(parts)),
+    info: (...parts) => child.info(text(parts)),
+    warn: (...parts) => child.warn(text(parts)),
+    error: (...parts) => child.error(text(parts)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}

@@ -1,0 +1,66 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Db } from "./store/db.js";
+
+/** Prometheus metrics for one bot instance (its own registry, so tests can run several). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly revocationLag: Histogram;
+  readonly revocationFailures: Counter;
+  readonly providerCalls: Histogram;
+  readonly slackAck: Histogram;
+
+  constructor(db: () => Db | undefined) {
+    const registry = this.registry;
+    collectDefaultMetrics({ register: registry, prefix: "jitbot_process_" });
+    new Gauge({
+      name: "jitbot_requests",
+      help: "Requests by state",
+      labelNames: ["state"],
+      registers: [registry],
+      collect() {
+        const rows = (db()?.prepare("SELECT status, COUNT(*) AS n FROM requests GROUP BY status").all() ?? []) as {
+          status: string;
+          n: number;
+        }[];
+        this.reset();
+        for (const row of rows) this.set({ state: row.status }, row.n);
+      },
+    });
+    new Gauge({
+      name: "jitbot_grants_active",
+      help: "Grants currently active (including overdue ones still being revoked)",
+      registers: [registry],
+      collect() {
+        const row = db()?.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'active'").get() as
+          | { n: number }
+          | undefined;
+        this.set(row?.n ?? 0);
+      },
+    });
+    this.revocationLag = new Histogram({
+      name: "jitbot_revocation_lag_seconds",
+      help: "Time from a grant's expires_at to its confirmed revocation",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300, 3600],
+      registers: [registry],
+    });
+    this.revocationFailures = new Counter({
+      name: "jitbot_revocation_failures_total",
+      help: "Revocation attempts that failed (retried with backoff)",
+      labelNames: ["provider"],
+      registers: [registry],
+    });
+    this.providerCalls = new Histogram({
+      name: "jitbot_provider_call_duration_seconds",
+      help: "Provider grant/revoke call latency",
+      labelNames: ["provider", "verb", "outcome"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    });
+    this.slackAck = new Histogram({
+      name: "jitbot_slack_ack_duration_seconds",
+      help: "Time to answer a request from Slack (Slack gives up after 3 s)",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
+      registers: [registry],
+    });
+  }
+}

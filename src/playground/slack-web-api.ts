@@ -1,0 +1,243 @@
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A stand-in for the Slack Web API: the tests' fake and the playground's workspace. It speaks
+ * Slack's wire format (form or JSON bodies, `{ok: true|false, error}` answers, 429 + Retry-After)
+ * and keeps channels, DMs, views and App Home in memory.
+ */
+export interface FakeUser {
+  id: string;
+  name: string;
+  email?: string;
+  groups?: string[];
+  isBot?: boolean;
+}
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  user: string;
+  /** Set for chat.postEphemeral: only this user sees it. */
+  ephemeralFor?: string;
+  thread_ts?: string;
+  edited?: boolean;
+}
+
+export interface OpenedView {
+  id: string;
+  hash: string;
+  userId: string;
+  view: Record<string, unknown>;
+}
+
+export interface RecordedCall {
+  method: string;
+  args: Record<string, unknown>;
+}
+
+export const BOT_USER_ID = "U0JITBOT";
+const JSON_FIELDS = new Set(["blocks", "view", "attachments", "users"]);
+
+export class FakeSlackWebApi extends EventEmitter {
+  readonly calls: RecordedCall[] = [];
+  readonly users = new Map<string, FakeUser>();
+  readonly messages: PostedMessage[] = [];
+  readonly views = new Map<string, OpenedView>();
+  readonly homes = new Map<string, Record<string, unknown>>();
+  private readonly failures: { method: string; error?: string; status?: number; retryAfter?: number }[] = [];
+  private server: Server | undefined;
+  private seq = 0;
+  private tsSeq = 0;
+
+  constructor(
+    users: FakeUser[] = [],
+    readonly token = "xoxb-test-token",
+  ) {
+    super();
+    for (const user of users) this.users.set(user.id, user);
+  }
+
+  /** The next call of `method` answers `{ok:false, error}` (or HTTP `status`, with Retry-After). */
+  failNext(method: string, failure: { error?: string; status?: number; retryAfter?: number } = {}): void {
+    this.failures.push({ method, ...failure });
+  }
+
+  async listen(port = 0): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(port, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  callsOf(method: string): Record<string, unknown>[] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  /** Messages a user sees in their DM with the bot. */
+  dmsOf(userId: string): PostedMessage[] {
+    return this.messages.filter((m) => m.channel === dmChannelOf(userId));
+  }
+
+  messagesIn(channel: string): PostedMessage[] {
+    return this.messages.filter((m) => m.channel === channel && !m.ephemeralFor);
+  }
+
+  ephemeralsFor(userId: string): PostedMessage[] {
+    return this.messages.filter((m) => m.ephemeralFor === userId);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0] ?? "";
+    const args = parseBody(await readBody(req), req.headers["content-type"] ?? "");
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== `Bearer ${this.token}`) return reply(200, { ok: false, error: "invalid_auth" });
+    this.calls.push({ method, args });
+    const failure = this.failures.findIndex((f) => f.method === method);
+    if (failure >= 0) {
+      const [f] = this.failures.splice(failure, 1);
+      if (f?.status)
+        return reply(f.status, { ok: false, error: "ratelimited" }, { "retry-after": String(f.retryAfter ?? 1) });
+      return reply(200, { ok: false, error: f?.error ?? "internal_error" });
+    }
+    try {
+      reply(200, { ok: true, ...this.answer(method, args) });
+    } catch (error) {
+      reply(200, { ok: false, error: (error as Error).message });
+    }
+  }
+
+  private answer(method: string, a: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case "auth.test":
+        return {
+          url: "https://playground.slack.test/",
+          team: "Playground",
+          user: "jitbot",
+          team_id: "T0PLAY",
+          user_id: BOT_USER_ID,
+          bot_id: "B0JITBOT",
+        };
+      case "users.info": {
+        const user = this.users.get(String(a.user));
+        if (!user) throw new Error("user_not_found");
+        return {
+          user: {
+            id: user.id,
+            name: user.name.toLowerCase().replace(/\s+/g, "."),
+            real_name: user.name,
+            is_bot: user.isBot ?? false,
+            profile: { real_name: user.name, display_name: user.name, ...(user.email ? { email: user.email } : {}) },
+          },
+        };
+      }
+      case "usergroups.users.list":
+        return {
+          users: [...this.users.values()].filter((u) => u.groups?.includes(String(a.usergroup))).map((u) => u.id),
+        };
+      case "conversations.open":
+        return { channel: { id: dmChannelOf(String(a.users).split(",")[0] ?? "") } };
+      case "conversations.info":
+        return { channel: { id: a.channel, name: String(a.channel).toLowerCase(), is_member: true } };
+      case "chat.postMessage":
+        return this.post(a);
+      case "chat.postEphemeral": {
+        const message = this.post({ ...a, ephemeralFor: a.user });
+        return { message_ts: message.ts };
+      }
+      case "chat.update":
+        return this.update(a);
+      case "views.open":
+      case "views.push":
+        if (!a.trigger_id) throw new Error("invalid_trigger_id");
+        return { view: this.saveView(String(a.trigger_id), a.view as Record<string, unknown>) };
+      case "views.update":
+        return { view: this.updateView(String(a.view_id), a.view as Record<string, unknown>) };
+      case "views.publish":
+        this.homes.set(String(a.user_id), a.view as Record<string, unknown>);
+        this.emit("home", String(a.user_id));
+        return { view: { id: `V-home-${a.user_id}`, ...(a.view as object) } };
+      default:
+        throw new Error("unknown_method");
+    }
+  }
+
+  private post(a: Record<string, unknown>) {
+    const raw = String(a.channel ?? "");
+    if (!raw) throw new Error("channel_not_found");
+    const channel = raw.startsWith("U") || raw.startsWith("W") ? dmChannelOf(raw) : raw;
+    const message: PostedMessage = {
+      channel,
+      ts: this.nextTs(),
+      text: String(a.text ?? ""),
+      blocks: (a.blocks as unknown[]) ?? [],
+      user: BOT_USER_ID,
+      ...(a.ephemeralFor ? { ephemeralFor: String(a.ephemeralFor) } : {}),
+      ...(a.thread_ts ? { thread_ts: String(a.thread_ts) } : {}),
+    };
+    this.messages.push(message);
+    this.emit("message", message);
+    return { channel, ts: message.ts, message };
+  }
+
+  private update(a: Record<string, unknown>) {
+    const message = this.messages.find((m) => m.channel === a.channel && m.ts === a.ts && !m.ephemeralFor);
+    if (!message) throw new Error("message_not_found");
+    message.text = String(a.text ?? message.text);
+    message.blocks = (a.blocks as unknown[]) ?? message.blocks;
+    message.edited = true;
+    this.emit("message", message);
+    return { channel: message.channel, ts: message.ts };
+  }
+
+  private saveView(triggerId: string, view: Record<string, unknown>) {
+    const id = `V${String(++this.seq).padStart(6, "0")}`;
+    const userId = triggerId.split(".")[0] ?? "";
+    const opened: OpenedView = { id, hash: `h${this.seq}`, userId, view };
+    this.views.set(id, opened);
+    this.emit("view", opened);
+    return { id, hash: opened.hash, ...view };
+  }
+
+  private updateView(id: string, view: Record<string, unknown>) {
+    const opened = this.views.get(id);
+    if (!opened) throw new Error("not_found");
+    opened.view = view;
+    opened.hash = `h${++this.seq}`;
+    this.emit("view", opened);
+    return { id, hash: opened.hash, ...view };
+  }
+
+  private nextTs(): string {
+    return `${1_700_000_000 + ++this.tsSeq}.${String(this.tsSeq).padStart(6, "0")}`;
+  }
+}
+
+export function dmChannelOf(userId: string): string {
+  return `D${userId}`;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(body: string, contentType: string): Record<string, unknown> {
+  if (!body) return {};
+  if (contentType.includes("application/json")) return JSON.parse(body) as Record<string, unknown>;
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    args[key] = JSON_FIELDS.has(key) && /^[[{]/.test(value) ? JSON.parse(value) : value;
+  }
+  return args;
+}

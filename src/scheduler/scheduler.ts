@@ -1,0 +1,126 @@
+import cron, { type ScheduledTask } from "node-cron";
+import type { Policy } from "../config/schema.js";
+import type { Clock } from "../domain/clock.js";
+import { findProfile } from "../domain/policy.js";
+import type { GrantEngine } from "../grants/engine.js";
+import type { ProviderRegistry } from "../grants/registry.js";
+import type { Logger, Notifier } from "../service/ports.js";
+import type { Store } from "../store/index.js";
+import { reportDrift } from "./drift.js";
+import { ExpiryTimer } from "./expiry-timer.js";
+
+export interface SchedulerDeps {
+  store: Store;
+  engine: GrantEngine;
+  policy: Policy;
+  clock: Clock;
+  notifier: Notifier;
+  providers: ProviderRegistry;
+  logger: Logger;
+  cron: boolean;
+}
+
+/** The time-based jobs, as one list: what runs when, and why. */
+export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift";
+
+/**
+ * Ending access on time: a precise timer for the earliest expiry, a minute sweep as the safety
+ * net (and once at start-up, before ready), plus reminders, approval time-outs and drift reports.
+ */
+export class Scheduler {
+  startupSweepDone = false;
+  private readonly timer: ExpiryTimer;
+  private readonly tasks: ScheduledTask[] = [];
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.timer = new ExpiryTimer(
+      deps.clock,
+      () => deps.store.grants.nextDueAt(),
+      () => deps.engine.sweep(),
+      (error) => deps.logger.error({ err: String(error) }, "expiry sweep failed"),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.deps.engine.reconcile();
+    await this.run("sweep");
+    this.startupSweepDone = true;
+    this.timer.rearm();
+    if (!this.deps.cron) return;
+    const every = (expression: string, name: string, jobs: Job[]) =>
+      this.tasks.push(
+        cron.schedule(
+          expression,
+          async () => {
+            for (const job of jobs) await this.run(job);
+          },
+          { name, noOverlap: true },
+        ),
+      );
+    every("* * * * *", "jitbot-minute", ["sweep", "reminders", "approval-timeouts"]);
+    every("7 * * * *", "jitbot-drift", ["drift"]);
+  }
+
+  rearm(): void {
+    this.timer.rearm();
+  }
+
+  /** Runs one job now; errors are logged, never thrown into cron. */
+  async run(job: Job): Promise<void> {
+    try {
+      if (job === "sweep") await this.deps.engine.sweep();
+      if (job === "reminders") await this.sendExpiryReminders();
+      if (job === "approval-timeouts") await this.timeOutUndecided();
+      if (job === "drift") await reportDrift(this.deps);
+    } catch (error) {
+      this.deps.logger.error(
+        { job, err: error instanceof Error ? error.message : String(error) },
+        "scheduled job failed",
+      );
+    }
+    this.timer.rearm();
+  }
+
+  private async sendExpiryReminders(): Promise<void> {
+    const { store, clock, notifier, policy } = this.deps;
+    const now = clock.now();
+    const soon = new Date(now.getTime() + policy.defaults.reminderBefore * 1000);
+    for (const grant of store.grants.needingReminder(soon)) {
+      if (grant.expiresAt <= now || !store.grants.markReminderSent(grant.requestId, now)) continue;
+      const request = store.requests.mustGet(grant.requestId);
+      const profile = findProfile(policy, request.profileId);
+      if (profile) await notifier.expiryReminder(request, profile, grant);
+    }
+  }
+
+  private async timeOutUndecided(): Promise<void> {
+    const { store, clock, notifier, policy } = this.deps;
+    const now = clock.now();
+    const timeoutMs = policy.defaults.approvalTimeout * 1000;
+    for (const request of store.requests.listByStatus("pending", 5000)) {
+      const profile = findProfile(policy, request.profileId);
+      const age = now.getTime() - request.createdAt.getTime();
+      if (age >= timeoutMs) {
+        try {
+          const closed = store.requests.transition({
+            id: request.id,
+            from: "pending",
+            event: "time_out",
+            at: now,
+            actor: "jitbot",
+          });
+          if (profile) await notifier.requestClosed(closed, profile);
+        } catch {
+          // Decided in the meantime: the guard kept exactly one outcome.
+        }
+      } else if (age >= timeoutMs / 2 && store.requests.markApprovalReminded(request.id, now) && profile) {
+        await notifier.approvalReminder(request, profile, new Date(request.createdAt.getTime() + timeoutMs));
+      }
+    }
+  }
+
+  stop(): void {
+    this.timer.stop();
+    for (const task of this.tasks) void task.stop();
+  }
+}

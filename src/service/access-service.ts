@@ -1,0 +1,261 @@
+import type { Policy, Profile } from "../config/schema.js";
+import type { Clock } from "../domain/clock.js";
+import { DomainError } from "../domain/errors.js";
+import { newRequestId } from "../domain/ids.js";
+import {
+  checkApprover,
+  type FieldErrors,
+  findProfile,
+  mayRequest,
+  type Person,
+  type RequestInput,
+  requestableProfiles,
+  validateRequestInput,
+} from "../domain/policy.js";
+import type { AccessRequest, GrantRecord } from "../domain/request.js";
+import type { GrantEngine } from "../grants/engine.js";
+import { canCheckRequest } from "../grants/provider.js";
+import type { ProviderRegistry } from "../grants/registry.js";
+import type { Store } from "../store/index.js";
+import type { Directory, Notifier } from "./ports.js";
+
+export interface ServiceDeps {
+  store: Store;
+  policy: Policy;
+  clock: Clock;
+  directory: Directory;
+  notifier: Notifier;
+  engine: GrantEngine;
+  providers: ProviderRegistry;
+}
+
+export type SubmitResult = { ok: true; request: AccessRequest } | { ok: false; errors: FieldErrors };
+
+export interface MyAccess {
+  pending: AccessRequest[];
+  active: { request: AccessRequest; grant: GrantRecord }[];
+}
+
+/** The use cases. Slack listeners parse input, call one of these, and render the result. */
+export class AccessService {
+  private readonly allGroups: string[];
+
+  constructor(private readonly deps: ServiceDeps) {
+    const groups = new Set<string>();
+    for (const p of deps.policy.profiles) {
+      for (const g of [...(p.requesters?.slackUserGroups ?? []), ...p.approval.approvers.slackUserGroups])
+        groups.add(g);
+    }
+    this.allGroups = [...groups];
+  }
+
+  get policy(): Policy {
+    return this.deps.policy;
+  }
+
+  async person(userId: string): Promise<Person> {
+    return { id: userId, groups: await this.deps.directory.groupsOf(userId, this.allGroups) };
+  }
+
+  async requestableProfiles(userId: string): Promise<Profile[]> {
+    return requestableProfiles(this.deps.policy, await this.person(userId));
+  }
+
+  request(id: string): AccessRequest {
+    const request = this.deps.store.requests.get(id);
+    if (!request) throw new DomainError("REQUEST_NOT_FOUND", { id });
+    return request;
+  }
+
+  profile(id: string): Profile | undefined {
+    return findProfile(this.deps.policy, id);
+  }
+
+  /** Checks everything a person submitted, on the server: the modal's choices are only a convenience. */
+  async check(
+    userId: string,
+    input: RequestInput & { profileId: string; extendsRequestId?: string },
+  ): Promise<{ profile?: Profile; extension?: AccessRequest; errors: FieldErrors }> {
+    const profile = findProfile(this.deps.policy, input.profileId);
+    if (!profile) return { errors: { profile: new DomainError("PROFILE_NOT_FOUND", { id: input.profileId }) } };
+    if (!mayRequest(profile, await this.person(userId))) {
+      return { profile, errors: { profile: new DomainError("NOT_A_REQUESTER", { profile: profile.id }) } };
+    }
+    const extension = input.extendsRequestId
+      ? this.extensionTarget(input.extendsRequestId, userId, profile)
+      : undefined;
+    const errors = validateRequestInput(profile, input);
+    if (extension && profile.extension?.max !== undefined && (input.durationSeconds ?? 0) > profile.extension.max) {
+      errors.duration = new DomainError("DURATION_OVER_CAP", { max: profile.extension.max });
+    }
+    const provider = this.deps.providers.get(profile.grant.type);
+    if (!errors.duration && provider && canCheckRequest(provider) && input.durationSeconds) {
+      const refusal = provider.checkRequest(profile, input.durationSeconds);
+      if (refusal) errors.duration = new DomainError("PROVIDER_FAILED", { reason: refusal });
+    }
+    return { profile, extension, errors };
+  }
+
+  async submit(
+    userId: string,
+    input: RequestInput & { profileId: string; extendsRequestId?: string },
+  ): Promise<SubmitResult> {
+    const { store, clock, directory, notifier } = this.deps;
+    if (!this.deps.engine.isAccepting) throw new DomainError("SHUTTING_DOWN");
+    const { profile, extension, errors } = await this.check(userId, input);
+    if (!profile || Object.keys(errors).length > 0) return { ok: false, errors };
+    const member = await directory.member(userId);
+    if (!member.email) return { ok: false, errors: { profile: new DomainError("NO_EMAIL") } };
+    const request = store.requests.insert({
+      id: newRequestId(),
+      profileId: profile.id,
+      requesterId: userId,
+      requesterName: member.name,
+      requesterEmail: member.email,
+      durationSeconds: input.durationSeconds ?? profile.duration.default,
+      justification: input.justification.trim(),
+      ticket: input.ticket.trim() || undefined,
+      createdAt: clock.now(),
+      extendsRequestId: extension?.id,
+    });
+    if (extension && profile.extension?.autoApprove) {
+      const approved = store.requests.transition({
+        id: request.id,
+        from: "pending",
+        event: "approve",
+        at: clock.now(),
+        actor: "jitbot",
+        note: "extension auto-approved by policy",
+      });
+      await this.applyApproved(approved, profile);
+      return { ok: true, request: approved };
+    }
+    const ref = await notifier.requestSubmitted(request, profile);
+    if (ref) store.requests.setApprovalMessage(request.id, ref.channel, ref.ts);
+    return { ok: true, request: store.requests.mustGet(request.id) };
+  }
+
+  private extensionTarget(requestId: string, userId: string, profile: Profile): AccessRequest {
+    const original = this.deps.store.requests.mustGet(requestId);
+    if (original.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
+    if (original.status !== "active" || original.profileId !== profile.id || !profile.extension) {
+      throw new DomainError("EXTENSION_NOT_ALLOWED");
+    }
+    return original;
+  }
+
+  /** An approver's click. Refusals come back as DomainErrors for an ephemeral answer. */
+  async decide(
+    requestId: string,
+    approverId: string,
+    decision: "approve" | "deny",
+    note?: string,
+  ): Promise<AccessRequest> {
+    const { store, clock, notifier } = this.deps;
+    const request = store.requests.get(requestId);
+    if (!request) throw new DomainError("REQUEST_NOT_FOUND", { id: requestId });
+    const profile = findProfile(this.deps.policy, request.profileId);
+    if (!profile) throw new DomainError("PROFILE_NOT_FOUND", { id: request.profileId });
+    const refusal = checkApprover(profile, request.requesterId, await this.person(approverId));
+    if (refusal) throw refusal;
+    const outcome = store.requests.decide({
+      id: requestId,
+      approverId,
+      decision,
+      required: profile.approval.required,
+      note,
+      at: clock.now(),
+    });
+    const approvals = store.requests.approvals(requestId);
+    if (outcome.kind === "recorded") {
+      await notifier.approvalRecorded(outcome.request, profile, approvals);
+      return outcome.request;
+    }
+    await notifier.requestDecided(outcome.request, profile, approvals);
+    if (outcome.kind === "approved") await this.applyApproved(outcome.request, profile);
+    return outcome.request;
+  }
+
+  /** An approved extension moves the original grant's end; anything else is a new grant. */
+  private async applyApproved(request: AccessRequest, profile: Profile): Promise<void> {
+    const { store, clock, notifier, engine } = this.deps;
+    const originalId = request.extendsRequestId;
+    const original = originalId ? store.grants.get(originalId) : undefined;
+    if (!originalId || !original || original.status !== "active") {
+      engine.grantInBackground(request);
+      return;
+    }
+    const expiresAt = new Date(original.expiresAt.getTime() + request.durationSeconds * 1000);
+    const extended = store.grants.extend(originalId, expiresAt, clock.now(), request.requesterId, request.id);
+    store.requests.transition({
+      id: request.id,
+      from: "approved",
+      event: extended ? "activate" : "fail",
+      at: clock.now(),
+      actor: "jitbot",
+      note: extended ? undefined : "the grant it extended had already ended",
+    });
+    if (extended) {
+      engine.scheduleChanged();
+      await notifier.grantExtended(
+        store.requests.mustGet(originalId),
+        profile,
+        store.grants.get(originalId) as GrantRecord,
+      );
+    }
+  }
+
+  async cancel(requestId: string, userId: string): Promise<AccessRequest> {
+    const { store, clock, notifier } = this.deps;
+    const request = store.requests.mustGet(requestId);
+    if (request.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
+    const cancelled = store.requests.transition({
+      id: requestId,
+      from: "pending",
+      event: "cancel",
+      at: clock.now(),
+      actor: userId,
+    });
+    const profile = findProfile(this.deps.policy, request.profileId);
+    if (profile) await notifier.requestClosed(cancelled, profile);
+    return cancelled;
+  }
+
+  /** Ends a grant early: the requester, or an approver of its profile. */
+  async revoke(requestId: string, userId: string): Promise<void> {
+    const request = this.deps.store.requests.mustGet(requestId);
+    const profile = findProfile(this.deps.policy, request.profileId);
+    const isApprover = profile && !checkApprover(profile, "", await this.person(userId));
+    if (request.requesterId !== userId && !isApprover) throw new DomainError("NOT_YOUR_REQUEST");
+    if (request.status !== "active")
+      throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "revoke" });
+    await this.deps.engine.revokeEarly(requestId, userId);
+  }
+
+  async refresh(requestId: string, userId: string): Promise<void> {
+    const request = this.deps.store.requests.mustGet(requestId);
+    if (request.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
+    if (request.status !== "active")
+      throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "refresh" });
+    await this.deps.engine.refresh(requestId);
+  }
+
+  myAccess(userId: string): MyAccess {
+    const { store } = this.deps;
+    const pending = store.requests.listByRequester(userId, ["pending", "approved"]);
+    const active = store.requests
+      .listByRequester(userId, ["active"])
+      .map((request) => ({ request, grant: store.grants.get(request.id) }))
+      .filter((a): a is { request: AccessRequest; grant: GrantRecord } => a.grant !== undefined);
+    return { pending, active };
+  }
+
+  /** Pending requests this person could decide on (App Home). */
+  async awaitingDecisionBy(userId: string): Promise<AccessRequest[]> {
+    const person = await this.person(userId);
+    return this.deps.store.requests.listByStatus("pending").filter((request) => {
+      const profile = findProfile(this.deps.policy, request.profileId);
+      return profile !== undefined && checkApprover(profile, request.requesterId, person) === undefined;
+    });
+  }
+}

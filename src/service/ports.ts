@@ -1,0 +1,63 @@
+import type { Profile } from "../config/schema.js";
+import type { AccessRequest, Approval, GrantRecord } from "../domain/request.js";
+import type { ConnectInstructions } from "../grants/provider.js";
+
+/** A Slack user as the service needs them. */
+export interface Member {
+  id: string;
+  name: string;
+  email: string | undefined;
+}
+
+/** Who people are and which Slack user groups they are in. Implemented over the Slack Web API. */
+export interface Directory {
+  member(userId: string): Promise<Member>;
+  /** The subset of `groups` that `userId` belongs to. */
+  groupsOf(userId: string, groups: readonly string[]): Promise<string[]>;
+}
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/**
+ * Everything the bot tells people. The service decides *what* happened; the Slack adapter decides
+ * how it looks. Implementations must not throw for delivery problems they can log.
+ */
+export interface Notifier {
+  requestSubmitted(request: AccessRequest, profile: Profile): Promise<MessageRef | undefined>;
+  approvalRecorded(request: AccessRequest, profile: Profile, approvals: Approval[]): Promise<void>;
+  requestDecided(request: AccessRequest, profile: Profile, approvals: Approval[]): Promise<void>;
+  /** Cancelled by the requester or timed out. */
+  requestClosed(request: AccessRequest, profile: Profile): Promise<void>;
+  approvalReminder(request: AccessRequest, profile: Profile, timesOutAt: Date): Promise<void>;
+  grantActivated(
+    request: AccessRequest,
+    profile: Profile,
+    grant: GrantRecord,
+    instructions: ConnectInstructions,
+  ): Promise<MessageRef | undefined>;
+  credentialsRefreshed(
+    request: AccessRequest,
+    profile: Profile,
+    grant: GrantRecord,
+    instructions: ConnectInstructions,
+  ): Promise<MessageRef | undefined>;
+  grantFailed(request: AccessRequest, profile: Profile, reason: string): Promise<void>;
+  grantExtended(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
+  expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
+  grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string): Promise<void>;
+  revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string): Promise<void>;
+  driftFound(
+    profile: Profile,
+    members: { id: string; displayName: string; userPrincipalName?: string }[],
+  ): Promise<void>;
+}
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

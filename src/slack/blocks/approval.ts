@@ -1,0 +1,86 @@
+import { formatDuration } from "../../config/duration.js";
+import type { Profile } from "../../config/schema.js";
+import type { AccessRequest, Approval } from "../../domain/request.js";
+import { escapeMrkdwn, slackDate } from "../escape.js";
+import { ACTION, BLOCK } from "../ids.js";
+import { actions, type Block, button, context, fields, header, section } from "./kit.js";
+
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+export function clusterLabel(profile: Profile): string {
+  const c = profile.cluster;
+  return c.kind === "aks" ? `AKS ${c.name} (${c.resourceGroup})` : `EKS ${c.name} (${c.region})`;
+}
+
+const STATUS_LINE: Record<string, string> = {
+  approved: "✅ Approved",
+  active: "✅ Approved — access granted",
+  expired: "⌛ Approved — access has ended",
+  revoked: "⏹️ Approved — access was revoked",
+  failed: "⚠️ Approved — but granting failed",
+  denied: "⛔ Denied",
+  cancelled: "↩️ Withdrawn by the requester",
+  timed_out: "⌛ Timed out — nobody decided in time",
+};
+
+function decisionLine(request: AccessRequest, approvals: Approval[]): string {
+  const status = STATUS_LINE[request.status] ?? request.status;
+  const deciders = approvals.filter((a) =>
+    request.status === "denied" ? a.decision === "deny" : a.decision === "approve",
+  );
+  const by = deciders.length ? ` by ${deciders.map((a) => `<@${a.approverId}>`).join(", ")}` : "";
+  const when = request.decidedAt ? ` · ${slackDate(request.decidedAt)}` : "";
+  return `${status}${by}${when}`;
+}
+
+/** The message approvers act on. Once decided, it shows the outcome and no live buttons. */
+export function approvalMessage(request: AccessRequest, profile: Profile, approvals: Approval[]): SlackMessage {
+  const blocks: Block[] = [
+    header(`${request.extendsRequestId ? "Extension" : "Access"} request · ${request.id}`),
+    fields([
+      `*Requester*\n<@${request.requesterId}>`,
+      `*Profile*\n${escapeMrkdwn(profile.title)}`,
+      `*Cluster*\n${escapeMrkdwn(clusterLabel(profile))}`,
+      `*Duration*\n${formatDuration(request.durationSeconds)}`,
+      `*Ticket*\n${request.ticket ? escapeMrkdwn(request.ticket) : "—"}`,
+      `*Grant*\n\`${profile.grant.type}\``,
+    ]),
+    section(`*Justification*\n>${escapeMrkdwn(request.justification).replace(/\n/g, "\n>")}`),
+  ];
+  if (request.extendsRequestId) blocks.push(context(`Extends grant ${request.extendsRequestId}.`));
+  if (request.status === "pending") {
+    const approved = approvals.filter((a) => a.decision === "approve");
+    const needed = profile.approval.required;
+    blocks.push(
+      context(
+        `Requested ${slackDate(request.createdAt)} · ${approved.length} of ${needed} approval${needed === 1 ? "" : "s"}${
+          approved.length ? ` (${approved.map((a) => `<@${a.approverId}>`).join(", ")})` : ""
+        }`,
+      ),
+      actions(BLOCK.decision, [
+        button("Approve", ACTION.approve, request.id, {
+          style: "primary",
+          confirm: {
+            title: "Approve access?",
+            text: `<@${request.requesterId}> gets *${escapeMrkdwn(profile.title)}* for ${formatDuration(request.durationSeconds)}.`,
+            confirm: "Approve",
+            deny: "Back",
+          },
+        }),
+        button("Deny", ACTION.deny, request.id, { style: "danger" }),
+      ]),
+    );
+  } else {
+    blocks.push(section(decisionLine(request, approvals)));
+    if (request.status === "denied" && request.decisionNote) {
+      blocks.push(context(`Reason: ${escapeMrkdwn(request.decisionNote)}`));
+    }
+  }
+  return {
+    text: `Access request ${request.id} from <@${request.requesterId}> for ${profile.title} (${formatDuration(request.durationSeconds)}): ${request.status}`,
+    blocks,
+  };
+}

@@ -1,0 +1,59 @@
+import type { Profile } from "../../config/schema.js";
+import type { AccessRequest, GrantRecord } from "../../domain/request.js";
+import { escapeMrkdwn, slackDate } from "../escape.js";
+import type { SlackMessage } from "./approval.js";
+import { context, section } from "./kit.js";
+
+export function revokeFailingMessage(
+  request: AccessRequest,
+  profile: Profile,
+  grant: GrantRecord,
+  reason: string,
+): SlackMessage {
+  return {
+    text: `Could not revoke ${request.id} (${profile.title}) yet; retrying.`,
+    blocks: [
+      section(
+        `🚨 *Could not revoke* ${request.id} — <@${request.requesterId}> on *${escapeMrkdwn(profile.title)}* (due ${slackDate(grant.expiresAt)}). jitbot keeps retrying with backoff and will post here hourly until it succeeds.\n>${escapeMrkdwn(reason)}`,
+      ),
+      context(
+        `Attempts so far: ${grant.revokeAttempts + 1}. Check the provider permissions, or remove the access by hand.`,
+      ),
+    ],
+  };
+}
+
+export function approvalReminderMessage(request: AccessRequest, timesOutAt: Date): SlackMessage {
+  return {
+    text: `Request ${request.id} is still waiting for a decision.`,
+    blocks: [
+      section(
+        `⏳ Request *${request.id}* from <@${request.requesterId}> is still waiting for a decision; it times out ${slackDate(timesOutAt)}.`,
+      ),
+    ],
+  };
+}
+
+export function driftMessage(
+  profile: Profile,
+  members: { id: string; displayName: string; userPrincipalName?: string }[],
+): SlackMessage {
+  const lines = members
+    .slice(0, 40)
+    .map(
+      (m) =>
+        `• ${escapeMrkdwn(m.displayName)} ${m.userPrincipalName ? `(${escapeMrkdwn(m.userPrincipalName)})` : ""} \`${m.id}\``,
+    );
+  const more = members.length > 40 ? `\n…and ${members.length - 40} more.` : "";
+  return {
+    text: `Drift: ${members.length} member(s) of ${profile.title}'s group have no active grant.`,
+    blocks: [
+      section(
+        `🔍 *Drift report* for *${escapeMrkdwn(profile.title)}*: ${members.length} member(s) of the group hold access without an active jitbot grant and are not listed in \`standingMembers\`:\n${lines.join("\n")}${more}`,
+      ),
+      context(
+        "Report only: jitbot removed nothing. Remove them, or add them to standingMembers if this access is intended.",
+      ),
+    ],
+  };
+}

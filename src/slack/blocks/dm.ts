@@ -1,0 +1,149 @@
+import { formatDuration } from "../../config/duration.js";
+import type { Profile } from "../../config/schema.js";
+import type { AccessRequest, Approval, GrantRecord } from "../../domain/request.js";
+import type { ConnectInstructions } from "../../grants/provider.js";
+import { codeBlock, escapeMrkdwn, slackDate } from "../escape.js";
+import { ACTION } from "../ids.js";
+import type { SlackMessage } from "./approval.js";
+import { actions, type Block, button, context, divider, header, section } from "./kit.js";
+
+const name = (profile: Profile) => `*${escapeMrkdwn(profile.title)}*`;
+
+export function receiptMessage(request: AccessRequest, profile: Profile): SlackMessage {
+  return {
+    text: `Your request ${request.id} for ${profile.title} is waiting for approval.`,
+    blocks: [
+      section(
+        `📨 Your request *${request.id}* for ${name(profile)} (${formatDuration(request.durationSeconds)}) is waiting for approval in <#${profile.approval.channel}>.`,
+      ),
+      actions(`receipt-${request.id}`, [
+        button("Withdraw request", ACTION.cancel, request.id, {
+          confirm: { title: "Withdraw?", text: `Withdraw request ${request.id}?`, confirm: "Withdraw", deny: "Keep" },
+        }),
+      ]),
+    ],
+  };
+}
+
+export function decisionMessage(request: AccessRequest, profile: Profile, approvals: Approval[]): SlackMessage {
+  const deciders = approvals
+    .filter((a) => a.decision === (request.status === "denied" ? "deny" : "approve"))
+    .map((a) => `<@${a.approverId}>`)
+    .join(", ");
+  if (request.status === "denied") {
+    const reason = request.decisionNote ? `\n>${escapeMrkdwn(request.decisionNote)}` : "";
+    return {
+      text: `Your request ${request.id} was denied.`,
+      blocks: [section(`⛔ Your request *${request.id}* for ${name(profile)} was denied by ${deciders}.${reason}`)],
+    };
+  }
+  return {
+    text: `Your request ${request.id} was approved; granting access now.`,
+    blocks: [
+      section(`✅ Your request *${request.id}* for ${name(profile)} was approved by ${deciders}. Granting access now…`),
+    ],
+  };
+}
+
+export function closedMessage(request: AccessRequest, profile: Profile): SlackMessage {
+  const text =
+    request.status === "timed_out"
+      ? `⌛ Nobody decided on your request *${request.id}* for ${name(profile)} in time, so it has timed out. Type \`/jit request ${profile.id}\` to ask again.`
+      : `↩️ You withdrew request *${request.id}* for ${name(profile)}.`;
+  return { text: text.replace(/[*`]/g, ""), blocks: [section(text)] };
+}
+
+export interface GrantMessageOptions {
+  canRefresh: boolean;
+  /** After the access ended: secrets are replaced and no buttons are live. */
+  redacted?: boolean;
+  refreshed?: boolean;
+}
+
+export function grantMessage(
+  request: AccessRequest,
+  profile: Profile,
+  grant: GrantRecord,
+  instructions: ConnectInstructions,
+  options: GrantMessageOptions,
+): SlackMessage {
+  const title = options.redacted ? `Access ended: ${profile.title}` : `Access granted: ${profile.title}`;
+  const blocks: Block[] = [
+    header(title),
+    section(
+      options.redacted
+        ? `Request *${request.id}* · this access has ended; its secrets were removed from this message.`
+        : `${options.refreshed ? "🔄 Fresh credentials. " : ""}${escapeMrkdwn(instructions.summary)}\n*Ends* ${slackDate(grant.expiresAt)} (request *${request.id}*).`,
+    ),
+  ];
+  for (const part of instructions.sections) {
+    if (part.secret && options.redacted) {
+      blocks.push(section(`*${escapeMrkdwn(part.heading)}*\n_Removed: these credentials are no longer valid._`));
+      continue;
+    }
+    const body = [part.text ? escapeMrkdwn(part.text) : "", part.code ? codeBlock(part.code) : ""]
+      .filter(Boolean)
+      .join("\n");
+    blocks.push(section(`*${escapeMrkdwn(part.heading)}*\n${body}`));
+  }
+  if (instructions.notes.length) blocks.push(context(instructions.notes.map((n) => `ℹ️ ${escapeMrkdwn(n)}`).join("\n")));
+  if (!options.redacted) blocks.push(divider(), grantButtons(request, profile, options.canRefresh));
+  return { text: `${title} (request ${request.id}), ends ${grant.expiresAt.toISOString()}`, blocks };
+}
+
+export function grantButtons(request: AccessRequest, profile: Profile, canRefresh: boolean): Block {
+  const elements: object[] = [
+    button("Revoke now", ACTION.revoke, request.id, {
+      style: "danger",
+      confirm: { title: "Revoke access?", text: `End ${profile.title} now?`, confirm: "Revoke", deny: "Keep" },
+    }),
+  ];
+  if (canRefresh) elements.push(button("Refresh credentials", ACTION.refresh, request.id));
+  if (profile.extension) elements.push(button("Extend", ACTION.extend, request.id));
+  return actions(`grant-${request.id}`, elements);
+}
+
+export function failedMessage(request: AccessRequest, profile: Profile, reason: string): SlackMessage {
+  return {
+    text: `Granting ${request.id} failed: ${reason}`,
+    blocks: [
+      section(
+        `⚠️ Request *${request.id}* for ${name(profile)} was approved, but granting the access failed. Nothing was left half-granted.\n>${escapeMrkdwn(reason)}`,
+      ),
+    ],
+  };
+}
+
+export function endedMessage(request: AccessRequest, profile: Profile, detail: string): SlackMessage {
+  const how = request.status === "revoked" ? "was revoked" : "has expired";
+  return {
+    text: `Your access ${request.id} to ${profile.title} ${how}.`,
+    blocks: [section(`⏹️ Your access to ${name(profile)} (*${request.id}*) ${how}.`), context(escapeMrkdwn(detail))],
+  };
+}
+
+export function extendedMessage(request: AccessRequest, profile: Profile, grant: GrantRecord): SlackMessage {
+  return {
+    text: `Your access ${request.id} now ends at ${grant.expiresAt.toISOString()}.`,
+    blocks: [
+      section(
+        `⏩ Your access to ${name(profile)} (*${request.id}*) was extended; it now ends ${slackDate(grant.expiresAt)}.`,
+      ),
+    ],
+  };
+}
+
+export function expiryReminderMessage(
+  request: AccessRequest,
+  profile: Profile,
+  grant: GrantRecord,
+  canRefresh: boolean,
+): SlackMessage {
+  return {
+    text: `Your access ${request.id} to ${profile.title} ends soon.`,
+    blocks: [
+      section(`⏰ Your access to ${name(profile)} (*${request.id}*) ends ${slackDate(grant.expiresAt)}.`),
+      grantButtons(request, profile, canRefresh),
+    ],
+  };
+}

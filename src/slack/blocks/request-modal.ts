@@ -1,0 +1,153 @@
+import { formatDuration } from "../../config/duration.js";
+import type { Profile } from "../../config/schema.js";
+import { durationChoices } from "../../domain/policy.js";
+import { BLOCK, CALLBACK, VALUE } from "../ids.js";
+import { type Block, mrkdwn, plain, section, type View } from "./kit.js";
+
+export interface RequestPrefill {
+  profileId?: string;
+  durationSeconds?: number;
+  justification?: string;
+  /** A line shown above the form, e.g. about an unknown profile that was typed. */
+  notice?: string;
+  /** Set when the modal extends an active grant. */
+  extendsRequestId?: string;
+}
+
+/** Slack refuses a static_select with more than 100 options; past that the list is searched. */
+export const STATIC_SELECT_LIMIT = 100;
+
+const option = (profile: Profile) => ({
+  text: plain(profile.title.slice(0, 75)),
+  value: profile.id,
+  description: plain(`${profile.id} · ${profile.cluster.kind.toUpperCase()} ${profile.cluster.name}`.slice(0, 75)),
+});
+
+/** Options for a profile select; grouped by cluster when there are several clusters. */
+type ProfileOption = ReturnType<typeof option>;
+export type ProfileOptions =
+  | { options: ProfileOption[] }
+  | { option_groups: { label: ReturnType<typeof plain>; options: ProfileOption[] }[] };
+
+export function profileOptions(profiles: Profile[], query = ""): ProfileOptions {
+  const q = query.trim().toLowerCase();
+  const matching = profiles
+    .filter((p) => !q || p.id.includes(q) || p.title.toLowerCase().includes(q))
+    .slice(0, STATIC_SELECT_LIMIT);
+  const clusters = [...new Set(matching.map((p) => `${p.cluster.kind.toUpperCase()} · ${p.cluster.name}`))];
+  if (clusters.length <= 1 || matching.length <= 5) return { options: matching.map(option) };
+  return {
+    option_groups: clusters.map((label) => ({
+      label: plain(label.slice(0, 75)),
+      options: matching.filter((p) => `${p.cluster.kind.toUpperCase()} · ${p.cluster.name}` === label).map(option),
+    })),
+  };
+}
+
+function profileElement(profiles: Profile[], selected: Profile | undefined) {
+  const base = {
+    action_id: VALUE,
+    placeholder: plain("Choose an access profile"),
+    ...(selected ? { initial_option: option(selected) } : {}),
+  };
+  if (profiles.length > STATIC_SELECT_LIMIT) return { type: "external_select", min_query_length: 0, ...base };
+  return { type: "static_select", ...base, ...profileOptions(profiles) };
+}
+
+function durationElement(profile: Profile | undefined, profiles: Profile[], wanted: number | undefined) {
+  const cap = profile ? profile.duration.max : Math.max(...profiles.map((p) => p.duration.max));
+  const choices = profile ? durationChoices(profile) : [900, 1800, 3600, 7200, 14_400, 28_800].filter((s) => s <= cap);
+  if (wanted && wanted <= cap && !choices.includes(wanted)) choices.push(wanted);
+  choices.sort((a, b) => a - b);
+  const initial = wanted && choices.includes(wanted) ? wanted : profile?.duration.default;
+  const toOption = (seconds: number) => ({ text: plain(formatDuration(seconds)), value: String(seconds) });
+  return {
+    type: "static_select",
+    action_id: VALUE,
+    placeholder: plain("How long?"),
+    options: choices.slice(0, STATIC_SELECT_LIMIT).map(toOption),
+    ...(initial && choices.includes(initial) ? { initial_option: toOption(initial) } : {}),
+  };
+}
+
+/** The request form. The profile select dispatches so the other fields follow the chosen profile. */
+export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}): View {
+  const selected = profiles.find((p) => p.id === prefill.profileId);
+  const blocks: Block[] = [];
+  if (prefill.notice) blocks.push(section(`⚠️ ${prefill.notice}`));
+  if (prefill.extendsRequestId) {
+    blocks.push(section(`Extending grant *${prefill.extendsRequestId}*: the time you choose is added to its end.`));
+  }
+  blocks.push({
+    type: "input",
+    block_id: BLOCK.profile,
+    dispatch_action: true,
+    label: plain("Access profile"),
+    element: profileElement(profiles, selected),
+    ...(selected?.description ? { hint: plain(selected.description.slice(0, 2000)) } : {}),
+  });
+  blocks.push({
+    type: "input",
+    block_id: BLOCK.duration,
+    label: plain("Duration"),
+    element: durationElement(selected, profiles, prefill.durationSeconds),
+    hint: plain(
+      selected
+        ? `At most ${formatDuration(selected.duration.max)} for this profile.`
+        : "Pick a profile to see its limit.",
+    ),
+  });
+  const minLength = selected?.justification.minLength ?? 10;
+  blocks.push({
+    type: "input",
+    block_id: BLOCK.justification,
+    label: plain("Justification"),
+    element: {
+      type: "plain_text_input",
+      action_id: VALUE,
+      multiline: true,
+      max_length: 2000,
+      placeholder: plain("What will you do, and why now?"),
+      ...(prefill.justification ? { initial_value: prefill.justification.slice(0, 2000) } : {}),
+    },
+    hint: plain(`At least ${minLength} characters. Approvers see this.`),
+  });
+  const ticketRequired = selected?.ticket.required ?? false;
+  blocks.push({
+    type: "input",
+    block_id: BLOCK.ticket,
+    optional: !ticketRequired,
+    label: plain(ticketRequired ? "Ticket" : "Ticket (optional)"),
+    element: { type: "plain_text_input", action_id: VALUE, max_length: 100, placeholder: plain("e.g. OPS-1234") },
+    ...(selected?.ticket.pattern ? { hint: plain(`Format: ${selected.ticket.pattern}`) } : {}),
+  });
+  return {
+    type: "modal",
+    callback_id: CALLBACK.requestModal,
+    private_metadata: JSON.stringify({ extends: prefill.extendsRequestId ?? null }),
+    title: plain(prefill.extendsRequestId ? "Extend access" : "Request access"),
+    submit: plain("Request"),
+    close: plain("Cancel"),
+    blocks,
+  };
+}
+
+export function denyModal(requestId: string, context: { channel: string; ts: string }): View {
+  return {
+    type: "modal",
+    callback_id: CALLBACK.denyModal,
+    private_metadata: JSON.stringify({ requestId, ...context }),
+    title: plain("Deny request"),
+    submit: plain("Deny"),
+    close: plain("Back"),
+    blocks: [
+      { type: "section", text: mrkdwn(`Denying *${requestId}*. The requester sees your reason.`) },
+      {
+        type: "input",
+        block_id: BLOCK.reason,
+        label: plain("Reason"),
+        element: { type: "plain_text_input", action_id: VALUE, multiline: true, max_length: 500 },
+      },
+    ],
+  };
+}

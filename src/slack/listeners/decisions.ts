@@ -1,0 +1,72 @@
+import type { App, BlockButtonAction } from "@slack/bolt";
+import { DomainError } from "../../domain/errors.js";
+import { checkApprover } from "../../domain/policy.js";
+import { asSlackView } from "../blocks/kit.js";
+import { denyModal } from "../blocks/request-modal.js";
+import { ACTION, BLOCK, CALLBACK } from "../ids.js";
+import { guarded } from "../reply.js";
+import { readText } from "../view-values.js";
+import type { SlackDeps } from "./deps.js";
+
+const REFUSAL = "You can't decide on this request: ";
+
+/** Approve and Deny on the approval message. The service re-checks who may decide. */
+export function registerDecisions(app: App, deps: SlackDeps): void {
+  const { service, logger } = deps;
+
+  app.action<BlockButtonAction>(ACTION.approve, async ({ ack, body, action, client }) => {
+    await ack();
+    const place = { userId: body.user.id, channelId: body.channel?.id };
+    await guarded(
+      client,
+      logger,
+      place,
+      async () => {
+        await service.decide(action.value ?? "", body.user.id, "approve");
+      },
+      REFUSAL,
+    );
+  });
+
+  app.action<BlockButtonAction>(ACTION.deny, async ({ ack, body, action, client }) => {
+    await ack();
+    const place = { userId: body.user.id, channelId: body.channel?.id };
+    await guarded(
+      client,
+      logger,
+      place,
+      async () => {
+        const requestId = action.value ?? "";
+        // Refuse before asking for a reason: a non-approver should not get a form at all.
+        const request = service.request(requestId);
+        const profile = service.profile(request.profileId);
+        if (!profile) throw new DomainError("PROFILE_NOT_FOUND", { id: request.profileId });
+        const refusal = checkApprover(profile, request.requesterId, await service.person(body.user.id));
+        if (refusal) throw refusal;
+        if (request.status !== "pending") throw new DomainError("ALREADY_DECIDED", { status: request.status });
+        const view = denyModal(requestId, { channel: body.channel?.id ?? "", ts: body.message?.ts ?? "" });
+        await client.views.open({ trigger_id: body.trigger_id, view: asSlackView(view) });
+      },
+      REFUSAL,
+    );
+  });
+
+  app.view(CALLBACK.denyModal, async ({ ack, body, view, client }) => {
+    const reason = readText(view.state.values, BLOCK.reason).trim();
+    if (reason.length < 3) {
+      return ack({ response_action: "errors", errors: { [BLOCK.reason]: "Please give the requester a reason." } });
+    }
+    await ack();
+    const meta = JSON.parse(view.private_metadata || "{}") as { requestId?: string; channel?: string };
+    const place = { userId: body.user.id, channelId: meta.channel || undefined };
+    await guarded(
+      client,
+      logger,
+      place,
+      async () => {
+        await service.decide(meta.requestId ?? "", body.user.id, "deny", reason);
+      },
+      REFUSAL,
+    );
+  });
+}

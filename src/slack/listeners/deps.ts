@@ -1,0 +1,10 @@
+import type { Clock } from "../../domain/clock.js";
+import type { AccessService } from "../../service/access-service.js";
+import type { Logger } from "../../service/ports.js";
+
+export interface SlackDeps {
+  service: AccessService;
+  clock: Clock;
+  logger: Logger;
+  canRefresh: (profileId: string) => boolean;
+}

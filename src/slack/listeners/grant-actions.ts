@@ -1,0 +1,42 @@
+import type { App, BlockButtonAction } from "@slack/bolt";
+import { DomainError } from "../../domain/errors.js";
+import { asSlackView } from "../blocks/kit.js";
+import { requestModal } from "../blocks/request-modal.js";
+import { ACTION } from "../ids.js";
+import { guarded } from "../reply.js";
+import type { SlackDeps } from "./deps.js";
+
+/** Buttons in the requester's DMs and App Home: withdraw, revoke, refresh, extend, request. */
+export function registerGrantActions(app: App, deps: SlackDeps): void {
+  const { service, logger } = deps;
+  const button = (id: string, work: (requestId: string, body: BlockButtonAction) => Promise<void>) =>
+    app.action<BlockButtonAction>(id, async ({ ack, body, action, client }) => {
+      await ack();
+      const place = { userId: body.user.id, channelId: body.channel?.id };
+      await guarded(client, logger, place, () => work(action.value ?? "", body));
+    });
+
+  button(ACTION.cancel, (requestId, body) => service.cancel(requestId, body.user.id).then(() => undefined));
+  button(ACTION.revoke, (requestId, body) => service.revoke(requestId, body.user.id));
+  button(ACTION.refresh, (requestId, body) => service.refresh(requestId, body.user.id));
+
+  button(ACTION.extend, async (requestId, body) => {
+    const request = service.request(requestId);
+    if (request.requesterId !== body.user.id) throw new DomainError("NOT_YOUR_REQUEST");
+    const profile = service.profile(request.profileId);
+    if (!profile?.extension || request.status !== "active") throw new DomainError("EXTENSION_NOT_ALLOWED");
+    const view = requestModal([profile], {
+      profileId: profile.id,
+      durationSeconds: profile.duration.default,
+      justification: request.justification,
+      extendsRequestId: request.id,
+    });
+    await app.client.views.open({ trigger_id: body.trigger_id, view: asSlackView(view) });
+  });
+
+  button(ACTION.openRequest, async (_value, body) => {
+    const profiles = await service.requestableProfiles(body.user.id);
+    if (profiles.length === 0) throw new DomainError("NOT_A_REQUESTER", { profile: "any profile" });
+    await app.client.views.open({ trigger_id: body.trigger_id, view: asSlackView(requestModal(profiles)) });
+  });
+}

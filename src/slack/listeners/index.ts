@@ -1,0 +1,15 @@
+import type { App } from "@slack/bolt";
+import { registerCommand } from "./command.js";
+import { registerDecisions } from "./decisions.js";
+import type { SlackDeps } from "./deps.js";
+import { registerGrantActions } from "./grant-actions.js";
+import { registerHome } from "./home.js";
+import { registerRequestForm } from "./request-form.js";
+
+export function registerListeners(app: App, deps: SlackDeps): void {
+  registerCommand(app, deps);
+  registerRequestForm(app, deps);
+  registerDecisions(app, deps);
+  registerGrantActions(app, deps);
+  registerHome(app, deps);
+}

@@ -1,0 +1,61 @@
+import type { App } from "@slack/bolt";
+import { asSlackView } from "../blocks/kit.js";
+import { profileOptions, requestModal } from "../blocks/request-modal.js";
+import { BLOCK, CALLBACK, VALUE } from "../ids.js";
+import { guarded } from "../reply.js";
+import { readRequestForm, toModalErrors } from "../view-values.js";
+import type { SlackDeps } from "./deps.js";
+
+/** The request modal: submit, the profile select that reshapes the form, and profile search. */
+export function registerRequestForm(app: App, deps: SlackDeps): void {
+  const { service, logger } = deps;
+
+  app.view(CALLBACK.requestModal, async ({ ack, body, view, client }) => {
+    const userId = body.user.id;
+    const form = readRequestForm(view.state.values, view.private_metadata);
+    let errors: Record<string, string>;
+    try {
+      errors = toModalErrors((await service.check(userId, form)).errors);
+    } catch (error) {
+      // A refusal that is not about one field (e.g. an extension of someone else's grant).
+      await ack();
+      return guarded(client, logger, { userId }, () => Promise.reject(error));
+    }
+    if (Object.keys(errors).length > 0) {
+      return ack({ response_action: "errors", errors });
+    }
+    await ack();
+    await guarded(client, logger, { userId }, async () => {
+      const result = await service.submit(userId, form);
+      if (!result.ok) {
+        const why = Object.values(toModalErrors(result.errors)).join(" ");
+        await client.chat.postMessage({ channel: userId, text: `Your request was not filed: ${why}` });
+      }
+    });
+  });
+
+  // Choosing a profile rebuilds the form for it (its durations, ticket rules), keeping what was typed.
+  app.action({ block_id: BLOCK.profile, action_id: VALUE }, async ({ ack, body, client }) => {
+    await ack();
+    if (body.type !== "block_actions" || !body.view) return;
+    const view = body.view;
+    const userId = body.user.id;
+    await guarded(client, logger, { userId }, async () => {
+      const form = readRequestForm(view.state.values, view.private_metadata);
+      const profiles = await service.requestableProfiles(userId);
+      const modal = requestModal(profiles, {
+        profileId: form.profileId,
+        durationSeconds: form.durationSeconds,
+        justification: form.justification,
+        extendsRequestId: form.extendsRequestId,
+      });
+      await client.views.update({ view_id: view.id, hash: view.hash, view: asSlackView(modal) });
+    });
+  });
+
+  // Past 100 profiles the select becomes an external_select that searches here.
+  app.options<"block_suggestion">({ block_id: BLOCK.profile, action_id: VALUE }, async ({ ack, body }) => {
+    const profiles = await service.requestableProfiles(body.user.id);
+    await ack(profileOptions(profiles, body.value ?? ""));
+  });
+}

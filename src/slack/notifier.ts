@@ -1,0 +1,162 @@
+import type { WebClient } from "@slack/web-api";
+import type { Profile } from "../config/schema.js";
+import type { AccessRequest, Approval, GrantRecord } from "../domain/request.js";
+import type { ConnectInstructions } from "../grants/provider.js";
+import type { Logger, MessageRef, Notifier } from "../service/ports.js";
+import { approvalMessage, type SlackMessage } from "./blocks/approval.js";
+import { approvalReminderMessage, driftMessage, revokeFailingMessage } from "./blocks/channel.js";
+import {
+  closedMessage,
+  decisionMessage,
+  endedMessage,
+  expiryReminderMessage,
+  extendedMessage,
+  failedMessage,
+  grantMessage,
+  receiptMessage,
+} from "./blocks/dm.js";
+
+/**
+ * Delivers what happened to Slack. Delivery failures are logged and swallowed: the state change
+ * already happened and is durable, and a lost message must not undo a grant or a revoke.
+ */
+export class SlackNotifier implements Notifier {
+  constructor(
+    private readonly client: WebClient,
+    private readonly logger: Logger,
+    private readonly approvalsOf: (requestId: string) => Approval[],
+    private readonly canRefresh: (profile: Profile) => boolean,
+  ) {}
+
+  private async post(channel: string, message: SlackMessage, what: string): Promise<MessageRef | undefined> {
+    try {
+      const answer = await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
+      return answer.channel && answer.ts ? { channel: answer.channel, ts: answer.ts } : undefined;
+    } catch (error) {
+      this.logger.warn({ channel, what, err: (error as Error).message }, "could not post to Slack");
+      return undefined;
+    }
+  }
+
+  private async update(channel: string | undefined, ts: string | undefined, message: SlackMessage, what: string) {
+    if (!channel || !ts) return;
+    try {
+      await this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+    } catch (error) {
+      this.logger.warn({ channel, what, err: (error as Error).message }, "could not update a Slack message");
+    }
+  }
+
+  private async refreshApproval(request: AccessRequest, profile: Profile, known?: Approval[]) {
+    const approvals = known ?? this.approvalsOf(request.id);
+    await this.update(
+      request.approvalChannel,
+      request.approvalTs,
+      approvalMessage(request, profile, approvals),
+      "approval",
+    );
+  }
+
+  async requestSubmitted(request: AccessRequest, profile: Profile) {
+    await this.post(request.requesterId, receiptMessage(request, profile), "receipt");
+    return this.post(profile.approval.channel, approvalMessage(request, profile, []), "approval");
+  }
+
+  async approvalRecorded(request: AccessRequest, profile: Profile, approvals: Approval[]) {
+    await this.refreshApproval(request, profile, approvals);
+  }
+
+  async requestDecided(request: AccessRequest, profile: Profile, approvals: Approval[]) {
+    await this.refreshApproval(request, profile, approvals);
+    await this.post(request.requesterId, decisionMessage(request, profile, approvals), "decision");
+  }
+
+  async requestClosed(request: AccessRequest, profile: Profile) {
+    await this.refreshApproval(request, profile);
+    await this.post(request.requesterId, closedMessage(request, profile), "closed");
+  }
+
+  async approvalReminder(request: AccessRequest, profile: Profile, timesOutAt?: Date) {
+    const message = approvalReminderMessage(request, timesOutAt ?? request.createdAt);
+    try {
+      await this.client.chat.postMessage({
+        channel: request.approvalChannel ?? profile.approval.channel,
+        text: message.text,
+        blocks: message.blocks,
+        ...(request.approvalTs ? { thread_ts: request.approvalTs } : {}),
+      });
+    } catch (error) {
+      this.logger.warn({ requestId: request.id, err: (error as Error).message }, "could not post an approval reminder");
+    }
+  }
+
+  async grantActivated(
+    request: AccessRequest,
+    profile: Profile,
+    grant: GrantRecord,
+    instructions: ConnectInstructions,
+  ) {
+    await this.refreshApproval(request, profile);
+    return this.post(
+      request.requesterId,
+      grantMessage(request, profile, grant, instructions, { canRefresh: this.canRefresh(profile) }),
+      "grant",
+    );
+  }
+
+  async credentialsRefreshed(
+    request: AccessRequest,
+    profile: Profile,
+    grant: GrantRecord,
+    instructions: ConnectInstructions,
+  ) {
+    await this.redactOldCredentials(request, profile, grant);
+    const message = grantMessage(request, profile, grant, instructions, { canRefresh: true, refreshed: true });
+    return this.post(request.requesterId, message, "refreshed credentials");
+  }
+
+  async grantFailed(request: AccessRequest, profile: Profile, reason: string) {
+    await this.refreshApproval(request, profile);
+    const message = failedMessage(request, profile, reason);
+    await this.post(request.requesterId, message, "grant failed");
+    await this.post(profile.approval.channel, message, "grant failed");
+  }
+
+  async grantExtended(request: AccessRequest, profile: Profile, grant: GrantRecord) {
+    await this.post(request.requesterId, extendedMessage(request, profile, grant), "extended");
+  }
+
+  async expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord) {
+    await this.post(
+      request.requesterId,
+      expiryReminderMessage(request, profile, grant, this.canRefresh(profile)),
+      "reminder",
+    );
+  }
+
+  async grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string) {
+    await this.refreshApproval(request, profile);
+    await this.redactOldCredentials(request, profile, grant);
+    await this.post(request.requesterId, endedMessage(request, profile, detail), "ended");
+  }
+
+  /** The credential DM keeps its steps but loses its secrets once they are dead. */
+  private async redactOldCredentials(request: AccessRequest, profile: Profile, grant: GrantRecord) {
+    if (!grant.dmChannel || !grant.dmTs) return;
+    const placeholder: ConnectInstructions = {
+      summary: "",
+      sections: grant.dmHasSecret ? [{ heading: "Credentials", secret: true }] : [],
+      notes: [],
+    };
+    const message = grantMessage(request, profile, grant, placeholder, { canRefresh: false, redacted: true });
+    await this.update(grant.dmChannel, grant.dmTs, message, "redact credentials");
+  }
+
+  async revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string) {
+    await this.post(profile.approval.channel, revokeFailingMessage(request, profile, grant, reason), "revoke failing");
+  }
+
+  async driftFound(profile: Profile, members: { id: string; displayName: string; userPrincipalName?: string }[]) {
+    await this.post(profile.approval.channel, driftMessage(profile, members), "drift");
+  }
+}

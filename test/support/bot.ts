@@ -1,0 +1,114 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createJitbot, type Jitbot } from "../../src/compose.js";
+import { parsePolicy } from "../../src/config/load.js";
+import type { Policy } from "../../src/config/schema.js";
+import { ManualClock } from "../../src/domain/clock.js";
+import type { GrantEngine } from "../../src/grants/engine.js";
+import { dryRunProviders, type ProviderRegistry } from "../../src/grants/registry.js";
+import { createLogger } from "../../src/logger.js";
+import { FakeSlackWebApi, type FakeUser } from "../../src/playground/slack-web-api.js";
+import { Store } from "../../src/store/index.js";
+import { SlackDriver } from "./slack-driver.js";
+import { tempDir } from "./temp.js";
+
+export const SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
+
+export const PEOPLE: FakeUser[] = [
+  { id: "U0ALICE", name: "Alice Requester", email: "alice@contoso.com", groups: ["S0SRE"] },
+  { id: "U0LEAD", name: "Lee Lead", email: "lee@contoso.com", groups: ["S0ONCALL"] },
+  { id: "U0OMAR", name: "Omar Oncall", email: "omar@contoso.com", groups: ["S0ONCALL", "S0SRE"] },
+  { id: "U0EVE", name: "Eve Outsider", email: "eve@contoso.com" },
+  { id: "U0NOMAIL", name: "No Mail", groups: ["S0SRE"] },
+];
+
+export function examplePolicy(edit: (yaml: string) => string = (y) => y): Policy {
+  const yaml = readFileSync(new URL("../../jitbot.example.yaml", import.meta.url), "utf8");
+  return parsePolicy(edit(yaml), "jitbot.example.yaml");
+}
+
+export interface TestBot {
+  bot: Jitbot;
+  slack: FakeSlackWebApi;
+  driver: SlackDriver;
+  store: Store;
+  clock: ManualClock;
+  policy: Policy;
+  providers: ProviderRegistry;
+  logs: string[];
+  /** Waits for background work (grants after approval) to settle. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestBotOptions {
+  policy?: Policy;
+  providers?: ProviderRegistry;
+  people?: FakeUser[];
+  clock?: ManualClock;
+  dbFile?: string;
+  engine?: { concurrency?: number; crashAfterProviderCall?: (verb: "grant" | "revoke", id: string) => void };
+}
+
+/** The real bot (Bolt HTTP, SQLite file, WebClient) against the fake Slack Web API on 127.0.0.1. */
+export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
+  const tmp = options.dbFile ? undefined : tempDir();
+  const slack = new FakeSlackWebApi(options.people ?? PEOPLE);
+  const apiUrl = await slack.listen();
+  const store = Store.open(options.dbFile ?? join(tmp?.dir ?? "", "jitbot.db"));
+  const clock = options.clock ?? new ManualClock(new Date());
+  const policy = options.policy ?? examplePolicy();
+  const providers = options.providers ?? dryRunProviders();
+  const logs: string[] = [];
+  const logger = createLogger("debug", { write: (line: string) => void logs.push(line) });
+  const bot = createJitbot({
+    policy,
+    store,
+    providers,
+    logger,
+    clock,
+    slack: { botToken: slack.token, signingSecret: SIGNING_SECRET, apiUrl, retries: 0 },
+    port: 0,
+    host: "127.0.0.1",
+    cron: false,
+    engine: options.engine,
+  });
+  await bot.start();
+  const driver = new SlackDriver(bot.url, SIGNING_SECRET, slack);
+  return {
+    bot,
+    slack,
+    driver,
+    store,
+    clock,
+    policy,
+    providers,
+    logs,
+    settle: () => settle(bot.engine),
+    async close() {
+      await bot.stop(1_000);
+      store.close();
+      await slack.close();
+      tmp?.cleanup();
+    },
+  };
+}
+
+/** Background work (after the ack) finished: the engine's queue is empty. */
+export async function settle(engine: GrantEngine): Promise<void> {
+  await engine.idle();
+}
+
+/**
+ * Listeners keep working after Slack's ack, so a test waits for the *outcome* it expects. This
+ * polls real I/O, not time: it never decides a test by how fast the machine is (5 s is a hang).
+ */
+export async function waitFor<T>(probe: () => T | undefined | false, what: string): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
