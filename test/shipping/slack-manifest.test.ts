@@ -27,7 +27,6 @@ const EXPECTED_BOT_SCOPES = [
   "chat:write",
   "commands",
   "groups:read",
-  "im:write",
   "usergroups:read",
   "users:read",
   "users:read.email",
