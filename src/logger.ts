@@ -36,12 +36,20 @@ export function createLogger(level = "info", destination?: pino.DestinationStrea
   );
 }
 
+/** Debug lines that carry a payload (request/response bodies, results): any JSON object at all. */
+const BODY_LINE = /[{[]/;
+
 /** Bolt's logger interface over pino, so Bolt's own lines are JSON and redacted too. */
 export function boltLogger(logger: pino.Logger): BoltLogger {
   const child = logger.child({ component: "bolt" });
   const text = (parts: unknown[]) => parts.map((p) => (p instanceof Error ? p.message : String(p))).join(" ");
   return {
-    debug: (...parts) => child.debug(text(parts)),
+    // The WebClient logs whole request bodies and results at debug level: a credential DM would
+    // land in the logs. Any debug line carrying a payload is dropped; the plain ones stay.
+    debug: (...parts) => {
+      const line = text(parts);
+      if (!BODY_LINE.test(line)) child.debug(line);
+    },
     info: (...parts) => child.info(text(parts)),
     warn: (...parts) => child.warn(text(parts)),
     error: (...parts) => child.error(text(parts)),

@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GrantType } from "../../src/config/schema.js";
+import type { GrantProvider } from "../../src/grants/provider.js";
+import { type EntraFixture, startEntraFixture } from "../entra/harness.js";
+import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
+import { textOf } from "../support/slack-driver.js";
+import { tempDir } from "../support/temp.js";
+import { requestAndApprove } from "./helpers.js";
+
+let entra: EntraFixture;
+let t: TestBot;
+const tmp = tempDir();
+const dbFile = join(tmp.dir, "e2e-entra.db");
+let aliceId = "";
+
+beforeAll(async () => {
+  entra = await startEntraFixture({ namespace: "sre" });
+  aliceId = entra.graph.directory.addUser({ userPrincipalName: "alice@contoso.com", mail: "alice@contoso.com" }).id;
+  const providers = new Map<GrantType, GrantProvider>(entra.providers.map((p) => [p.type, p]));
+  t = await startTestBot({ policy: entra.policy, providers, dbFile });
+});
+afterAll(async () => {
+  await t.close();
+  await entra.close();
+  tmp.cleanup();
+});
+
+describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
+  it("entra-group: adds Alice to the group, DMs the AKS steps, removes her on revoke", async () => {
+    const { id, dm } = await requestAndApprove(t, "aks-group", 3600);
+    expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(true);
+    const text = textOf(dm);
+    expect(text).toContain("az aks get-credentials --resource-group rg-prod --name prod-aks");
+    expect(text).toContain("kubelogin convert-kubeconfig -l azurecli");
+    expect(text).toContain("--namespace sre");
+    expect(text).toMatch(/60.90 min/);
+    await t.driver.command("U0ALICE", `revoke ${id}`);
+    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(false);
+  });
+
+  it("entra-pim-group: creates a PIM assignment that ends by itself, removes it on revoke", async () => {
+    const { id } = await requestAndApprove(t, "aks-pim", 7200);
+    const assignments = [...entra.graph.directory.pimAssignments.values()];
+    expect(assignments.some((a) => JSON.stringify(a).includes(aliceId))).toBe(true);
+    expect(JSON.stringify(entra.graph.calls)).toContain("PT2H");
+    expect(t.store.grants.get(id)?.providerExpiresAt).toBeDefined();
+    await t.driver.command("U0ALICE", `revoke ${id}`);
+    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    expect(JSON.stringify(entra.graph.calls)).toContain("adminRemove");
+  });
+
+  it("entra-service-principal: DMs a one-time secret that never reaches the database, deletes the app on expiry", async () => {
+    const { id, dm } = await requestAndApprove(t, "aks-sp", 3600);
+    const secret = /--password\s+(\S+)/.exec(textOf(dm).replace(/\\n/g, "\n"))?.[1]?.replace(/[`"\\]+$/, "");
+    expect(secret && secret.length > 10).toBe(true);
+    expect(textOf(dm)).toContain("az login --service-principal");
+    const apps = [...entra.graph.directory.applications.values()];
+    expect(apps.length).toBeGreaterThan(0);
+    t.store.db.pragma("wal_checkpoint(TRUNCATE)");
+    expect(readFileSync(dbFile).includes(Buffer.from(secret ?? "unused"))).toBe(false);
+    expect(t.logs.join("\n")).not.toContain(secret ?? "unused");
+    // Expiry, with the injected clock: the app is deleted and the DM loses the secret.
+    await t.clock.advance(3600_000 + 1_000);
+    await waitFor(() => t.store.requests.mustGet(id).status === "expired", "the expiry");
+    expect(entra.graph.directory.applications.size).toBe(apps.length - 1);
+    const redacted = t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts);
+    expect(redacted?.edited).toBe(true);
+    expect(textOf(redacted ?? dm)).not.toContain(secret ?? "unused");
+  });
+});
