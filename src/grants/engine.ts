@@ -9,7 +9,7 @@ import type { Store } from "../store/index.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import { isProviderError } from "./errors.js";
 import type { ActiveGrant, GrantProvider } from "./provider.js";
-import { canRefresh } from "./provider.js";
+import { canRefresh, ROLLBACK_STATE } from "./provider.js";
 import type { ProviderRegistry } from "./registry.js";
 
 export interface EngineDeps {
@@ -43,8 +43,15 @@ export class GrantEngine {
     return this.accepting;
   }
 
-  /** Runs an approved request's grant in the background (after Slack's ack). */
+  /**
+   * Runs an approved request's grant in the background (after Slack's ack). While draining it is
+   * left `approved`: start-up reconcile grants it, so a restart loses nothing and starts nothing.
+   */
   grantInBackground(request: AccessRequest): void {
+    if (!this.accepting) {
+      this.deps.logger.info({ requestId: request.id }, "draining: the grant is left for start-up reconcile");
+      return;
+    }
     this.track(this.grant(request));
   }
 
@@ -118,7 +125,7 @@ export class GrantEngine {
         profile,
         subject: { slackUserId: request.requesterId, email: request.requesterEmail ?? "", name: request.requesterName },
         expiresAt,
-        state: {},
+        state: ROLLBACK_STATE,
       });
     } catch (error) {
       this.deps.logger.warn(
@@ -128,16 +135,23 @@ export class GrantEngine {
     }
   }
 
-  /** Revokes every grant that is due now; returns how many ended. */
-  async sweep(): Promise<number> {
+  /**
+   * Revokes every grant that is due now; returns how many ended. Tracked, so drain() and idle()
+   * wait for it; while draining no further revocation starts (the next start-up sweep does them).
+   */
+  sweep(): Promise<number> {
+    return this.during(this.sweepDue());
+  }
+
+  private async sweepDue(): Promise<number> {
     const { store, clock } = this.deps;
     const now = clock.now();
     let ended = 0;
-    for (;;) {
+    while (this.accepting) {
       const batch = store.grants.due(now, 500).filter((g) => !this.inFlight.has(g.requestId));
       if (batch.length === 0) break;
       await forEachLimited(batch, this.deps.concurrency ?? 16, async (grant) => {
-        if (await this.revokeOne(grant)) ended++;
+        if (this.accepting && (await this.revokeOne(grant))) ended++;
       });
     }
     this.deps.onScheduleChanged?.();
@@ -145,7 +159,11 @@ export class GrantEngine {
   }
 
   /** `/jit revoke`: marks the grant due now and revokes it. */
-  async revokeEarly(requestId: string, actor: string): Promise<boolean> {
+  revokeEarly(requestId: string, actor: string): Promise<boolean> {
+    return this.during(this.revokeNow(requestId, actor));
+  }
+
+  private async revokeNow(requestId: string, actor: string): Promise<boolean> {
     const { store, clock } = this.deps;
     if (!store.grants.requestEarlyEnd(requestId, clock.now(), actor)) return false;
     const grant = store.grants.get(requestId);
@@ -277,6 +295,17 @@ export class GrantEngine {
   /** Resolves once no background grant is running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Like track(), but hands the caller the outcome (errors included). */
+  private during<T>(work: Promise<T>): Promise<T> {
+    const tracked: Promise<void> = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
+    return work;
   }
 
   track<T>(work: Promise<T>): void {

@@ -24,6 +24,13 @@ export interface GrantRequest {
  */
 export type ProviderState = Record<string, string | number | boolean | null>;
 
+/**
+ * The state `revoke` gets when a grant was interrupted (crash, failed grant) before its state was
+ * stored: the provider must undo whatever this grant could have applied for the subject, leaving
+ * alone only what the profile declares as standing access (`standingMembers`).
+ */
+export const ROLLBACK_STATE: ProviderState = { rollback: true };
+
 /** One block of the DM: a heading with text and/or a copy-paste code block. */
 export interface ConnectSection {
   heading: string;

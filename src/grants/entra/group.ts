@@ -54,9 +54,9 @@ export class EntraGroupProvider implements GrantProvider, MemberLister {
   }
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
-    const userId = stateString(grant.state, "userId");
     const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
     this.granted.delete(grant.requestId);
+    const userId = stateString(grant.state, "userId") ?? (await rollbackTarget(this.ctx, grant));
     if (!userId) return { detail: "nothing was granted, so nothing to remove" };
     if (grant.state.standingMember === true) {
       return { detail: `standing member of group ${groupId}; left in place` };
@@ -69,6 +69,24 @@ export class EntraGroupProvider implements GrantProvider, MemberLister {
   listMembers(profile: Profile) {
     return this.lister.listMembers(profile);
   }
+}
+
+/**
+ * A grant interrupted before its state was stored may have added the person: find them so the
+ * membership can be removed — unless the profile lists them as a standing member.
+ */
+export async function rollbackTarget(ctx: EntraContext, grant: ActiveGrant): Promise<string | undefined> {
+  if (grant.state.rollback !== true || !grant.subject.email) return undefined;
+  let user: { id: string; userPrincipalName?: string };
+  try {
+    user = await findEntraUser(ctx.client, grant.subject.email, grant.profile, ctx.policy);
+  } catch (error) {
+    if (isProviderError(error) && error.code === "IDENTITY_NOT_FOUND") return undefined;
+    throw error;
+  }
+  const standing = new Set(grant.profile.standingMembers.map((m) => m.toLowerCase()));
+  const keys = [user.id, user.userPrincipalName ?? "", grant.subject.email].map((k) => k.toLowerCase());
+  return keys.some((k) => standing.has(k)) ? undefined : user.id;
 }
 
 /**

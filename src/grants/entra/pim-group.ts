@@ -12,7 +12,7 @@ import type {
 import { userInstructions } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { graphCallTolerating, isAlreadyExists, isDoesNotExist } from "./errors.js";
-import { endSessions } from "./group.js";
+import { endSessions, rollbackTarget } from "./group.js";
 import { findEntraUser } from "./identity.js";
 import { groupIdOf, memberLister } from "./members.js";
 import { checkPimRequest } from "./validate.js";
@@ -80,7 +80,7 @@ export class EntraPimGroupProvider implements GrantProvider, MemberLister, Reque
   }
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
-    const userId = stateString(grant.state, "userId");
+    const userId = stateString(grant.state, "userId") ?? (await rollbackTarget(this.ctx, grant));
     const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
     if (!userId) return { detail: "nothing was granted, so nothing to remove" };
     // RoleAssignmentDoesNotExist: PIM already ended it (expiry) or an earlier revoke did.
