@@ -1,5 +1,88 @@
-/** Placeholder until the doctor lands (in progress in this same change). */
-export async function runDoctor(_env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<number> {
-  out.write("jitbot doctor is not available in this build\n");
-  return 1;
+import { readEnv } from "../config/env.js";
+import { ConfigError, loadPolicyFile } from "../config/load.js";
+import type { Policy } from "../config/schema.js";
+import { awsChecks } from "./aws.js";
+import { entraChecks, isEntraProfile } from "./entra.js";
+import { type CheckRow, failed, guard, ok, renderTable, skipped } from "./report.js";
+import { slackChecks } from "./slack.js";
+
+/** Environment variables whose values must never reach the doctor's output. */
+const SECRET_VARS = [
+  "SLACK_BOT_TOKEN",
+  "SLACK_SIGNING_SECRET",
+  "SLACK_APP_TOKEN",
+  "AZURE_CLIENT_SECRET",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+];
+
+/**
+ * `jitbot doctor`: checks, with the configured credentials, everything the bot needs from Slack,
+ * Entra and AWS, and prints one ✓/✗ row per check with the fix under each ✗. Read-only except the
+ * dry AssumeRole (a 15-minute session that is thrown away). Exit code 1 when any check failed.
+ */
+export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<number> {
+  const settings = readEnv(env);
+  const secrets = SECRET_VARS.flatMap((name) => env[name]?.trim() || []);
+  const rows: CheckRow[] = [];
+  let policy: Policy | undefined;
+  try {
+    policy = loadPolicyFile(settings.configPath);
+    rows.push(ok("policy", settings.configPath, `valid, ${policy.profiles.length} profile(s)`));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    rows.push(
+      failed(
+        "policy",
+        settings.configPath,
+        error.problems.join("; "),
+        "fix the keys named (jitbot check-config shows the same) or set JITBOT_CONFIG",
+      ),
+    );
+  }
+  if (settings.missingSlack.length > 0) {
+    rows.push(
+      failed(
+        "Slack settings",
+        "environment",
+        `${settings.missingSlack.join(" and ")} not set`,
+        "set them from the Slack app's pages (Bot User OAuth Token; Basic Information → Signing Secret)",
+      ),
+    );
+  }
+  const botToken = env.SLACK_BOT_TOKEN?.trim();
+  if (policy && botToken) {
+    const target = { botToken, apiUrl: env.SLACK_API_URL?.trim() || undefined };
+    const slackPolicy = policy;
+    rows.push(
+      ...(await guard("Slack", "Web API", () => slackChecks(target, slackPolicy), "check SLACK_API_URL and egress")),
+    );
+  }
+  if (policy) rows.push(...(await cloudChecks(env, policy)));
+  out.write(`jitbot doctor — ${settings.configPath}\n\n${renderTable(rows, secrets)}`);
+  return rows.some((row) => row.status === "failed") ? 1 : 0;
+}
+
+async function cloudChecks(env: NodeJS.ProcessEnv, policy: Policy): Promise<CheckRow[]> {
+  if (policy.dryRun) {
+    return [skipped("Entra and AWS", "policy.dryRun: true", "dry run: skipped (no grant reaches Entra or AWS)")];
+  }
+  const rows: CheckRow[] = [];
+  if (policy.profiles.some(isEntraProfile)) {
+    rows.push(
+      ...(await guard(
+        "Entra",
+        "Microsoft Graph",
+        () => entraChecks(env, policy),
+        "check the bot's Azure identity and GRAPH_BASE_URL",
+      )),
+    );
+  }
+  const usesAws = policy.profiles.some((p) => p.grant.type === "aws-role" || p.grant.type === "eks-access-entry");
+  if (usesAws) {
+    rows.push(
+      ...(await guard("AWS", "STS / EKS", () => awsChecks(env, policy), "check the bot's AWS credentials and region")),
+    );
+  }
+  return rows;
 }

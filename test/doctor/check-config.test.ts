@@ -1,0 +1,64 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp.js";
+import { jitbot } from "./output.js";
+
+const tmp = tempDir("jitbot-check-config-");
+afterAll(() => tmp.cleanup());
+const example = new URL("../../jitbot.example.yaml", import.meta.url).pathname;
+
+function file(name: string, text: string): string {
+  const path = join(tmp.dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe("jitbot check-config", () => {
+  it("accepts the shipped example and lists its profiles (exit 0)", async () => {
+    const { code, output } = await jitbot(["check-config", example], {});
+    expect(code).toBe(0);
+    expect(output).toMatch(/jitbot\.example\.yaml: valid — \d+ profile\(s\): [a-z0-9-]+/);
+  });
+
+  it("reads JITBOT_CONFIG when no file is given", async () => {
+    const { code, output } = await jitbot(["check-config"], { JITBOT_CONFIG: example });
+    expect(code).toBe(0);
+    expect(output).toContain("valid");
+  });
+
+  it("refuses an invalid file, naming each key at fault (exit 1)", async () => {
+    const path = file(
+      "bad.yaml",
+      `profiles:
+  - id: aks-prod
+    title: AKS prod
+    cluster: { kind: aks, name: prod, resourceGroup: rg, subscriptionId: "99999999-8888-7777-6666-555555555555" }
+    grant: { type: entra-group, groupId: "not-a-uuid" }
+    duration: { default: 8h, max: 4h }
+    approval: { channel: C0APPROVALS, approvers: { users: [U0LEAD] } }
+    colour: blue
+`,
+    );
+    const { code, output } = await jitbot(["check-config", path], {});
+    expect(code).toBe(1);
+    expect(output).toContain(`${path} is not a valid jitbot policy`);
+    expect(output).toContain("profiles[0].grant.groupId");
+    expect(output).toContain("profiles[0].duration.default: 8h is longer than duration.max (4h)");
+    expect(output).toContain("profiles[0].colour: unknown key");
+  });
+
+  it("reports YAML syntax errors as such (exit 1)", async () => {
+    const { code, output } = await jitbot(["check-config", file("syntax.yaml", "profiles: [\n  - id: x\n")], {});
+    expect(code).toBe(1);
+    expect(output).toContain("YAML syntax");
+  });
+
+  it("reports a missing file with what to do (exit 1)", async () => {
+    const path = join(tmp.dir, "nope.yaml");
+    const { code, output } = await jitbot(["check-config", path], {});
+    expect(code).toBe(1);
+    expect(output).toContain(`${path} is not a valid jitbot policy`);
+    expect(output).toContain("file not found (set JITBOT_CONFIG or copy jitbot.example.yaml)");
+  });
+});
