@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { readEnv } from "./env.js";
+
+describe("readEnv", () => {
+  it("uses DESIGN.md's defaults", () => {
+    const settings = readEnv({});
+    expect(settings).toMatchObject({ port: 3000, dbPath: "./data/jitbot.db", logLevel: "info", slack: undefined });
+    expect(settings.missingSlack).toEqual(["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]);
+  });
+
+  it("runs in HTTP mode with a token and a signing secret", () => {
+    const settings = readEnv({
+      SLACK_BOT_TOKEN: "xoxb-1",
+      SLACK_SIGNING_SECRET: "s",
+      PORT: "8080",
+      SLACK_API_URL: "http://127.0.0.1:1/api/",
+    });
+    expect(settings.slack).toEqual({
+      botToken: "xoxb-1",
+      signingSecret: "s",
+      appToken: undefined,
+      apiUrl: "http://127.0.0.1:1/api/",
+    });
+    expect(settings.port).toBe(8080);
+  });
+
+  it("runs in Socket Mode with an app token, without a signing secret", () => {
+    const settings = readEnv({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" });
+    expect(settings.slack?.appToken).toBe("xapp-1");
+    expect(settings.missingSlack).toEqual([]);
+  });
+
+  it("reads the policy and database locations", () => {
+    const settings = readEnv({
+      JITBOT_CONFIG: "/etc/jitbot/jitbot.yaml",
+      JITBOT_DB: "/data/jitbot.db",
+      LOG_LEVEL: "debug",
+    });
+    expect(settings).toMatchObject({
+      configPath: "/etc/jitbot/jitbot.yaml",
+      dbPath: "/data/jitbot.db",
+      logLevel: "debug",
+      usingExamplePolicy: false,
+    });
+  });
+});
