@@ -133,7 +133,8 @@ describe("the request form refuses bad input in the modal, and loses nothing", (
     const res = await t.driver.submit(userId, view, { ...good, ...change });
     expect(res.status).toBe(200);
     expect(res.json?.response_action).toBe("errors");
-    expect(String((res.json?.errors as Record<string, string>)[field])).toContain(sentence);
+    const errors = (res.json?.errors ?? {}) as Record<string, string>;
+    expect(String(errors[field])).toContain(sentence);
   });
 
   it("opens the form anyway for a mistyped profile, keeping the justification", async () => {
