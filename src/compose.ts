@@ -60,6 +60,9 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   const { policy, store, providers, logger } = options;
   const clock = options.clock ?? systemClock;
   const metrics = new Metrics(() => (store.isOpen() ? store.db : undefined));
+  // A labelled counter has no series until its first inc(); start each provider's at 0 so that
+  // rate() and "increase > 0" alerts work from the first scrape, not from the first failure.
+  for (const type of providers.keys()) metrics.revocationFailures.inc({ provider: type }, 0);
   const retries = options.slack.retries ?? 2;
   const clientOptions = {
     ...(options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {}),
