@@ -5,6 +5,7 @@ import type { Policy } from "./config/schema.js";
 import { systemClock } from "./domain/clock.js";
 import { createProviders } from "./grants/registry.js";
 import { createLogger } from "./logger.js";
+import { runPlayground } from "./playground/run.js";
 import { Store } from "./store/index.js";
 
 const SETUP_HINT = 'see README.md, section "Connect it to Slack"';
@@ -23,6 +24,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     }
     throw error;
   }
+  // No bot token at all: someone trying jitbot out, not a half-configured deployment.
+  if (settings.missingSlack.includes("SLACK_BOT_TOKEN")) return runPlayground(env, settings, policy, logger);
   if (!settings.slack) {
     process.stderr.write(`jitbot: set ${settings.missingSlack.join(" and ")} to connect to Slack (${SETUP_HINT}).\n`);
     return 1;

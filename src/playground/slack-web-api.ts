@@ -25,6 +25,8 @@ export interface PostedMessage {
   ephemeralFor?: string;
   thread_ts?: string;
   edited?: boolean;
+  /** Wall-clock ms when posted: `ts` here is a counter, and the playground shows real times. */
+  postedAt?: number;
 }
 
 export interface OpenedView {
@@ -48,6 +50,8 @@ export class FakeSlackWebApi extends EventEmitter {
   readonly messages: PostedMessage[] = [];
   readonly views = new Map<string, OpenedView>();
   readonly homes = new Map<string, Record<string, unknown>>();
+  /** Display names for channel ids (conversations.info); unknown ids answer with the id itself. */
+  readonly channelNames = new Map<string, string>();
   private readonly failures: { method: string; error?: string; status?: number; retryAfter?: number }[] = [];
   private server: Server | undefined;
   private seq = 0;
@@ -91,6 +95,25 @@ export class FakeSlackWebApi extends EventEmitter {
 
   ephemeralsFor(userId: string): PostedMessage[] {
     return this.messages.filter((m) => m.ephemeralFor === userId);
+  }
+
+  /**
+   * The playground's own writes: what Slack itself would show without a Web API call — the
+   * ephemeral body of a slash command's HTTP answer, and views a view_submission answer pushes.
+   */
+  addEphemeral(channel: string, userId: string, text: string, blocks: unknown[] = []): PostedMessage {
+    return this.post({ channel, text, blocks, ephemeralFor: userId }).message;
+  }
+
+  openViewFor(userId: string, view: Record<string, unknown>): OpenedView {
+    const { id } = this.saveView(`${userId}.playground`, view);
+    const opened = this.views.get(id);
+    if (!opened) throw new Error("not_found");
+    return opened;
+  }
+
+  replaceView(id: string, view: Record<string, unknown>): void {
+    this.updateView(id, view);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -147,7 +170,13 @@ export class FakeSlackWebApi extends EventEmitter {
       case "conversations.open":
         return { channel: { id: dmChannelOf(String(a.users).split(",")[0] ?? "") } };
       case "conversations.info":
-        return { channel: { id: a.channel, name: String(a.channel).toLowerCase(), is_member: true } };
+        return {
+          channel: {
+            id: a.channel,
+            name: this.channelNames.get(String(a.channel)) ?? String(a.channel).toLowerCase(),
+            is_member: true,
+          },
+        };
       case "chat.postMessage":
         return this.post(a);
       case "chat.postEphemeral": {
@@ -181,6 +210,7 @@ export class FakeSlackWebApi extends EventEmitter {
       text: String(a.text ?? ""),
       blocks: (a.blocks as unknown[]) ?? [],
       user: BOT_USER_ID,
+      postedAt: Date.now(),
       ...(a.ephemeralFor ? { ephemeralFor: String(a.ephemeralFor) } : {}),
       ...(a.thread_ts ? { thread_ts: String(a.thread_ts) } : {}),
     };
