@@ -94,6 +94,7 @@ describe("a request, approved, becomes access", () => {
     );
     expect(textOf(dm)).toContain("az aks get-credentials --resource-group rg-prod --name prod-aks");
     expect(textOf(dm)).toContain("would add alice@contoso.com to Entra group 6f1c2a9e");
+    await t.bot.engine.idle();
     const grant = t.store.grants.get(id);
     expect(grant?.status).toBe("active");
     expect(grant?.expiresAt.getTime()).toBe((grant?.grantedAt?.getTime() ?? 0) + 7_200_000);
