@@ -5,6 +5,7 @@ import { findProfile } from "../domain/policy.js";
 import type { AccessRequest, GrantRecord } from "../domain/request.js";
 import type { Metrics } from "../metrics.js";
 import type { Logger, Notifier } from "../service/ports.js";
+import type { DueCursor } from "../store/grants.js";
 import type { Store } from "../store/index.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import { isProviderError } from "./errors.js";
@@ -29,6 +30,8 @@ export interface EngineDeps {
 }
 
 const ALERT_EVERY_MS = 3_600_000;
+/** Due grants read per query: the partial index keeps each page O(log n + page). */
+const SWEEP_PAGE = 500;
 
 /** Applies approved requests through providers and takes access away again, durably. */
 export class GrantEngine {
@@ -147,15 +150,39 @@ export class GrantEngine {
     const { store, clock } = this.deps;
     const now = clock.now();
     let ended = 0;
-    while (this.accepting) {
-      const batch = store.grants.due(now, 500).filter((g) => !this.inFlight.has(g.requestId));
-      if (batch.length === 0) break;
-      await forEachLimited(batch, this.deps.concurrency ?? 16, async (grant) => {
-        if (this.accepting && (await this.revokeOne(grant))) ended++;
+    let after: DueCursor | undefined;
+    do {
+      const page = store.grants.duePage(now, SWEEP_PAGE, after);
+      after = page.next;
+      await forEachLimited(page.grants, this.deps.concurrency ?? 16, async (grant) => {
+        if (this.accepting && (await this.revokeSafely(grant))) ended++;
       });
-    }
+    } while (after && this.accepting);
     this.deps.onScheduleChanged?.();
     return ended;
+  }
+
+  /**
+   * A bug or a database error while revoking one grant must not stop the others; the grant is
+   * pushed back with backoff so neither this sweep nor the timer spins on it.
+   */
+  private async revokeSafely(grant: GrantRecord): Promise<boolean> {
+    try {
+      return await this.revokeOne(grant);
+    } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
+      const message = this.explain(error, { requestId: grant.requestId, verb: "revoke" });
+      const nextAttemptAt = new Date(this.deps.clock.now().getTime() + backoffMs(grant.revokeAttempts));
+      try {
+        this.deps.store.grants.revokeFailed({ requestId: grant.requestId, error: message, nextAttemptAt });
+      } catch (storeError) {
+        this.deps.logger.error(
+          { requestId: grant.requestId, err: String(storeError) },
+          "could not record a failed revoke",
+        );
+      }
+      return false;
+    }
   }
 
   /** `/jit revoke`: marks the grant due now and revokes it. */
@@ -176,7 +203,10 @@ export class GrantEngine {
     if (this.inFlight.has(grant.requestId)) return false;
     this.inFlight.add(grant.requestId);
     try {
-      return await this.revokeWithProvider(grant);
+      // A sweep page can be seconds old by now: another path may have ended it meanwhile.
+      const current = this.deps.store.grants.get(grant.requestId);
+      if (current?.status !== "active") return false;
+      return await this.revokeWithProvider(current);
     } finally {
       this.inFlight.delete(grant.requestId);
     }

@@ -1,5 +1,10 @@
 import type { Clock, TimerHandle } from "../domain/clock.js";
 
+/** After a sweep threw, wait this long before the timer tries again (the minute cron still runs). */
+const AFTER_ERROR_MS = 5_000;
+/** A grant a sweep left due (in flight elsewhere, or draining) is looked at again this much later. */
+const LEFT_DUE_MS = 1_000;
+
 /**
  * Keeps one timer armed for the earliest due revocation, so access ends to the second rather
  * than at the next minute's sweep. The database stays the truth: a lost timer costs at most the
@@ -11,6 +16,8 @@ export class ExpiryTimer {
   private running = false;
   private rerun = false;
   private stopped = false;
+  /** Holds back grants due by `dueBy` until `notBefore`, so an unfinished sweep cannot spin. */
+  private holdBack: { dueBy: number; notBefore: number } | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -26,7 +33,9 @@ export class ExpiryTimer {
       this.rerun = true;
       return;
     }
-    const due = this.nextDueAt()?.getTime();
+    const earliest = this.nextDueAt()?.getTime();
+    const held = this.holdBack && earliest !== undefined && earliest <= this.holdBack.dueBy;
+    const due = held && this.holdBack ? Math.max(earliest ?? 0, this.holdBack.notBefore) : earliest;
     if (due === this.armedFor && this.handle) return;
     this.handle?.cancel();
     this.handle = undefined;
@@ -39,9 +48,12 @@ export class ExpiryTimer {
     this.handle = undefined;
     this.armedFor = undefined;
     this.running = true;
+    const startedAt = this.clock.now().getTime();
     try {
       await this.sweep();
+      this.holdBack = { dueBy: startedAt, notBefore: this.clock.now().getTime() + LEFT_DUE_MS };
     } catch (error) {
+      this.holdBack = { dueBy: Number.POSITIVE_INFINITY, notBefore: this.clock.now().getTime() + AFTER_ERROR_MS };
       this.onError(error);
     } finally {
       this.running = false;

@@ -85,7 +85,7 @@ export class Scheduler {
     const { store, clock, notifier, policy } = this.deps;
     const now = clock.now();
     const soon = new Date(now.getTime() + policy.defaults.reminderBefore * 1000);
-    for (const grant of store.grants.needingReminder(soon)) {
+    for (const grant of store.grants.needingReminder(soon, now)) {
       if (grant.expiresAt <= now || !store.grants.markReminderSent(grant.requestId, now)) continue;
       const request = store.requests.mustGet(grant.requestId);
       const profile = findProfile(policy, request.profileId);

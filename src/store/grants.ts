@@ -6,6 +6,12 @@ import { type GrantRow, toGrant } from "./rows.js";
 
 type State = GrantRecord["state"];
 
+/** Where the previous page of due grants stopped: (due_at, rowid), the order of the partial index. */
+export interface DueCursor {
+  dueAt: number;
+  rowid: number;
+}
+
 export class GrantRepo {
   constructor(
     private readonly db: Db,
@@ -139,6 +145,27 @@ export class GrantRepo {
     return rows.map(toGrant);
   }
 
+  /**
+   * One page of due grants in index order, after `after`. A sweep pages with this so it visits each
+   * due grant at most once however many there are, and a grant it cannot finish (in flight
+   * elsewhere, or failing) neither stops the sweep nor makes it loop.
+   */
+  duePage(now: Date, limit: number, after?: DueCursor): { grants: GrantRecord[]; next: DueCursor | undefined } {
+    const rows = this.db
+      .prepare(
+        `SELECT rowid AS cursor_rowid, * FROM grants WHERE status = 'active' AND due_at <= ?
+         AND (due_at, rowid) > (?, ?) ORDER BY due_at, rowid LIMIT ?`,
+      )
+      .all(now.getTime(), after?.dueAt ?? Number.MIN_SAFE_INTEGER, after?.rowid ?? -1, limit) as (GrantRow & {
+      cursor_rowid: number;
+    })[];
+    const last = rows.at(-1);
+    return {
+      grants: rows.map(toGrant),
+      next: last && rows.length === limit ? { dueAt: last.due_at, rowid: last.cursor_rowid } : undefined,
+    };
+  }
+
   nextDueAt(): Date | undefined {
     const row = this.db.prepare("SELECT MIN(due_at) AS at FROM grants WHERE status = 'active'").get() as {
       at: number | null;
@@ -146,14 +173,19 @@ export class GrantRepo {
     return row.at === null ? undefined : new Date(row.at);
   }
 
-  /** Active grants ending before `before` whose requester has not been reminded yet. */
-  needingReminder(before: Date): GrantRecord[] {
+  /**
+   * Active grants ending in (now, before] whose requester has not been reminded yet. Overdue grants
+   * (a revoke still failing) are left out: they would never be reminded, and a thousand of them
+   * would fill the page and starve everyone else's reminder. For a grant that is neither overdue
+   * nor ending early, due_at equals expires_at, so the partial index on due_at finds them.
+   */
+  needingReminder(before: Date, now: Date): GrantRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT * FROM grants WHERE status = 'active' AND reminder_sent_at IS NULL AND end_reason IS NULL
-         AND expires_at <= ? ORDER BY expires_at LIMIT 1000`,
+        `SELECT * FROM grants WHERE status = 'active' AND due_at <= ? AND expires_at <= ? AND expires_at > ?
+         AND reminder_sent_at IS NULL AND end_reason IS NULL ORDER BY due_at LIMIT 1000`,
       )
-      .all(before.getTime()) as GrantRow[];
+      .all(before.getTime(), before.getTime(), now.getTime()) as GrantRow[];
     return rows.map(toGrant);
   }
 
