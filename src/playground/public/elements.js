@@ -26,6 +26,12 @@ export function confirmDialog(confirm, ctx) {
       resolve(answer);
     };
     deny.addEventListener("click", () => done(false));
+    backdrop.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.stopPropagation();
+        done(false);
+      }
+    });
     ok.addEventListener("click", () => done(true));
     buttons.append(deny, ok);
     dialog.append(buttons);

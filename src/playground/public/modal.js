@@ -77,6 +77,10 @@ export class ModalHost {
       footer.append(submit);
     }
     dialog.append(footer);
+    // Escape closes the modal as in Slack, unless a confirm dialog above it takes the key.
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !document.querySelector(".confirm")) this.handlers.close(modal.id);
+    });
     dialog.addEventListener("submit", async (event) => {
       event.preventDefault();
       const state = readState(this.root);
