@@ -1,0 +1,27 @@
+import { forEachLimited } from "../../src/grants/concurrency.js";
+import type { BenchBot } from "./bot.js";
+import { PROFILE, requesterId } from "./bot.js";
+
+export interface Pending {
+  id: string;
+  channel: string;
+  ts: string;
+}
+
+/** Files `count` requests through the service (stored, approval message posted), as the modal does. */
+export async function filePendingRequests(b: BenchBot, count: number, requesters = 50): Promise<Pending[]> {
+  const out: Pending[] = [];
+  const indexes = Array.from({ length: count }, (_, i) => i);
+  await forEachLimited(indexes, 8, async (i) => {
+    const result = await b.bot.service.submit(requesterId(i % requesters), {
+      profileId: PROFILE,
+      durationSeconds: 7200,
+      justification: "Benchmark: investigating the failing ingress",
+      ticket: "OPS-42",
+    });
+    if (!result.ok) throw new Error(`could not file a request: ${JSON.stringify(result.errors)}`);
+    const request = result.request;
+    out.push({ id: request.id, channel: request.approvalChannel ?? "C0APPROVALS", ts: request.approvalTs ?? "" });
+  });
+  return out;
+}

@@ -1,0 +1,103 @@
+import { availableParallelism, cpus } from "node:os";
+import { type AckSizes, ackScenario } from "../scenarios/ack.js";
+import { type ApproveSizes, approveDmScenario } from "../scenarios/approve-dm.js";
+import { type CatchUpSizes, catchUpScenario } from "../scenarios/catch-up.js";
+import { type IdleSizes, idleSweepScenario } from "../scenarios/idle-sweep.js";
+import { type MassSizes, massExpiryScenario } from "../scenarios/mass-expiry.js";
+import { type LagSizes, revocationLagScenario } from "../scenarios/revocation-lag.js";
+import { type Row, round, type ScenarioResult } from "./stats.js";
+
+export interface Sizes {
+  ack: AckSizes;
+  approve: ApproveSizes;
+  lag: LagSizes;
+  mass: MassSizes;
+  catchUp: CatchUpSizes;
+  idle: IdleSizes;
+}
+
+/** The sizes of issue 7. */
+export const FULL: Sizes = {
+  ack: { total: 5_000, concurrency: 50 },
+  approve: { requests: 200, latencies: [0, 50] },
+  lag: { grants: 1_000, spreadMs: 30_000 },
+  mass: { grants: Number(process.env.JITBOT_BENCH_MASS ?? 10_000), ratePerSecond: 200 },
+  catchUp: { grants: 1_000, latencyMs: 20 },
+  idle: { finished: 1_000_000, active: 10_000, sweeps: 200 },
+};
+
+/** Every scenario, tiny: proves the bench code works in seconds (`--quick`, the smoke test). */
+export const QUICK: Sizes = {
+  ack: { total: 80, concurrency: 10 },
+  approve: { requests: 5, latencies: [0, 50] },
+  lag: { grants: 20, spreadMs: 1_000 },
+  mass: { grants: 120, ratePerSecond: 50 },
+  catchUp: { grants: 40, latencyMs: 20 },
+  idle: { finished: 5_000, active: 500, sweeps: 10 },
+};
+
+export type ScenarioName = "ack" | "approve" | "lag" | "mass" | "catchUp" | "idle";
+export const SCENARIOS: ScenarioName[] = ["ack", "approve", "lag", "mass", "catchUp", "idle"];
+
+export interface BenchReport {
+  at: string;
+  mode: "full" | "quick";
+  node: string;
+  cores: number;
+  cpu: string;
+  results: ScenarioResult[];
+  memory: Row;
+  wallMs: number;
+}
+
+function run(name: ScenarioName, sizes: Sizes): Promise<ScenarioResult> {
+  switch (name) {
+    case "ack":
+      return ackScenario(sizes.ack);
+    case "approve":
+      return approveDmScenario(sizes.approve);
+    case "lag":
+      return revocationLagScenario(sizes.lag);
+    case "mass":
+      return massExpiryScenario(sizes.mass);
+    case "catchUp":
+      return catchUpScenario(sizes.catchUp);
+    case "idle":
+      return idleSweepScenario(sizes.idle);
+  }
+}
+
+/** Runs the scenarios one after another in this process; peak RSS covers all of them. */
+export async function runBench(
+  sizes: Sizes,
+  mode: BenchReport["mode"],
+  only: readonly ScenarioName[] = SCENARIOS,
+  onResult: (result: ScenarioResult) => void = () => {},
+): Promise<BenchReport> {
+  const started = performance.now();
+  const results: ScenarioResult[] = [];
+  for (const name of only) {
+    const result = await run(name, sizes);
+    result.details = { ...result.details, rssAfterMB: round(process.memoryUsage().rss / 2 ** 20) };
+    results.push(result);
+    onResult(result);
+  }
+  const peakMB = round(process.resourceUsage().maxRSS / 1024);
+  return {
+    at: new Date().toISOString(),
+    mode,
+    node: process.version,
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    results,
+    memory: {
+      scenario: "memory",
+      metric: "peak RSS of the bench process (bot and fakes)",
+      unit: "MB",
+      value: peakMB,
+      target: "≤ 200 MB",
+      met: peakMB <= 200,
+    },
+    wallMs: performance.now() - started,
+  };
+}

@@ -1,0 +1,85 @@
+import { systemClock } from "../../src/domain/clock.js";
+import { requesterId, startBenchBot } from "../lib/bot.js";
+import { LatencyProvider } from "../lib/latency-provider.js";
+import { filePendingRequests } from "../lib/pending.js";
+import { BenchSlackClient } from "../lib/slack-client.js";
+import { type ScenarioResult, summarize } from "../lib/stats.js";
+
+export interface AckSizes {
+  total: number;
+  concurrency: number;
+}
+
+type Kind = "help" | "list" | "request" | "approve";
+const KINDS: Kind[] = ["help", "list", "request", "approve"];
+
+/**
+ * Slack drops what is not acknowledged in 3 s. A mix of the four things people do most — /jit help,
+ * /jit list, /jit request (opens the modal) and Approve clicks (which start a grant in the background)
+ * — `concurrency` at a time, timed from send to HTTP 200.
+ */
+export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
+  const started = performance.now();
+  const provider = new LatencyProvider("entra-group", 0, systemClock);
+  const b = await startBenchBot({ provider });
+  try {
+    const approvals = Math.ceil(sizes.total / KINDS.length);
+    const pending = await filePendingRequests(b, approvals);
+    const client = new BenchSlackClient(b.bot.url);
+    const byKind = new Map<Kind, number[]>(KINDS.map((k) => [k, []]));
+    const all: number[] = [];
+    let next = 0;
+    let errors = 0;
+    const send = (i: number): Promise<number> => {
+      const kind = KINDS[i % KINDS.length] as Kind;
+      const user = requesterId(i % 50);
+      if (kind === "help") return client.command(user, "help");
+      if (kind === "list") return client.command(user, "list");
+      if (kind === "request") return client.command(user, "request aks-prod-sre 2h fixing the ingress controller");
+      const target = pending[Math.floor(i / KINDS.length)];
+      return target ? client.approve(target.id, target.channel, target.ts) : client.command(user, "help");
+    };
+    const worker = async () => {
+      while (next < sizes.total) {
+        const i = next++;
+        try {
+          const ms = await send(i);
+          all.push(ms);
+          byKind.get(KINDS[i % KINDS.length] as Kind)?.push(ms);
+        } catch {
+          errors++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: sizes.concurrency }, worker));
+    await b.bot.engine.idle();
+    const overall = summarize(all);
+    const rows: ScenarioResult["rows"] = [
+      {
+        scenario: "ack",
+        metric: `HTTP 200, ${sizes.concurrency} concurrent, ${sizes.total} total`,
+        unit: "ms",
+        stats: overall,
+        target: "p99 ≤ 50 ms",
+        met: overall.p99 <= 50,
+      },
+    ];
+    for (const kind of KINDS) {
+      rows.push({
+        scenario: "ack",
+        metric: `  ${kind}`,
+        unit: "ms",
+        stats: summarize(byKind.get(kind) ?? []),
+        target: "",
+      });
+    }
+    return {
+      scenario: "ack",
+      rows,
+      checks: { answered: all.length, errors, granted: provider.grants.length, approvals: pending.length },
+      wallMs: performance.now() - started,
+    };
+  } finally {
+    await b.close();
+  }
+}
