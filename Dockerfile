@@ -45,6 +45,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+# tsc copies no static files: the playground page is served from here (dist/playground/public).
+COPY --from=build --chown=root:root /app/src/playground/public ./dist/playground/public
 COPY --chown=root:root package.json ./
 USER 10001:10001
 EXPOSE 3000

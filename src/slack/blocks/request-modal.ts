@@ -117,7 +117,7 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
     type: "input",
     block_id: BLOCK.ticket,
     optional: !ticketRequired,
-    label: plain(ticketRequired ? "Ticket" : "Ticket (optional)"),
+    label: plain("Ticket"),
     element: { type: "plain_text_input", action_id: VALUE, max_length: 100, placeholder: plain("e.g. OPS-1234") },
     ...(selected?.ticket.pattern ? { hint: plain(`Format: ${selected.ticket.pattern}`) } : {}),
   });
