@@ -107,15 +107,18 @@ export class GrantRepo {
     })();
   }
 
-  /** Changes the end of an active grant (extension); the timer is re-armed by the caller. */
+  /**
+   * Changes the end of an active grant (extension); the timer is re-armed by the caller. A grant
+   * whose end has passed is over even while its revoke is still retrying: it is never extended.
+   */
   extend(requestId: string, expiresAt: Date, at: Date, actor: string, byRequestId: string): boolean {
     return this.db.transaction(() => {
       const result = this.db
         .prepare(
           `UPDATE grants SET expires_at = ?, due_at = ?, reminder_sent_at = NULL
-           WHERE request_id = ? AND status = 'active' AND end_reason IS NULL`,
+           WHERE request_id = ? AND status = 'active' AND end_reason IS NULL AND expires_at > ?`,
         )
-        .run(expiresAt.getTime(), expiresAt.getTime(), requestId);
+        .run(expiresAt.getTime(), expiresAt.getTime(), requestId, at.getTime());
       if (result.changes === 1) {
         appendAudit(this.db, {
           at,

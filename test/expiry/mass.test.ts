@@ -1,0 +1,166 @@
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Profile } from "../../src/config/schema.js";
+import { ManualClock } from "../../src/domain/clock.js";
+import type { AccessRequest, GrantRecord } from "../../src/domain/request.js";
+import { GrantEngine } from "../../src/grants/engine.js";
+import { ProviderError } from "../../src/grants/errors.js";
+import type { ActiveGrant, GrantOutcome, GrantProvider, RevokeOutcome } from "../../src/grants/provider.js";
+import { dryRunProviders } from "../../src/grants/registry.js";
+import { createLogger } from "../../src/logger.js";
+import { Scheduler } from "../../src/scheduler/scheduler.js";
+import type { Notifier } from "../../src/service/ports.js";
+import { Store } from "../../src/store/index.js";
+import { examplePolicy } from "../support/bot.js";
+import { tempDir } from "../support/temp.js";
+
+const GRANTS = 10_000;
+const PER_SECOND = 200;
+
+/** Allows PER_SECOND revocations per simulated second; beyond that, 429 with Retry-After. */
+class ThrottlingProvider implements GrantProvider {
+  readonly type = "entra-group" as const;
+  readonly revoked = new Map<string, number>();
+  throttled = 0;
+  private second = -1;
+  private used = 0;
+
+  constructor(private readonly clock: ManualClock) {}
+
+  async grant(): Promise<GrantOutcome> {
+    throw new Error("not used: grants are seeded through the store");
+  }
+
+  async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
+    const now = this.clock.now().getTime();
+    const second = Math.floor(now / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.used = 0;
+    }
+    if (this.used >= PER_SECOND) {
+      this.throttled++;
+      const retryAfterMs = (second + 1) * 1000 - now;
+      throw new ProviderError("THROTTLED", "The fake Graph is throttling; jitbot waits and retries.", { retryAfterMs });
+    }
+    this.used++;
+    this.revoked.set(grant.requestId, (this.revoked.get(grant.requestId) ?? 0) + 1);
+    return { detail: "removed" };
+  }
+}
+
+/** Records what people would be told; Slack is not what this test measures. */
+class CountingNotifier implements Notifier {
+  readonly ended: string[] = [];
+  readonly alerts: string[] = [];
+  async requestSubmitted() {
+    return undefined;
+  }
+  async approvalRecorded() {}
+  async requestDecided() {}
+  async requestClosed() {}
+  async approvalReminder() {}
+  async grantActivated() {
+    return undefined;
+  }
+  async credentialsRefreshed() {
+    return undefined;
+  }
+  async grantFailed() {}
+  async grantExtended() {}
+  async expiryReminder() {}
+  async grantEnded(request: AccessRequest, _profile: Profile, _grant: GrantRecord) {
+    this.ended.push(request.id);
+  }
+  async revokeFailing(request: AccessRequest) {
+    this.alerts.push(request.id);
+  }
+  async driftFound() {}
+}
+
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+describe("10,000 grants expiring in the same second against a throttling provider", () => {
+  it("revokes every one exactly once, loses none, and honours Retry-After", async () => {
+    const started = performance.now();
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const store = Store.open(join(dir.dir, "mass.db"));
+    const policy = examplePolicy();
+    const expiresAt = new Date(clock.now().getTime() + 60_000);
+    const ids: string[] = [];
+    store.db.transaction(() => {
+      for (let i = 0; i < GRANTS; i++) {
+        const id = `JR-M${String(i).padStart(5, "0")}`;
+        const at = clock.now();
+        store.requests.insert({
+          id,
+          profileId: "aks-prod-sre",
+          requesterId: `U${i}`,
+          requesterName: `User ${i}`,
+          requesterEmail: `user${i}@contoso.com`,
+          durationSeconds: 60,
+          justification: "mass expiry test",
+          ticket: undefined,
+          extendsRequestId: undefined,
+          createdAt: at,
+        });
+        store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
+        store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+        store.grants.activate({ requestId: id, state: { userId: `u${i}` }, at, expiresAt });
+        ids.push(id);
+      }
+    })();
+    const seeded = performance.now();
+
+    const provider = new ThrottlingProvider(clock);
+    const providers = dryRunProviders();
+    providers.set("entra-group", provider);
+    const notifier = new CountingNotifier();
+    const logger = createLogger("silent");
+    let scheduler: Scheduler | undefined;
+    const engine = new GrantEngine({
+      store,
+      providers,
+      policy,
+      clock,
+      notifier,
+      logger,
+      concurrency: 16,
+      onScheduleChanged: () => scheduler?.rearm(),
+    });
+    scheduler = new Scheduler({ store, engine, policy, clock, notifier, providers, logger, cron: false });
+    await scheduler.start();
+    expect(provider.revoked.size).toBe(0);
+
+    const active = () =>
+      (store.db.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'active'").get() as { n: number }).n;
+    let simulatedSeconds = 0;
+    await clock.advance(60_000);
+    while (active() > 0 && simulatedSeconds < 600) {
+      await clock.advance(1_000);
+      simulatedSeconds++;
+    }
+    scheduler.stop();
+    const elapsedMs = performance.now() - started;
+
+    expect(active()).toBe(0);
+    expect(provider.revoked.size).toBe(GRANTS);
+    expect([...provider.revoked.values()].every((n) => n === 1)).toBe(true);
+    expect(provider.throttled).toBeGreaterThan(0);
+    expect(new Set(notifier.ended).size).toBe(GRANTS);
+    expect(notifier.ended).toHaveLength(GRANTS);
+    expect(notifier.alerts).toHaveLength(0);
+    const expired = store.db.prepare("SELECT COUNT(*) AS n FROM requests WHERE status = 'expired'").get() as {
+      n: number;
+    };
+    expect(expired.n).toBe(GRANTS);
+    // The ceiling is 200/s, so 10,000 need at least 50 simulated seconds; Retry-After keeps it near that.
+    expect(simulatedSeconds).toBeGreaterThanOrEqual(GRANTS / PER_SECOND - 1);
+    expect(simulatedSeconds).toBeLessThan(GRANTS / PER_SECOND + 30);
+    console.info(
+      `mass expiry: ${GRANTS} grants seeded in ${Math.round(seeded - started)} ms, revoked in ${simulatedSeconds} simulated s, ${provider.throttled} throttled answers, ${Math.round(elapsedMs)} ms real in all`,
+    );
+    store.close();
+  }, 60_000);
+});
