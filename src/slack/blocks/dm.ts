@@ -88,7 +88,10 @@ export function grantMessage(
   }
   if (instructions.notes.length) blocks.push(context(instructions.notes.map((n) => `ℹ️ ${escapeMrkdwn(n)}`).join("\n")));
   if (!options.redacted) blocks.push(divider(), grantButtons(request, profile, options.canRefresh));
-  return { text: `${title} (request ${request.id}), ends ${grant.expiresAt.toISOString()}`, blocks };
+  const text = options.redacted
+    ? `${title} (request ${request.id})`
+    : `${title} (request ${request.id}), ends ${grant.expiresAt.toISOString()}`;
+  return { text, blocks };
 }
 
 export function grantButtons(request: AccessRequest, profile: Profile, canRefresh: boolean): Block {
