@@ -51,7 +51,7 @@ export async function massExpiryScenario(sizes: MassSizes): Promise<ScenarioResu
     },
   });
   try {
-    const budgetMs = (sizes.grants / sizes.ratePerSecond) * 3 + 30_000;
+    const budgetMs = (sizes.grants / sizes.ratePerSecond) * 3_000 + 30_000;
     const finished = await until(() => activeCount(b.store) === 0, Math.max(0, dueSecond - Date.now()) + budgetMs, 50);
     await b.bot.engine.idle();
     const deletes = graph.calls.filter((c) => c.method === "DELETE");
