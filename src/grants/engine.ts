@@ -120,8 +120,13 @@ export class GrantEngine {
     }
   }
 
-  /** Undo whatever a failed or interrupted grant may have applied; a failure here is only logged. */
-  private async rollBack(provider: GrantProvider, request: AccessRequest, profile: Profile, expiresAt: Date) {
+  /** Undo whatever a failed or interrupted grant may have applied; true once the provider confirmed. */
+  private async rollBack(
+    provider: GrantProvider,
+    request: AccessRequest,
+    profile: Profile,
+    expiresAt: Date,
+  ): Promise<boolean> {
     try {
       await provider.revoke({
         requestId: request.id,
@@ -130,11 +135,13 @@ export class GrantEngine {
         expiresAt,
         state: ROLLBACK_STATE,
       });
+      return true;
     } catch (error) {
       this.deps.logger.warn(
         { requestId: request.id, err: describeFailure(error, "-") },
         "roll-back after a failed grant failed",
       );
+      return false;
     }
   }
 
@@ -300,7 +307,15 @@ export class GrantEngine {
       const request = store.requests.mustGet(grant.requestId);
       const profile = findProfile(this.deps.policy, request.profileId);
       const provider = profile && this.deps.providers.get(profile.grant.type);
-      if (profile && provider) await this.rollBack(provider, request, profile, grant.expiresAt);
+      const now = clock.now();
+      if (profile && provider && !(await this.rollBack(provider, request, profile, grant.expiresAt))) {
+        // The provider may have granted before the crash and did not confirm the roll-back: keep it
+        // as a grant that is due now, so the sweep retries (backoff, hourly channel alert) until it does.
+        store.grants.activate({ requestId: grant.requestId, state: ROLLBACK_STATE, at: now, expiresAt: now });
+        store.grants.requestEarlyEnd(grant.requestId, now, "jitbot");
+        this.deps.onScheduleChanged?.();
+        continue;
+      }
       const reason = "jitbot restarted while granting this access, so it was rolled back. Please request it again.";
       store.grants.fail({ requestId: grant.requestId, at: clock.now(), reason });
       if (profile) await notifier.grantFailed(store.requests.mustGet(grant.requestId), profile, reason);

@@ -76,17 +76,17 @@ export class GrantRepo {
         )
         .run(input.reason, input.at.getTime(), input.requestId);
       if (result.changes !== 1) return false;
-      this.requests.move(
-        input.requestId,
-        "active",
-        input.reason === "expired" ? "expire" : "revoke",
-        input.at,
-        input.actor,
-        undefined,
-        {
-          detail: input.detail,
-        },
-      );
+      const event = input.reason === "expired" ? "expire" : "revoke";
+      const original = this.requests.move(input.requestId, "active", event, input.at, input.actor, undefined, {
+        detail: input.detail,
+      });
+      // An applied extension is `active` with no grant of its own: it ends with the grant it extended.
+      const extensions = this.db
+        .prepare("SELECT id FROM requests WHERE requester_id = ? AND status = 'active' AND extends_request_id = ?")
+        .all(original.requesterId, input.requestId) as { id: string }[];
+      for (const { id } of extensions) {
+        this.requests.move(id, "active", event, input.at, input.actor, undefined, { endedWith: input.requestId });
+      }
       return true;
     })();
   }

@@ -11,6 +11,7 @@ import {
   registryWith,
   sharedDbFile,
   tick,
+  unavailable,
 } from "./support.js";
 
 const open: TestBot[] = [];
@@ -83,6 +84,35 @@ describe("killed in the middle of a grant", () => {
       expect(fake.grantCalls.get(id)).toBe(1);
     });
   }
+});
+
+describe("killed in the middle of a grant, and the provider is down at restart", () => {
+  it("keeps retrying the roll-back (never forgets a grant the cloud may hold) until the provider confirms", async () => {
+    const fake = new FakeProvider("entra-group");
+    const life = processes(fake);
+    const first = await life.start("grant");
+    const { id, approval } = await fileRequest(first, "aks-prod-sre", 3600);
+    await first.driver.click("U0LEAD", approval, "jit_approve");
+    await waitFor(() => fake.grantCalls.get(id), "the provider grant call");
+    await first.settle();
+    await life.kill(first);
+
+    fake.revokeFailure = unavailable;
+    const second = await life.start();
+    const pending = second.store.grants.get(id);
+    expect(pending).toMatchObject({ status: "active", endReason: "revoked", state: { rollback: true } });
+    expect(pending?.revokeAttempts).toBeGreaterThanOrEqual(1);
+    await waitFor(
+      () => second.slack.messagesIn("C0APPROVALS").find((m) => m.text.startsWith(`Could not revoke ${id}`)),
+      "the channel alert",
+    );
+
+    fake.revokeFailure = () => undefined;
+    await tick(second, 60_000, 1_000);
+    expect(second.store.grants.get(id)?.status).toBe("ended");
+    expect(second.store.requests.mustGet(id).status).toBe("revoked");
+    expect(fake.revoked.get(id)).toBe(1);
+  });
 });
 
 describe("killed in the middle of a revoke", () => {

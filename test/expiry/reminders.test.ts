@@ -102,6 +102,10 @@ describe("extending a grant from the reminder", () => {
     await tick(t, 10 * MINUTE, MINUTE);
     expect(t.store.requests.mustGet(id).status).toBe("expired");
     expect((t.store.grants.get(id)?.endedAt?.getTime() ?? 0) - (oldEnd + 3600_000)).toBeLessThan(1_000);
+    // The extension request ends with the grant it extended: nothing of Alice's is left "active".
+    expect(t.store.requests.listByRequester("U0ALICE", ["active"])).toEqual([]);
+    const extension = t.store.requests.listByRequester("U0ALICE", ["expired"]).find((r) => r.extendsRequestId === id);
+    expect(extension?.status).toBe("expired");
   });
 
   it("applies at once when the profile auto-approves extensions, with no approval message", async () => {
