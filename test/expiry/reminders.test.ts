@@ -132,6 +132,25 @@ describe("extending a grant from the reminder", () => {
     expect(t.store.grants.get(id)?.expiresAt.getTime()).toBe(oldEnd);
   });
 
+  it("prefills the Extend form with a duration the extension cap allows", async () => {
+    const policy = examplePolicy((yaml) => yaml.replace("extension: { max: 2h", "extension: { max: 30m"));
+    const t = await startTestBot({ clock: clockAt(), policy });
+    open.push(t);
+    const { reminder } = await remindedGrant(t);
+    const views = t.slack.views.size;
+    await t.driver.click("U0ALICE", reminder, "jit_extend");
+    const modal = await waitFor(() => [...t.slack.views.values()][views], "the extension modal");
+    const prefilled = /"initial_option":\{[^}]*\}[^}]*"value":"(\d+)"/.exec(JSON.stringify(modal.view.blocks))?.[1];
+    expect(Number(prefilled)).toBeLessThanOrEqual(1800);
+    const res = await t.driver.submit("U0ALICE", modal, {
+      profile: "aks-prod-sre",
+      duration: prefilled,
+      justification: "The rollout needs a little longer",
+      ticket: "",
+    });
+    expect(res.json?.response_action).toBeUndefined();
+  });
+
   it("does not revive a grant whose end has already passed while its revoke is still retrying", async () => {
     const t = await bot(true);
     const { id, reminder } = await remindedGrant(t);

@@ -1,5 +1,6 @@
 import type { App, BlockButtonAction } from "@slack/bolt";
 import { DomainError } from "../../domain/errors.js";
+import { durationChoices } from "../../domain/policy.js";
 import { asSlackView } from "../blocks/kit.js";
 import { requestModal } from "../blocks/request-modal.js";
 import { ACTION } from "../ids.js";
@@ -25,9 +26,14 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
     if (request.requesterId !== body.user.id) throw new DomainError("NOT_YOUR_REQUEST");
     const profile = service.profile(request.profileId);
     if (!profile?.extension || request.status !== "active") throw new DomainError("EXTENSION_NOT_ALLOWED");
+    // Prefill what the extension cap allows, or the form is refused as it comes.
+    const cap = Math.min(profile.duration.default, profile.extension.max ?? profile.duration.max);
     const view = requestModal([profile], {
       profileId: profile.id,
-      durationSeconds: profile.duration.default,
+      durationSeconds:
+        durationChoices(profile)
+          .filter((seconds) => seconds <= cap)
+          .at(-1) ?? cap,
       justification: request.justification,
       extendsRequestId: request.id,
     });
