@@ -98,6 +98,10 @@ export class GrantEngine {
         }),
       );
       this.deps.crashAfterProviderCall?.("grant", request.id);
+      this.deps.logger.info(
+        { requestId: request.id, profile: profile.id, provider: provider.type, expiresAt: expiresAt.toISOString() },
+        "access granted",
+      );
       store.grants.activate({
         requestId: request.id,
         state: outcome.state,
@@ -255,23 +259,25 @@ export class GrantEngine {
         const throttledOnly = isProviderError(error) && error.code === "THROTTLED" && grant.revokeAttempts < 10;
         if (profile && !quiet && !throttledOnly) {
           store.grants.markAlerted(grant.requestId, now);
-          await notifier.revokeFailing(request, profile, grant, message);
+          this.track(notifier.revokeFailing(request, profile, grant, message));
         }
         return false;
       }
     }
-    const ended = store.grants.end({ requestId: grant.requestId, reason, at: clock.now(), actor: "jitbot", detail });
-    if (ended)
-      this.deps.metrics?.revocationLag.observe(Math.max(0, clock.now().getTime() - grant.expiresAt.getTime()) / 1000);
-    if (ended && profile) {
-      await notifier.grantEnded(
-        store.requests.mustGet(grant.requestId),
-        profile,
-        store.grants.get(grant.requestId) as GrantRecord,
-        detail,
-      );
+    const endedAt = clock.now();
+    const ended = store.grants.end({ requestId: grant.requestId, reason, at: endedAt, actor: "jitbot", detail });
+    if (!ended) return false;
+    this.deps.logger.info({ requestId: grant.requestId, reason, detail }, "access ended");
+    // Lag is the promise "access ends on time": an early /jit revoke is not lateness.
+    if (reason === "expired") {
+      this.deps.metrics?.revocationLag.observe(Math.max(0, endedAt.getTime() - grant.expiresAt.getTime()) / 1000);
     }
-    return ended;
+    // The access is gone once the store says so; telling Slack must not hold one of the sweep's slots.
+    if (profile) {
+      const ended = store.requests.mustGet(grant.requestId);
+      this.track(notifier.grantEnded(ended, profile, store.grants.get(grant.requestId) as GrantRecord, detail));
+    }
+    return true;
   }
 
   /** Issues fresh credentials for an active grant (STS sessions shorter than the grant). */

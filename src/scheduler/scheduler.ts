@@ -87,6 +87,9 @@ export class Scheduler {
     const soon = new Date(now.getTime() + policy.defaults.reminderBefore * 1000);
     for (const grant of store.grants.needingReminder(soon, now)) {
       if (grant.expiresAt <= now || !store.grants.markReminderSent(grant.requestId, now)) continue;
+      // A grant shorter than the reminder lead would be "ending soon" the moment it starts.
+      const length = grant.expiresAt.getTime() - (grant.grantedAt ?? grant.startedAt).getTime();
+      if (length <= policy.defaults.reminderBefore * 1000) continue;
       const request = store.requests.mustGet(grant.requestId);
       const profile = findProfile(policy, request.profileId);
       if (profile) await notifier.expiryReminder(request, profile, grant);
