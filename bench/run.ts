@@ -9,6 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,7 @@ import setupTls from "../test/fakes/tls-global-setup.js";
 import { header, markdownTable } from "./lib/report.js";
 import { type BenchReport, FULL, QUICK, runBench, SCENARIOS, type ScenarioName } from "./lib/suite.js";
 
+const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const mode = quick ? "quick" : "full";
@@ -32,6 +34,13 @@ if (child !== undefined) {
   process.exit(0);
 }
 
+// The bot process runs from compiled JS, as the production image does (node dist/…, no tsx).
+const build = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "bench/tsconfig.host.json"], {
+  stdio: "inherit",
+  cwd: fileURLToPath(new URL("..", import.meta.url)),
+});
+if (build.status !== 0) throw new Error("could not compile the bot process (tsc -p bench/tsconfig.host.json)");
+process.env.JITBOT_BENCH_COMPILED = "1";
 const cleanup = setupTls();
 const work = mkdtempSync(join(tmpdir(), "jitbot-bench-run-"));
 const started = performance.now();
@@ -62,15 +71,36 @@ try {
 
 const first = reports[0];
 if (!first) process.exit(0);
-const peak = Math.max(...reports.map((r) => r.memory.value ?? 0));
+// Production-like: the bot process alone (compiled, fakes elsewhere), where a scenario runs it so.
+// The in-process scenarios' number (bot + fakes + tsx in one process) is reported beside it.
+const botPeaks = reports.flatMap((r) => r.results.map((x) => Number(x.details?.botPeakRssMB ?? Number.NaN)));
+const botPeak = Math.max(0, ...botPeaks.filter((v) => !Number.isNaN(v)));
+const inProcess = reports.filter((r) => r.results.every((x) => x.details?.botPeakRssMB === undefined));
+const inProcessPeak = Math.max(0, ...inProcess.map((r) => r.memory.value ?? 0));
 const report: BenchReport = {
   ...first,
-  results: reports.flatMap((r) => r.results),
+  results: [
+    ...reports.flatMap((r) => r.results),
+    {
+      scenario: "memory",
+      rows: [
+        {
+          scenario: "memory",
+          metric: "  in-process scenarios: bot + fakes + tsx in one process (not production-like)",
+          unit: "MB",
+          value: inProcessPeak,
+          target: "reported",
+        },
+      ],
+      checks: {},
+      wallMs: 0,
+    },
+  ],
   memory: {
     ...first.memory,
-    metric: "peak RSS, worst scenario process (bot and fakes)",
-    value: peak,
-    met: peak <= 200,
+    metric: "peak RSS of the bot process alone (compiled JS, fakes in another process)",
+    value: botPeak,
+    met: botPeak > 0 && botPeak <= 200,
   },
   wallMs: performance.now() - started,
 };

@@ -7,27 +7,12 @@ import { type Clock, systemClock } from "../../src/domain/clock.js";
 import type { GrantProvider } from "../../src/grants/provider.js";
 import { dryRunProviders } from "../../src/grants/registry.js";
 import { createLogger } from "../../src/logger.js";
-import { FakeSlackWebApi, type FakeUser } from "../../src/playground/slack-web-api.js";
+import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
 import { Store } from "../../src/store/index.js";
 import { examplePolicy } from "../../test/support/bot.js";
+import { benchPeople, SIGNING_SECRET } from "./people.js";
 
-export const SIGNING_SECRET = "bench-signing-secret-0123456789abcdef";
-export const PROFILE = "aks-prod-sre";
-export const APPROVER = "U0LEAD";
-
-/** An approver and `requesters` people in the SRE user group, each with an email. */
-export function benchPeople(requesters = 50): FakeUser[] {
-  const people: FakeUser[] = [{ id: APPROVER, name: "Lee Lead", email: "lee@contoso.com", groups: ["S0ONCALL"] }];
-  for (let i = 0; i < requesters; i++) {
-    const id = requesterId(i);
-    people.push({ id, name: `Requester ${i}`, email: `${id.toLowerCase()}@contoso.com`, groups: ["S0SRE"] });
-  }
-  return people;
-}
-
-export function requesterId(i: number): string {
-  return `U0REQ${String(i).padStart(4, "0")}`;
-}
+export { APPROVER, benchPeople, PROFILE, requesterId, SIGNING_SECRET } from "./people.js";
 
 export interface BenchBot {
   bot: Jitbot;

@@ -1,6 +1,6 @@
 import { forEachLimited } from "../../src/grants/concurrency.js";
-import type { BenchBot } from "./bot.js";
-import { PROFILE, requesterId } from "./bot.js";
+import type { AccessService } from "../../src/service/access-service.js";
+import { PROFILE, requesterId } from "./people.js";
 
 export interface Pending {
   id: string;
@@ -9,11 +9,15 @@ export interface Pending {
 }
 
 /** Files `count` requests through the service (stored, approval message posted), as the modal does. */
-export async function filePendingRequests(b: BenchBot, count: number, requesters = 50): Promise<Pending[]> {
+export async function filePendingRequests(
+  service: Pick<AccessService, "submit">,
+  count: number,
+  requesters = 50,
+): Promise<Pending[]> {
   const out: Pending[] = [];
   const indexes = Array.from({ length: count }, (_, i) => i);
   await forEachLimited(indexes, 8, async (i) => {
-    const result = await b.bot.service.submit(requesterId(i % requesters), {
+    const result = await service.submit(requesterId(i % requesters), {
       profileId: PROFILE,
       durationSeconds: 7200,
       justification: "Benchmark: investigating the failing ingress",

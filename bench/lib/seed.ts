@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ProviderState } from "../../src/grants/provider.js";
 import type { Store } from "../../src/store/index.js";
-import { PROFILE, requesterId } from "./bot.js";
+import { PROFILE, requesterId } from "./people.js";
 
 export interface SeedOptions {
   count: number;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { signedHeaders } from "../../src/slack/signing.js";
-import { APPROVER, SIGNING_SECRET } from "./bot.js";
+import { APPROVER, SIGNING_SECRET } from "./people.js";
 
 /** Plays Slack against the bot: signed slash commands and button clicks, timed to the HTTP answer. */
 export class BenchSlackClient {

@@ -1,7 +1,5 @@
-import { systemClock } from "../../src/domain/clock.js";
-import { requesterId, startBenchBot } from "../lib/bot.js";
-import { LatencyProvider } from "../lib/latency-provider.js";
-import { filePendingRequests } from "../lib/pending.js";
+import { requesterId } from "../lib/people.js";
+import { startRemoteBot } from "../lib/remote-bot.js";
 import { BenchSlackClient } from "../lib/slack-client.js";
 import { type ScenarioResult, summarize } from "../lib/stats.js";
 
@@ -16,16 +14,17 @@ const KINDS: Kind[] = ["help", "list", "request", "approve"];
 /**
  * Slack drops what is not acknowledged in 3 s. A mix of the four things people do most — /jit help,
  * /jit list, /jit request (opens the modal) and Approve clicks (which start a grant in the background)
- * — `concurrency` at a time, timed from send to HTTP 200.
+ * — `concurrency` at a time, timed from send to HTTP 200. The bot runs in its own process (compiled
+ * JS when built); the fake Slack and this load generator run here, as Slack is elsewhere in production.
  */
 export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
   const started = performance.now();
-  const provider = new LatencyProvider("entra-group", 0, systemClock);
-  const b = await startBenchBot({ provider });
+  const b = await startRemoteBot({ latencyMs: 0 });
+  let closed = false;
   try {
     const approvals = Math.ceil(sizes.total / KINDS.length);
-    const pending = await filePendingRequests(b, approvals);
-    const client = new BenchSlackClient(b.bot.url);
+    const pending = await b.file(approvals);
+    const client = new BenchSlackClient(b.url);
     const byKind = new Map<Kind, number[]>(KINDS.map((k) => [k, []]));
     const all: number[] = [];
     let next = 0;
@@ -51,8 +50,12 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
         }
       }
     };
+    const loadStarted = performance.now();
     await Promise.all(Array.from({ length: sizes.concurrency }, worker));
-    await b.bot.engine.idle();
+    const loadMs = performance.now() - loadStarted;
+    await b.idle();
+    const bot = await b.close();
+    closed = true;
     const overall = summarize(all);
     const rows: ScenarioResult["rows"] = [
       {
@@ -76,10 +79,15 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
     return {
       scenario: "ack",
       rows,
-      checks: { answered: all.length, errors, granted: provider.grants.length, approvals: pending.length },
+      checks: { answered: all.length, errors, granted: bot.grants, approvals: pending.length },
+      details: {
+        requestsPerSecond: Math.round(all.length / (loadMs / 1000)),
+        botPeakRssMB: bot.maxRssMB,
+        botRuntime: bot.runtime,
+      },
       wallMs: performance.now() - started,
     };
   } finally {
-    await b.close();
+    if (!closed) await b.close();
   }
 }

@@ -23,7 +23,7 @@ export async function approveDmScenario(sizes: ApproveSizes): Promise<ScenarioRe
     const provider = new LatencyProvider("entra-group", latency, systemClock);
     const b = await startBenchBot({ provider });
     try {
-      const pending = await filePendingRequests(b, sizes.requests);
+      const pending = await filePendingRequests(b.bot.service, sizes.requests);
       const client = new BenchSlackClient(b.bot.url);
       const dmAt = new Map<string, number>();
       const onMessage = (m: PostedMessage) => {

@@ -1,0 +1,38 @@
+/** What the bench (Slack side) and the bot process say to each other over the IPC channel. */
+import type { GrantType } from "../../src/config/schema.js";
+import type { Pending } from "../lib/pending.js";
+
+/** The bot process's settings, as JSON in JITBOT_BENCH_HOST. */
+export interface HostConfig {
+  slackApiUrl: string;
+  slackToken: string;
+  signingSecret: string;
+  dbFile: string;
+  providerType: GrantType;
+  latencyMs: number;
+  concurrency?: number;
+  logLevel: string;
+}
+
+export type HostCommand =
+  | { id: number; cmd: "file"; count: number }
+  | { id: number; cmd: "idle" }
+  | { id: number; cmd: "stats" }
+  | { id: number; cmd: "stop" };
+
+export interface HostStats {
+  grants: number;
+  revokes: number;
+  duplicates: number;
+  rssMB: number;
+  /** Peak RSS of the bot process so far (process.resourceUsage().maxRSS). */
+  maxRssMB: number;
+  heapUsedMB: number;
+  /** How the bot process runs: "compiled" (node dist/…) or "tsx". */
+  runtime: string;
+}
+
+export type HostReply =
+  | { type: "ready"; url: string }
+  | { type: "reply"; id: number; value: Pending[] | HostStats | null }
+  | { type: "error"; id: number; message: string };

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { GrantType } from "../../src/config/schema.js";
+import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
+import { Store } from "../../src/store/index.js";
+import type { HostCommand, HostConfig, HostReply, HostStats } from "../host/protocol.js";
+import type { Pending } from "./pending.js";
+import { benchPeople, SIGNING_SECRET } from "./people.js";
+
+/** Where `npm run bench` compiles the bot process (tsc -p bench/tsconfig.host.json). */
+export const COMPILED_HOST = fileURLToPath(new URL("../../dist/.bench/bench/host/bot-host.js", import.meta.url));
+const TS_HOST = fileURLToPath(new URL("../host/bot-host.ts", import.meta.url));
+
+export interface RemoteBotOptions {
+  providerType?: GrantType;
+  latencyMs?: number;
+  concurrency?: number;
+  /** Runs on the store file before the bot process starts. */
+  seed?: (store: Store) => void;
+}
+
+/** The bot in its own process; the fake Slack here, in the bench's process, as in production. */
+export interface RemoteBot {
+  url: string;
+  slack: FakeSlackWebApi;
+  dbFile: string;
+  pid: number;
+  file(count: number): Promise<Pending[]>;
+  idle(): Promise<void>;
+  stats(): Promise<HostStats>;
+  /** Waits for the bot's Slack calls to finish, stops it; its last stats (peak RSS). */
+  close(): Promise<HostStats>;
+}
+
+/**
+ * Compiled JS (`node dist/.bench/…`) when `npm run bench` built it (JITBOT_BENCH_COMPILED=1), else
+ * the TypeScript under tsx (the smoke test: never a stale build).
+ * JITBOT_BENCH_HOST_ARGS adds node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
+ * JITBOT_BENCH_LOG sets the bot's LOG_LEVEL (default info, as in production; stdout is discarded).
+ */
+export async function startRemoteBot(options: RemoteBotOptions = {}): Promise<RemoteBot> {
+  const tmp = mkdtempSync(join(tmpdir(), "jitbot-bench-"));
+  const dbFile = join(tmp, "jitbot.db");
+  if (options.seed) {
+    const store = Store.open(dbFile);
+    options.seed(store);
+    store.close();
+  }
+  const slack = new FakeSlackWebApi(benchPeople());
+  const config: HostConfig = {
+    slackApiUrl: await slack.listen(),
+    slackToken: slack.token,
+    signingSecret: SIGNING_SECRET,
+    dbFile,
+    providerType: options.providerType ?? "entra-group",
+    latencyMs: options.latencyMs ?? 0,
+    concurrency: options.concurrency,
+    logLevel: process.env.JITBOT_BENCH_LOG ?? "info",
+  };
+  const extra = (process.env.JITBOT_BENCH_HOST_ARGS ?? "").split(" ").filter(Boolean);
+  const compiled = process.env.JITBOT_BENCH_COMPILED === "1" && existsSync(COMPILED_HOST);
+  const args = compiled ? [...extra, COMPILED_HOST] : [...extra, "--import", "tsx", TS_HOST];
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    env: { ...process.env, JITBOT_BENCH_HOST: JSON.stringify(config), NODE_OPTIONS: "" },
+  });
+  const ipc = new Ipc(child);
+  const url = await ipc.ready();
+  return {
+    url,
+    slack,
+    dbFile,
+    pid: child.pid ?? 0,
+    file: (count) => ipc.ask({ cmd: "file", count }) as Promise<Pending[]>,
+    idle: async () => void (await ipc.ask({ cmd: "idle" })),
+    stats: () => ipc.ask({ cmd: "stats" }) as Promise<HostStats>,
+    async close() {
+      try {
+        await quiesce(slack);
+        const last = (await ipc.ask({ cmd: "stop" })) as HostStats;
+        await ipc.exited(5_000);
+        return last;
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+        await slack.close();
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+type Ask = { cmd: "file"; count: number } | { cmd: "idle" } | { cmd: "stats" } | { cmd: "stop" };
+
+class Ipc {
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly readyUrl: Promise<string>;
+
+  constructor(private readonly child: ChildProcess) {
+    this.readyUrl = new Promise((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`bot process exited (${code}) before it was ready`)));
+      child.on("message", (message: HostReply) => {
+        if (message.type === "ready") return resolve(message.url);
+        const pending = this.waiting.get(message.id);
+        this.waiting.delete(message.id);
+        if (message.type === "error") pending?.reject(new Error(message.message));
+        else pending?.resolve(message.value);
+      });
+    });
+  }
+
+  ready(): Promise<string> {
+    return this.readyUrl;
+  }
+
+  ask(command: Ask): Promise<unknown> {
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.child.send({ ...command, id } satisfies HostCommand);
+    });
+  }
+
+  exited(timeoutMs: number): Promise<void> {
+    if (this.child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Waits until the fake Slack has seen no call for 250 ms (at most 5 s). */
+async function quiesce(slack: FakeSlackWebApi): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let seen = -1;
+  while (seen !== slack.calls.length && Date.now() < deadline) {
+    seen = slack.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
