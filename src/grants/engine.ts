@@ -1,16 +1,18 @@
 import type { Policy, Profile } from "../config/schema.js";
 import type { Clock } from "../domain/clock.js";
-import { describeFailure, newCorrelationId } from "../domain/messages.js";
+import { describeFailure } from "../domain/messages.js";
 import { findProfile } from "../domain/policy.js";
 import type { AccessRequest, GrantRecord } from "../domain/request.js";
 import type { Metrics } from "../metrics.js";
 import type { Logger, Notifier } from "../service/ports.js";
 import type { DueCursor } from "../store/grants.js";
 import type { Store } from "../store/index.js";
+import { BackgroundWork } from "./background.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import { isProviderError } from "./errors.js";
-import type { ActiveGrant, GrantProvider } from "./provider.js";
+import type { GrantProvider } from "./provider.js";
 import { canRefresh, ROLLBACK_STATE } from "./provider.js";
+import { activeGrantOf, ProviderCalls, subjectOf } from "./provider-calls.js";
 import type { ProviderRegistry } from "./registry.js";
 
 export interface EngineDeps {
@@ -36,14 +38,16 @@ const SWEEP_PAGE = 500;
 /** Applies approved requests through providers and takes access away again, durably. */
 export class GrantEngine {
   private readonly inFlight = new Set<string>();
-  private readonly running = new Set<Promise<unknown>>();
-  private readonly pausedUntil = new Map<string, number>();
-  private accepting = true;
+  private readonly work: BackgroundWork;
+  private readonly calls: ProviderCalls;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    this.work = new BackgroundWork(deps.logger);
+    this.calls = new ProviderCalls(deps.clock, deps.logger, deps.metrics);
+  }
 
   get isAccepting(): boolean {
-    return this.accepting;
+    return this.work.accepting;
   }
 
   /**
@@ -51,11 +55,11 @@ export class GrantEngine {
    * left `approved`: start-up reconcile grants it, so a restart loses nothing and starts nothing.
    */
   grantInBackground(request: AccessRequest): void {
-    if (!this.accepting) {
+    if (!this.work.accepting) {
       this.deps.logger.info({ requestId: request.id }, "draining: the grant is left for start-up reconcile");
       return;
     }
-    this.track(this.grant(request));
+    this.work.track(this.grant(request));
   }
 
   async grant(request: AccessRequest): Promise<void> {
@@ -79,13 +83,9 @@ export class GrantEngine {
       return;
     }
     store.grants.start({ requestId: request.id, provider: provider.type, at: startedAt, expiresAt });
-    const subject = {
-      slackUserId: request.requesterId,
-      email: request.requesterEmail ?? "",
-      name: request.requesterName,
-    };
+    const subject = subjectOf(request);
     try {
-      const outcome = await this.timed(provider.type, "grant", () =>
+      const outcome = await this.calls.timed(provider.type, "grant", () =>
         provider.grant({
           requestId: request.id,
           profile,
@@ -117,7 +117,7 @@ export class GrantEngine {
       if (dm) store.grants.recordDm(request.id, dm.channel, dm.ts, hasSecret);
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
-      const reason = this.explain(error, { requestId: request.id, verb: "grant" });
+      const reason = this.calls.explain(error, { requestId: request.id, verb: "grant" });
       await this.rollBack(provider, request, profile, expiresAt);
       store.grants.fail({ requestId: request.id, at: clock.now(), reason });
       await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason);
@@ -135,7 +135,7 @@ export class GrantEngine {
       await provider.revoke({
         requestId: request.id,
         profile,
-        subject: { slackUserId: request.requesterId, email: request.requesterEmail ?? "", name: request.requesterName },
+        subject: subjectOf(request),
         expiresAt,
         state: ROLLBACK_STATE,
       });
@@ -154,7 +154,7 @@ export class GrantEngine {
    * wait for it; while draining no further revocation starts (the next start-up sweep does them).
    */
   sweep(): Promise<number> {
-    return this.during(this.sweepDue());
+    return this.work.during(this.sweepDue());
   }
 
   private async sweepDue(): Promise<number> {
@@ -166,9 +166,9 @@ export class GrantEngine {
       const page = store.grants.duePage(now, SWEEP_PAGE, after);
       after = page.next;
       await forEachLimited(page.grants, this.deps.concurrency ?? 16, async (grant) => {
-        if (this.accepting && (await this.revokeSafely(grant))) ended++;
+        if (this.work.accepting && (await this.revokeSafely(grant))) ended++;
       });
-    } while (after && this.accepting);
+    } while (after && this.work.accepting);
     this.deps.onScheduleChanged?.();
     return ended;
   }
@@ -182,7 +182,7 @@ export class GrantEngine {
       return await this.revokeOne(grant);
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
-      const message = this.explain(error, { requestId: grant.requestId, verb: "revoke" });
+      const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
       const nextAttemptAt = new Date(this.deps.clock.now().getTime() + backoffMs(grant.revokeAttempts));
       try {
         this.deps.store.grants.revokeFailed({ requestId: grant.requestId, error: message, nextAttemptAt });
@@ -198,7 +198,7 @@ export class GrantEngine {
 
   /** `/jit revoke`: marks the grant due now and revokes it. */
   revokeEarly(requestId: string, actor: string): Promise<boolean> {
-    return this.during(this.revokeNow(requestId, actor));
+    return this.work.during(this.revokeNow(requestId, actor));
   }
 
   private async revokeNow(requestId: string, actor: string): Promise<boolean> {
@@ -233,9 +233,9 @@ export class GrantEngine {
     try {
       if (!profile || !provider)
         throw new Error(`profile ${request.profileId} or its provider is gone from the policy`);
-      await this.waitForProvider(provider.type);
-      const outcome = await this.timed(provider.type, "revoke", () =>
-        provider.revoke(this.activeGrantOf(grant, request, profile)),
+      await this.calls.waitFor(provider.type);
+      const outcome = await this.calls.timed(provider.type, "revoke", () =>
+        provider.revoke(activeGrantOf(grant, request, profile)),
       );
       this.deps.crashAfterProviderCall?.("revoke", grant.requestId);
       detail = outcome.detail;
@@ -245,9 +245,9 @@ export class GrantEngine {
       if (grant.providerExpiresAt && grant.providerExpiresAt <= now) {
         detail = `ended by the provider's own expiry at ${grant.providerExpiresAt.toISOString()}`;
       } else {
-        const message = this.explain(error, { requestId: grant.requestId, verb: "revoke" });
+        const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
         const retryAfter = isProviderError(error) ? error.retryAfterMs : undefined;
-        if (retryAfter !== undefined && provider) this.pausedUntil.set(provider.type, now.getTime() + retryAfter);
+        if (retryAfter !== undefined && provider) this.calls.pause(provider.type, now.getTime() + retryAfter);
         const delay = retryAfter ?? backoffMs(grant.revokeAttempts);
         this.deps.metrics?.revocationFailures.inc({ provider: provider?.type ?? "unknown" });
         store.grants.revokeFailed({
@@ -259,7 +259,7 @@ export class GrantEngine {
         const throttledOnly = isProviderError(error) && error.code === "THROTTLED" && grant.revokeAttempts < 10;
         if (profile && !quiet && !throttledOnly) {
           store.grants.markAlerted(grant.requestId, now);
-          this.track(notifier.revokeFailing(request, profile, grant, message));
+          this.work.track(notifier.revokeFailing(request, profile, grant, message));
         }
         return false;
       }
@@ -275,7 +275,7 @@ export class GrantEngine {
     // The access is gone once the store says so; telling Slack must not hold one of the sweep's slots.
     if (profile) {
       const ended = store.requests.mustGet(grant.requestId);
-      this.track(notifier.grantEnded(ended, profile, store.grants.get(grant.requestId) as GrantRecord, detail));
+      this.work.track(notifier.grantEnded(ended, profile, store.grants.get(grant.requestId) as GrantRecord, detail));
     }
     return true;
   }
@@ -287,8 +287,8 @@ export class GrantEngine {
     const request = store.requests.mustGet(requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
     const provider = profile && this.deps.providers.get(profile.grant.type);
-    if (!grant || grant.status !== "active" || !profile || !provider || !canRefresh(provider)) return;
-    const outcome = await provider.refresh(this.activeGrantOf(grant, request, profile), clock.now());
+    if (grant?.status !== "active" || !profile || !provider || !canRefresh(provider)) return;
+    const outcome = await provider.refresh(activeGrantOf(grant, request, profile), clock.now());
     store.grants.setState(requestId, outcome.state, outcome.providerExpiresAt);
     store.audit({ at: clock.now(), actor: request.requesterId, action: "grant.credentials_refreshed", requestId });
     const updated = store.grants.get(requestId) as GrantRecord;
@@ -337,82 +337,17 @@ export class GrantEngine {
   }
 
   /** SIGTERM: take no new work, let what is running finish (bounded). */
-  async drain(timeoutMs: number): Promise<void> {
-    this.accepting = false;
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([Promise.allSettled([...this.running]), timeout]);
+  drain(timeoutMs: number): Promise<void> {
+    return this.work.drain(timeoutMs);
   }
 
-  /** Resolves once no background grant is running (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
-  }
-
-  /** Like track(), but hands the caller the outcome (errors included). */
-  private during<T>(work: Promise<T>): Promise<T> {
-    const tracked: Promise<void> = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.running.add(tracked);
-    void tracked.finally(() => this.running.delete(tracked));
-    return work;
+  /** Resolves once no background work is running (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.work.idle();
   }
 
   track<T>(work: Promise<T>): void {
-    const tracked = work
-      .catch((error: unknown) => {
-        this.deps.logger.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          "background work failed",
-        );
-      })
-      .finally(() => this.running.delete(tracked));
-    this.running.add(tracked);
-  }
-
-  private activeGrantOf(grant: GrantRecord, request: AccessRequest, profile: Profile): ActiveGrant {
-    return {
-      requestId: grant.requestId,
-      profile,
-      subject: { slackUserId: request.requesterId, email: request.requesterEmail ?? "", name: request.requesterName },
-      expiresAt: grant.expiresAt,
-      state: grant.state,
-      providerExpiresAt: grant.providerExpiresAt,
-    };
-  }
-
-  private async timed<T>(provider: string, verb: string, call: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    let outcome = "error";
-    try {
-      const result = await call();
-      outcome = "ok";
-      return result;
-    } finally {
-      this.deps.metrics?.providerCalls.observe({ provider, verb, outcome }, (performance.now() - started) / 1000);
-    }
-  }
-
-  private async waitForProvider(type: string): Promise<void> {
-    const until = this.pausedUntil.get(type);
-    const wait = until === undefined ? 0 : until - this.deps.clock.now().getTime();
-    if (wait > 0) await new Promise<void>((resolve) => this.deps.clock.setTimer(resolve, wait));
-  }
-
-  private explain(error: unknown, context: { requestId: string; verb: string }): string {
-    const correlationId = newCorrelationId();
-    const message = describeFailure(error, correlationId);
-    this.deps.logger.warn(
-      {
-        ...context,
-        correlationId,
-        code: isProviderError(error) ? error.code : undefined,
-        err: error instanceof Error ? error.message : String(error),
-      },
-      `${context.verb} failed`,
-    );
-    return message;
+    this.work.track(work);
   }
 }
 
