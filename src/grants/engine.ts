@@ -79,7 +79,8 @@ export class GrantEngine {
         ? `No provider is configured for grant type ${profile.grant.type}.`
         : `Profile ${request.profileId} is no longer in the policy.`;
       store.grants.fail({ requestId: request.id, at: startedAt, reason });
-      if (profile) await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason);
+      if (profile)
+        await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason, { rolledBack: true });
       return;
     }
     store.grants.start({ requestId: request.id, provider: provider.type, at: startedAt, expiresAt });
@@ -118,10 +119,25 @@ export class GrantEngine {
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       const reason = this.calls.explain(error, { requestId: request.id, verb: "grant" });
-      await this.rollBack(provider, request, profile, expiresAt);
-      store.grants.fail({ requestId: request.id, at: clock.now(), reason });
-      await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason);
+      if (await this.rollBack(provider, request, profile, expiresAt)) {
+        store.grants.fail({ requestId: request.id, at: clock.now(), reason });
+        await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason, { rolledBack: true });
+      } else {
+        this.keepRollingBack(request.id);
+        await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason, { rolledBack: false });
+      }
     }
+  }
+
+  /**
+   * The provider may have applied part of a grant and did not confirm the roll-back: keep it as a
+   * grant due now, so the sweep retries (backoff, hourly channel alert) until the provider confirms.
+   */
+  private keepRollingBack(requestId: string): void {
+    const now = this.deps.clock.now();
+    this.deps.store.grants.activate({ requestId, state: ROLLBACK_STATE, at: now, expiresAt: now });
+    this.deps.store.grants.requestEarlyEnd(requestId, now, "jitbot");
+    this.deps.onScheduleChanged?.();
   }
 
   /** Undo whatever a failed or interrupted grant may have applied; true once the provider confirmed. */
@@ -315,16 +331,14 @@ export class GrantEngine {
       const provider = profile && this.deps.providers.get(profile.grant.type);
       const now = clock.now();
       if (profile && provider && !(await this.rollBack(provider, request, profile, grant.expiresAt))) {
-        // The provider may have granted before the crash and did not confirm the roll-back: keep it
-        // as a grant that is due now, so the sweep retries (backoff, hourly channel alert) until it does.
-        store.grants.activate({ requestId: grant.requestId, state: ROLLBACK_STATE, at: now, expiresAt: now });
-        store.grants.requestEarlyEnd(grant.requestId, now, "jitbot");
-        this.deps.onScheduleChanged?.();
+        this.keepRollingBack(grant.requestId);
         continue;
       }
       const reason = "jitbot restarted while granting this access, so it was rolled back. Please request it again.";
       store.grants.fail({ requestId: grant.requestId, at: clock.now(), reason });
-      if (profile) await notifier.grantFailed(store.requests.mustGet(grant.requestId), profile, reason);
+      if (profile) {
+        await notifier.grantFailed(store.requests.mustGet(grant.requestId), profile, reason, { rolledBack: true });
+      }
     }
     for (const request of store.requests.listByStatus("approved")) {
       if (!store.grants.get(request.id)) await this.grant(request);

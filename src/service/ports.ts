@@ -44,7 +44,13 @@ export interface Notifier {
     grant: GrantRecord,
     instructions: ConnectInstructions,
   ): Promise<MessageRef | undefined>;
-  grantFailed(request: AccessRequest, profile: Profile, reason: string): Promise<void>;
+  /** `rolledBack: false`: the provider did not confirm the undo; jitbot keeps retrying it. */
+  grantFailed(
+    request: AccessRequest,
+    profile: Profile,
+    reason: string,
+    outcome: { rolledBack: boolean },
+  ): Promise<void>;
   grantExtended(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string): Promise<void>;

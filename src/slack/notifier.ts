@@ -115,9 +115,9 @@ export class SlackNotifier implements Notifier {
     return this.post(request.requesterId, message, "refreshed credentials");
   }
 
-  async grantFailed(request: AccessRequest, profile: Profile, reason: string) {
+  async grantFailed(request: AccessRequest, profile: Profile, reason: string, outcome: { rolledBack: boolean }) {
     await this.refreshApproval(request, profile);
-    const message = failedMessage(request, profile, reason);
+    const message = failedMessage(request, profile, reason, outcome.rolledBack);
     await this.post(request.requesterId, message, "grant failed");
     await this.post(profile.approval.channel, message, "grant failed");
   }

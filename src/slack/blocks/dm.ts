@@ -106,12 +106,20 @@ export function grantButtons(request: AccessRequest, profile: Profile, canRefres
   return actions(`grant-${request.id}`, elements);
 }
 
-export function failedMessage(request: AccessRequest, profile: Profile, reason: string): SlackMessage {
+export function failedMessage(
+  request: AccessRequest,
+  profile: Profile,
+  reason: string,
+  rolledBack = true,
+): SlackMessage {
+  const aftermath = rolledBack
+    ? "Nothing was left half-granted."
+    : "jitbot could not yet confirm that nothing was left half-granted; it keeps undoing it and tells the approval channel until it succeeds.";
   return {
     text: `Granting ${request.id} failed: ${reason}`,
     blocks: [
       section(
-        `⚠️ Request *${request.id}* for ${name(profile)} was approved, but granting the access failed. Nothing was left half-granted.\n>${escapeMrkdwn(reason)}`,
+        `⚠️ Request *${request.id}* for ${name(profile)} was approved, but granting the access failed. ${aftermath}\n>${escapeMrkdwn(reason)}`,
       ),
     ],
   };
