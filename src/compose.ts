@@ -77,6 +77,10 @@ export function createJitbot(options: JitbotOptions): Jitbot {
       });
   const app = new App({
     token: options.slack.botToken,
+    // Bolt's default conversation store is a middleware on every event that looks the channel up in
+    // a Map and, on a miss (always: nothing here stores conversation state), rejects with a new
+    // Error — a stack trace captured per request on the ack path. Nothing reads context.conversation.
+    convoStore: false,
     logger: boltLogger(logger),
     clientOptions,
     ...(receiver
