@@ -52,6 +52,7 @@ const bot = createJitbot({
 
 function stats(): HostStats {
   const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
   return {
     grants: provider.grants.length,
     revokes: provider.revokes.length,
@@ -59,6 +60,7 @@ function stats(): HostStats {
     rssMB: mb(memory.rss),
     maxRssMB: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
     heapUsedMB: mb(memory.heapUsed),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     runtime: import.meta.url.endsWith(".js") ? "compiled" : "tsx",
   };
 }

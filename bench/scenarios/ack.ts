@@ -50,10 +50,12 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
         }
       }
     };
+    const before = await b.stats();
     const loadStarted = performance.now();
     await Promise.all(Array.from({ length: sizes.concurrency }, worker));
     const loadMs = performance.now() - loadStarted;
     await b.idle();
+    const after = await b.stats();
     const bot = await b.close();
     closed = true;
     const overall = summarize(all);
@@ -82,6 +84,7 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
       checks: { answered: all.length, errors, granted: bot.grants, approvals: pending.length },
       details: {
         requestsPerSecond: Math.round(all.length / (loadMs / 1000)),
+        botCpuMsPerRequest: Math.round(((after.cpuMs - before.cpuMs) / all.length) * 1000) / 1000,
         botPeakRssMB: bot.maxRssMB,
         botRuntime: bot.runtime,
       },
