@@ -202,6 +202,9 @@ export class AccessService {
         profile,
         store.grants.get(originalId) as GrantRecord,
       );
+    } else {
+      const reason = `The grant ${originalId} ended before this extension could be applied; request the profile again.`;
+      await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason, { rolledBack: true });
     }
   }
 
@@ -229,7 +232,8 @@ export class AccessService {
     if (request.requesterId !== userId && !isApprover) throw new DomainError("NOT_YOUR_REQUEST");
     if (request.status !== "active")
       throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "revoke" });
-    await this.deps.engine.revokeEarly(requestId, userId);
+    // An applied extension has no grant of its own: revoking it ends the grant it extended.
+    await this.deps.engine.revokeEarly(request.extendsRequestId ?? requestId, userId);
   }
 
   async refresh(requestId: string, userId: string): Promise<void> {
@@ -240,13 +244,17 @@ export class AccessService {
     await this.deps.engine.refresh(requestId);
   }
 
+  /** Two queries whatever the count (it was one per active grant): `/jit list` answers in the ack. */
   myAccess(userId: string): MyAccess {
     const { store } = this.deps;
-    const pending = store.requests.listByRequester(userId, ["pending", "approved"]);
-    const active = store.requests
-      .listByRequester(userId, ["active"])
-      .map((request) => ({ request, grant: store.grants.get(request.id) }))
-      .filter((a): a is { request: AccessRequest; grant: GrantRecord } => a.grant !== undefined);
+    const requests = store.requests.listByRequester(userId, ["pending", "approved", "active"]);
+    const grants = store.grants.ofActiveRequests(userId);
+    const pending = requests.filter((r) => r.status === "pending" || r.status === "approved");
+    const active: MyAccess["active"] = [];
+    for (const request of requests) {
+      const grant = request.status === "active" ? grants.get(request.id) : undefined;
+      if (grant) active.push({ request, grant });
+    }
     return { pending, active };
   }
 

@@ -108,6 +108,18 @@ describe("extending a grant from the reminder", () => {
     expect(extension?.status).toBe("expired");
   });
 
+  it("ends the extended grant when the extension's own id is revoked", async () => {
+    const t = await bot(true);
+    const { id, reminder } = await remindedGrant(t);
+    await extend(t, reminder, 1800);
+    const extension = await waitFor(
+      () => t.store.requests.listByRequester("U0ALICE", ["active"]).find((r) => r.extendsRequestId === id),
+      "the applied extension",
+    );
+    await t.driver.command("U0ALICE", `revoke ${extension.id}`);
+    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the grant to end");
+  });
+
   it("applies at once when the profile auto-approves extensions, with no approval message", async () => {
     const t = await bot(true);
     const { id, reminder } = await remindedGrant(t);
@@ -142,6 +154,8 @@ describe("extending a grant from the reminder", () => {
     const modal = await waitFor(() => [...t.slack.views.values()][views], "the extension modal");
     const prefilled = /"initial_option":\{[^}]*\}[^}]*"value":"(\d+)"/.exec(JSON.stringify(modal.view.blocks))?.[1];
     expect(Number(prefilled)).toBeLessThanOrEqual(1800);
+    const offered = [...JSON.stringify(modal.view.blocks).matchAll(/"value":"(\d+)"/g)].map((m) => Number(m[1]));
+    expect(Math.max(...offered)).toBe(1800);
     const res = await t.driver.submit("U0ALICE", modal, {
       profile: "aks-prod-sre",
       duration: prefilled,
@@ -170,5 +184,9 @@ describe("extending a grant from the reminder", () => {
     );
     expect(extension.decisionNote).toContain("already ended");
     expect(t.store.grants.get(id)?.expiresAt).toEqual(grant.expiresAt);
+    await waitFor(
+      () => t.slack.dmsOf("U0ALICE").some((m) => m.text.includes(`Granting ${extension.id} failed`)),
+      "the DM saying so",
+    );
   });
 });

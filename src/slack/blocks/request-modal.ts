@@ -54,9 +54,19 @@ function profileElement(profiles: Profile[], selected: Profile | undefined) {
   return { type: "static_select", ...base, ...profileOptions(profiles) };
 }
 
-function durationElement(profile: Profile | undefined, profiles: Profile[], wanted: number | undefined) {
-  const cap = profile ? profile.duration.max : Math.max(...profiles.map((p) => p.duration.max));
-  const choices = profile ? durationChoices(profile) : [900, 1800, 3600, 7200, 14_400, 28_800].filter((s) => s <= cap);
+function durationElement(
+  profile: Profile | undefined,
+  profiles: Profile[],
+  wanted: number | undefined,
+  extending: boolean,
+) {
+  const profileCap = profile ? profile.duration.max : Math.max(...profiles.map((p) => p.duration.max));
+  // An extension may ask for at most extension.max more, whatever the profile's own cap.
+  const cap = extending && profile?.extension?.max ? Math.min(profileCap, profile.extension.max) : profileCap;
+  const choices = (profile ? durationChoices(profile) : [900, 1800, 3600, 7200, 14_400, 28_800]).filter(
+    (s) => s <= cap,
+  );
+  if (!choices.includes(cap) && (extending || choices.length === 0)) choices.push(cap);
   if (wanted && wanted <= cap && !choices.includes(wanted)) choices.push(wanted);
   choices.sort((a, b) => a - b);
   const initial = wanted && choices.includes(wanted) ? wanted : profile?.duration.default;
@@ -68,6 +78,12 @@ function durationElement(profile: Profile | undefined, profiles: Profile[], want
     options: choices.slice(0, STATIC_SELECT_LIMIT).map(toOption),
     ...(initial && choices.includes(initial) ? { initial_option: toOption(initial) } : {}),
   };
+}
+
+function durationHint(profile: Profile | undefined, extending: boolean): string {
+  if (!profile) return "Pick a profile to see its limit.";
+  if (extending && profile.extension?.max) return `At most ${formatDuration(profile.extension.max)} more.`;
+  return `At most ${formatDuration(profile.duration.max)} for this profile.`;
 }
 
 /** The request form. The profile select dispatches so the other fields follow the chosen profile. */
@@ -90,12 +106,8 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
     type: "input",
     block_id: BLOCK.duration,
     label: plain("Duration"),
-    element: durationElement(selected, profiles, prefill.durationSeconds),
-    hint: plain(
-      selected
-        ? `At most ${formatDuration(selected.duration.max)} for this profile.`
-        : "Pick a profile to see its limit.",
-    ),
+    element: durationElement(selected, profiles, prefill.durationSeconds, Boolean(prefill.extendsRequestId)),
+    hint: plain(durationHint(selected, Boolean(prefill.extendsRequestId))),
   });
   const minLength = selected?.justification.minLength ?? 10;
   blocks.push({
