@@ -23,6 +23,17 @@ export class GrantRepo {
     return row ? toGrant(row) : undefined;
   }
 
+  /** The grants of a person's active requests, in one query (`/jit list` and App Home). */
+  ofActiveRequests(requesterId: string): Map<string, GrantRecord> {
+    const rows = this.db
+      .prepare(
+        `SELECT g.* FROM grants g JOIN requests r ON r.id = g.request_id
+         WHERE r.requester_id = ? AND r.status = 'active'`,
+      )
+      .all(requesterId) as GrantRow[];
+    return new Map(rows.map((row) => [row.request_id, toGrant(row)]));
+  }
+
   /** Written before the provider is called, so a crash mid-call is found and reconciled at start-up. */
   start(input: { requestId: string; provider: string; at: Date; expiresAt: Date }): void {
     this.db
