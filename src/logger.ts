@@ -46,7 +46,9 @@ export function boltLogger(logger: pino.Logger): BoltLogger {
   return {
     // The WebClient logs whole request bodies and results at debug level: a credential DM would
     // land in the logs. Any debug line carrying a payload is dropped; the plain ones stay.
+    // Bolt and the WebClient call debug several times per request: build nothing unless it is on.
     debug: (...parts) => {
+      if (!child.isLevelEnabled("debug")) return;
       const line = text(parts);
       if (!BODY_LINE.test(line)) child.debug(line);
     },
