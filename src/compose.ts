@@ -85,7 +85,13 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     clientOptions,
     ...(receiver
       ? { receiver }
-      : { appToken: options.slack.appToken, socketMode: true, signingSecret: options.slack.signingSecret }),
+      : {
+          appToken: options.slack.appToken,
+          socketMode: true,
+          // Bolt does not hand the App's clientOptions to the Socket Mode client: without this,
+          // apps.connections.open ignores SLACK_API_URL (GovSlack) and retries a hundred times.
+          installerOptions: { clientOptions },
+        }),
   });
   const refreshable = (profileId: string) => {
     const profile = findProfile(policy, profileId);

@@ -54,6 +54,8 @@ export class FakeSlackWebApi extends EventEmitter {
   readonly channelNames = new Map<string, string>();
   private readonly failures: { method: string; error?: string; status?: number; retryAfter?: number }[] = [];
   private server: Server | undefined;
+  /** Set by a Socket Mode test: the app token to accept and the WebSocket URL to hand out. */
+  socketMode: { appToken: string; url: string } | undefined;
   private seq = 0;
   private tsSeq = 0;
 
@@ -123,6 +125,12 @@ export class FakeSlackWebApi extends EventEmitter {
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(JSON.stringify(body));
     };
+    if (method === "apps.connections.open") {
+      // Socket Mode: the only method called with the app-level token; it hands out the WebSocket URL.
+      this.calls.push({ method, args });
+      const ok = this.socketMode && req.headers.authorization === `Bearer ${this.socketMode.appToken}`;
+      return reply(200, ok ? { ok: true, url: this.socketMode?.url } : { ok: false, error: "invalid_auth" });
+    }
     if (req.headers.authorization !== `Bearer ${this.token}`) return reply(200, { ok: false, error: "invalid_auth" });
     this.calls.push({ method, args });
     const failure = this.failures.findIndex((f) => f.method === method);
