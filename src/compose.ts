@@ -13,6 +13,7 @@ import { Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { AccessService } from "./service/access-service.js";
 import { SlackDirectory } from "./slack/directory.js";
+import { HomeTabs, refreshingHomes } from "./slack/home-tabs.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import type { Store } from "./store/index.js";
@@ -98,12 +99,14 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     const provider = profile && providers.get(profile.grant.type);
     return provider !== undefined && canRefresh(provider);
   };
-  const notifier = new SlackNotifier(
+  const homes = new HomeTabs(app.client, clock, logger);
+  const slackNotifier = new SlackNotifier(
     app.client,
     logger,
     (id) => store.requests.approvals(id),
     (p) => refreshable(p.id),
   );
+  const notifier = refreshingHomes(slackNotifier, homes);
   let scheduler: Scheduler | undefined;
   const engine = new GrantEngine({
     store,
@@ -119,7 +122,8 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   const directory = new SlackDirectory(app.client, clock);
   const service = new AccessService({ store, policy, clock, directory, notifier, engine, providers });
   scheduler = new Scheduler({ store, engine, policy, clock, notifier, providers, logger, cron: options.cron ?? true });
-  const deps = { service, clock, logger, canRefresh: refreshable };
+  homes.attach(service);
+  const deps = { service, clock, logger, canRefresh: refreshable, homes };
   registerListeners(app, deps);
   app.error(async (error) => {
     logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled Slack listener error");

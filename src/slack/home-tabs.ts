@@ -1,0 +1,85 @@
+import type { WebClient } from "@slack/web-api";
+import type { Clock } from "../domain/clock.js";
+import { checkApprover, findProfile } from "../domain/policy.js";
+import type { AccessRequest } from "../domain/request.js";
+import type { AccessService } from "../service/access-service.js";
+import type { Logger, Notifier } from "../service/ports.js";
+import { asSlackView } from "./blocks/kit.js";
+import { homeView } from "./blocks/overview.js";
+
+/**
+ * The App Home tab. Published when someone opens it, and again after each change to a request
+ * it shows — for the people who have opened it since start-up: the requester, and approvers who
+ * could decide (so a tab left open never shows stale buttons or grants).
+ */
+export class HomeTabs {
+  private readonly visitors = new Set<string>();
+  private service: AccessService | undefined;
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The service is built after the notifier that refreshes homes; it is attached once ready. */
+  attach(service: AccessService): void {
+    this.service = service;
+  }
+
+  async opened(userId: string): Promise<void> {
+    this.visitors.add(userId);
+    await this.publish(userId);
+  }
+
+  async publish(userId: string): Promise<void> {
+    const service = this.service;
+    if (!service) return;
+    const view = homeView({
+      access: service.myAccess(userId),
+      awaiting: await service.awaitingDecisionBy(userId),
+      profiles: new Map(service.policy.profiles.map((p) => [p.id, p])),
+      now: this.clock.now(),
+    });
+    await this.client.views.publish({ user_id: userId, view: asSlackView(view) });
+  }
+
+  /** Re-publishes the homes a change to `request` shows up in; failures are only logged. */
+  async refreshFor(request: AccessRequest): Promise<void> {
+    const service = this.service;
+    if (!service || this.visitors.size === 0) return;
+    const profile = findProfile(service.policy, request.profileId);
+    for (const userId of this.visitors) {
+      const involved =
+        userId === request.requesterId ||
+        (profile !== undefined &&
+          checkApprover(profile, request.requesterId, await service.person(userId)) === undefined);
+      if (!involved) continue;
+      try {
+        await this.publish(userId);
+      } catch (error) {
+        this.logger.warn({ userId, err: (error as Error).message }, "could not refresh App Home");
+      }
+    }
+  }
+}
+
+/** A Notifier that, after each message about a request, refreshes the homes it shows up in. */
+export function refreshingHomes(inner: Notifier, homes: HomeTabs): Notifier {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        const result: unknown = await value.apply(target, args);
+        const [first] = args;
+        if (isRequest(first)) await homes.refreshFor(first);
+        return result;
+      };
+    },
+  });
+}
+
+function isRequest(value: unknown): value is AccessRequest {
+  return typeof value === "object" && value !== null && "requesterId" in value && "profileId" in value;
+}
