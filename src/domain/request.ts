@@ -16,6 +16,8 @@ export interface AccessRequest {
   decisionNote: string | undefined;
   approvalChannel: string | undefined;
   approvalTs: string | undefined;
+  receiptChannel: string | undefined;
+  receiptTs: string | undefined;
   extendsRequestId: string | undefined;
 }
 

@@ -130,8 +130,9 @@ export class AccessService {
       await this.applyApproved(approved, profile);
       return { ok: true, request: approved };
     }
-    const ref = await notifier.requestSubmitted(request, profile);
-    if (ref) store.requests.setApprovalMessage(request.id, ref.channel, ref.ts);
+    const posted = await notifier.requestSubmitted(request, profile);
+    if (posted.receipt) store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
+    if (posted.approval) store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
     return { ok: true, request: store.requests.mustGet(request.id) };
   }
 

@@ -26,7 +26,11 @@ export interface MessageRef {
  * how it looks. Implementations must not throw for delivery problems they can log.
  */
 export interface Notifier {
-  requestSubmitted(request: AccessRequest, profile: Profile): Promise<MessageRef | undefined>;
+  /** Posts the receipt DM and the approval message; returns where each landed. */
+  requestSubmitted(
+    request: AccessRequest,
+    profile: Profile,
+  ): Promise<{ receipt: MessageRef | undefined; approval: MessageRef | undefined }>;
   approvalRecorded(request: AccessRequest, profile: Profile, approvals: Approval[]): Promise<void>;
   requestDecided(request: AccessRequest, profile: Profile, approvals: Approval[]): Promise<void>;
   /** Cancelled by the requester or timed out. */

@@ -58,8 +58,14 @@ export class SlackNotifier implements Notifier {
   }
 
   async requestSubmitted(request: AccessRequest, profile: Profile) {
-    await this.post(request.requesterId, receiptMessage(request, profile), "receipt");
-    return this.post(profile.approval.channel, approvalMessage(request, profile, []), "approval");
+    const receipt = await this.post(request.requesterId, receiptMessage(request, profile), "receipt");
+    const approval = await this.post(profile.approval.channel, approvalMessage(request, profile, []), "approval");
+    return { receipt, approval };
+  }
+
+  /** Once decided or withdrawn, the receipt keeps its text but loses its Withdraw button. */
+  private async settleReceipt(request: AccessRequest, profile: Profile) {
+    await this.update(request.receiptChannel, request.receiptTs, receiptMessage(request, profile), "receipt");
   }
 
   async approvalRecorded(request: AccessRequest, profile: Profile, approvals: Approval[]) {
@@ -68,11 +74,13 @@ export class SlackNotifier implements Notifier {
 
   async requestDecided(request: AccessRequest, profile: Profile, approvals: Approval[]) {
     await this.refreshApproval(request, profile, approvals);
+    await this.settleReceipt(request, profile);
     await this.post(request.requesterId, decisionMessage(request, profile, approvals), "decision");
   }
 
   async requestClosed(request: AccessRequest, profile: Profile) {
     await this.refreshApproval(request, profile);
+    await this.settleReceipt(request, profile);
     await this.post(request.requesterId, closedMessage(request, profile), "closed");
   }
 

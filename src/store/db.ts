@@ -70,6 +70,9 @@ const MIGRATIONS: string[] = [
      BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
    CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
      BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;`,
+  // 2: the requester's receipt DM, so its Withdraw button can be taken away once decided.
+  `ALTER TABLE requests ADD COLUMN receipt_channel TEXT;
+   ALTER TABLE requests ADD COLUMN receipt_ts TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,7 +7,14 @@ import { type RequestRow, toRequest } from "./rows.js";
 
 export type NewRequest = Omit<
   AccessRequest,
-  "status" | "updatedAt" | "decidedAt" | "decisionNote" | "approvalChannel" | "approvalTs"
+  | "status"
+  | "updatedAt"
+  | "decidedAt"
+  | "decisionNote"
+  | "approvalChannel"
+  | "approvalTs"
+  | "receiptChannel"
+  | "receiptTs"
 >;
 
 export type DecisionOutcome =
@@ -94,6 +101,10 @@ export class RequestRepo {
       decision: r.decision,
       at: new Date(r.at),
     }));
+  }
+
+  setReceipt(id: string, channel: string, ts: string): void {
+    this.db.prepare("UPDATE requests SET receipt_channel = ?, receipt_ts = ? WHERE id = ?").run(channel, ts, id);
   }
 
   setApprovalMessage(id: string, channel: string, ts: string): void {

@@ -17,6 +17,8 @@ export interface RequestRow {
   decision_note: string | null;
   approval_channel: string | null;
   approval_ts: string | null;
+  receipt_channel: string | null;
+  receipt_ts: string | null;
   extends_request_id: string | null;
 }
 
@@ -61,6 +63,8 @@ export function toRequest(row: RequestRow): AccessRequest {
     decisionNote: text(row.decision_note),
     approvalChannel: text(row.approval_channel),
     approvalTs: text(row.approval_ts),
+    receiptChannel: text(row.receipt_channel),
+    receiptTs: text(row.receipt_ts),
     extendsRequestId: text(row.extends_request_id),
   };
 }

@@ -41,6 +41,31 @@ describe("opening the database", () => {
   });
 });
 
+describe("migrations", () => {
+  it("upgrades a database written by an older jitbot, keeping its rows", () => {
+    const file = join(tmp.dir, "old.db");
+    const store = Store.open(file);
+    submit(store);
+    // Make it look like schema version 1: before the receipt columns existed.
+    store.db.exec("ALTER TABLE requests DROP COLUMN receipt_channel; ALTER TABLE requests DROP COLUMN receipt_ts");
+    store.db.pragma("user_version = 1");
+    store.close();
+    const upgraded = Store.open(file);
+    expect(upgraded.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    upgraded.requests.setReceipt("JR-TEST01", "DU0ALICE", "1.2");
+    expect(upgraded.requests.mustGet("JR-TEST01")).toMatchObject({ status: "pending", receiptTs: "1.2" });
+    upgraded.close();
+  });
+
+  it("refuses a database from a newer jitbot", () => {
+    const file = join(tmp.dir, "newer.db");
+    const store = Store.open(file);
+    store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    store.close();
+    expect(() => Store.open(file)).toThrow(/newer than this jitbot/);
+  });
+});
+
 describe("decisions", () => {
   it("records a pending request and its audit event", () => {
     const store = freshStore();

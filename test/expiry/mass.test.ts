@@ -54,7 +54,7 @@ class CountingNotifier implements Notifier {
   readonly ended: string[] = [];
   readonly alerts: string[] = [];
   async requestSubmitted() {
-    return undefined;
+    return { receipt: undefined, approval: undefined };
   }
   async approvalRecorded() {}
   async requestDecided() {}

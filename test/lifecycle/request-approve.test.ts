@@ -95,6 +95,11 @@ describe("a request, approved, becomes access", () => {
     expect(textOf(dm)).toContain("az aks get-credentials --resource-group rg-prod --name prod-aks");
     expect(textOf(dm)).toContain("would add alice@contoso.com to Entra group 6f1c2a9e");
     await t.bot.engine.idle();
+    const receipt = t.slack
+      .dmsOf("U0ALICE")
+      .find((m) => m.text.includes(`request ${id}`) && m.text.includes("was approved"));
+    expect(receipt?.edited).toBe(true);
+    expect(JSON.stringify(receipt?.blocks)).not.toContain("jit_cancel");
     const grant = t.store.grants.get(id);
     expect(grant?.status).toBe("active");
     expect(grant?.expiresAt.getTime()).toBe((grant?.grantedAt?.getTime() ?? 0) + 7_200_000);

@@ -9,13 +9,30 @@ import { actions, type Block, button, context, divider, header, section } from "
 
 const name = (profile: Profile) => `*${escapeMrkdwn(profile.title)}*`;
 
+const RECEIPT_STATUS: Record<string, string> = {
+  approved: "approved",
+  active: "approved",
+  expired: "approved",
+  revoked: "approved",
+  failed: "approved",
+  denied: "denied",
+  cancelled: "withdrawn",
+  timed_out: "timed out",
+};
+
 export function receiptMessage(request: AccessRequest, profile: Profile): SlackMessage {
+  const summary = `📨 Your request *${request.id}* for ${name(profile)} (${formatDuration(request.durationSeconds)})`;
+  if (request.status !== "pending") {
+    const outcome = RECEIPT_STATUS[request.status] ?? request.status;
+    return {
+      text: `Your request ${request.id} for ${profile.title} was ${outcome}.`,
+      blocks: [section(`${summary} was ${outcome}.`)],
+    };
+  }
   return {
     text: `Your request ${request.id} for ${profile.title} is waiting for approval.`,
     blocks: [
-      section(
-        `📨 Your request *${request.id}* for ${name(profile)} (${formatDuration(request.durationSeconds)}) is waiting for approval in <#${profile.approval.channel}>.`,
-      ),
+      section(`${summary} is waiting for approval in <#${profile.approval.channel}>.`),
       actions(`receipt-${request.id}`, [
         button("Withdraw request", ACTION.cancel, request.id, {
           confirm: { title: "Withdraw?", text: `Withdraw request ${request.id}?`, confirm: "Withdraw", deny: "Keep" },
