@@ -329,7 +329,6 @@ export class GrantEngine {
       const request = store.requests.mustGet(grant.requestId);
       const profile = findProfile(this.deps.policy, request.profileId);
       const provider = profile && this.deps.providers.get(profile.grant.type);
-      const now = clock.now();
       if (profile && provider && !(await this.rollBack(provider, request, profile, grant.expiresAt))) {
         this.keepRollingBack(grant.requestId);
         continue;

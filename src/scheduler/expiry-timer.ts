@@ -14,7 +14,6 @@ export class ExpiryTimer {
   private handle: TimerHandle | undefined;
   private armedFor: number | undefined;
   private running = false;
-  private rerun = false;
   private stopped = false;
   /** Holds back grants due by `dueBy` until `notBefore`, so an unfinished sweep cannot spin. */
   private holdBack: { dueBy: number; notBefore: number } | undefined;
@@ -28,11 +27,8 @@ export class ExpiryTimer {
 
   /** Re-reads the earliest due time and re-arms if it moved. Cheap: one indexed MIN(). */
   rearm(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
+    // While a sweep runs, its end re-arms (it reads the store afresh then).
+    if (this.stopped || this.running) return;
     const earliest = this.nextDueAt()?.getTime();
     const held = this.holdBack && earliest !== undefined && earliest <= this.holdBack.dueBy;
     const due = held && this.holdBack ? Math.max(earliest ?? 0, this.holdBack.notBefore) : earliest;
@@ -57,7 +53,6 @@ export class ExpiryTimer {
       this.onError(error);
     } finally {
       this.running = false;
-      this.rerun = false;
       this.rearm();
     }
   }
