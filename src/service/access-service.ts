@@ -17,6 +17,7 @@ import type { GrantEngine } from "../grants/engine.js";
 import { canCheckRequest } from "../grants/provider.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Store } from "../store/index.js";
+import { applyApproved, extensionTarget } from "./approved.js";
 import type { Directory, Notifier } from "./ports.js";
 
 export interface ServiceDeps {
@@ -82,7 +83,7 @@ export class AccessService {
       return { profile, errors: { profile: new DomainError("NOT_A_REQUESTER", { profile: profile.id }) } };
     }
     const extension = input.extendsRequestId
-      ? this.extensionTarget(input.extendsRequestId, userId, profile)
+      ? extensionTarget(this.deps.store, input.extendsRequestId, userId, profile)
       : undefined;
     const errors = validateRequestInput(profile, input);
     if (extension && profile.extension?.max !== undefined && (input.durationSeconds ?? 0) > profile.extension.max) {
@@ -127,22 +128,13 @@ export class AccessService {
         actor: "jitbot",
         note: "extension auto-approved by policy",
       });
-      await this.applyApproved(approved, profile);
+      await applyApproved(this.deps, approved, profile);
       return { ok: true, request: approved };
     }
     const posted = await notifier.requestSubmitted(request, profile);
     if (posted.receipt) store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
     if (posted.approval) store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
     return { ok: true, request: store.requests.mustGet(request.id) };
-  }
-
-  private extensionTarget(requestId: string, userId: string, profile: Profile): AccessRequest {
-    const original = this.deps.store.requests.mustGet(requestId);
-    if (original.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
-    if (original.status !== "active" || original.profileId !== profile.id || !profile.extension) {
-      throw new DomainError("EXTENSION_NOT_ALLOWED");
-    }
-    return original;
   }
 
   /** An approver's click. Refusals come back as DomainErrors for an ephemeral answer. */
@@ -173,40 +165,8 @@ export class AccessService {
       return outcome.request;
     }
     await notifier.requestDecided(outcome.request, profile, approvals);
-    if (outcome.kind === "approved") await this.applyApproved(outcome.request, profile);
+    if (outcome.kind === "approved") await applyApproved(this.deps, outcome.request, profile);
     return outcome.request;
-  }
-
-  /** An approved extension moves the original grant's end; anything else is a new grant. */
-  private async applyApproved(request: AccessRequest, profile: Profile): Promise<void> {
-    const { store, clock, notifier, engine } = this.deps;
-    const originalId = request.extendsRequestId;
-    const original = originalId ? store.grants.get(originalId) : undefined;
-    if (!originalId || !original || original.status !== "active") {
-      engine.grantInBackground(request);
-      return;
-    }
-    const expiresAt = new Date(original.expiresAt.getTime() + request.durationSeconds * 1000);
-    const extended = store.grants.extend(originalId, expiresAt, clock.now(), request.requesterId, request.id);
-    store.requests.transition({
-      id: request.id,
-      from: "approved",
-      event: extended ? "activate" : "fail",
-      at: clock.now(),
-      actor: "jitbot",
-      note: extended ? undefined : "the grant it extended had already ended",
-    });
-    if (extended) {
-      engine.scheduleChanged();
-      await notifier.grantExtended(
-        store.requests.mustGet(originalId),
-        profile,
-        store.grants.get(originalId) as GrantRecord,
-      );
-    } else {
-      const reason = `The grant ${originalId} ended before this extension could be applied; request the profile again.`;
-      await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason, { rolledBack: true });
-    }
   }
 
   async cancel(requestId: string, userId: string): Promise<AccessRequest> {
