@@ -5,15 +5,13 @@ import { findProfile } from "../domain/policy.js";
 import type { AccessRequest, GrantRecord } from "../domain/request.js";
 import type { Metrics } from "../metrics.js";
 import type { Logger, Notifier } from "../service/ports.js";
-import type { DueCursor } from "../store/grants.js";
 import type { Store } from "../store/index.js";
 import { BackgroundWork } from "./background.js";
-import { backoffMs, forEachLimited } from "./concurrency.js";
-import { isProviderError } from "./errors.js";
 import type { GrantProvider } from "./provider.js";
 import { canRefresh, ROLLBACK_STATE } from "./provider.js";
 import { activeGrantOf, ProviderCalls, subjectOf } from "./provider-calls.js";
 import type { ProviderRegistry } from "./registry.js";
+import { Revoker, SimulatedCrash } from "./revoker.js";
 
 export interface EngineDeps {
   store: Store;
@@ -31,19 +29,16 @@ export interface EngineDeps {
   crashAfterProviderCall?: (verb: "grant" | "revoke", requestId: string) => void;
 }
 
-const ALERT_EVERY_MS = 3_600_000;
-/** Due grants read per query: the partial index keeps each page O(log n + page). */
-const SWEEP_PAGE = 500;
-
 /** Applies approved requests through providers and takes access away again, durably. */
 export class GrantEngine {
-  private readonly inFlight = new Set<string>();
   private readonly work: BackgroundWork;
   private readonly calls: ProviderCalls;
+  private readonly revoker: Revoker;
 
   constructor(private readonly deps: EngineDeps) {
     this.work = new BackgroundWork(deps.logger);
     this.calls = new ProviderCalls(deps.clock, deps.logger, deps.metrics);
+    this.revoker = new Revoker(deps, this.calls, this.work);
   }
 
   get isAccepting(): boolean {
@@ -170,130 +165,12 @@ export class GrantEngine {
    * wait for it; while draining no further revocation starts (the next start-up sweep does them).
    */
   sweep(): Promise<number> {
-    return this.work.during(this.sweepDue());
-  }
-
-  private async sweepDue(): Promise<number> {
-    const { store, clock } = this.deps;
-    const now = clock.now();
-    let ended = 0;
-    let after: DueCursor | undefined;
-    do {
-      const page = store.grants.duePage(now, SWEEP_PAGE, after);
-      after = page.next;
-      await forEachLimited(page.grants, this.deps.concurrency ?? 16, async (grant) => {
-        if (this.work.accepting && (await this.revokeSafely(grant))) ended++;
-      });
-    } while (after && this.work.accepting);
-    this.deps.onScheduleChanged?.();
-    return ended;
-  }
-
-  /**
-   * A bug or a database error while revoking one grant must not stop the others; the grant is
-   * pushed back with backoff so neither this sweep nor the timer spins on it.
-   */
-  private async revokeSafely(grant: GrantRecord): Promise<boolean> {
-    try {
-      return await this.revokeOne(grant);
-    } catch (error) {
-      if (error instanceof SimulatedCrash) throw error;
-      const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
-      const nextAttemptAt = new Date(this.deps.clock.now().getTime() + backoffMs(grant.revokeAttempts));
-      try {
-        this.deps.store.grants.revokeFailed({ requestId: grant.requestId, error: message, nextAttemptAt });
-      } catch (storeError) {
-        this.deps.logger.error(
-          { requestId: grant.requestId, err: String(storeError) },
-          "could not record a failed revoke",
-        );
-      }
-      return false;
-    }
+    return this.work.during(this.revoker.sweep());
   }
 
   /** `/jit revoke`: marks the grant due now and revokes it. */
   revokeEarly(requestId: string, actor: string): Promise<boolean> {
-    return this.work.during(this.revokeNow(requestId, actor));
-  }
-
-  private async revokeNow(requestId: string, actor: string): Promise<boolean> {
-    const { store, clock } = this.deps;
-    if (!store.grants.requestEarlyEnd(requestId, clock.now(), actor)) return false;
-    const grant = store.grants.get(requestId);
-    if (grant) await this.revokeOne(grant);
-    this.deps.onScheduleChanged?.();
-    return true;
-  }
-
-  private async revokeOne(grant: GrantRecord): Promise<boolean> {
-    if (this.inFlight.has(grant.requestId)) return false;
-    this.inFlight.add(grant.requestId);
-    try {
-      // A sweep page can be seconds old by now: another path may have ended it meanwhile.
-      const current = this.deps.store.grants.get(grant.requestId);
-      if (current?.status !== "active") return false;
-      return await this.revokeWithProvider(current);
-    } finally {
-      this.inFlight.delete(grant.requestId);
-    }
-  }
-
-  private async revokeWithProvider(grant: GrantRecord): Promise<boolean> {
-    const { store, clock, notifier } = this.deps;
-    const request = store.requests.mustGet(grant.requestId);
-    const profile = findProfile(this.deps.policy, request.profileId);
-    const provider = profile && this.deps.providers.get(profile.grant.type);
-    const reason = grant.endReason ?? "expired";
-    let detail: string;
-    try {
-      if (!profile || !provider)
-        throw new Error(`profile ${request.profileId} or its provider is gone from the policy`);
-      await this.calls.waitFor(provider.type);
-      const outcome = await this.calls.timed(provider.type, "revoke", () =>
-        provider.revoke(activeGrantOf(grant, request, profile)),
-      );
-      this.deps.crashAfterProviderCall?.("revoke", grant.requestId);
-      detail = outcome.detail;
-    } catch (error) {
-      if (error instanceof SimulatedCrash) throw error;
-      const now = clock.now();
-      if (grant.providerExpiresAt && grant.providerExpiresAt <= now) {
-        detail = `ended by the provider's own expiry at ${grant.providerExpiresAt.toISOString()}`;
-      } else {
-        const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
-        const retryAfter = isProviderError(error) ? error.retryAfterMs : undefined;
-        if (retryAfter !== undefined && provider) this.calls.pause(provider.type, now.getTime() + retryAfter);
-        const delay = retryAfter ?? backoffMs(grant.revokeAttempts);
-        this.deps.metrics?.revocationFailures.inc({ provider: provider?.type ?? "unknown" });
-        store.grants.revokeFailed({
-          requestId: grant.requestId,
-          error: message,
-          nextAttemptAt: new Date(now.getTime() + delay),
-        });
-        const quiet = grant.lastAlertAt && now.getTime() - grant.lastAlertAt.getTime() < ALERT_EVERY_MS;
-        const throttledOnly = isProviderError(error) && error.code === "THROTTLED" && grant.revokeAttempts < 10;
-        if (profile && !quiet && !throttledOnly) {
-          store.grants.markAlerted(grant.requestId, now);
-          this.work.track(notifier.revokeFailing(request, profile, grant, message));
-        }
-        return false;
-      }
-    }
-    const endedAt = clock.now();
-    const ended = store.grants.end({ requestId: grant.requestId, reason, at: endedAt, actor: "jitbot", detail });
-    if (!ended) return false;
-    this.deps.logger.info({ requestId: grant.requestId, reason, detail }, "access ended");
-    // Lag is the promise "access ends on time": an early /jit revoke is not lateness.
-    if (reason === "expired") {
-      this.deps.metrics?.revocationLag.observe(Math.max(0, endedAt.getTime() - grant.expiresAt.getTime()) / 1000);
-    }
-    // The access is gone once the store says so; telling Slack must not hold one of the sweep's slots.
-    if (profile) {
-      const ended = store.requests.mustGet(grant.requestId);
-      this.work.track(notifier.grantEnded(ended, profile, store.grants.get(grant.requestId) as GrantRecord, detail));
-    }
-    return true;
+    return this.work.during(this.revoker.revokeNow(requestId, actor));
   }
 
   /** Issues fresh credentials for an active grant (STS sessions shorter than the grant). */
@@ -364,5 +241,4 @@ export class GrantEngine {
   }
 }
 
-/** Thrown by the crash seam in tests: stops the engine exactly where a SIGKILL would. */
-export class SimulatedCrash extends Error {}
+export { SimulatedCrash } from "./revoker.js";
