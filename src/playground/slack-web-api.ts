@@ -1,49 +1,24 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  BOT_USER_ID,
+  dmChannelOf,
+  type FakeUser,
+  type OpenedView,
+  type PostedMessage,
+  parseBody,
+  type RecordedCall,
+  readBody,
+} from "./slack-wire.js";
+
+export { BOT_USER_ID, dmChannelOf, type FakeUser, type OpenedView, type PostedMessage, type RecordedCall };
 
 /**
  * A stand-in for the Slack Web API: the tests' fake and the playground's workspace. It speaks
  * Slack's wire format (form or JSON bodies, `{ok: true|false, error}` answers, 429 + Retry-After)
  * and keeps channels, DMs, views and App Home in memory.
  */
-export interface FakeUser {
-  id: string;
-  name: string;
-  email?: string;
-  groups?: string[];
-  isBot?: boolean;
-}
-
-export interface PostedMessage {
-  channel: string;
-  ts: string;
-  text: string;
-  blocks: unknown[];
-  user: string;
-  /** Set for chat.postEphemeral: only this user sees it. */
-  ephemeralFor?: string;
-  thread_ts?: string;
-  edited?: boolean;
-  /** Wall-clock ms when posted: `ts` here is a counter, and the playground shows real times. */
-  postedAt?: number;
-}
-
-export interface OpenedView {
-  id: string;
-  hash: string;
-  userId: string;
-  view: Record<string, unknown>;
-}
-
-export interface RecordedCall {
-  method: string;
-  args: Record<string, unknown>;
-}
-
-export const BOT_USER_ID = "U0JITBOT";
-const JSON_FIELDS = new Set(["blocks", "view", "attachments", "users"]);
-
 export class FakeSlackWebApi extends EventEmitter {
   readonly calls: RecordedCall[] = [];
   readonly users = new Map<string, FakeUser>();
@@ -258,24 +233,4 @@ export class FakeSlackWebApi extends EventEmitter {
   private nextTs(): string {
     return `${1_700_000_000 + ++this.tsSeq}.${String(this.tsSeq).padStart(6, "0")}`;
   }
-}
-
-export function dmChannelOf(userId: string): string {
-  return `D${userId}`;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseBody(body: string, contentType: string): Record<string, unknown> {
-  if (!body) return {};
-  if (contentType.includes("application/json")) return JSON.parse(body) as Record<string, unknown>;
-  const args: Record<string, unknown> = {};
-  for (const [key, value] of new URLSearchParams(body)) {
-    args[key] = JSON_FIELDS.has(key) && /^[[{]/.test(value) ? JSON.parse(value) : value;
-  }
-  return args;
 }
