@@ -13,6 +13,7 @@ import type {
 import { dryRunProviders } from "../../src/grants/registry.js";
 import type { PostedMessage } from "../../src/playground/slack-web-api.js";
 import { type TestBot, waitFor } from "../support/bot.js";
+import { fileRequest } from "../support/flow.js";
 import { tempDir } from "../support/temp.js";
 
 /** A door a test opens: a provider call waits on it, so the test can look while it is "in the cloud". */
@@ -116,29 +117,7 @@ export function clockAt(iso = "2026-03-02T09:00:00.000Z"): ManualClock {
   return new ManualClock(iso);
 }
 
-/** Alice asks for `profileId` through the modal; returns the id and the approval message. */
-export async function fileRequest(
-  t: TestBot,
-  profileId: string,
-  durationSeconds: number,
-  userId = "U0ALICE",
-): Promise<{ id: string; approval: PostedMessage }> {
-  const views = [...t.slack.views.values()].filter((v) => v.userId === userId).length;
-  await t.driver.command(userId, `request ${profileId}`);
-  const view = await waitFor(() => [...t.slack.views.values()].filter((v) => v.userId === userId)[views], "the modal");
-  const before = t.slack.messagesIn("C0APPROVALS").length;
-  const res = await t.driver.submit(userId, view, {
-    profile: profileId,
-    duration: String(durationSeconds),
-    justification: "Rolling the ingress pods after INC-7",
-    ticket: "OPS-7",
-  });
-  if (res.json?.response_action) throw new Error(`modal refused: ${JSON.stringify(res.json)}`);
-  const approval = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before], "the approval message");
-  const id = /JR-[A-Z0-9]{6}/.exec(approval.text)?.[0];
-  if (!id) throw new Error("no request id in the approval message");
-  return { id, approval };
-}
+export { fileRequest };
 
 /** Files and approves; resolves once the grant is active and its DM was sent. */
 export async function activeGrant(t: TestBot, profileId: string, durationSeconds: number) {

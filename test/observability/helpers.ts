@@ -3,6 +3,7 @@ import { ProviderError } from "../../src/grants/errors.js";
 import type { ActiveGrant, GrantProvider, GrantRequest, RevokeOutcome } from "../../src/grants/provider.js";
 import { dryRunProviders } from "../../src/grants/registry.js";
 import { type TestBot, waitFor } from "../support/bot.js";
+import { fileRequest } from "../support/flow.js";
 
 /** A dry-run provider whose revokes can be made to fail or to wait, to watch retries and readiness. */
 export class ControlledProvider implements GrantProvider {
@@ -39,19 +40,8 @@ export function registryWith(provider: ControlledProvider): Map<GrantType, Grant
 
 /** /jit request aks-prod-sre 2h through the modal, approved by the lead, until the grant is active. */
 export async function requestAndApprove(t: TestBot): Promise<string> {
-  await t.driver.command("U0ALICE", "request aks-prod-sre 2h");
-  const view = await waitFor(() => [...t.slack.views.values()].filter((v) => v.userId === "U0ALICE").at(-1), "modal");
-  const before = t.slack.messagesIn("C0APPROVALS").length;
-  await t.driver.submit("U0ALICE", view, {
-    profile: "aks-prod-sre",
-    duration: "7200",
-    justification: "Investigating the failing ingress in prod",
-    ticket: "OPS-42",
-  });
-  const message = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before], "the approval message");
-  const id = /JR-[A-Z0-9]{6}/.exec(message.text)?.[0];
-  if (!id) throw new Error("no request id in the approval message");
-  await t.driver.click("U0LEAD", message, "jit_approve");
+  const { id, approval } = await fileRequest(t, "aks-prod-sre", 7200);
+  await t.driver.click("U0LEAD", approval, "jit_approve");
   await waitFor(() => t.store.requests.mustGet(id).status === "active", "the active grant");
   await t.settle();
   return id;
