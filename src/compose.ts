@@ -14,6 +14,8 @@ import { Scheduler } from "./scheduler/scheduler.js";
 import { AccessService } from "./service/access-service.js";
 import { SlackDirectory } from "./slack/directory.js";
 import { HomeTabs, refreshingHomes } from "./slack/home-tabs.js";
+import { keepAliveFetch } from "./slack/http-fetch.js";
+import { ReportingLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import type { Store } from "./store/index.js";
@@ -60,13 +62,20 @@ export interface Jitbot {
 export function createJitbot(options: JitbotOptions): Jitbot {
   const { policy, store, providers, logger } = options;
   const clock = options.clock ?? systemClock;
-  const metrics = new Metrics(() => (store.isOpen() ? store.db : undefined));
+  // Answers to Slack go first; messages and updates yield while requests are being answered.
+  const lane = new ReportingLane();
+  const metrics = new Metrics(
+    () => (store.isOpen() ? store.db : undefined),
+    () => lane.queued,
+  );
   // A labelled counter has no series until its first inc(); start each provider's at 0 so that
   // rate() and "increase > 0" alerts work from the first scrape, not from the first failure.
   for (const type of providers.keys()) metrics.revocationFailures.inc({ provider: type }, 0);
   const retries = options.slack.retries ?? 2;
+  const transport = keepAliveFetch({ lane });
   const clientOptions = {
     ...(options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {}),
+    fetch: transport.fetch,
     retryConfig: { retries, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
   };
   const receiver = options.slack.appToken
@@ -134,7 +143,9 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/slack/events" && receiver) {
       const started = performance.now();
+      lane.requestArrived();
       res.once("finish", () => metrics.slackAck.observe((performance.now() - started) / 1000));
+      res.once("close", () => lane.requestAnswered());
       return receiver.requestListener(req, res);
     }
     if (req.method === "GET" && path === "/healthz") return send(res, 200, { status: "ok" });
@@ -176,6 +187,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
       if (!receiver) await app.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
+      transport.close();
     },
   };
   return bot;

@@ -9,7 +9,7 @@ export class Metrics {
   readonly providerCalls: Histogram;
   readonly slackAck: Histogram;
 
-  constructor(db: () => Db | undefined) {
+  constructor(db: () => Db | undefined, reportingQueued: () => number = () => 0) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry, prefix: "jitbot_process_" });
     new Gauge({
@@ -35,6 +35,14 @@ export class Metrics {
           | { n: number }
           | undefined;
         this.set(row?.n ?? 0);
+      },
+    });
+    new Gauge({
+      name: "jitbot_slack_reporting_queued",
+      help: "Slack messages and updates waiting while the bot answers Slack requests first",
+      registers: [registry],
+      collect() {
+        this.set(reportingQueued());
       },
     });
     this.revocationLag = new Histogram({
