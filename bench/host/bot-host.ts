@@ -60,6 +60,8 @@ function stats(): HostStats {
     rssMB: mb(memory.rss),
     maxRssMB: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
     heapUsedMB: mb(memory.heapUsed),
+    heapTotalMB: mb(memory.heapTotal),
+    externalMB: mb(memory.external),
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     runtime: import.meta.url.endsWith(".js") ? "compiled" : "tsx",
   };

@@ -28,6 +28,9 @@ export interface HostStats {
   /** Peak RSS of the bot process so far (process.resourceUsage().maxRSS). */
   maxRssMB: number;
   heapUsedMB: number;
+  heapTotalMB: number;
+  /** Memory outside the JS heap that V8 knows of (Buffers, SQLite is not in it). */
+  externalMB: number;
   /** CPU time the bot process has used (user + system), ms: per request it is steadier than latency. */
   cpuMs: number;
   /** How the bot process runs: "compiled" (node dist/…) or "tsx". */

@@ -14,6 +14,14 @@ import { benchPeople, SIGNING_SECRET } from "./people.js";
 export const COMPILED_HOST = fileURLToPath(new URL("../../dist/.bench/bench/host/bot-host.js", import.meta.url));
 const TS_HOST = fileURLToPath(new URL("../host/bot-host.ts", import.meta.url));
 
+/**
+ * The V8 heap settings the Dockerfile's ENTRYPOINT starts the bot with (test/shipping checks they
+ * match), so the bench measures the memory production uses. The bot's live heap stays near 40 MB
+ * even mid-burst; without a cap V8 let the heap (and RSS) grow to ~280 MB of garbage before
+ * collecting. 160 MB of old space is 4× that live peak and well inside the 512 Mi pod limit.
+ */
+export const PRODUCTION_NODE_FLAGS = ["--max-old-space-size=160", "--max-semi-space-size=2"];
+
 export interface RemoteBotOptions {
   providerType?: GrantType;
   latencyMs?: number;
@@ -62,9 +70,10 @@ export async function startRemoteBot(options: RemoteBotOptions = {}): Promise<Re
   };
   const extra = (process.env.JITBOT_BENCH_HOST_ARGS ?? "").split(" ").filter(Boolean);
   const compiled = process.env.JITBOT_BENCH_COMPILED === "1" && existsSync(COMPILED_HOST);
-  const args = compiled ? [...extra, COMPILED_HOST] : [...extra, "--import", "tsx", TS_HOST];
+  const flags = [...PRODUCTION_NODE_FLAGS, ...extra];
+  const args = compiled ? [...flags, COMPILED_HOST] : [...flags, "--import", "tsx", TS_HOST];
   const child = spawn(process.execPath, args, {
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    stdio: ["ignore", process.env.JITBOT_BENCH_STDOUT ? "inherit" : "ignore", "inherit", "ipc"],
     env: { ...process.env, JITBOT_BENCH_HOST: JSON.stringify(config), NODE_OPTIONS: "" },
   });
   const ipc = new Ipc(child);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PRODUCTION_NODE_FLAGS } from "../../bench/lib/remote-bot.js";
 import { repoRoot } from "./manifests.js";
 
 type Instruction = { op: string; args: string };
@@ -99,8 +100,9 @@ describe("Dockerfile", () => {
     expect(check).not.toMatch(/curl|wget/);
   });
 
-  it("starts the compiled bot like npm start does", () => {
-    expect(ops(runtime, "ENTRYPOINT")).toEqual(['["node", "dist/main.js"]']);
+  it("starts the compiled bot like npm start does, with the heap flags the bench measures", () => {
+    const flags = PRODUCTION_NODE_FLAGS.map((f) => `"${f}"`).join(", ");
+    expect(ops(runtime, "ENTRYPOINT")).toEqual([`["node", ${flags}, "dist/main.js"]`]);
   });
 });
 
