@@ -15,7 +15,7 @@ import { AccessService } from "./service/access-service.js";
 import { SlackDirectory } from "./slack/directory.js";
 import { HomeTabs, refreshingHomes } from "./slack/home-tabs.js";
 import { keepAliveFetch } from "./slack/http-fetch.js";
-import { ReportingLane } from "./slack/lanes.js";
+import { SlackLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import type { Store } from "./store/index.js";
@@ -62,17 +62,20 @@ export interface Jitbot {
 export function createJitbot(options: JitbotOptions): Jitbot {
   const { policy, store, providers, logger } = options;
   const clock = options.clock ?? systemClock;
-  // Answers to Slack go first; messages and updates yield while requests are being answered.
-  const lane = new ReportingLane();
+  // Answers to Slack go first: the work clicks start after their ack, and messages and updates,
+  // yield while requests keep arriving (SlackLane).
+  const laneFailed = (err: unknown) =>
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, "work after an ack failed");
+  const lanes = { clicks: new SlackLane(4, 20, undefined, laneFailed), reporting: new SlackLane() };
   const metrics = new Metrics(
     () => (store.isOpen() ? store.db : undefined),
-    () => lane.queued,
+    () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
   );
   // A labelled counter has no series until its first inc(); start each provider's at 0 so that
   // rate() and "increase > 0" alerts work from the first scrape, not from the first failure.
   for (const type of providers.keys()) metrics.revocationFailures.inc({ provider: type }, 0);
   const retries = options.slack.retries ?? 2;
-  const transport = keepAliveFetch({ lane });
+  const transport = keepAliveFetch({ lane: lanes.reporting });
   const clientOptions = {
     ...(options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {}),
     fetch: transport.fetch,
@@ -132,7 +135,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   const service = new AccessService({ store, policy, clock, directory, notifier, engine, providers });
   scheduler = new Scheduler({ store, engine, policy, clock, notifier, providers, logger, cron: options.cron ?? true });
   homes.attach(service);
-  const deps = { service, clock, logger, canRefresh: refreshable, homes };
+  const deps = { service, clock, logger, canRefresh: refreshable, homes, afterAck: lanes.clicks };
   registerListeners(app, deps);
   app.error(async (error) => {
     logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled Slack listener error");
@@ -143,9 +146,11 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/slack/events" && receiver) {
       const started = performance.now();
-      lane.requestArrived();
+      for (const lane of Object.values(lanes)) lane.requestArrived();
       res.once("finish", () => metrics.slackAck.observe((performance.now() - started) / 1000));
-      res.once("close", () => lane.requestAnswered());
+      res.once("close", () => {
+        for (const lane of Object.values(lanes)) lane.requestAnswered();
+      });
       return receiver.requestListener(req, res);
     }
     if (req.method === "GET" && path === "/healthz") return send(res, 200, { status: "ok" });

@@ -9,7 +9,7 @@ export class Metrics {
   readonly providerCalls: Histogram;
   readonly slackAck: Histogram;
 
-  constructor(db: () => Db | undefined, reportingQueued: () => number = () => 0) {
+  constructor(db: () => Db | undefined, deferred: () => Record<string, number> = () => ({})) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry, prefix: "jitbot_process_" });
     new Gauge({
@@ -38,11 +38,12 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: "jitbot_slack_reporting_queued",
-      help: "Slack messages and updates waiting while the bot answers Slack requests first",
+      name: "jitbot_slack_deferred",
+      help: "Work waiting while the bot answers Slack requests first, by lane (clicks, reporting)",
+      labelNames: ["lane"],
       registers: [registry],
       collect() {
-        this.set(reportingQueued());
+        for (const [lane, queued] of Object.entries(deferred())) this.set({ lane }, queued);
       },
     });
     this.revocationLag = new Histogram({

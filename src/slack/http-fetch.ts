@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { webApi } from "@slack/bolt";
-import { ReportingLane } from "./lanes.js";
+import { isReportingCall, type SlackLane } from "./lanes.js";
 
 type FetchFunction = webApi.FetchFunction;
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
@@ -14,7 +14,7 @@ type FetchResponse = Awaited<ReturnType<FetchFunction>>;
  * the bot does not make) goes to the built-in fetch unchanged. With a `lane`, reporting calls
  * (messages, updates, App Home) wait for a slot while Slack requests are being answered.
  */
-export function keepAliveFetch(options: { maxSockets?: number; lane?: ReportingLane } = {}): {
+export function keepAliveFetch(options: { maxSockets?: number; lane?: SlackLane } = {}): {
   fetch: FetchFunction;
   close(): void;
 } {
@@ -23,13 +23,7 @@ export function keepAliveFetch(options: { maxSockets?: number; lane?: ReportingL
   const { lane } = options;
   const fetch: FetchFunction = async (input, init = {}) => {
     const url = typeof input === "string" ? new URL(input) : input;
-    if (!lane || !ReportingLane.reports(url)) return send(url, init);
-    const release = await lane.acquire();
-    try {
-      return await send(url, init);
-    } finally {
-      release();
-    }
+    return lane && isReportingCall(url) ? lane.run(() => send(url, init)) : send(url, init);
   };
   const send = (url: URL, init: Parameters<FetchFunction>[1] = {}): Promise<FetchResponse> => {
     const body = init.body;

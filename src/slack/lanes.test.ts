@@ -2,11 +2,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { keepAliveFetch } from "./http-fetch.js";
-import { ReportingLane } from "./lanes.js";
+import { isReportingCall, SlackLane } from "./lanes.js";
 
-describe("ReportingLane", () => {
+describe("SlackLane", () => {
   let now = 0;
-  const lane = () => new ReportingLane(2, 20, () => now);
+  const lane = () => new SlackLane(2, 20, () => now);
   beforeEach(() => {
     now = 1_000;
     vi.useFakeTimers();
@@ -14,7 +14,7 @@ describe("ReportingLane", () => {
   afterEach(() => vi.useRealTimers());
 
   /** Acquires `n` slots; returns the releases in the order they were granted. */
-  function acquireAll(l: ReportingLane, n: number) {
+  function acquireAll(l: SlackLane, n: number) {
     const granted: number[] = [];
     const releases = new Map<number, () => void>();
     for (let i = 0; i < n; i++) {
@@ -70,12 +70,45 @@ describe("ReportingLane", () => {
     expect(l.queued).toBe(0);
   });
 
+  it("later() returns at once, runs the work in its turn, and hands an escaped failure to onError", async () => {
+    const failures: unknown[] = [];
+    const l = new SlackLane(
+      1,
+      20,
+      () => now,
+      (error) => failures.push(error),
+    );
+    l.requestArrived();
+    const ran: string[] = [];
+    let finishFirst = () => {};
+    l.later(
+      () =>
+        new Promise<void>((resolve) => {
+          finishFirst = () => {
+            ran.push("first");
+            resolve();
+          };
+        }),
+    );
+    l.later(async () => {
+      ran.push("second");
+      throw new Error("escaped");
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual([]);
+    expect(l.queued).toBe(1);
+    finishFirst();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual(["first", "second"]);
+    expect(failures).toEqual([new Error("escaped")]);
+  });
+
   it("knows which Web API methods only report", () => {
     const url = (m: string) => new URL(`https://slack.com/api/${m}`);
     for (const m of ["chat.postMessage", "chat.update", "chat.delete", "views.publish"])
-      expect(ReportingLane.reports(url(m))).toBe(true);
+      expect(isReportingCall(url(m))).toBe(true);
     for (const m of ["views.open", "views.push", "chat.postEphemeral", "users.info", "auth.test"])
-      expect(ReportingLane.reports(url(m))).toBe(false);
+      expect(isReportingCall(url(m))).toBe(false);
   });
 });
 
@@ -97,7 +130,7 @@ describe("keepAliveFetch with a busy lane", () => {
   });
 
   it("holds reports beyond the limit while a modal still goes straight out", async () => {
-    const lane = new ReportingLane(1, 60_000);
+    const lane = new SlackLane(1, 60_000);
     const transport = keepAliveFetch({ lane });
     lane.requestArrived();
     const post = () => transport.fetch(`${base}chat.postMessage`, { method: "POST", body: "channel=U1" });

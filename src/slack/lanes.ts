@@ -1,15 +1,30 @@
+/** The Web API methods that only tell people what already happened. */
+const REPORTING_METHODS: ReadonlySet<string> = new Set([
+  "chat.postMessage",
+  "chat.update",
+  "chat.delete",
+  "views.publish",
+]);
+
+/** True for a Web API URL (`…/api/chat.update`) whose method only reports. */
+export function isReportingCall(url: URL): boolean {
+  return REPORTING_METHODS.has(url.pathname.slice(url.pathname.lastIndexOf("/") + 1));
+}
+
 /**
- * Slack drops a request that is not acknowledged within 3 s, and a person is waiting on a modal or
- * an ephemeral answer; nobody is waiting on the exact millisecond a DM or a message update lands.
- * So while Slack requests keep arriving, the Slack calls that only *report* (messages, message
- * updates, App Home) yield: at most `limitWhileBusy` of them are in flight, the rest wait in order.
- * Node answers one request at a time and the next ones wait unread in the socket, so "busy" means
- * a request is being answered or one arrived in the last `quietMs`. Once Slack has been quiet that
- * long, everything waiting goes out (the WebClient's own concurrency cap still applies). A lone
- * click never waits: `limitWhileBusy` slots are always free for it. Calls a person waits on —
- * modals, ephemeral replies, directory lookups — never pass through here.
+ * Work that yields to arriving Slack requests. Slack drops a request that is not acknowledged
+ * within 3 s, and a person is waiting on a modal or an ephemeral answer; nobody is waiting on the
+ * exact millisecond a grant starts or a DM lands. So while Slack requests keep arriving, at most
+ * `limitWhileBusy` pieces of lane work run and the rest wait in order. Node answers one request at a
+ * time and the next ones wait unread in the socket, so "busy" means a request is being answered or
+ * one arrived in the last `quietMs`. Once Slack has been quiet that long, everything waiting starts.
+ * A lone click never waits: the busy limit's slots are free for it.
+ *
+ * The bot has two lanes: the work a click starts after its ack (deciding, granting, withdrawing), and
+ * the reporting Slack calls (`isReportingCall`) from anywhere. Modals, ephemeral replies and
+ * directory lookups — which a person is waiting on — use neither.
  */
-export class ReportingLane {
+export class SlackLane {
   private answering = 0;
   private lastArrival = Number.NEGATIVE_INFINITY;
   private running = 0;
@@ -20,21 +35,8 @@ export class ReportingLane {
     private readonly limitWhileBusy = 4,
     private readonly quietMs = 20,
     private readonly now: () => number = () => performance.now(),
+    private readonly onError: (error: unknown) => void = () => {},
   ) {}
-
-  /** Reporting calls: the Web API methods that only tell people what already happened. */
-  static readonly METHODS: ReadonlySet<string> = new Set([
-    "chat.postMessage",
-    "chat.update",
-    "chat.delete",
-    "views.publish",
-  ]);
-
-  /** True for a Web API URL (`…/api/chat.update`) whose method only reports. */
-  static reports(url: URL): boolean {
-    const method = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
-    return ReportingLane.METHODS.has(method);
-  }
 
   /** A Slack request arrived; call `requestAnswered` when its HTTP answer is gone. */
   requestArrived(): void {
@@ -47,12 +49,31 @@ export class ReportingLane {
     if (this.answering === 0) this.drain();
   }
 
-  /** How many reporting calls wait for a slot (a gauge for /metrics and the bench). */
+  /** How much work waits for a slot (a gauge for /metrics). */
   get queued(): number {
     return this.waiting.length;
   }
 
-  /** Resolves with a release function once this call may go out. */
+  /**
+   * Queues `work` and returns at once, so the caller (a Bolt listener that has acked) lets go of the
+   * request it came with: waiting work holds only what its closure names. `work` reports its own
+   * failures (see `guarded`); anything that still escapes goes to `onError`, never unhandled.
+   */
+  later(work: () => Promise<void>): void {
+    this.run(work).catch(this.onError);
+  }
+
+  /** Runs `work` once there is a slot, holding the slot until it settles. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /** Resolves with a release function once the caller may start. */
   acquire(): Promise<() => void> {
     if (this.waiting.length === 0 && this.mayStart()) return Promise.resolve(this.start());
     return new Promise((resolve) => {

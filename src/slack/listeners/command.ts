@@ -37,10 +37,13 @@ export function registerCommand(app: App, deps: SlackDeps): void {
           return ephemeral({ text: `Which request? \`/jit ${parsed.kind} <id>\` — \`/jit list\` shows the ids.` });
         const id = parsed.id;
         await ephemeral({ text: parsed.kind === "cancel" ? `Withdrawing ${id}…` : `Revoking ${id}…` });
-        return guarded(client, deps.logger, { userId }, async () => {
-          if (parsed.kind === "cancel") await service.cancel(id, userId);
-          else await service.revoke(id, userId);
-        });
+        const kind = parsed.kind;
+        return deps.afterAck.later(() =>
+          guarded(client, deps.logger, { userId }, async () => {
+            if (kind === "cancel") await service.cancel(id, userId);
+            else await service.revoke(id, userId);
+          }),
+        );
       }
       case "request": {
         await ack();

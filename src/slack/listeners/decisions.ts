@@ -12,19 +12,22 @@ const REFUSAL = "You can't decide on this request: ";
 
 /** Approve and Deny on the approval message. The service re-checks who may decide. */
 export function registerDecisions(app: App, deps: SlackDeps): void {
-  const { service, logger } = deps;
+  const { service, logger, afterAck } = deps;
 
   app.action<BlockButtonAction>(ACTION.approve, async ({ ack, body, action, client }) => {
     await ack();
     const place = { userId: body.user.id, channelId: body.channel?.id };
-    await guarded(
-      client,
-      logger,
-      place,
-      async () => {
-        await service.decide(action.value ?? "", body.user.id, "approve");
-      },
-      REFUSAL,
+    const requestId = action.value ?? "";
+    afterAck.later(() =>
+      guarded(
+        client,
+        logger,
+        place,
+        async () => {
+          await service.decide(requestId, place.userId, "approve");
+        },
+        REFUSAL,
+      ),
     );
   });
 
@@ -59,14 +62,16 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
     await ack();
     const meta = JSON.parse(view.private_metadata || "{}") as { requestId?: string; channel?: string };
     const place = { userId: body.user.id, channelId: meta.channel || undefined };
-    await guarded(
-      client,
-      logger,
-      place,
-      async () => {
-        await service.decide(meta.requestId ?? "", body.user.id, "deny", reason);
-      },
-      REFUSAL,
+    afterAck.later(() =>
+      guarded(
+        client,
+        logger,
+        place,
+        async () => {
+          await service.decide(meta.requestId ?? "", place.userId, "deny", reason);
+        },
+        REFUSAL,
+      ),
     );
   });
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../../domain/clock.js";
 import type { AccessService } from "../../service/access-service.js";
 import type { Logger } from "../../service/ports.js";
 import type { HomeTabs } from "../home-tabs.js";
+import type { SlackLane } from "../lanes.js";
 
 export interface SlackDeps {
   service: AccessService;
@@ -9,4 +10,6 @@ export interface SlackDeps {
   logger: Logger;
   canRefresh: (profileId: string) => boolean;
   homes: HomeTabs;
+  /** Where a click's work after its ack waits its turn while Slack requests keep arriving. */
+  afterAck: SlackLane;
 }

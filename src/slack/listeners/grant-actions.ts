@@ -9,19 +9,28 @@ import type { SlackDeps } from "./deps.js";
 
 /** Buttons in the requester's DMs and App Home: withdraw, revoke, refresh, extend, request. */
 export function registerGrantActions(app: App, deps: SlackDeps): void {
-  const { service, logger } = deps;
-  const button = (id: string, work: (requestId: string, body: BlockButtonAction) => Promise<void>) =>
+  const { service, logger, afterAck } = deps;
+  /** Clicks that change state: the work waits its turn after the ack (SlackLane). */
+  const button = (id: string, work: (requestId: string, userId: string) => Promise<void>) =>
+    app.action<BlockButtonAction>(id, async ({ ack, body, action, client }) => {
+      await ack();
+      const place = { userId: body.user.id, channelId: body.channel?.id };
+      const requestId = action.value ?? "";
+      afterAck.later(() => guarded(client, logger, place, () => work(requestId, place.userId)));
+    });
+  /** Clicks that open a modal: its trigger dies in 3 s, so the work runs now. */
+  const modalButton = (id: string, work: (requestId: string, body: BlockButtonAction) => Promise<void>) =>
     app.action<BlockButtonAction>(id, async ({ ack, body, action, client }) => {
       await ack();
       const place = { userId: body.user.id, channelId: body.channel?.id };
       await guarded(client, logger, place, () => work(action.value ?? "", body));
     });
 
-  button(ACTION.cancel, (requestId, body) => service.cancel(requestId, body.user.id).then(() => undefined));
-  button(ACTION.revoke, (requestId, body) => service.revoke(requestId, body.user.id));
-  button(ACTION.refresh, (requestId, body) => service.refresh(requestId, body.user.id));
+  button(ACTION.cancel, (requestId, userId) => service.cancel(requestId, userId).then(() => undefined));
+  button(ACTION.revoke, (requestId, userId) => service.revoke(requestId, userId));
+  button(ACTION.refresh, (requestId, userId) => service.refresh(requestId, userId));
 
-  button(ACTION.extend, async (requestId, body) => {
+  modalButton(ACTION.extend, async (requestId, body) => {
     const request = service.request(requestId);
     if (request.requesterId !== body.user.id) throw new DomainError("NOT_YOUR_REQUEST");
     const profile = service.profile(request.profileId);
@@ -40,7 +49,7 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
     await app.client.views.open({ trigger_id: body.trigger_id, view: asSlackView(view) });
   });
 
-  button(ACTION.openRequest, async (_value, body) => {
+  modalButton(ACTION.openRequest, async (_value, body) => {
     const profiles = await service.requestableProfiles(body.user.id);
     if (profiles.length === 0) throw new DomainError("NOT_A_REQUESTER", { profile: "any profile" });
     await app.client.views.open({ trigger_id: body.trigger_id, view: asSlackView(requestModal(profiles)) });

@@ -8,7 +8,7 @@ import type { SlackDeps } from "./deps.js";
 
 /** The request modal: submit, the profile select that reshapes the form, and profile search. */
 export function registerRequestForm(app: App, deps: SlackDeps): void {
-  const { service, logger } = deps;
+  const { service, logger, afterAck } = deps;
 
   app.view(CALLBACK.requestModal, async ({ ack, body, view, client }) => {
     const userId = body.user.id;
@@ -25,13 +25,15 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
       return ack({ response_action: "errors", errors });
     }
     await ack();
-    await guarded(client, logger, { userId }, async () => {
-      const result = await service.submit(userId, form);
-      if (!result.ok) {
-        const why = Object.values(toModalErrors(result.errors)).join(" ");
-        await client.chat.postMessage({ channel: userId, text: `Your request was not filed: ${why}` });
-      }
-    });
+    afterAck.later(() =>
+      guarded(client, logger, { userId }, async () => {
+        const result = await service.submit(userId, form);
+        if (!result.ok) {
+          const why = Object.values(toModalErrors(result.errors)).join(" ");
+          await client.chat.postMessage({ channel: userId, text: `Your request was not filed: ${why}` });
+        }
+      }),
+    );
   });
 
   // Choosing a profile rebuilds the form for it (its durations, ticket rules), keeping what was typed.
