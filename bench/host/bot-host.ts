@@ -5,6 +5,7 @@
  * build is there (the smoke test). Settings come as JSON in JITBOT_BENCH_HOST; commands over IPC.
  */
 import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createJitbot } from "../../src/compose.js";
 import { parsePolicy } from "../../src/config/load.js";
 import type { GrantType } from "../../src/config/schema.js";
@@ -50,6 +51,10 @@ const bot = createJitbot({
   engine: config.concurrency ? { concurrency: config.concurrency } : undefined,
 });
 
+// How long the bot's event loop was blocked: every request waits behind the longest blocks.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
 function stats(): HostStats {
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
@@ -61,6 +66,8 @@ function stats(): HostStats {
     maxRssMB: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
     heapUsedMB: mb(memory.heapUsed),
     heapTotalMB: mb(memory.heapTotal),
+    loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    loopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
     externalMB: mb(memory.external),
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     runtime: import.meta.url.endsWith(".js") ? "compiled" : "tsx",
@@ -76,6 +83,9 @@ async function handle(command: HostCommand): Promise<HostReply> {
       return { type: "reply", id: command.id, value: null };
     case "stats":
       return { type: "reply", id: command.id, value: stats() };
+    case "resetLoopDelay":
+      loopDelay.reset();
+      return { type: "reply", id: command.id, value: null };
     case "stop": {
       await bot.stop(2_000);
       const last = stats();

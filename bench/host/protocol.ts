@@ -18,6 +18,7 @@ export type HostCommand =
   | { id: number; cmd: "file"; count: number }
   | { id: number; cmd: "idle" }
   | { id: number; cmd: "stats" }
+  | { id: number; cmd: "resetLoopDelay" }
   | { id: number; cmd: "stop" };
 
 export interface HostStats {
@@ -29,6 +30,9 @@ export interface HostStats {
   maxRssMB: number;
   heapUsedMB: number;
   heapTotalMB: number;
+  /** Event-loop blocking since the last resetLoopDelay: p99 and max, ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
   /** Memory outside the JS heap that V8 knows of (Buffers, SQLite is not in it). */
   externalMB: number;
   /** CPU time the bot process has used (user + system), ms: per request it is steadier than latency. */

@@ -18,7 +18,7 @@ export interface Sizes {
 
 /** The sizes of issue 7. */
 export const FULL: Sizes = {
-  ack: { total: 5_000, concurrency: 50, warmup: 500 },
+  ack: { total: 5_000, concurrency: 50, warmup: 500, reference: { concurrency: 10, total: 2_000 } },
   approve: { requests: 200, latencies: [0, 50] },
   lag: { grants: 1_000, spreadMs: 30_000 },
   mass: { grants: Number(process.env.JITBOT_BENCH_MASS ?? 10_000), ratePerSecond: 200 },
@@ -28,7 +28,7 @@ export const FULL: Sizes = {
 
 /** Every scenario, tiny: proves the bench code works in seconds (`--quick`, the smoke test). */
 export const QUICK: Sizes = {
-  ack: { total: 80, concurrency: 10, warmup: 20 },
+  ack: { total: 80, concurrency: 10, warmup: 20, reference: { concurrency: 2, total: 20 } },
   approve: { requests: 5, latencies: [0, 50] },
   lag: { grants: 20, spreadMs: 1_000 },
   mass: { grants: 120, ratePerSecond: 50 },

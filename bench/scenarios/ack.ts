@@ -8,10 +8,21 @@ export interface AckSizes {
   concurrency: number;
   /** Requests of the same mix sent first and not timed: a fresh process runs cold (JIT, lazy loads). */
   warmup?: number;
+  /**
+   * Reference runs after the target run, reported beside it: the same mix with fewer in flight, and
+   * `/jit help` alone at full concurrency (the least work any request can cost: Bolt's floor).
+   */
+  reference?: { concurrency: number; total: number };
 }
 
 type Kind = "help" | "list" | "request" | "approve";
 const KINDS: Kind[] = ["help", "list", "request", "approve"];
+
+interface Phase {
+  kinds: Kind[];
+  concurrency: number;
+  total: number;
+}
 
 /**
  * Slack drops what is not acknowledged in 3 s. A mix of the four things people do most — /jit help,
@@ -25,51 +36,70 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
   let closed = false;
   try {
     const warmup = sizes.warmup ?? 0;
-    const approvals = Math.ceil(sizes.total / KINDS.length);
-    const pending = await b.file(approvals + Math.ceil(warmup / KINDS.length));
+    const reference = sizes.reference;
+    const approvalsIn = (p: Phase) => (p.kinds.includes("approve") ? Math.ceil(p.total / p.kinds.length) : 0);
+    const target: Phase = { kinds: KINDS, concurrency: sizes.concurrency, total: sizes.total };
+    const phases = {
+      warmup: { kinds: KINDS, concurrency: sizes.concurrency, total: warmup },
+      target,
+      fewer: reference && { kinds: KINDS, concurrency: reference.concurrency, total: reference.total },
+      floor: reference && { kinds: ["help"] as Kind[], concurrency: sizes.concurrency, total: sizes.total },
+    };
+    const pending = await b.file(
+      [phases.warmup, target, phases.fewer].reduce((n, p) => n + (p ? approvalsIn(p) : 0), 0),
+    );
+    let nextApproval = 0;
     const client = new BenchSlackClient(b.url);
-    const byKind = new Map<Kind, number[]>(KINDS.map((k) => [k, []]));
-    const all: number[] = [];
     let errors = 0;
-    const send = (i: number): Promise<number> => {
-      const kind = KINDS[i % KINDS.length] as Kind;
+    const send = (kind: Kind, i: number): Promise<number> => {
       const user = requesterId(i % 50);
       if (kind === "help") return client.command(user, "help");
       if (kind === "list") return client.command(user, "list");
       if (kind === "request") return client.command(user, "request aks-prod-sre 2h fixing the ingress controller");
-      const target = pending[Math.floor(i / KINDS.length)];
-      return target ? client.approve(target.id, target.channel, target.ts) : client.command(user, "help");
+      const approval = pending[nextApproval++];
+      return approval ? client.approve(approval.id, approval.channel, approval.ts) : client.command(user, "help");
     };
-    /** Requests [from, to) of the mix, `concurrency` in flight; `record` false for the warm-up. */
-    const run = async (from: number, to: number, record: boolean) => {
-      let next = from;
+    /** One phase, `concurrency` in flight: its latencies by kind, and its rate. */
+    const run = async (phase: Phase) => {
+      const byKind = new Map<Kind, number[]>(phase.kinds.map((k) => [k, []]));
+      const all: number[] = [];
+      let next = 0;
       const worker = async () => {
-        while (next < to) {
+        while (next < phase.total) {
           const i = next++;
+          const kind = phase.kinds[i % phase.kinds.length] as Kind;
           try {
-            const ms = await send(i);
-            if (!record) continue;
+            const ms = await send(kind, i);
             all.push(ms);
-            byKind.get(KINDS[i % KINDS.length] as Kind)?.push(ms);
+            byKind.get(kind)?.push(ms);
           } catch {
             errors++;
           }
         }
       };
-      await Promise.all(Array.from({ length: sizes.concurrency }, worker));
+      await b.resetLoopDelay();
+      const before = await b.stats();
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: phase.concurrency }, worker));
+      const seconds = (performance.now() - t0) / 1000;
+      const after = await b.stats();
+      await b.idle();
+      return {
+        all,
+        byKind,
+        perSecond: Math.round(all.length / seconds),
+        cpuMsPerRequest: (after.cpuMs - before.cpuMs) / all.length,
+        loopDelay: { p99: after.loopDelayP99Ms, max: after.loopDelayMaxMs },
+      };
     };
-    await run(0, warmup, false);
-    await b.idle();
-    const before = await b.stats();
-    const loadStarted = performance.now();
-    await run(warmup, warmup + sizes.total, true);
-    const loadMs = performance.now() - loadStarted;
+    await run(phases.warmup);
+    const main = await run(target);
+    const fewer = phases.fewer && (await run(phases.fewer));
+    const floor = phases.floor && (await run(phases.floor));
     client.close();
-    await b.idle();
-    const after = await b.stats();
     const bot = await b.close();
     closed = true;
-    const overall = summarize(all);
+    const overall = summarize(main.all);
     const rows: ScenarioResult["rows"] = [
       {
         scenario: "ack",
@@ -85,17 +115,45 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
         scenario: "ack",
         metric: `  ${kind}`,
         unit: "ms",
-        stats: summarize(byKind.get(kind) ?? []),
+        stats: summarize(main.byKind.get(kind) ?? []),
         target: "",
       });
     }
+    if (fewer && phases.fewer) {
+      rows.push({
+        scenario: "ack",
+        metric: `  same mix, ${phases.fewer.concurrency} concurrent, ${phases.fewer.total} total`,
+        unit: "ms",
+        stats: summarize(fewer.all),
+        target: "reported",
+      });
+    }
+    if (floor) {
+      rows.push({
+        scenario: "ack",
+        metric: `  floor: /jit help only, ${sizes.concurrency} concurrent (${floor.perSecond} req/s)`,
+        unit: "ms",
+        stats: summarize(floor.all),
+        target: "reported",
+      });
+    }
+    const cpu = (ms: number) => Math.round(ms * 1000) / 1000;
     return {
       scenario: "ack",
       rows,
-      checks: { answered: all.length, errors, granted: bot.grants, approvals: pending.length },
+      checks: {
+        answered: main.all.length,
+        referenceAnswered: (fewer?.all.length ?? 0) + (floor?.all.length ?? 0),
+        errors,
+        granted: bot.grants,
+        approvals: pending.length,
+      },
       details: {
-        requestsPerSecond: Math.round(all.length / (loadMs / 1000)),
-        botCpuMsPerRequest: Math.round(((after.cpuMs - before.cpuMs) / all.length) * 1000) / 1000,
+        requestsPerSecond: main.perSecond,
+        botCpuMsPerRequest: cpu(main.cpuMsPerRequest),
+        botEventLoopDelayMs: main.loopDelay,
+        floorRequestsPerSecond: floor?.perSecond,
+        floorBotCpuMsPerRequest: floor && cpu(floor.cpuMsPerRequest),
         botPeakRssMB: bot.maxRssMB,
         botRuntime: bot.runtime,
       },

@@ -11,6 +11,7 @@ describe("npm run bench -- --quick", () => {
     const checks = Object.fromEntries(report.results.map((r) => [r.scenario, r.checks]));
 
     expect(checks.ack).toMatchObject({ answered: QUICK.ack.total, errors: 0 });
+    expect(checks.ack?.referenceAnswered).toBe((QUICK.ack.reference?.total ?? 0) + QUICK.ack.total);
     expect(checks.ack?.granted).toBe(checks.ack?.approvals);
 
     for (const latency of QUICK.approve.latencies) {
