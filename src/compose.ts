@@ -188,7 +188,8 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     },
     async stop(graceMs = 10_000) {
       scheduler?.stop();
-      await engine.drain(graceMs);
+      // Clicks acked before the stop still get their decision recorded before the store closes.
+      await Promise.all([engine.drain(graceMs), lanes.clicks.settled(graceMs)]);
       if (!receiver) await app.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

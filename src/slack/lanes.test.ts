@@ -103,6 +103,35 @@ describe("SlackLane", () => {
     expect(failures).toEqual([new Error("escaped")]);
   });
 
+  it("settled() waits for running and waiting work (shutdown), or gives up after its time", async () => {
+    const l = lane();
+    await expect(l.settled(1_000)).resolves.toBeUndefined();
+    l.requestArrived();
+    const { releases } = acquireAll(l, 3);
+    await vi.advanceTimersByTimeAsync(0);
+    let settled = false;
+    void l.settled(60_000).then(() => {
+      settled = true;
+    });
+    releases.get(0)?.();
+    releases.get(1)?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false); // the third is running now
+    releases.get(2)?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(true);
+
+    acquireAll(l, 1); // never released
+    let gaveUp = false;
+    void l.settled(500).then(() => {
+      gaveUp = true;
+    });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(gaveUp).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(gaveUp).toBe(true);
+  });
+
   it("knows which Web API methods only report", () => {
     const url = (m: string) => new URL(`https://slack.com/api/${m}`);
     for (const m of ["chat.postMessage", "chat.update", "chat.delete", "views.publish"])

@@ -30,6 +30,7 @@ export class SlackLane {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private wake: NodeJS.Timeout | undefined;
+  private readonly onSettled: (() => void)[] = [];
 
   constructor(
     private readonly limitWhileBusy = 4,
@@ -73,6 +74,18 @@ export class SlackLane {
     }
   }
 
+  /** Resolves once nothing runs or waits (shutdown), or after `timeoutMs`, whichever is first. */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.onSettled.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Resolves with a release function once the caller may start. */
   acquire(): Promise<() => void> {
     if (this.waiting.length === 0 && this.mayStart()) return Promise.resolve(this.start());
@@ -103,6 +116,7 @@ export class SlackLane {
 
   private drain(): void {
     while (this.waiting.length > 0 && this.mayStart()) this.waiting.shift()?.();
+    if (this.running === 0 && this.waiting.length === 0) for (const settle of this.onSettled.splice(0)) settle();
     // Still blocked by recent requests: look again when Slack has been quiet for quietMs.
     if (this.waiting.length > 0 && this.answering === 0 && !this.wake) {
       const delay = Math.max(1, this.quietMs - (this.now() - this.lastArrival));
