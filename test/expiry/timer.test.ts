@@ -54,7 +54,7 @@ describe("a grant ends at its second, by the timer", () => {
     expect(redacted?.edited).toBe(true);
     expect(textOf(redacted ?? { text: "", blocks: [] })).not.toContain("DRYRUN-PLACEHOLDER");
     expect(textOf(redacted ?? { text: "", blocks: [] })).toContain("Removed: these credentials are no longer valid.");
-    expect(textOf(approvalNow(t, approval))).toContain("access has ended");
+    expect(textOf(approvalNow(t, approval))).toContain("Access has ended — approved by");
     expect(auditActions(t, id).filter((a) => a === "request.expired")).toHaveLength(1);
   });
 

@@ -89,7 +89,7 @@ describe("the playground in a real browser", () => {
     expect(await confirm.textContent()).toContain("Approve access?");
     await browser.screenshot("03-approve-confirm");
     await confirm.locator('[data-confirm="confirm"]').click();
-    await browser.page.locator(".message", { hasText: "Approved — access granted" }).waitFor();
+    await browser.page.locator(".message", { hasText: "— access granted" }).waitFor();
     expect(await request.locator('button[data-action-id="jit_approve"]').count()).toBe(0);
     await browser.screenshot("04-approved-in-channel");
   });

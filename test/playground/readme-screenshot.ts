@@ -13,7 +13,7 @@ export async function saveReadmeScreenshot(page: Page, person: Person): Promise<
   const original = page.viewportSize();
   await page.setViewportSize(HALF);
   await person.open("C0APPROVALS");
-  await person.message("Approved — access granted");
+  await person.message("— access granted");
   const channel = await page.screenshot();
   await person.open("DU0ALICE");
   await person.message("Access granted");

@@ -15,13 +15,14 @@ export function clusterLabel(profile: Profile): string {
   return c.kind === "aks" ? `AKS ${c.name} (${c.resourceGroup})` : `EKS ${c.name} (${c.region})`;
 }
 
+/** `{by}` is where the deciders go ("by <@U1>, <@U2>"); a status without it names nobody. */
 const STATUS_LINE: Record<string, string> = {
-  approved: "✅ Approved",
-  active: "✅ Approved — access granted",
-  expired: "⌛ Approved — access has ended",
-  revoked: "⏹️ Approved — access was revoked",
-  failed: "⚠️ Approved — but granting failed",
-  denied: "⛔ Denied",
+  approved: "✅ Approved{by}",
+  active: "✅ Approved{by} — access granted",
+  expired: "⌛ Access has ended — approved{by}",
+  revoked: "⏹️ Access was revoked — approved{by}",
+  failed: "⚠️ Granting failed — approved{by}",
+  denied: "⛔ Denied{by}",
   cancelled: "↩️ Withdrawn by the requester",
   timed_out: "⌛ Timed out — nobody decided in time",
 };
@@ -33,7 +34,7 @@ function decisionLine(request: AccessRequest, approvals: Approval[]): string {
   );
   const by = deciders.length ? ` by ${deciders.map((a) => `<@${a.approverId}>`).join(", ")}` : "";
   const when = request.decidedAt ? ` · ${slackDate(request.decidedAt)}` : "";
-  return `${status}${by}${when}`;
+  return `${status.replace("{by}", by)}${when}`;
 }
 
 /** The message approvers act on. Once decided, it shows the outcome and no live buttons. */
