@@ -66,7 +66,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   // yield while requests keep arriving (SlackLane).
   const laneFailed = (err: unknown) =>
     logger.error({ err: err instanceof Error ? err.message : String(err) }, "work after an ack failed");
-  const lanes = { clicks: new SlackLane(4, 20, undefined, laneFailed), reporting: new SlackLane() };
+  const lanes = { clicks: new SlackLane({ onError: laneFailed }), reporting: new SlackLane() };
   const metrics = new Metrics(
     () => (store.isOpen() ? store.db : undefined),
     () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),

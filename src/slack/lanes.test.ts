@@ -6,7 +6,7 @@ import { isReportingCall, SlackLane } from "./lanes.js";
 
 describe("SlackLane", () => {
   let now = 0;
-  const lane = () => new SlackLane(2, 20, () => now);
+  const lane = () => new SlackLane({ limitWhileBusy: 2, quietMs: 20, now: () => now });
   beforeEach(() => {
     now = 1_000;
     vi.useFakeTimers();
@@ -72,12 +72,7 @@ describe("SlackLane", () => {
 
   it("later() returns at once, runs the work in its turn, and hands an escaped failure to onError", async () => {
     const failures: unknown[] = [];
-    const l = new SlackLane(
-      1,
-      20,
-      () => now,
-      (error) => failures.push(error),
-    );
+    const l = new SlackLane({ limitWhileBusy: 1, now: () => now, onError: (error) => failures.push(error) });
     l.requestArrived();
     const ran: string[] = [];
     let finishFirst = () => {};
@@ -159,7 +154,7 @@ describe("keepAliveFetch with a busy lane", () => {
   });
 
   it("holds reports beyond the limit while a modal still goes straight out", async () => {
-    const lane = new SlackLane(1, 60_000);
+    const lane = new SlackLane({ limitWhileBusy: 1, quietMs: 60_000 });
     const transport = keepAliveFetch({ lane });
     lane.requestArrived();
     const post = () => transport.fetch(`${base}chat.postMessage`, { method: "POST", body: "channel=U1" });

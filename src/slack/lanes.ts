@@ -20,7 +20,8 @@ export function isReportingCall(url: URL): boolean {
  * one arrived in the last `quietMs`. Once Slack has been quiet that long, everything waiting starts.
  * A lone click never waits: the busy limit's slots are free for it.
  *
- * The bot has two lanes: the work a click starts after its ack (deciding, granting, withdrawing), and
+ * The bot has two lanes: the work a click starts after its ack (recording a decision, withdrawing,
+ * revoking, filing a request; a grant then runs in the engine), and
  * the reporting Slack calls (`isReportingCall`) from anywhere. Modals, ephemeral replies and
  * directory lookups — which a person is waiting on — use neither.
  */
@@ -32,12 +33,27 @@ export class SlackLane {
   private wake: NodeJS.Timeout | undefined;
   private readonly onSettled: (() => void)[] = [];
 
+  private readonly limitWhileBusy: number;
+  private readonly quietMs: number;
+  private readonly now: () => number;
+  private readonly onError: (error: unknown) => void;
+
   constructor(
-    private readonly limitWhileBusy = 4,
-    private readonly quietMs = 20,
-    private readonly now: () => number = () => performance.now(),
-    private readonly onError: (error: unknown) => void = () => {},
-  ) {}
+    options: {
+      /** Work that may run at once while requests keep arriving. */
+      limitWhileBusy?: number;
+      /** How long after the last request Slack counts as quiet. */
+      quietMs?: number;
+      now?: () => number;
+      /** Where a failure that escaped `later()` work goes. */
+      onError?: (error: unknown) => void;
+    } = {},
+  ) {
+    this.limitWhileBusy = options.limitWhileBusy ?? 4;
+    this.quietMs = options.quietMs ?? 20;
+    this.now = options.now ?? (() => performance.now());
+    this.onError = options.onError ?? (() => {});
+  }
 
   /** A Slack request arrived; call `requestAnswered` when its HTTP answer is gone. */
   requestArrived(): void {
