@@ -1,10 +1,11 @@
 import type { App, BlockButtonAction } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import { DomainError } from "../../domain/errors.js";
 import { checkApprover } from "../../domain/policy.js";
 import { asSlackView } from "../blocks/kit.js";
 import { denyModal } from "../blocks/request-modal.js";
 import { ACTION, BLOCK, CALLBACK } from "../ids.js";
-import { guarded } from "../reply.js";
+import { type ClickPlace, guarded } from "../reply.js";
 import { readText } from "../view-values.js";
 import type { SlackDeps } from "./deps.js";
 
@@ -13,22 +14,29 @@ const REFUSAL = "You can't decide on this request: ";
 /** Approve and Deny on the approval message. The service re-checks who may decide. */
 export function registerDecisions(app: App, deps: SlackDeps): void {
   const { service, logger, afterAck } = deps;
-
-  app.action<BlockButtonAction>(ACTION.approve, async ({ ack, body, action, client }) => {
-    await ack();
-    const place = { userId: body.user.id, channelId: body.channel?.id };
-    const requestId = action.value ?? "";
+  /** Records the decision after the ack, in its turn; refusals reach the clicker as one sentence. */
+  const decideLater = (
+    client: WebClient,
+    place: ClickPlace,
+    requestId: string,
+    decision: "approve" | "deny",
+    note?: string,
+  ) =>
     afterAck.later(() =>
       guarded(
         client,
         logger,
         place,
         async () => {
-          await service.decide(requestId, place.userId, "approve");
+          await service.decide(requestId, place.userId, decision, note);
         },
         REFUSAL,
       ),
     );
+
+  app.action<BlockButtonAction>(ACTION.approve, async ({ ack, body, action, client }) => {
+    await ack();
+    decideLater(client, { userId: body.user.id, channelId: body.channel?.id }, action.value ?? "", "approve");
   });
 
   app.action<BlockButtonAction>(ACTION.deny, async ({ ack, body, action, client }) => {
@@ -62,16 +70,6 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
     await ack();
     const meta = JSON.parse(view.private_metadata || "{}") as { requestId?: string; channel?: string };
     const place = { userId: body.user.id, channelId: meta.channel || undefined };
-    afterAck.later(() =>
-      guarded(
-        client,
-        logger,
-        place,
-        async () => {
-          await service.decide(meta.requestId ?? "", place.userId, "deny", reason);
-        },
-        REFUSAL,
-      ),
-    );
+    decideLater(client, place, meta.requestId ?? "", "deny", reason);
   });
 }
