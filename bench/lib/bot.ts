@@ -76,7 +76,7 @@ export async function startBenchBot(options: BenchBotOptions = {}): Promise<Benc
 }
 
 /** Waits until the fake Slack has seen no call for 250 ms (at most 5 s). */
-async function quiesce(slack: FakeSlackWebApi): Promise<void> {
+export async function quiesce(slack: FakeSlackWebApi): Promise<void> {
   const deadline = Date.now() + 5_000;
   let seen = -1;
   while (seen !== slack.calls.length && Date.now() < deadline) {

@@ -7,6 +7,7 @@ import type { GrantType } from "../../src/config/schema.js";
 import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
 import { Store } from "../../src/store/index.js";
 import type { HostCommand, HostConfig, HostReply, HostStats } from "../host/protocol.js";
+import { quiesce } from "./bot.js";
 import type { Pending } from "./pending.js";
 import { benchPeople, SIGNING_SECRET } from "./people.js";
 
@@ -151,15 +152,5 @@ class Ipc {
         resolve();
       });
     });
-  }
-}
-
-/** Waits until the fake Slack has seen no call for 250 ms (at most 5 s). */
-async function quiesce(slack: FakeSlackWebApi): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  let seen = -1;
-  while (seen !== slack.calls.length && Date.now() < deadline) {
-    seen = slack.calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -1,5 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
+import { messageActionBody, slashCommandBody } from "../../src/playground/payloads.js";
+import { BOT_USER_ID } from "../../src/playground/slack-web-api.js";
+import { GENERAL_CHANNEL } from "../../src/playground/workspace.js";
+import { ACTION } from "../../src/slack/ids.js";
 import { signedHeaders } from "../../src/slack/signing.js";
 import { APPROVER, SIGNING_SECRET } from "./people.js";
 
@@ -53,41 +56,20 @@ export class BenchSlackClient {
   }
 }
 
+/** A person as the playground's payload builders want one: the bench's people are ids only. */
+const person = (id: string) => ({ id, name: id });
+
 export function commandBody(userId: string, text: string): string {
-  return new URLSearchParams({
-    token: "unused",
-    team_id: "T0PLAY",
-    team_domain: "playground",
-    channel_id: "C0GENERAL",
-    channel_name: "general",
-    user_id: userId,
-    user_name: userId.toLowerCase(),
-    command: "/jit",
-    text,
-    api_app_id: "A0JITBOT",
-    response_url: "http://127.0.0.1:9/unused",
-    trigger_id: triggerId(userId),
-  }).toString();
+  return slashCommandBody(person(userId), GENERAL_CHANNEL, text);
 }
 
 /** The Approve click on a request's approval message, as Slack sends it. */
 export function approveBody(requestId: string, channel: string, messageTs: string, userId = APPROVER): string {
-  const payload = {
-    type: "block_actions",
-    team: { id: "T0PLAY", domain: "playground" },
-    user: { id: userId, username: userId.toLowerCase(), team_id: "T0PLAY" },
-    api_app_id: "A0JITBOT",
-    token: "unused",
-    container: { type: "message", message_ts: messageTs, channel_id: channel, is_ephemeral: false },
-    trigger_id: triggerId(userId),
-    channel: { id: channel, name: channel },
-    message: { type: "message", ts: messageTs, text: "approval" },
-    response_url: "http://127.0.0.1:9/unused",
-    actions: [{ type: "button", action_id: "jit_approve", block_id: "decision", value: requestId, action_ts: "1" }],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-}
-
-function triggerId(userId: string): string {
-  return `${userId}.${randomBytes(6).toString("hex")}`;
+  const message = { channel, ts: messageTs, text: "approval", blocks: [], user: BOT_USER_ID };
+  return messageActionBody(person(userId), message, {
+    type: "button",
+    action_id: ACTION.approve,
+    block_id: "decision",
+    value: requestId,
+  });
 }
