@@ -67,6 +67,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   const laneFailed = (err: unknown) =>
     logger.error({ err: err instanceof Error ? err.message : String(err) }, "work after an ack failed");
   const lanes = { clicks: new SlackLane({ onError: laneFailed }), reporting: new SlackLane() };
+  const allLanes = Object.values(lanes);
   const metrics = new Metrics(
     () => (store.isOpen() ? store.db : undefined),
     () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
@@ -146,10 +147,10 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/slack/events" && receiver) {
       const started = performance.now();
-      for (const lane of Object.values(lanes)) lane.requestArrived();
+      for (const lane of allLanes) lane.requestArrived();
       res.once("finish", () => metrics.slackAck.observe((performance.now() - started) / 1000));
       res.once("close", () => {
-        for (const lane of Object.values(lanes)) lane.requestAnswered();
+        for (const lane of allLanes) lane.requestAnswered();
       });
       return receiver.requestListener(req, res);
     }
