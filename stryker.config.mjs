@@ -1,0 +1,38 @@
+// Mutation testing of the security-critical code (npm run mutate; not part of npm test: too slow
+// for CI on two cores). The list of files is the issue's: Slack signing and escaping, domain/, the
+// store's guarded transitions and audit chain, the revoker and expiry timer, provider error
+// tolerance, secret redaction. Survivors that cannot change behaviour are explained in
+// stryker.equivalent.md.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.mutate.config.ts", related: true },
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: "perTest",
+  mutate: process.env.JITBOT_MUTATE
+    ? process.env.JITBOT_MUTATE.split(",")
+    : [
+        "src/slack/escape.ts",
+        "src/domain/**/*.ts",
+        "!src/domain/**/*.test.ts",
+        "src/store/requests.ts",
+        "src/store/audit.ts",
+        "src/grants/revoker.ts",
+        "src/scheduler/expiry-timer.ts",
+        "src/grants/errors.ts",
+        "src/grants/entra/errors.ts",
+        "src/grants/aws/errors.ts",
+        "src/logger.ts",
+      ],
+  incremental: true,
+  incrementalFile: "reports/mutation/stryker-incremental.json",
+  reporters: ["clear-text", "html", "json", "progress"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  tempDirName: "reports/mutation/.stryker-tmp",
+  concurrency: 2,
+  timeoutMS: 20000,
+  thresholds: { high: 90, low: 80, break: null },
+};
