@@ -65,10 +65,16 @@ describe("npm start without SLACK_BOT_TOKEN", () => {
     const page = await fetch(`http://127.0.0.1:${port}/playground`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
-    expect(await page.text()).toContain("jitbot playground");
+    const html = await page.text();
+    expect(html).toContain("jitbot playground");
     const script = await fetch(`http://127.0.0.1:${port}/playground/static/app.js`);
     expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
-    const state = (await (await fetch(`http://127.0.0.1:${port}/playground/api/state?as=U0LEAD`)).json()) as {
+    // The state is read with the token the served page carries, as the page's own script does.
+    const token = /<meta name="playground-token" content="([\w-]+)"/.exec(html)?.[1] ?? "";
+    expect(token).toHaveLength(43);
+    const stateUrl = `http://127.0.0.1:${port}/playground/api/state?as=U0LEAD`;
+    expect((await fetch(stateUrl)).status).toBe(403);
+    const state = (await (await fetch(stateUrl, { headers: { "x-playground-token": token } })).json()) as {
       me: { id: string };
     };
     expect(state.me.id).toBe("U0LEAD");
