@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { rawRequest } from "./attack.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 let child: ChildProcess | undefined;
@@ -55,7 +56,7 @@ describe("npm start without SLACK_BOT_TOKEN", () => {
     expect(existsSync(`${ROOT}jitbot.example.yaml`)).toBe(true);
     child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: ROOT,
-      env: cleanEnv(),
+      env: { ...cleanEnv(), JITBOT_PLAYGROUND_ALLOWED_HOSTS: "box.lan, " },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const match = await waitForOutput(child, /http:\/\/localhost:(\d+)\/playground/, 20_000);
@@ -78,6 +79,9 @@ describe("npm start without SLACK_BOT_TOKEN", () => {
       me: { id: string };
     };
     expect(state.me.id).toBe("U0LEAD");
+    // Only the names it serves, and the one JITBOT_PLAYGROUND_ALLOWED_HOSTS adds, get the page.
+    expect((await rawRequest(port, "/playground", { headers: { host: `box.lan:${port}` } })).status).toBe(200);
+    expect((await rawRequest(port, "/playground", { headers: { host: `attacker.example:${port}` } })).status).toBe(421);
 
     const proc = child;
     const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));
