@@ -80,11 +80,11 @@ export class PlaygroundGuard {
   checkApi(req: IncomingMessage, url: URL, kind: ApiCall): Refusal | undefined {
     const site = req.headers["sec-fetch-site"];
     if (site !== undefined && site !== "same-origin") {
-      return { status: 403, message: `cross-site requests are refused (Sec-Fetch-Site: ${site})` };
+      return { status: 403, message: "requests from another origin are refused (Sec-Fetch-Site is not same-origin)" };
     }
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host}`) {
-      return { status: 403, message: "cross-origin requests are refused" };
+      return { status: 403, message: "requests from another origin are refused (Origin is not this page's)" };
     }
     const header = req.headers[TOKEN_HEADER];
     // EventSource cannot send headers; the stream only says "something changed", never what.
