@@ -132,7 +132,7 @@ export class PlaygroundApi {
     if (viewId === "home") {
       const home = this.workspace.slack.homes.get(userId);
       if (!home) throw new PlaygroundError(404, "the App Home is not published yet");
-      return { id: `V-home-${userId}`, hash: "home", view: home };
+      return { id: this.workspace.slack.homeIdOf(userId), hash: "home", view: home };
     }
     const opened = this.workspace.slack.views.get(viewId);
     if (!opened || opened.userId !== userId) throw new PlaygroundError(404, "that form is no longer open");

@@ -11,6 +11,7 @@ import {
   userInput,
   viewInput,
 } from "./api.js";
+import type { PlaygroundGuard, Refusal } from "./guard.js";
 import type { Workspace } from "./workspace.js";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -25,7 +26,11 @@ const SECURITY_HEADERS = {
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
 };
+
+/** Where the served page carries its token (index.html has this placeholder in a meta tag). */
+const TOKEN_PLACEHOLDER = "__PLAYGROUND_TOKEN__";
 
 /**
  * The page's files live in src/playground/public. `tsc` copies no .html, so from dist/ the folder is
@@ -44,7 +49,12 @@ export interface PlaygroundRoutes {
   closeStreams(): void;
 }
 
-export function playgroundRoutes(api: PlaygroundApi, workspace: Workspace, dir = publicDir()): PlaygroundRoutes {
+export function playgroundRoutes(
+  api: PlaygroundApi,
+  workspace: Workspace,
+  guard: PlaygroundGuard,
+  dir = publicDir(),
+): PlaygroundRoutes {
   const streams = new Set<ServerResponse>();
   const notify = () => {
     for (const res of streams) res.write("event: changed\ndata: {}\n\n");
@@ -68,6 +78,8 @@ export function playgroundRoutes(api: PlaygroundApi, workspace: Workspace, dir =
     const url = new URL(req.url ?? "/", "http://playground.local");
     const path = url.pathname;
     if (!path.startsWith("/playground") && path !== "/") return false;
+    const misdirected = guard.checkHost(req);
+    if (misdirected) return refuse(res, misdirected, path);
     if (req.method === "GET" && (path === "/" || path === "/playground/")) {
       res.writeHead(302, { location: "/playground" });
       res.end();
@@ -76,6 +88,11 @@ export function playgroundRoutes(api: PlaygroundApi, workspace: Workspace, dir =
     if (req.method === "GET" && path === "/playground") return file(res, "index.html");
     const asset = /^\/playground\/static\/([a-z-]+\.(?:js|css))$/.exec(path)?.[1];
     if (req.method === "GET" && asset) return file(res, asset);
+    if (path.startsWith("/playground/api/")) {
+      const kind = req.method !== "GET" ? "change" : path === "/playground/api/events" ? "stream" : "read";
+      const refused = guard.checkApi(req, url, kind);
+      if (refused) return refuse(res, refused, path);
+    }
     if (req.method === "GET" && path === "/playground/api/state") {
       const snapshot = workspace.snapshot(url.searchParams.get("as") ?? "");
       return json(res, snapshot ? 200 : 404, snapshot ?? { error: "no such playground user" });
@@ -108,7 +125,7 @@ export function playgroundRoutes(api: PlaygroundApi, workspace: Workspace, dir =
     if (!existsSync(full)) return json(res, 404, { error: "not found" });
     const ext = name.split(".").pop() ?? "";
     res.writeHead(200, { "content-type": CONTENT_TYPES[ext] ?? "application/octet-stream", ...SECURITY_HEADERS });
-    res.end(readFileSync(full));
+    res.end(ext === "html" ? readFileSync(full, "utf8").replace(TOKEN_PLACEHOLDER, guard.token) : readFileSync(full));
     return true;
   }
 
@@ -119,6 +136,14 @@ export function playgroundRoutes(api: PlaygroundApi, workspace: Workspace, dir =
       streams.clear();
     },
   };
+}
+
+/** The page's own calls read `{error}`; a refused page load gets the sentence as text. */
+function refuse(res: ServerResponse, refusal: Refusal, path: string): boolean {
+  if (path.startsWith("/playground/api/")) return json(res, refusal.status, { error: refusal.message });
+  res.writeHead(refusal.status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+  res.end(`${refusal.message}\n`);
+  return true;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): boolean {

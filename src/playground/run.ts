@@ -31,6 +31,7 @@ export async function runPlayground(
     env,
     port: settings.port,
     host: env.JITBOT_PLAYGROUND_HOST?.trim() || "127.0.0.1",
+    allowedHosts: (env.JITBOT_PLAYGROUND_ALLOWED_HOSTS ?? "").split(",").filter((h) => h.trim()),
   }).catch((error: unknown) => {
     store.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from "../domain/clock.js";
 import { createProviders, dryRunProviders, type ProviderRegistry } from "../grants/registry.js";
 import type { Store } from "../store/index.js";
 import { PlaygroundApi } from "./api.js";
+import { PlaygroundGuard } from "./guard.js";
 import { SlackRelay } from "./relay.js";
 import { playgroundRoutes } from "./routes.js";
 import { FakeSlackWebApi } from "./slack-web-api.js";
@@ -19,6 +20,8 @@ export interface PlaygroundOptions {
   clock?: Clock;
   port?: number;
   host?: string;
+  /** Further `name[:port]` the page may be reached by (JITBOT_PLAYGROUND_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
   cron?: boolean;
 }
 
@@ -28,6 +31,8 @@ export interface Playground {
   workspace: Workspace;
   /** http://127.0.0.1:PORT/playground */
   url: string;
+  /** The token the served page carries; every API call must send it. */
+  token: string;
   port: number;
   dryRun: boolean;
   stop(): Promise<void>;
@@ -71,7 +76,14 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
   const workspace = new Workspace(slack, playgroundPeople(policy), playgroundChannels(policy));
   let bot: Jitbot | undefined;
   const relay = new SlackRelay(signingSecret, () => bot?.url ?? "");
-  const routes = playgroundRoutes(new PlaygroundApi(workspace, relay), workspace);
+  // Anyone who reaches the page can act as any approver: local only unless asked otherwise.
+  const host = options.host ?? "127.0.0.1";
+  const guard = new PlaygroundGuard({
+    port: () => Number(bot?.url ? new URL(bot.url).port : options.port),
+    boundHost: host,
+    extraHosts: options.allowedHosts ?? [],
+  });
+  const routes = playgroundRoutes(new PlaygroundApi(workspace, relay), workspace, guard);
   bot = createJitbot({
     policy,
     store: options.store,
@@ -80,8 +92,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     clock,
     slack: { botToken: slack.token, signingSecret, apiUrl, retries: 0 },
     port: options.port ?? 3000,
-    // Anyone who reaches the page can act as any approver: local only unless asked otherwise.
-    host: options.host ?? "127.0.0.1",
+    host,
     routes: (req, res) => routes.handle(req, res),
     cron: options.cron ?? true,
   });
@@ -98,6 +109,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     slack,
     workspace,
     url: `${started.url}/playground`,
+    token: guard.token,
     port,
     dryRun: chosen.dryRun,
     async stop() {

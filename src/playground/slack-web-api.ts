@@ -9,7 +9,10 @@ import {
   type PostedMessage,
   parseBody,
   type RecordedCall,
+  randomTs,
   readBody,
+  viewHash,
+  viewId,
 } from "./slack-wire.js";
 
 export { BOT_USER_ID, dmChannelOf, type FakeUser, type OpenedView, type PostedMessage, type RecordedCall };
@@ -31,8 +34,9 @@ export class FakeSlackWebApi extends EventEmitter {
   private server: Server | undefined;
   /** Set by a Socket Mode test: the app token to accept and the WebSocket URL to hand out. */
   socketMode: { appToken: string; url: string } | undefined;
-  private seq = 0;
-  private tsSeq = 0;
+  /** The App Home's view id per user: stable across publishes, as Slack's is. */
+  private readonly homeIds = new Map<string, string>();
+  private readonly usedTs = new Set<string>();
 
   constructor(
     users: FakeUser[] = [],
@@ -177,7 +181,7 @@ export class FakeSlackWebApi extends EventEmitter {
       case "views.publish":
         this.homes.set(String(a.user_id), a.view as Record<string, unknown>);
         this.emit("home", String(a.user_id));
-        return { view: { id: `V-home-${a.user_id}`, ...(a.view as object) } };
+        return { view: { id: this.homeIdOf(String(a.user_id)), hash: viewHash(), ...(a.view as object) } };
       default:
         throw new Error("unknown_method");
     }
@@ -212,10 +216,20 @@ export class FakeSlackWebApi extends EventEmitter {
     return { channel: message.channel, ts: message.ts };
   }
 
+  /** The id the App Home of `userId` has, once it is published. */
+  homeIdOf(userId: string): string {
+    let id = this.homeIds.get(userId);
+    if (!id) {
+      id = viewId();
+      this.homeIds.set(userId, id);
+    }
+    return id;
+  }
+
   private saveView(triggerId: string, view: Record<string, unknown>) {
-    const id = `V${String(++this.seq).padStart(6, "0")}`;
+    const id = viewId();
     const userId = triggerId.split(".")[0] ?? "";
-    const opened: OpenedView = { id, hash: `h${this.seq}`, userId, view };
+    const opened: OpenedView = { id, hash: viewHash(), userId, view };
     this.views.set(id, opened);
     this.emit("view", opened);
     return { id, hash: opened.hash, ...view };
@@ -225,12 +239,19 @@ export class FakeSlackWebApi extends EventEmitter {
     const opened = this.views.get(id);
     if (!opened) throw new Error("not_found");
     opened.view = view;
-    opened.hash = `h${++this.seq}`;
+    opened.hash = viewHash();
     this.emit("view", opened);
     return { id, hash: opened.hash, ...view };
   }
 
+  /** Slack's ts is unique per channel; unique overall is simpler and stricter. */
   private nextTs(): string {
-    return `${1_700_000_000 + ++this.tsSeq}.${String(this.tsSeq).padStart(6, "0")}`;
+    for (;;) {
+      const ts = randomTs();
+      if (!this.usedTs.has(ts)) {
+        this.usedTs.add(ts);
+        return ts;
+      }
+    }
   }
 }

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
+/** A name the browser resolves to 127.0.0.1, like a DNS-rebinding attacker's after the switch. */
+export const REBOUND_HOST = "attacker.example";
 export const ARTIFACTS = new URL("../artifacts/playground/", import.meta.url);
 
 export interface OpenBrowser {
@@ -14,7 +16,11 @@ export interface OpenBrowser {
   close(): Promise<void>;
 }
 
-/** Debian's chromium, headless, with a profile of its own that is removed afterwards. */
+/**
+ * Debian's chromium, headless, with a profile of its own that is removed afterwards.
+ * `attacker.example` resolves to 127.0.0.1, as it would once a DNS-rebinding attacker switched it:
+ * no lookup leaves the machine.
+ */
 export async function openBrowser(): Promise<OpenBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const profile = mkdtempSync(join(tmpdir(), "jitbot-chromium-"));
@@ -31,6 +37,7 @@ export async function openBrowser(): Promise<OpenBrowser> {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      `--host-resolver-rules=MAP ${REBOUND_HOST} 127.0.0.1`,
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());

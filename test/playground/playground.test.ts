@@ -6,7 +6,9 @@ import { createLogger } from "../../src/logger.js";
 import { type Playground, startPlayground } from "../../src/playground/server.js";
 import { Store } from "../../src/store/index.js";
 import { tempDir } from "../support/temp.js";
-import { type OpenBrowser, openBrowser, Person } from "./browser.js";
+import { approveClick } from "./attack.js";
+import { attackerPage, startAttackerSite } from "./attacker-site.js";
+import { type OpenBrowser, openBrowser, Person, REBOUND_HOST } from "./browser.js";
 import { saveReadmeScreenshot } from "./readme-screenshot.js";
 
 // One story, in order, as a person would try the playground: each step builds on the one before.
@@ -138,6 +140,64 @@ describe("the playground in a real browser", () => {
     await me.become("U0LEAD");
     await me.message("second request for the refusal check");
     expect(await browser.page.locator(".message", { hasText: "You can't decide" }).count()).toBe(0);
+  });
+
+  it("lets a page on another origin neither approve nor read, and nothing changes", async () => {
+    const click = approveClick(playground, store, "second request for the refusal check", "U0LEAD");
+    const origin = `http://127.0.0.1:${playground.port}`;
+    const site = await startAttackerSite(() => attackerPage(origin, click.body));
+    const attacker = await browser.page.context().newPage();
+    const answers: string[] = [];
+    attacker.on("response", (response) => {
+      const url = new URL(response.url());
+      if (url.origin === origin) answers.push(`${response.request().method()} ${url.pathname} ${response.status()}`);
+    });
+    // A read the browser blocks for want of CORS headers reaches no script, nor Playwright's "response".
+    const blocked: string[] = [];
+    attacker.on("requestfailed", (failed) => {
+      const url = new URL(failed.url());
+      if (url.origin === origin && failed.method() === "GET") blocked.push(url.pathname);
+    });
+    try {
+      await attacker.goto(site.url);
+      const seen = await attacker.evaluate(
+        () => (window as unknown as { attack: Promise<Record<string, string>> }).attack,
+      );
+      // The browser sent all three changes; the playground refused each before the bot saw it.
+      expect(seen).toMatchObject({ noCors: "opaque", noCorsJson: "opaque", form: "posted" });
+      expect(seen.read).toMatch(/^blocked/);
+      expect(blocked).toEqual(["/playground/api/state"]);
+      expect(answers).toEqual([
+        "POST /playground/api/action 403",
+        "POST /playground/api/action 403",
+        "POST /playground/api/action 403",
+      ]);
+    } finally {
+      await attacker.close();
+      await site.close();
+    }
+    expect(store.requests.mustGet(click.requestId).status).toBe("pending");
+    expect(store.requests.approvals(click.requestId)).toEqual([]);
+    const request = await me.message("second request for the refusal check");
+    expect(await request.locator('button[data-action-id="jit_approve"]').count()).toBe(1);
+  });
+
+  it("refuses the page and its state under a DNS-rebound name", async () => {
+    const rebound = await browser.page.context().newPage();
+    try {
+      const page = await rebound.goto(`http://${REBOUND_HOST}:${playground.port}/playground?as=U0LEAD`);
+      expect(page?.status()).toBe(421);
+      expect(await page?.text()).not.toContain(playground.token);
+      // Same-origin to the rebound page, so the browser would let it read whatever came back.
+      const state = await rebound.evaluate(async () => {
+        const res = await fetch("/playground/api/state?as=U0LEAD");
+        return { status: res.status, body: await res.text() };
+      });
+      expect(state.status).toBe(421);
+      expect(state.body).not.toMatch(/Alice|U0ALICE|second request/);
+    } finally {
+      await rebound.close();
+    }
   });
 
   it("shows the App Home the bot publishes", async () => {

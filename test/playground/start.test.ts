@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { rawRequest } from "./attack.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 let child: ChildProcess | undefined;
@@ -55,7 +56,7 @@ describe("npm start without SLACK_BOT_TOKEN", () => {
     expect(existsSync(`${ROOT}jitbot.example.yaml`)).toBe(true);
     child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: ROOT,
-      env: cleanEnv(),
+      env: { ...cleanEnv(), JITBOT_PLAYGROUND_ALLOWED_HOSTS: "box.lan, " },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const match = await waitForOutput(child, /http:\/\/localhost:(\d+)\/playground/, 20_000);
@@ -65,13 +66,22 @@ describe("npm start without SLACK_BOT_TOKEN", () => {
     const page = await fetch(`http://127.0.0.1:${port}/playground`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
-    expect(await page.text()).toContain("jitbot playground");
+    const html = await page.text();
+    expect(html).toContain("jitbot playground");
     const script = await fetch(`http://127.0.0.1:${port}/playground/static/app.js`);
     expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
-    const state = (await (await fetch(`http://127.0.0.1:${port}/playground/api/state?as=U0LEAD`)).json()) as {
+    // The state is read with the token the served page carries, as the page's own script does.
+    const token = /<meta name="playground-token" content="([\w-]+)"/.exec(html)?.[1] ?? "";
+    expect(token).toHaveLength(43);
+    const stateUrl = `http://127.0.0.1:${port}/playground/api/state?as=U0LEAD`;
+    expect((await fetch(stateUrl)).status).toBe(403);
+    const state = (await (await fetch(stateUrl, { headers: { "x-playground-token": token } })).json()) as {
       me: { id: string };
     };
     expect(state.me.id).toBe("U0LEAD");
+    // Only the names it serves, and the one JITBOT_PLAYGROUND_ALLOWED_HOSTS adds, get the page.
+    expect((await rawRequest(port, "/playground", { headers: { host: `box.lan:${port}` } })).status).toBe(200);
+    expect((await rawRequest(port, "/playground", { headers: { host: `attacker.example:${port}` } })).status).toBe(421);
 
     const proc = child;
     const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));

@@ -7,12 +7,14 @@ import { el, renderMrkdwn } from "./mrkdwn.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
+// Only a page this server served can read the token; the server refuses API calls without it.
+const token = document.querySelector('meta[name="playground-token"]')?.content ?? "";
 const ui = { persona: params.get("as") ?? "", current: params.get("view") ?? "", snapshot: undefined, seen: {} };
 
 async function call(path, body) {
   const res = await fetch(`/playground/api/${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "x-playground-token": token },
     body: JSON.stringify({ user: ui.persona, ...body }),
   });
   const answer = await res.json().catch(() => ({}));
@@ -148,8 +150,13 @@ function renderMain() {
 }
 
 async function refresh() {
-  const res = await fetch(`/playground/api/state?as=${encodeURIComponent(ui.persona)}`);
-  if (!res.ok) return toast(`The playground answered HTTP ${res.status}.`);
+  const res = await fetch(`/playground/api/state?as=${encodeURIComponent(ui.persona)}`, {
+    headers: { "x-playground-token": token },
+  });
+  if (!res.ok) {
+    const answer = await res.json().catch(() => ({}));
+    return toast(answer.error ?? `The playground answered HTTP ${res.status}.`);
+  }
   ui.snapshot = await res.json();
   // An unknown or missing ?as= gets the first person rather than a blank page.
   ui.persona = ui.snapshot.me.id;
@@ -210,5 +217,9 @@ $("composer").addEventListener("submit", async (event) => {
   await call("command", { channel: ui.current, text });
 });
 
-new EventSource("/playground/api/events").addEventListener("changed", scheduleRefresh);
+// EventSource cannot send headers; the stream says only that something changed, never what.
+new EventSource(`/playground/api/events?token=${encodeURIComponent(token)}`).addEventListener(
+  "changed",
+  scheduleRefresh,
+);
 void start();
