@@ -41,11 +41,22 @@ try {
 export interface HealthTimings {
   /** How often the write probe runs at most; between probes health() answers from memory. */
   probeEveryMs: number;
+  /**
+   * How long a failed repository call keeps the store unhealthy. A passing probe does not prove
+   * the disk has room again (it rewrites a page that exists), so a full disk shows for this long
+   * after its last failed write; the probe's own failures count at once.
+   */
+  errorHoldMs: number;
   integrityEveryMs: number;
   now: () => number;
 }
 
-const DEFAULTS: HealthTimings = { probeEveryMs: 5_000, integrityEveryMs: 15 * 60_000, now: Date.now };
+const DEFAULTS: HealthTimings = {
+  probeEveryMs: 5_000,
+  errorHoldMs: 60_000,
+  integrityEveryMs: 15 * 60_000,
+  now: Date.now,
+};
 
 /**
  * Whether the store still works, cheaply enough for every readiness probe: the last fatal SQLite
@@ -55,7 +66,7 @@ const DEFAULTS: HealthTimings = { probeEveryMs: 5_000, integrityEveryMs: 15 * 60
  */
 export class HealthMonitor {
   private lastError: { code: string; at: number } | undefined;
-  private lastProbeAt = Number.NEGATIVE_INFINITY;
+  private lastProbe: { at: number; failure?: string } | undefined;
   private integrity: { startedAt: number; problem?: string } | undefined;
   private running: { promise: Promise<void>; worker?: Worker } | undefined;
   private readonly timings: HealthTimings;
@@ -77,11 +88,15 @@ export class HealthMonitor {
   health(): StoreHealth {
     if (!this.db.open) return { ok: false, reason: "the store is closed" };
     const now = this.timings.now();
-    if (now - this.lastProbeAt >= this.timings.probeEveryMs) this.probe(now);
+    if (!this.lastProbe || now - this.lastProbe.at >= this.timings.probeEveryMs) this.probe(now);
     if (!this.running && (!this.integrity || now - this.integrity.startedAt >= this.timings.integrityEveryMs)) {
       void this.checkIntegrity();
     }
-    if (this.lastError) return { ok: false, reason: reasonFor(this.lastError.code) };
+    if (this.lastProbe?.failure) return { ok: false, reason: reasonFor(this.lastProbe.failure) };
+    const error = this.lastError;
+    if (error && (corruption(error.code) || now - error.at < this.timings.errorHoldMs)) {
+      return { ok: false, reason: reasonFor(error.code) };
+    }
     if (this.integrity?.problem) return { ok: false, reason: this.integrity.problem };
     return { ok: true };
   }
@@ -136,13 +151,12 @@ export class HealthMonitor {
   }
 
   private probe(now: number): void {
-    this.lastProbeAt = now;
     try {
       this.db.prepare("UPDATE store_probe SET at = ? WHERE id = 1").run(now);
-      if (this.lastError && !corruption(this.lastError.code)) this.lastError = undefined;
+      this.lastProbe = { at: now };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      this.lastError = { code: typeof code === "string" ? code : "an unknown error", at: now };
+      this.lastProbe = { at: now, failure: typeof code === "string" ? code : "an unknown error" };
     }
   }
 }
