@@ -1,10 +1,9 @@
+import { AUDIT_VERIFY_USAGE, auditVerify } from "./audit-verify.js";
 import { readEnv } from "./config/env.js";
 import { ConfigError, loadPolicyFile } from "./config/load.js";
-import { verifyAudit } from "./store/audit.js";
-import { openDatabase } from "./store/db.js";
 
 const USAGE = `usage: jitbot <command>
-  audit verify            check the audit log's hash chain (JITBOT_DB, default ./data/jitbot.db)
+  ${AUDIT_VERIFY_USAGE}
   check-config [file]     validate a policy file offline (default JITBOT_CONFIG or ./jitbot.yaml)
   doctor                  check Slack, Entra and AWS access with the configured credentials`;
 
@@ -15,17 +14,7 @@ export async function runCli(
 ): Promise<number> {
   const settings = readEnv(env);
   const [command, sub] = args;
-  if (command === "audit" && sub === "verify") {
-    const db = openDatabase(settings.dbPath);
-    const verdict = verifyAudit(db);
-    db.close();
-    if (verdict.ok) {
-      out.write(`audit log intact: ${verdict.events} events, every link verified\n`);
-      return 0;
-    }
-    out.write(`audit log BROKEN at event ${verdict.brokenAt}: ${verdict.why} (${verdict.events} events read)\n`);
-    return 1;
-  }
+  if (command === "audit" && sub === "verify") return auditVerify(args.slice(2), settings, out);
   if (command === "check-config") {
     const path = sub ?? settings.configPath;
     try {

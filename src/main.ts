@@ -6,6 +6,8 @@ import { systemClock } from "./domain/clock.js";
 import { createProviders } from "./grants/registry.js";
 import { createLogger } from "./logger.js";
 import { runPlayground } from "./playground/run.js";
+import { StoreRefusal } from "./store/errors.js";
+import { loosePermissions } from "./store/files.js";
 import { Store } from "./store/index.js";
 
 const SETUP_HINT = 'see README.md, section "Connect it to Slack"';
@@ -32,7 +34,24 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
   if (settings.usingExamplePolicy)
     logger.warn({ file: settings.configPath }, "no ./jitbot.yaml: using the example policy");
-  const store = Store.open(settings.dbPath);
+  if (settings.auditKeyProblem) {
+    process.stderr.write(`jitbot: ${settings.auditKeyProblem}\n`);
+    return 2;
+  }
+  let store: Store;
+  try {
+    store = Store.open(settings.dbPath, { auditKey: settings.auditKey });
+  } catch (error) {
+    // Another process on the file, or an audit key that would break the chain: one sentence, no start.
+    if (error instanceof StoreRefusal) {
+      process.stderr.write(`jitbot: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  for (const loose of loosePermissions(settings.dbPath)) {
+    logger.warn({ path: loose.path, mode: loose.mode }, `other local users can reach the database: ${loose.fix}`);
+  }
   const providers = await createProviders({ env, policy, clock: systemClock, logger });
   const bot = createJitbot({
     policy,

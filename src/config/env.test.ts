@@ -43,4 +43,13 @@ describe("readEnv", () => {
       usingExamplePolicy: false,
     });
   });
+
+  it("reads JITBOT_AUDIT_KEY, and refuses one too short to key anything", () => {
+    const key = "k".repeat(32);
+    expect(readEnv({ JITBOT_AUDIT_KEY: ` ${key} ` })).toMatchObject({ auditKey: key, auditKeyProblem: undefined });
+    expect(readEnv({})).toMatchObject({ auditKey: undefined, auditKeyProblem: undefined });
+    expect(readEnv({ JITBOT_AUDIT_KEY: "secret" }).auditKeyProblem).toBe(
+      "JITBOT_AUDIT_KEY is 6 characters; use at least 32 (openssl rand -hex 32)",
+    );
+  });
 });

@@ -10,7 +10,17 @@ export interface RuntimeSettings {
   usingExamplePolicy: boolean;
   dbPath: string;
   logLevel: string;
+  /** JITBOT_AUDIT_KEY: the HMAC key of the audit chain; undefined when unset. */
+  auditKey: string | undefined;
+  /** Set when JITBOT_AUDIT_KEY is set but too weak to key anything. */
+  auditKeyProblem: string | undefined;
 }
+
+/**
+ * Whoever holds the database knows every row's contents, so a short key falls to an offline
+ * guess; 32 characters is what `openssl rand -hex 16` prints.
+ */
+const AUDIT_KEY_MIN = 32;
 
 /** Reads the environment given (never process.env at import time), with DESIGN.md's defaults. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
@@ -24,6 +34,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
   const explicitConfig = env.JITBOT_CONFIG?.trim();
   const usingExamplePolicy = !explicitConfig && !existsSync("./jitbot.yaml");
   const port = Number(env.PORT ?? 3000);
+  const auditKey = env.JITBOT_AUDIT_KEY?.trim() || undefined;
   return {
     slack:
       missingSlack.length === 0 && botToken
@@ -35,5 +46,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
     usingExamplePolicy,
     dbPath: env.JITBOT_DB?.trim() || "./data/jitbot.db",
     logLevel: env.LOG_LEVEL?.trim() || "info",
+    auditKey,
+    auditKeyProblem:
+      auditKey !== undefined && auditKey.length < AUDIT_KEY_MIN
+        ? `JITBOT_AUDIT_KEY is ${auditKey.length} characters; use at least ${AUDIT_KEY_MIN} (openssl rand -hex 32)`
+        : undefined,
   };
 }

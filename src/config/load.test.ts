@@ -70,6 +70,23 @@ describe("the policy file", () => {
       "profiles[0].duration.max: 10h exceeds the 8h cap of PIM for Groups activations",
     ],
     ["no profiles", "profiles: []", "profiles: needs at least one profile"],
+    [
+      "a number where a duration string belongs",
+      profile("", "{ default: 1h, max: 4 }"),
+      "profiles[0].duration.max: expected a string, got a number",
+    ],
+    [
+      "a string where a number belongs",
+      profile().replace("approvers: { users: [U0LEAD] }", 'approvers: { users: [U0LEAD] }, required: "two"'),
+      "profiles[0].approval.required: expected a number, got a string",
+    ],
+    [
+      "a list where a mapping belongs",
+      profile("    justification: [10]"),
+      "profiles[0].justification: expected a mapping, got a list",
+    ],
+    ["an empty value", profile().replace("title: One", "title:"), "profiles[0].title: expected a string, got nothing"],
+    ["a missing key", profile().replace("    title: One\n", ""), "profiles[0].title: is required"],
     ["broken YAML", "profiles: [", "YAML syntax"],
   ])("names the key at fault for %s", (_case, yaml, expected) => {
     expect(problemsOf(yaml).join("\n")).toContain(expected);

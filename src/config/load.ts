@@ -25,11 +25,28 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => `${where === "(top level)" ? key : `${where}.${key}`}: unknown key`).join("\n");
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) return `${where}: is required`;
+  if (issue.code === "invalid_type") return `${where}: ${wrongType(issue.expected, issue.input)}`;
   if (issue.code === "invalid_union" && "discriminator" in issue) {
     return `${where}: ${issue.message.replace(/^Invalid input/, "unknown value")}`;
   }
   return `${where}: ${issue.message}`;
+}
+
+/** What YAML gave, in the words of someone who wrote it (a "mapping" is `key: value` lines). */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (value === null) return "nothing";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "boolean") return "true or false";
+  return `a ${typeof value}`;
+}
+
+const EXPECTED: Record<string, string> = { object: "a mapping", array: "a list", boolean: "true or false" };
+
+/** Absent is "required"; present with the wrong type says which type it is, so the fix is obvious. */
+function wrongType(expected: string, input: unknown): string {
+  if (input === undefined) return "is required";
+  return `expected ${EXPECTED[expected] ?? `a ${expected}`}, got ${kindOf(input)}`;
 }
 
 export function parsePolicy(text: string, file = "policy"): Policy {
@@ -39,7 +56,7 @@ export function parsePolicy(text: string, file = "policy"): Policy {
   } catch (error) {
     throw new ConfigError(file, [`YAML syntax: ${(error as Error).message.split("\n")[0]}`]);
   }
-  const result = policySchema.safeParse(raw ?? {});
+  const result = policySchema.safeParse(raw ?? {}, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(
       file,

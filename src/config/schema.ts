@@ -146,6 +146,8 @@ export const policySchema = z
       .strictObject({ revokeSessionsOnExpiry: z.boolean().default(false), tenantId: uuidSchema.optional() })
       .default({ revokeSessionsOnExpiry: false }),
     playground: z.strictObject({ users: z.array(playgroundUser).min(1) }).optional(),
+    // Where the audit chain's daily anchor is posted, beside the log: a copy outside the database.
+    audit: z.strictObject({ channel: slackChannelIdSchema.optional() }).optional(),
     profiles: z.array(profileSchema).min(1, { message: "needs at least one profile" }),
   })
   .superRefine((policy, ctx) => {

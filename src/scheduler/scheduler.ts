@@ -6,6 +6,7 @@ import type { GrantEngine } from "../grants/engine.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Logger, Notifier } from "../service/ports.js";
 import type { Store } from "../store/index.js";
+import { publishAuditAnchor } from "./audit-anchor.js";
 import { reportDrift } from "./drift.js";
 import { ExpiryTimer } from "./expiry-timer.js";
 
@@ -21,7 +22,7 @@ export interface SchedulerDeps {
 }
 
 /** The time-based jobs, as one list: what runs when, and why. */
-export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift";
+export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift" | "audit-anchor";
 
 /**
  * Ending access on time: a precise timer for the earliest expiry, a minute sweep as the safety
@@ -46,6 +47,8 @@ export class Scheduler {
     await this.run("sweep");
     this.startupSweepDone = true;
     this.timer.rearm();
+    // At start-up too, so a new deployment has an anchor before its first day is out.
+    await this.run("audit-anchor");
     if (!this.deps.cron) return;
     const every = (expression: string, name: string, jobs: Job[]) =>
       this.tasks.push(
@@ -59,6 +62,7 @@ export class Scheduler {
       );
     every("* * * * *", "jitbot-minute", ["sweep", "reminders", "approval-timeouts"]);
     every("7 * * * *", "jitbot-drift", ["drift"]);
+    every("13 3 * * *", "jitbot-audit-anchor", ["audit-anchor"]);
   }
 
   rearm(): void {
@@ -72,6 +76,7 @@ export class Scheduler {
       if (job === "reminders") await this.sendExpiryReminders();
       if (job === "approval-timeouts") await this.timeOutUndecided();
       if (job === "drift") await reportDrift(this.deps);
+      if (job === "audit-anchor") await publishAuditAnchor(this.deps);
     } catch (error) {
       this.deps.logger.error(
         { job, err: error instanceof Error ? error.message : String(error) },

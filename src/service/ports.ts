@@ -1,6 +1,7 @@
 import type { Profile } from "../config/schema.js";
 import type { AccessRequest, Approval, GrantRecord } from "../domain/request.js";
 import type { ConnectInstructions } from "../grants/provider.js";
+import type { AuditAnchor } from "../store/audit-anchor.js";
 
 /** A Slack user as the service needs them. */
 export interface Member {
@@ -36,6 +37,8 @@ export interface Notifier {
   /** Cancelled by the requester or timed out. */
   requestClosed(request: AccessRequest, profile: Profile): Promise<void>;
   approvalReminder(request: AccessRequest, profile: Profile, timesOutAt: Date): Promise<void>;
+  /** The audit chain's signed head, posted to the policy's audit channel. */
+  auditAnchored(channel: string, anchor: AuditAnchor): Promise<void>;
   grantActivated(
     request: AccessRequest,
     profile: Profile,

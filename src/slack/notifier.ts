@@ -3,8 +3,9 @@ import type { Profile } from "../config/schema.js";
 import type { AccessRequest, Approval, GrantRecord } from "../domain/request.js";
 import type { ConnectInstructions } from "../grants/provider.js";
 import type { Logger, MessageRef, Notifier } from "../service/ports.js";
+import type { AuditAnchor } from "../store/audit-anchor.js";
 import { approvalMessage, type SlackMessage } from "./blocks/approval.js";
-import { approvalReminderMessage, driftMessage, revokeFailingMessage } from "./blocks/channel.js";
+import { approvalReminderMessage, auditAnchorMessage, driftMessage, revokeFailingMessage } from "./blocks/channel.js";
 import {
   closedMessage,
   decisionMessage,
@@ -162,6 +163,10 @@ export class SlackNotifier implements Notifier {
 
   async revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string) {
     await this.post(profile.approval.channel, revokeFailingMessage(request, profile, grant, reason), "revoke failing");
+  }
+
+  async auditAnchored(channel: string, anchor: AuditAnchor) {
+    await this.post(channel, auditAnchorMessage(anchor), "audit anchor");
   }
 
   async driftFound(profile: Profile, members: { id: string; displayName: string; userPrincipalName?: string }[]) {

@@ -1,6 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
+import { createPrivately } from "./files.js";
 
 export type Db = Database.Database;
 
@@ -73,12 +73,17 @@ const MIGRATIONS: string[] = [
   // 2: the requester's receipt DM, so its Withdraw button can be taken away once decided.
   `ALTER TABLE requests ADD COLUMN receipt_channel TEXT;
    ALTER TABLE requests ADD COLUMN receipt_ts TEXT;`,
+  // 3: which hash each audit row uses (rows before it are all plain sha256), and the row the
+  // store's health probe rewrites to prove the file still takes writes.
+  `ALTER TABLE audit_events ADD COLUMN scheme TEXT NOT NULL DEFAULT 'sha256';
+   CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+   INSERT INTO store_probe (id, at) VALUES (1, 0);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function openDatabase(file: string): Db {
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  if (file !== ":memory:") createPrivately(file);
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   // NORMAL is durable with WAL and is per-connection, so it is set on every open.
@@ -87,6 +92,25 @@ export function openDatabase(file: string): Db {
   db.pragma("foreign_keys = ON");
   cacheStatements(db);
   migrate(db);
+  return db;
+}
+
+export class NoDatabaseError extends Error {
+  readonly code = "NO_DATABASE";
+  constructor(readonly file: string) {
+    super(`there is no database at ${file} (set JITBOT_DB to the bot's database file)`);
+    this.name = "NoDatabaseError";
+  }
+}
+
+/**
+ * For the CLI's checks: read-only, never created, never migrated, and no lock taken, so they run
+ * beside a live bot (WAL lets a reader see the last committed state while the bot writes).
+ */
+export function openForReading(file: string): Db {
+  if (file === ":memory:" || !existsSync(file)) throw new NoDatabaseError(file);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma("busy_timeout = 5000");
   return db;
 }
 

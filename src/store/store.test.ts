@@ -46,13 +46,15 @@ describe("migrations", () => {
     const file = join(tmp.dir, "old.db");
     const store = Store.open(file);
     submit(store);
-    // Make it look like schema version 1: before the receipt columns existed.
+    // Make it look like schema version 1: before the receipt columns, audit schemes and the probe row.
     store.db.exec("ALTER TABLE requests DROP COLUMN receipt_channel; ALTER TABLE requests DROP COLUMN receipt_ts");
+    store.db.exec("ALTER TABLE audit_events DROP COLUMN scheme; DROP TABLE store_probe");
     store.db.pragma("user_version = 1");
     store.close();
     const upgraded = Store.open(file);
     expect(upgraded.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     upgraded.requests.setReceipt("JR-TEST01", "DU0ALICE", "1.2");
+    expect(upgraded.verifyAudit()).toMatchObject({ ok: true, events: 1 });
     expect(upgraded.requests.mustGet("JR-TEST01")).toMatchObject({ status: "pending", receiptTs: "1.2" });
     upgraded.close();
   });
@@ -70,7 +72,7 @@ describe("decisions", () => {
   it("records a pending request and its audit event", () => {
     const store = freshStore();
     expect(submit(store).status).toBe("pending");
-    expect(store.verifyAudit()).toEqual({ ok: true, events: 1 });
+    expect(store.verifyAudit()).toEqual({ ok: true, events: 1, keyed: 0, anchors: 0 });
   });
 
   it("needs `required` distinct approvers, and one approver cannot count twice", () => {

@@ -1,6 +1,8 @@
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { anchorJson } from "../../src/store/audit-anchor.js";
 import { Store } from "../../src/store/index.js";
 import { tempDir } from "../support/temp.js";
 import { jitbot } from "./output.js";
@@ -57,5 +59,90 @@ describe("jitbot audit verify", () => {
     const db = new Database(dbFile);
     expect(() => db.exec("UPDATE audit_events SET actor = 'x' WHERE seq = 1")).toThrow(/append-only/);
     db.close();
+  });
+
+  it("fails on a path that does not exist, and creates nothing there (exit 1)", async () => {
+    const missing = join(tmp.dir, "elsewhere", "jitbot.db");
+    const { code, output } = await jitbot(["audit", "verify"], { JITBOT_DB: missing });
+    expect(code).toBe(1);
+    expect(output).toBe(
+      `audit log not verified: there is no database at ${missing} (set JITBOT_DB to the bot's database file)\n`,
+    );
+    expect(existsSync(missing)).toBe(false);
+    expect(existsSync(join(tmp.dir, "elsewhere"))).toBe(false);
+  });
+
+  it("fails on a file that is not a jitbot database (exit 1)", async () => {
+    const notes = join(tmp.dir, "notes.txt");
+    writeFileSync(notes, "these are not the rows you are looking for\n".repeat(200));
+    const { code, output } = await jitbot(["audit", "verify"], { JITBOT_DB: notes });
+    expect(code).toBe(1);
+    expect(output).toBe(`audit log not verified: ${notes} is not a readable jitbot database (SQLITE_NOTADB)\n`);
+  });
+
+  it("does not migrate or otherwise write the file it checks", async () => {
+    const before = readdirSync(tmp.dir).sort();
+    await jitbot(["audit", "verify"], { JITBOT_DB: dbFile });
+    const db = new Database(dbFile, { readonly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM audit_events").get()).toEqual({ n: 5 });
+    db.close();
+    expect(readdirSync(tmp.dir).filter((f) => !before.includes(f) && !/-(wal|shm)$/.test(f))).toEqual([]);
+  });
+
+  it("checks the chain against anchors from a log file and from --anchor, and catches the newest rows deleted", async () => {
+    const store = Store.open(dbFile);
+    const anchor = anchorJson(store.auditAnchor());
+    store.close();
+    const log = join(tmp.dir, "jitbot.log");
+    writeFileSync(
+      log,
+      [
+        '{"level":30,"time":1767600000000,"msg":"jitbot is ready"}',
+        `{"level":30,"time":1767600000001,${anchor.slice(1, -1)}}`,
+        "not json at all",
+      ].join("\n"),
+    );
+    const env = { JITBOT_DB: dbFile };
+    expect(await jitbot(["audit", "verify", "--anchors", log, "--anchor", anchor], env)).toEqual({
+      code: 0,
+      output: "audit log intact: 5 events, every link verified (2 anchor(s) matched)\n",
+    });
+    tamper("DELETE FROM audit_events WHERE seq >= 4");
+    expect(await jitbot(["audit", "verify"], env)).toMatchObject({ code: 0 });
+    expect(await jitbot(["audit", "verify", "--anchors", log], env)).toEqual({
+      code: 1,
+      output:
+        "audit log BROKEN at event 5: the chain ends at event 3 but an anchor names event 5: the newest rows were deleted (3 events read)\n",
+    });
+  });
+
+  it("refuses an anchor it cannot read, with a sentence (exit 2)", async () => {
+    const env = { JITBOT_DB: dbFile };
+    expect(await jitbot(["audit", "verify", "--anchor", '{"seq":3}'], env)).toEqual({
+      code: 2,
+      output: "the --anchor given has no hash (64 hex digits)\n",
+    });
+    expect(await jitbot(["audit", "verify", "--anchors", join(tmp.dir, "none.log")], env)).toMatchObject({ code: 2 });
+    expect(await jitbot(["audit", "verify", "--verbose"], env)).toMatchObject({ code: 2 });
+  });
+
+  it("checks keyed rows only with JITBOT_AUDIT_KEY, and refuses a key too short to be one", async () => {
+    const keyed = join(tmp.dir, "keyed.db");
+    const key = "audit-verify-cli-key-0123456789abcdef";
+    const store = Store.open(keyed, { auditKey: key });
+    store.audit({ at: new Date(), actor: "U0LEAD", action: "request.approved", requestId: "r1" });
+    store.close();
+    expect(await jitbot(["audit", "verify"], { JITBOT_DB: keyed, JITBOT_AUDIT_KEY: key })).toEqual({
+      code: 0,
+      output: "audit log intact: 2 events, every link verified (2 keyed with JITBOT_AUDIT_KEY)\n",
+    });
+    expect(await jitbot(["audit", "verify"], { JITBOT_DB: keyed })).toEqual({
+      code: 1,
+      output: "audit log BROKEN at event 1: it is keyed: set JITBOT_AUDIT_KEY to verify it (1 events read)\n",
+    });
+    expect(await jitbot(["audit", "verify"], { JITBOT_DB: keyed, JITBOT_AUDIT_KEY: "short" })).toEqual({
+      code: 2,
+      output: "JITBOT_AUDIT_KEY is 5 characters; use at least 32 (openssl rand -hex 32)\n",
+    });
   });
 });

@@ -48,6 +48,24 @@ describe("jitbot check-config", () => {
     expect(output).toContain("profiles[0].colour: unknown key");
   });
 
+  it("reports a value of the wrong type as such, not as missing (exit 1)", async () => {
+    const path = file(
+      "types.yaml",
+      `profiles:
+  - id: aks-prod
+    title: AKS prod
+    cluster: { kind: aks, name: prod, resourceGroup: rg, subscriptionId: "99999999-8888-7777-6666-555555555555" }
+    grant: { type: entra-group, groupId: "6f1c2a9e-1b7d-4f3a-9c1e-2d5b8a7f4e10" }
+    duration: { default: 1h, max: 4 }
+    approval: { channel: C0APPROVALS, approvers: { users: [U0LEAD] } }
+`,
+    );
+    const { code, output } = await jitbot(["check-config", path], {});
+    expect(code).toBe(1);
+    expect(output).toContain("profiles[0].duration.max: expected a string, got a number");
+    expect(output).not.toContain("is required");
+  });
+
   it("reports YAML syntax errors as such (exit 1)", async () => {
     const { code, output } = await jitbot(["check-config", file("syntax.yaml", "profiles: [\n  - id: x\n")], {});
     expect(code).toBe(1);

@@ -1,5 +1,6 @@
 import type { Profile } from "../../config/schema.js";
 import type { AccessRequest, GrantRecord } from "../../domain/request.js";
+import { type AuditAnchor, anchorJson } from "../../store/audit-anchor.js";
 import { escapeMrkdwn, slackDate } from "../escape.js";
 import type { SlackMessage } from "./approval.js";
 import { context, section } from "./kit.js";
@@ -54,6 +55,18 @@ export function driftMessage(
       context(
         "Report only: jitbot removed nothing. Remove them, or add them to standingMembers if this access is intended.",
       ),
+    ],
+  };
+}
+
+/** The line an auditor pastes into `jitbot audit verify --anchor '…'`; nothing typed by a person. */
+export function auditAnchorMessage(anchor: AuditAnchor): SlackMessage {
+  const line = anchorJson(anchor);
+  return {
+    text: `Audit anchor: the audit log had ${anchor.seq} events.`,
+    blocks: [
+      section(`🔏 *Audit anchor* — the audit log had ${anchor.seq} events.\n\`\`\`${line}\`\`\``),
+      context(`Check the database against it: \`jitbot audit verify --anchor '${line}'\``),
     ],
   };
 }

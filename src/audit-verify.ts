@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from "node:fs";
+import type { RuntimeSettings } from "./config/env.js";
+import { verifyAudit } from "./store/audit.js";
+import { type AuditAnchor, anchorsInLog, parseAnchor } from "./store/audit-anchor.js";
+import { NoDatabaseError, openForReading } from "./store/db.js";
+
+export const AUDIT_VERIFY_USAGE = `audit verify [--anchor '<json>']... [--anchors <log file>]...
+                          check the audit log's chain (JITBOT_DB, default ./data/jitbot.db) and that it
+                          still reaches every published anchor; JITBOT_AUDIT_KEY checks keyed rows`;
+
+/**
+ * `jitbot audit verify`: read-only and lock-free, so it runs beside the bot. A path that does not
+ * exist is an error, never an empty database reported intact. Exit 0 intact, 1 broken, 2 misuse.
+ */
+export function auditVerify(args: string[], settings: RuntimeSettings, out: NodeJS.WritableStream): number {
+  const fail = (code: number, sentence: string) => {
+    out.write(`${sentence}\n`);
+    return code;
+  };
+  if (settings.auditKeyProblem) return fail(2, settings.auditKeyProblem);
+  const anchors = readAnchors(args);
+  if (typeof anchors === "string") return fail(2, anchors);
+  let db: ReturnType<typeof openForReading>;
+  try {
+    db = openForReading(settings.dbPath);
+  } catch (error) {
+    if (error instanceof NoDatabaseError) return fail(1, `audit log not verified: ${error.message}`);
+    throw error;
+  }
+  try {
+    const key = settings.auditKey ? Buffer.from(settings.auditKey, "utf8") : undefined;
+    const verdict = verifyAudit(db, { key, anchors });
+    if (!verdict.ok) {
+      return fail(1, `audit log BROKEN at event ${verdict.brokenAt}: ${verdict.why} (${verdict.events} events read)`);
+    }
+    const extras = [
+      verdict.keyed > 0 ? `${verdict.keyed} keyed with JITBOT_AUDIT_KEY` : "",
+      verdict.anchors > 0 ? `${verdict.anchors} anchor(s) matched` : "",
+    ].filter(Boolean);
+    const suffix = extras.length ? ` (${extras.join("; ")})` : "";
+    return fail(0, `audit log intact: ${verdict.events} events, every link verified${suffix}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    if (/^SQLITE_/.test(code)) {
+      return fail(1, `audit log not verified: ${settings.dbPath} is not a readable jitbot database (${code})`);
+    }
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
+/** The anchors named by --anchor and --anchors, or a sentence saying which one is unusable. */
+function readAnchors(args: string[]): AuditAnchor[] | string {
+  const anchors: AuditAnchor[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const value = args[i + 1];
+    if ((flag !== "--anchor" && flag !== "--anchors") || value === undefined) {
+      return `unexpected argument ${JSON.stringify(flag)}: use --anchor '<json line>' or --anchors <log file>`;
+    }
+    i++;
+    if (flag === "--anchor") {
+      const anchor = parseAnchor(value);
+      if (typeof anchor === "string") return `the --anchor given ${anchor}`;
+      anchors.push(anchor);
+      continue;
+    }
+    if (!existsSync(value)) return `no anchor log at ${value}`;
+    const found = anchorsInLog(readFileSync(value, "utf8"));
+    if (typeof found === "string") return `${value}: ${found}`;
+    if (found.length === 0) return `${value} has no "audit anchor" lines`;
+    anchors.push(...found);
+  }
+  return anchors;
+}
