@@ -12,6 +12,8 @@ import { startThrottleProxy } from "../lib/throttle-proxy.js";
 export interface MassSizes {
   grants: number;
   ratePerSecond: number;
+  /** The throttle's bucket size; default one second of the rate. */
+  burst?: number;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function massExpiryScenario(sizes: MassSizes): Promise<ScenarioResu
   const started = performance.now();
   await identityEndpoint();
   const graph = await startFakeGraph();
-  const proxy = await startThrottleProxy(graph.baseUrl, sizes.ratePerSecond);
+  const proxy = await startThrottleProxy(graph.baseUrl, sizes.ratePerSecond, sizes.burst);
   const policy = examplePolicy();
   const profile = policy.profiles.find((p) => p.id === PROFILE);
   const groupId = profile?.grant.type === "entra-group" ? profile.grant.groupId : "";
