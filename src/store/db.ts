@@ -73,6 +73,9 @@ const MIGRATIONS: string[] = [
   // 2: the requester's receipt DM, so its Withdraw button can be taken away once decided.
   `ALTER TABLE requests ADD COLUMN receipt_channel TEXT;
    ALTER TABLE requests ADD COLUMN receipt_ts TEXT;`,
+  // 3: a revoke asked for while the grant was in flight, honoured the moment the grant completes.
+  `ALTER TABLE grants ADD COLUMN revoke_requested_at INTEGER;
+   ALTER TABLE grants ADD COLUMN revoke_requested_by TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -48,12 +48,19 @@ describe("migrations", () => {
     submit(store);
     // Make it look like schema version 1: before the receipt columns existed.
     store.db.exec("ALTER TABLE requests DROP COLUMN receipt_channel; ALTER TABLE requests DROP COLUMN receipt_ts");
+    store.db.exec(
+      "ALTER TABLE grants DROP COLUMN revoke_requested_at; ALTER TABLE grants DROP COLUMN revoke_requested_by",
+    );
     store.db.pragma("user_version = 1");
     store.close();
     const upgraded = Store.open(file);
     expect(upgraded.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     upgraded.requests.setReceipt("JR-TEST01", "DU0ALICE", "1.2");
     expect(upgraded.requests.mustGet("JR-TEST01")).toMatchObject({ status: "pending", receiptTs: "1.2" });
+    const grantColumns = upgraded.db.prepare("SELECT name FROM pragma_table_info('grants')").all();
+    expect(grantColumns).toEqual(
+      expect.arrayContaining([{ name: "revoke_requested_at" }, { name: "revoke_requested_by" }]),
+    );
     upgraded.close();
   });
 
