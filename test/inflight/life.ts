@@ -1,3 +1,4 @@
+import type { Policy } from "../../src/config/schema.js";
 import { SimulatedCrash } from "../../src/grants/engine.js";
 import { clockAt, type FakeProvider, registryWith, sharedDbFile } from "../expiry/support.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
@@ -6,7 +7,7 @@ import { startTestBot, type TestBot } from "../support/bot.js";
  * Processes of the bot, one after the other, on a database file that outlives each (a Pod on its
  * PVC). `kill` is a SIGKILL: whatever the process was awaiting never comes back.
  */
-export function lifetimes(fake: FakeProvider) {
+export function lifetimes(fake: FakeProvider, policy?: Policy) {
   const open: TestBot[] = [];
   const db = sharedDbFile();
   const clock = clockAt();
@@ -15,6 +16,7 @@ export function lifetimes(fake: FakeProvider) {
     async start(crash?: "grant" | "revoke"): Promise<TestBot> {
       const t = await startTestBot({
         clock,
+        policy,
         dbFile: db.file,
         providers: registryWith(fake),
         engine: crash
