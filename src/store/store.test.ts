@@ -11,7 +11,7 @@ let n = 0;
 const freshStore = () => Store.open(join(tmp.dir, `store-${n++}.db`));
 const at = new Date("2026-03-02T10:00:00Z");
 
-function submit(store: Store, id = "JR-TEST01") {
+function submit(store: Store, id = "JR-TEST01", extendsRequestId?: string) {
   return store.requests.insert({
     id,
     profileId: "aks-prod-sre",
@@ -22,8 +22,17 @@ function submit(store: Store, id = "JR-TEST01") {
     justification: "debugging the ingress",
     ticket: "OPS-1",
     createdAt: at,
-    extendsRequestId: undefined,
+    extendsRequestId,
   });
+}
+
+/** Approved and granted (with a grant row of its own), as an ordinary request is. */
+function granted(store: Store, id: string, extendsRequestId?: string) {
+  submit(store, id, extendsRequestId);
+  store.requests.decide({ id, approverId: "U0BOB", decision: "approve", required: 1, at });
+  const expiresAt = new Date(at.getTime() + 3600_000);
+  store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+  store.grants.activate({ requestId: id, state: { userId: "u1" }, at, expiresAt });
 }
 
 describe("opening the database", () => {
@@ -147,6 +156,52 @@ describe("grants", () => {
     expect(store.grants.end(end)).toBe(false);
     expect(store.requests.mustGet("JR-TEST01").status).toBe("expired");
     expect(store.grants.nextDueAt()).toBeUndefined();
+  });
+});
+
+describe("extension chains", () => {
+  it("ending a grant ends the chain under it, and a grant an older jitbot made for a deeper link is made due", () => {
+    const store = freshStore();
+    granted(store, "JR-ROOT01");
+    // Applied extension: active, no grant of its own.
+    submit(store, "JR-EXT001", "JR-ROOT01");
+    store.requests.decide({ id: "JR-EXT001", approverId: "U0BOB", decision: "approve", required: 1, at });
+    store.requests.transition({ id: "JR-EXT001", from: "approved", event: "activate", at, actor: "jitbot" });
+    // What jitbot did before extensions were resolved to their root: a grant for an extension's extension.
+    granted(store, "JR-EXT002", "JR-EXT001");
+    expect(store.requests.rootOf("JR-EXT002").id).toBe("JR-ROOT01");
+
+    const later = new Date(at.getTime() + 60_000);
+    store.grants.end({ requestId: "JR-ROOT01", reason: "revoked", at: later, actor: "U0ALICE", detail: "removed" });
+    expect(store.requests.mustGet("JR-EXT001").status).toBe("revoked");
+    expect(store.grants.get("JR-EXT002")).toMatchObject({ status: "active", endReason: "revoked", dueAt: later });
+    expect(store.grants.due(later, 10).map((g) => g.requestId)).toEqual(["JR-EXT002"]);
+  });
+});
+
+describe("withdrawing after approval", () => {
+  it("cancels an approved request with no grant, records the intent on one in flight, and starts no grant after", () => {
+    const store = freshStore();
+    submit(store, "JR-NOTYET");
+    store.requests.decide({ id: "JR-NOTYET", approverId: "U0BOB", decision: "approve", required: 1, at });
+    expect(store.grants.requestEnd("JR-NOTYET", at, "U0ALICE")).toBe("cancelled");
+    const expiresAt = new Date(at.getTime() + 3600_000);
+    expect(store.grants.start({ requestId: "JR-NOTYET", provider: "entra-group", at, expiresAt })).toBe(false);
+    expect(store.grants.get("JR-NOTYET")).toBeUndefined();
+
+    submit(store, "JR-FLIGHT");
+    store.requests.decide({ id: "JR-FLIGHT", approverId: "U0BOB", decision: "approve", required: 1, at });
+    store.grants.start({ requestId: "JR-FLIGHT", provider: "entra-group", at, expiresAt });
+    expect(store.grants.requestEnd("JR-FLIGHT", at, "U0BOB")).toBe("revoke_after_grant");
+    const done = new Date(at.getTime() + 5_000);
+    store.grants.activate({ requestId: "JR-FLIGHT", state: { userId: "u1" }, at: done, expiresAt });
+    expect(store.grants.get("JR-FLIGHT")).toMatchObject({
+      status: "active",
+      endReason: "revoked",
+      dueAt: done,
+      revokeRequestedBy: "U0BOB",
+    });
+    expect(store.grants.requestEnd("JR-TEST01", at, "U0ALICE")).toBeUndefined();
   });
 });
 
