@@ -28,6 +28,9 @@ export function lifetimes(fake: FakeProvider, policy?: Policy) {
           : undefined,
       });
       open.push(t);
+      // Bolt starts its auth.test when the app is built and leaves the promise unhandled if it
+      // fails; a bot closed before Slack answered it would report that. One command waits for it.
+      await t.driver.command("U0OMAR", "help");
       return t;
     },
     async kill(t: TestBot): Promise<void> {
