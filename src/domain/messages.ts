@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { formatDuration } from "../config/duration.js";
 import { type DomainError, isDomainError } from "./errors.js";
+import type { EarlyEnd } from "./request.js";
 
 const num = (value: string | number | undefined): number => Number(value ?? 0);
 
@@ -48,6 +49,18 @@ export function domainMessage(error: DomainError): string {
       return "This grant cannot be extended; request the profile again when it ends.";
     case "SHUTTING_DOWN":
       return "jitbot is restarting; please try again in a minute.";
+  }
+}
+
+/** The answer to whoever asked to end a request early; the "revoked" DM follows on its own. */
+export function earlyEndAnswer(outcome: EarlyEnd, requestId: string): string | undefined {
+  switch (outcome) {
+    case "revoking":
+      return undefined;
+    case "revoke_after_grant":
+      return `${requestId} is still being granted; it will be revoked as soon as the grant completes.`;
+    case "cancelled":
+      return `${requestId} was withdrawn before its grant started; no access was granted.`;
   }
 }
 

@@ -49,4 +49,14 @@ export interface GrantRecord {
   dmChannel: string | undefined;
   dmTs: string | undefined;
   dmHasSecret: boolean;
+  /** Someone asked to end it while it was still being granted: it is revoked as soon as it completes. */
+  revokeRequestedAt: Date | undefined;
+  revokeRequestedBy: string | undefined;
 }
+
+/**
+ * What asking to end a request early did: its active grant is being revoked now; its grant is in
+ * flight and will be revoked the moment it completes; or its grant had not started, so the
+ * request was cancelled and nothing will be granted.
+ */
+export type EarlyEnd = "revoking" | "revoke_after_grant" | "cancelled";

@@ -17,7 +17,8 @@ export type RequestEvent = "approve" | "deny" | "cancel" | "time_out" | "activat
 
 const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestStatus>>> = {
   pending: { approve: "approved", deny: "denied", cancel: "cancelled", time_out: "timed_out" },
-  approved: { activate: "active", fail: "failed" },
+  // cancel: withdrawn after approval but before its grant started (the store checks there is none).
+  approved: { activate: "active", fail: "failed", cancel: "cancelled" },
   active: { expire: "expired", revoke: "revoked" },
   expired: {},
   revoked: {},

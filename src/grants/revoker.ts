@@ -1,5 +1,5 @@
 import { findProfile } from "../domain/policy.js";
-import type { GrantRecord } from "../domain/request.js";
+import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { DueCursor } from "../store/grants.js";
 import type { BackgroundWork } from "./background.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
@@ -68,14 +68,22 @@ export class Revoker {
     }
   }
 
-  /** `/jit revoke`: marks the grant due now and revokes it. */
-  async revokeNow(requestId: string, actor: string): Promise<boolean> {
-    const { store, clock } = this.deps;
-    if (!store.grants.requestEarlyEnd(requestId, clock.now(), actor)) return false;
-    const grant = store.grants.get(requestId);
+  /**
+   * `/jit revoke` (or cancel): an active grant is revoked now; one still in flight keeps the intent
+   * and is revoked the moment it completes; an approved request whose grant has not started is
+   * cancelled. Undefined when there is nothing to end.
+   */
+  async endEarly(requestId: string, actor: string): Promise<EarlyEnd | undefined> {
+    const outcome = this.deps.store.grants.requestEnd(requestId, this.deps.clock.now(), actor);
+    if (outcome === "revoking") await this.revokeDue(requestId);
+    return outcome;
+  }
+
+  /** Revokes one grant that is due now (an early end), without waiting for the sweep. */
+  async revokeDue(requestId: string): Promise<void> {
+    const grant = this.deps.store.grants.get(requestId);
     if (grant) await this.revokeOne(grant);
     this.deps.onScheduleChanged?.();
-    return true;
   }
 
   private async revokeOne(grant: GrantRecord): Promise<boolean> {

@@ -2,6 +2,7 @@ import type { Policy, Profile } from "../config/schema.js";
 import type { Clock } from "../domain/clock.js";
 import { DomainError } from "../domain/errors.js";
 import { newRequestId } from "../domain/ids.js";
+import { earlyEndAnswer } from "../domain/messages.js";
 import {
   checkApprover,
   type FieldErrors,
@@ -12,7 +13,7 @@ import {
   requestableProfiles,
   validateRequestInput,
 } from "../domain/policy.js";
-import type { AccessRequest, GrantRecord } from "../domain/request.js";
+import type { AccessRequest, EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { GrantEngine } from "../grants/engine.js";
 import { canCheckRequest } from "../grants/provider.js";
 import type { ProviderRegistry } from "../grants/registry.js";
@@ -28,6 +29,12 @@ export interface ServiceDeps {
   notifier: Notifier;
   engine: GrantEngine;
   providers: ProviderRegistry;
+}
+
+/** What an early end did, and the sentence for whoever asked (none when the DM says it all). */
+export interface EarlyEndAnswer {
+  outcome: EarlyEnd;
+  answer: string | undefined;
 }
 
 export type SubmitResult = { ok: true; request: AccessRequest } | { ok: false; errors: FieldErrors };
@@ -169,10 +176,15 @@ export class AccessService {
     return outcome.request;
   }
 
-  async cancel(requestId: string, userId: string): Promise<AccessRequest> {
+  /**
+   * The requester withdraws a request: a pending one is cancelled; an approved one is cancelled if
+   * its grant has not started, else revoked the moment its grant completes.
+   */
+  async cancel(requestId: string, userId: string): Promise<EarlyEndAnswer> {
     const { store, clock, notifier } = this.deps;
     const request = store.requests.mustGet(requestId);
     if (request.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
+    if (request.status === "approved") return this.endEarly(request, userId);
     const cancelled = store.requests.transition({
       id: requestId,
       from: "pending",
@@ -182,19 +194,34 @@ export class AccessService {
     });
     const profile = findProfile(this.deps.policy, request.profileId);
     if (profile) await notifier.requestClosed(cancelled, profile);
-    return cancelled;
+    return { outcome: "cancelled", answer: undefined };
   }
 
-  /** Ends a grant early: the requester, or an approver of its profile. */
-  async revoke(requestId: string, userId: string): Promise<void> {
+  /**
+   * Ends a grant early: the requester, or an approver of its profile. Any id of an extension chain
+   * ends the root grant. A grant still in flight is revoked the moment it completes.
+   */
+  async revoke(requestId: string, userId: string): Promise<EarlyEndAnswer> {
     const request = this.deps.store.requests.mustGet(requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
     const isApprover = profile && !checkApprover(profile, "", await this.person(userId));
     if (request.requesterId !== userId && !isApprover) throw new DomainError("NOT_YOUR_REQUEST");
-    if (request.status !== "active")
+    if (request.status !== "active" && request.status !== "approved")
       throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "revoke" });
-    // An applied extension has no grant of its own: revoking it ends the grant it extended.
-    await this.deps.engine.revokeEarly(request.extendsRequestId ?? requestId, userId);
+    return this.endEarly(this.deps.store.requests.rootOf(requestId), userId);
+  }
+
+  private async endEarly(request: AccessRequest, userId: string): Promise<EarlyEndAnswer> {
+    const outcome = await this.deps.engine.endEarly(request.id, userId);
+    if (!outcome) {
+      const now = this.deps.store.requests.mustGet(request.id);
+      throw new DomainError("INVALID_TRANSITION", { from: now.status, event: "revoke" });
+    }
+    const profile = findProfile(this.deps.policy, request.profileId);
+    if (outcome === "cancelled" && profile) {
+      await this.deps.notifier.requestClosed(this.deps.store.requests.mustGet(request.id), profile, userId);
+    }
+    return { outcome, answer: earlyEndAnswer(outcome, request.id) };
   }
 
   async refresh(requestId: string, userId: string): Promise<void> {

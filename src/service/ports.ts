@@ -34,8 +34,8 @@ export interface Notifier {
   ): Promise<{ receipt: MessageRef | undefined; approval: MessageRef | undefined }>;
   approvalRecorded(request: AccessRequest, profile: Profile, approvals: Approval[]): Promise<void>;
   requestDecided(request: AccessRequest, profile: Profile, approvals: Approval[]): Promise<void>;
-  /** Cancelled by the requester or timed out. */
-  requestClosed(request: AccessRequest, profile: Profile): Promise<void>;
+  /** Cancelled (by `closedBy`, the requester unless said otherwise) or timed out. */
+  requestClosed(request: AccessRequest, profile: Profile, closedBy?: string): Promise<void>;
   approvalReminder(request: AccessRequest, profile: Profile, timesOutAt: Date): Promise<void>;
   /** The audit chain's signed head, posted to the policy's audit channel. */
   auditAnchored(channel: string, anchor: AuditAnchor): Promise<void>;
@@ -51,12 +51,15 @@ export interface Notifier {
     grant: GrantRecord,
     instructions: ConnectInstructions,
   ): Promise<MessageRef | undefined>;
-  /** `rolledBack: false`: the provider did not confirm the undo; jitbot keeps retrying it. */
+  /**
+   * `rolledBack: false`: the provider did not confirm the undo; jitbot keeps retrying it.
+   * `revokeRequestedBy`: someone asked to revoke it while it was being granted; nothing is left to.
+   */
   grantFailed(
     request: AccessRequest,
     profile: Profile,
     reason: string,
-    outcome: { rolledBack: boolean },
+    outcome: { rolledBack: boolean; revokeRequestedBy?: string },
   ): Promise<void>;
   grantExtended(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;

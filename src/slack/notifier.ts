@@ -79,10 +79,10 @@ export class SlackNotifier implements Notifier {
     await this.post(request.requesterId, decisionMessage(request, profile, approvals), "decision");
   }
 
-  async requestClosed(request: AccessRequest, profile: Profile) {
+  async requestClosed(request: AccessRequest, profile: Profile, closedBy?: string) {
     await this.refreshApproval(request, profile);
     await this.settleReceipt(request, profile);
-    await this.post(request.requesterId, closedMessage(request, profile), "closed");
+    await this.post(request.requesterId, closedMessage(request, profile, closedBy), "closed");
   }
 
   async approvalReminder(request: AccessRequest, profile: Profile, timesOutAt?: Date) {
@@ -124,9 +124,14 @@ export class SlackNotifier implements Notifier {
     return this.post(request.requesterId, message, "refreshed credentials");
   }
 
-  async grantFailed(request: AccessRequest, profile: Profile, reason: string, outcome: { rolledBack: boolean }) {
+  async grantFailed(
+    request: AccessRequest,
+    profile: Profile,
+    reason: string,
+    outcome: { rolledBack: boolean; revokeRequestedBy?: string },
+  ) {
     await this.refreshApproval(request, profile);
-    const message = failedMessage(request, profile, reason, outcome.rolledBack);
+    const message = failedMessage(request, profile, reason, outcome);
     await this.post(request.requesterId, message, "grant failed");
     await this.post(profile.approval.channel, message, "grant failed");
   }

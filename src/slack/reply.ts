@@ -47,3 +47,13 @@ export async function guarded(
     }
   }
 }
+
+/** Tells the person the sentence an early end came back with, if any (the DMs say the rest). */
+export async function answer(
+  client: WebClient,
+  place: ClickPlace,
+  outcome: Promise<{ answer: string | undefined }>,
+): Promise<void> {
+  const { answer: sentence } = await outcome;
+  if (sentence) await tell(client, place, sentence);
+}

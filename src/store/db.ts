@@ -78,6 +78,9 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE audit_events ADD COLUMN scheme TEXT NOT NULL DEFAULT 'sha256';
    CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
    INSERT INTO store_probe (id, at) VALUES (1, 0);`,
+  // 4: a revoke asked for while the grant was in flight, honoured the moment the grant completes.
+  `ALTER TABLE grants ADD COLUMN revoke_requested_at INTEGER;
+   ALTER TABLE grants ADD COLUMN revoke_requested_by TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

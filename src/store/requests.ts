@@ -22,6 +22,9 @@ export type DecisionOutcome =
   | { kind: "approved"; request: AccessRequest }
   | { kind: "denied"; request: AccessRequest };
 
+/** Far beyond any real chain (each link is an approved request); stops a loop in a damaged file. */
+const MAX_CHAIN = 1_000;
+
 export class RequestRepo {
   constructor(private readonly db: Db) {}
 
@@ -70,6 +73,18 @@ export class RequestRepo {
   mustGet(id: string): AccessRequest {
     const request = this.get(id);
     if (!request) throw new DomainError("REQUEST_NOT_FOUND", { id });
+    return request;
+  }
+
+  /**
+   * The request at the top of an extension chain: the one whose grant every extension moves. An
+   * extension always names its root, but a stored chain (or a forged `extends`) may be deeper.
+   */
+  rootOf(id: string): AccessRequest {
+    let request = this.mustGet(id);
+    for (let hops = 0; request.extendsRequestId && hops < MAX_CHAIN; hops++) {
+      request = this.mustGet(request.extendsRequestId);
+    }
     return request;
   }
 

@@ -41,6 +41,8 @@ export interface GrantRow {
   dm_channel: string | null;
   dm_ts: string | null;
   dm_has_secret: number;
+  revoke_requested_at: number | null;
+  revoke_requested_by: string | null;
 }
 
 const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
@@ -89,5 +91,7 @@ export function toGrant(row: GrantRow): GrantRecord {
     dmChannel: text(row.dm_channel),
     dmTs: text(row.dm_ts),
     dmHasSecret: row.dm_has_secret === 1,
+    revokeRequestedAt: date(row.revoke_requested_at),
+    revokeRequestedBy: text(row.revoke_requested_by),
   };
 }

@@ -11,7 +11,7 @@ let n = 0;
 const freshStore = () => Store.open(join(tmp.dir, `store-${n++}.db`));
 const at = new Date("2026-03-02T10:00:00Z");
 
-function submit(store: Store, id = "JR-TEST01") {
+function submit(store: Store, id = "JR-TEST01", extendsRequestId?: string) {
   return store.requests.insert({
     id,
     profileId: "aks-prod-sre",
@@ -22,8 +22,17 @@ function submit(store: Store, id = "JR-TEST01") {
     justification: "debugging the ingress",
     ticket: "OPS-1",
     createdAt: at,
-    extendsRequestId: undefined,
+    extendsRequestId,
   });
+}
+
+/** Approved and granted (with a grant row of its own), as an ordinary request is. */
+function granted(store: Store, id: string, extendsRequestId?: string) {
+  submit(store, id, extendsRequestId);
+  store.requests.decide({ id, approverId: "U0BOB", decision: "approve", required: 1, at });
+  const expiresAt = new Date(at.getTime() + 3600_000);
+  store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+  store.grants.activate({ requestId: id, state: { userId: "u1" }, at, expiresAt });
 }
 
 describe("opening the database", () => {
@@ -49,6 +58,9 @@ describe("migrations", () => {
     // Make it look like schema version 1: before the receipt columns, audit schemes and the probe row.
     store.db.exec("ALTER TABLE requests DROP COLUMN receipt_channel; ALTER TABLE requests DROP COLUMN receipt_ts");
     store.db.exec("ALTER TABLE audit_events DROP COLUMN scheme; DROP TABLE store_probe");
+    store.db.exec(
+      "ALTER TABLE grants DROP COLUMN revoke_requested_at; ALTER TABLE grants DROP COLUMN revoke_requested_by",
+    );
     store.db.pragma("user_version = 1");
     store.close();
     const upgraded = Store.open(file);
@@ -56,6 +68,10 @@ describe("migrations", () => {
     upgraded.requests.setReceipt("JR-TEST01", "DU0ALICE", "1.2");
     expect(upgraded.verifyAudit()).toMatchObject({ ok: true, events: 1 });
     expect(upgraded.requests.mustGet("JR-TEST01")).toMatchObject({ status: "pending", receiptTs: "1.2" });
+    const grantColumns = upgraded.db.prepare("SELECT name FROM pragma_table_info('grants')").all();
+    expect(grantColumns).toEqual(
+      expect.arrayContaining([{ name: "revoke_requested_at" }, { name: "revoke_requested_by" }]),
+    );
     upgraded.close();
   });
 
@@ -142,6 +158,52 @@ describe("grants", () => {
     expect(store.grants.end(end)).toBe(false);
     expect(store.requests.mustGet("JR-TEST01").status).toBe("expired");
     expect(store.grants.nextDueAt()).toBeUndefined();
+  });
+});
+
+describe("extension chains", () => {
+  it("ending a grant ends the chain under it, and a grant an older jitbot made for a deeper link is made due", () => {
+    const store = freshStore();
+    granted(store, "JR-ROOT01");
+    // Applied extension: active, no grant of its own.
+    submit(store, "JR-EXT001", "JR-ROOT01");
+    store.requests.decide({ id: "JR-EXT001", approverId: "U0BOB", decision: "approve", required: 1, at });
+    store.requests.transition({ id: "JR-EXT001", from: "approved", event: "activate", at, actor: "jitbot" });
+    // What jitbot did before extensions were resolved to their root: a grant for an extension's extension.
+    granted(store, "JR-EXT002", "JR-EXT001");
+    expect(store.requests.rootOf("JR-EXT002").id).toBe("JR-ROOT01");
+
+    const later = new Date(at.getTime() + 60_000);
+    store.grants.end({ requestId: "JR-ROOT01", reason: "revoked", at: later, actor: "U0ALICE", detail: "removed" });
+    expect(store.requests.mustGet("JR-EXT001").status).toBe("revoked");
+    expect(store.grants.get("JR-EXT002")).toMatchObject({ status: "active", endReason: "revoked", dueAt: later });
+    expect(store.grants.due(later, 10).map((g) => g.requestId)).toEqual(["JR-EXT002"]);
+  });
+});
+
+describe("withdrawing after approval", () => {
+  it("cancels an approved request with no grant, records the intent on one in flight, and starts no grant after", () => {
+    const store = freshStore();
+    submit(store, "JR-NOTYET");
+    store.requests.decide({ id: "JR-NOTYET", approverId: "U0BOB", decision: "approve", required: 1, at });
+    expect(store.grants.requestEnd("JR-NOTYET", at, "U0ALICE")).toBe("cancelled");
+    const expiresAt = new Date(at.getTime() + 3600_000);
+    expect(store.grants.start({ requestId: "JR-NOTYET", provider: "entra-group", at, expiresAt })).toBe(false);
+    expect(store.grants.get("JR-NOTYET")).toBeUndefined();
+
+    submit(store, "JR-FLIGHT");
+    store.requests.decide({ id: "JR-FLIGHT", approverId: "U0BOB", decision: "approve", required: 1, at });
+    store.grants.start({ requestId: "JR-FLIGHT", provider: "entra-group", at, expiresAt });
+    expect(store.grants.requestEnd("JR-FLIGHT", at, "U0BOB")).toBe("revoke_after_grant");
+    const done = new Date(at.getTime() + 5_000);
+    store.grants.activate({ requestId: "JR-FLIGHT", state: { userId: "u1" }, at: done, expiresAt });
+    expect(store.grants.get("JR-FLIGHT")).toMatchObject({
+      status: "active",
+      endReason: "revoked",
+      dueAt: done,
+      revokeRequestedBy: "U0BOB",
+    });
+    expect(store.grants.requestEnd("JR-TEST01", at, "U0ALICE")).toBeUndefined();
   });
 });
 

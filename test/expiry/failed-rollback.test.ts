@@ -46,6 +46,10 @@ describe("a failed grant whose roll-back is not confirmed", () => {
     await t.bot.scheduler.run("sweep");
     await waitFor(() => t.store.grants.get(id)?.status === "ended", "the confirmed roll-back");
     expect(provider.applied).toBe(false);
-    expect(t.store.requests.mustGet(id).status).toBe("revoked");
+    expect(t.store.requests.mustGet(id).status).toBe("failed");
+    await waitFor(
+      () => t.slack.dmsOf("U0ALICE").find((m) => m.text.startsWith(`The roll-back of ${id}`)),
+      "the requester to be told the roll-back is confirmed",
+    );
   });
 });

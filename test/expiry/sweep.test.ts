@@ -46,7 +46,7 @@ describe("sweeps that overlap", () => {
     fake.revokeGate = new Gate();
     await t.clock.advance(60_000);
     const cron = t.bot.scheduler.run("sweep");
-    const early = t.bot.engine.revokeEarly(ids[39] ?? "", "U0ALICE");
+    const early = t.bot.engine.endEarly(ids[39] ?? "", "U0ALICE");
     const again = t.bot.scheduler.run("sweep");
     fake.revokeGate.open();
     await Promise.all([cron, early, again]);

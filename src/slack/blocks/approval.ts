@@ -23,7 +23,7 @@ const STATUS_LINE: Record<string, string> = {
   revoked: "⏹️ Access was revoked — approved{by}",
   failed: "⚠️ Granting failed — approved{by}",
   denied: "⛔ Denied{by}",
-  cancelled: "↩️ Withdrawn by the requester",
+  cancelled: "↩️ Withdrawn — no access was granted",
   timed_out: "⌛ Timed out — nobody decided in time",
 };
 

@@ -62,11 +62,13 @@ export function decisionMessage(request: AccessRequest, profile: Profile, approv
   };
 }
 
-export function closedMessage(request: AccessRequest, profile: Profile): SlackMessage {
+export function closedMessage(request: AccessRequest, profile: Profile, closedBy?: string): SlackMessage {
   const text =
     request.status === "timed_out"
       ? `⌛ Nobody decided on your request *${request.id}* for ${name(profile)} in time, so it has timed out. Type \`/jit request ${profile.id}\` to ask again.`
-      : `↩️ You withdrew request *${request.id}* for ${name(profile)}.`;
+      : closedBy && closedBy !== request.requesterId
+        ? `↩️ <@${closedBy}> withdrew your request *${request.id}* for ${name(profile)} before any access was granted.`
+        : `↩️ You withdrew request *${request.id}* for ${name(profile)}.`;
   return { text: text.replace(/[*`]/g, ""), blocks: [section(text)] };
 }
 
@@ -127,11 +129,15 @@ export function failedMessage(
   request: AccessRequest,
   profile: Profile,
   reason: string,
-  rolledBack = true,
+  outcome: { rolledBack: boolean; revokeRequestedBy?: string } = { rolledBack: true },
 ): SlackMessage {
-  const aftermath = rolledBack
+  const undone = outcome.rolledBack
     ? "Nothing was left half-granted."
     : "jitbot could not yet confirm that nothing was left half-granted; it keeps undoing it and tells the approval channel until it succeeds.";
+  const asked = outcome.revokeRequestedBy
+    ? ` <@${outcome.revokeRequestedBy}> had asked to revoke it meanwhile: there is nothing left to revoke.`
+    : "";
+  const aftermath = `${undone}${asked}`;
   return {
     text: `Granting ${request.id} failed: ${reason}`,
     blocks: [
@@ -143,6 +149,15 @@ export function failedMessage(
 }
 
 export function endedMessage(request: AccessRequest, profile: Profile, detail: string): SlackMessage {
+  if (request.status === "failed") {
+    return {
+      text: `The roll-back of ${request.id} (${profile.title}) is confirmed: nothing of it is left.`,
+      blocks: [
+        section(`✅ The roll-back of *${request.id}* (${name(profile)}) is confirmed: nothing of it is left.`),
+        context(escapeMrkdwn(detail)),
+      ],
+    };
+  }
   const how = request.status === "revoked" ? "was revoked" : "has expired";
   return {
     text: `Your access ${request.id} to ${profile.title} ${how}.`,

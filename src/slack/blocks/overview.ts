@@ -18,7 +18,7 @@ export function helpMessage(profiles: Profile[]): SlackMessage {
     "• `/jit request [profile] [duration] [why…]` — ask for access (opens a form)",
     "• `/jit list` — your pending requests and active access, with time left",
     "• `/jit revoke <id>` — end your access early",
-    "• `/jit cancel <id>` — withdraw a pending request",
+    "• `/jit cancel <id>` — withdraw a request not yet granted (one being granted is revoked once it is)",
     "",
     `*Profiles you can request*\n${list}`,
   ].join("\n");

@@ -5,7 +5,7 @@ import { helpMessage, listMessage } from "../blocks/overview.js";
 import { requestModal } from "../blocks/request-modal.js";
 import { parseJitCommand } from "../command-parser.js";
 import { escapeMrkdwn } from "../escape.js";
-import { guarded } from "../reply.js";
+import { answer, guarded } from "../reply.js";
 import type { SlackDeps } from "./deps.js";
 
 /** `/jit …`: help and list answer in the ack; request opens the form; cancel/revoke act. */
@@ -39,10 +39,9 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         await ephemeral({ text: parsed.kind === "cancel" ? `Withdrawing ${id}…` : `Revoking ${id}…` });
         const kind = parsed.kind;
         return deps.afterAck.later(() =>
-          guarded(client, deps.logger, { userId }, async () => {
-            if (kind === "cancel") await service.cancel(id, userId);
-            else await service.revoke(id, userId);
-          }),
+          guarded(client, deps.logger, { userId }, () =>
+            answer(client, { userId }, kind === "cancel" ? service.cancel(id, userId) : service.revoke(id, userId)),
+          ),
         );
       }
       case "request": {

@@ -1,22 +1,23 @@
 import type { App, BlockButtonAction } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import { DomainError } from "../../domain/errors.js";
 import { durationChoices } from "../../domain/policy.js";
 import { asSlackView } from "../blocks/kit.js";
 import { requestModal } from "../blocks/request-modal.js";
 import { ACTION } from "../ids.js";
-import { guarded } from "../reply.js";
+import { answer, type ClickPlace, guarded } from "../reply.js";
 import type { SlackDeps } from "./deps.js";
 
 /** Buttons in the requester's DMs and App Home: withdraw, revoke, refresh, extend, request. */
 export function registerGrantActions(app: App, deps: SlackDeps): void {
   const { service, logger, afterAck } = deps;
   /** Clicks that change state: the work waits its turn after the ack (SlackLane). */
-  const button = (id: string, work: (requestId: string, userId: string) => Promise<void>) =>
+  const button = (id: string, work: (requestId: string, place: ClickPlace, client: WebClient) => Promise<void>) =>
     app.action<BlockButtonAction>(id, async ({ ack, body, action, client }) => {
       await ack();
       const place = { userId: body.user.id, channelId: body.channel?.id };
       const requestId = action.value ?? "";
-      afterAck.later(() => guarded(client, logger, place, () => work(requestId, place.userId)));
+      afterAck.later(() => guarded(client, logger, place, () => work(requestId, place, client)));
     });
   /** Clicks that open a modal: its trigger dies in 3 s, so the work runs now. */
   const modalButton = (id: string, work: (requestId: string, body: BlockButtonAction) => Promise<void>) =>
@@ -26,9 +27,9 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
       await guarded(client, logger, place, () => work(action.value ?? "", body));
     });
 
-  button(ACTION.cancel, (requestId, userId) => service.cancel(requestId, userId).then(() => undefined));
-  button(ACTION.revoke, (requestId, userId) => service.revoke(requestId, userId));
-  button(ACTION.refresh, (requestId, userId) => service.refresh(requestId, userId));
+  button(ACTION.cancel, (id, place, client) => answer(client, place, service.cancel(id, place.userId)));
+  button(ACTION.revoke, (id, place, client) => answer(client, place, service.revoke(id, place.userId)));
+  button(ACTION.refresh, (id, place) => service.refresh(id, place.userId));
 
   modalButton(ACTION.extend, async (requestId, body) => {
     const request = service.request(requestId);

@@ -1,0 +1,173 @@
+import type { Profile } from "../config/schema.js";
+import { describeFailure } from "../domain/messages.js";
+import { findProfile } from "../domain/policy.js";
+import type { AccessRequest, GrantRecord } from "../domain/request.js";
+import type { EngineDeps } from "./engine.js";
+import type { GrantProvider } from "./provider.js";
+import { ROLLBACK_STATE } from "./provider.js";
+import { type ProviderCalls, subjectOf } from "./provider-calls.js";
+import { type Revoker, SimulatedCrash } from "./revoker.js";
+
+const RESTARTED = "jitbot restarted while granting this access, so it was rolled back. Please request it again.";
+
+/**
+ * Gives access: the grant is recorded before the provider is called, a grant that fails is rolled
+ * back (and kept retrying until the provider confirms), and a revoke asked for while the call was
+ * in flight is carried out the moment it completes, before any credentials are sent.
+ */
+export class Granter {
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly calls: ProviderCalls,
+    private readonly revoker: Revoker,
+  ) {}
+
+  async grant(request: AccessRequest): Promise<void> {
+    const { store, clock, notifier } = this.deps;
+    const profile = findProfile(this.deps.policy, request.profileId);
+    const provider = profile && this.deps.providers.get(profile.grant.type);
+    const startedAt = clock.now();
+    const expiresAt = new Date(startedAt.getTime() + request.durationSeconds * 1000);
+    const started = store.grants.start({
+      requestId: request.id,
+      provider: provider?.type ?? profile?.grant.type ?? "unknown",
+      at: startedAt,
+      expiresAt,
+    });
+    if (!started) {
+      this.deps.logger.info({ requestId: request.id }, "no longer approved (withdrawn meanwhile): nothing granted");
+      return;
+    }
+    if (!profile || !provider) {
+      const reason = profile
+        ? `No provider is configured for grant type ${profile.grant.type}.`
+        : `Profile ${request.profileId} is no longer in the policy.`;
+      store.grants.fail({ requestId: request.id, at: startedAt, reason });
+      if (profile) await this.tellFailed(request.id, profile, reason, true);
+      return;
+    }
+    try {
+      const outcome = await this.calls.timed(provider.type, "grant", () =>
+        provider.grant({
+          requestId: request.id,
+          profile,
+          subject: subjectOf(request),
+          durationSeconds: request.durationSeconds,
+          startsAt: startedAt,
+          expiresAt,
+          justification: request.justification,
+          ticket: request.ticket,
+        }),
+      );
+      this.deps.crashAfterProviderCall?.("grant", request.id);
+      // Throws when the row is no longer in flight (another process failed it): rolled back below.
+      store.grants.activate({
+        requestId: request.id,
+        state: outcome.state,
+        at: clock.now(),
+        expiresAt,
+        providerExpiresAt: outcome.providerExpiresAt,
+      });
+      this.deps.logger.info(
+        { requestId: request.id, profile: profile.id, provider: provider.type, expiresAt: expiresAt.toISOString() },
+        "access granted",
+      );
+      this.deps.onScheduleChanged?.();
+      const grant = store.grants.get(request.id) as GrantRecord;
+      if (grant.revokeRequestedAt) {
+        this.deps.logger.info(
+          { requestId: request.id, by: grant.revokeRequestedBy },
+          "a revoke was asked for while granting: revoking before any credentials are sent",
+        );
+        await this.revoker.revokeDue(request.id);
+        return;
+      }
+      // The grant is durable from here on: a lost DM must not undo it (the person can ask again).
+      const dm = await notifier.grantActivated(
+        store.requests.mustGet(request.id),
+        profile,
+        grant,
+        outcome.instructions,
+      );
+      const hasSecret = outcome.instructions.sections.some((s) => s.secret);
+      if (dm) store.grants.recordDm(request.id, dm.channel, dm.ts, hasSecret);
+    } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
+      if (store.grants.get(request.id)?.status === "active") throw error;
+      const reason = this.calls.explain(error, { requestId: request.id, verb: "grant" });
+      await this.undo(provider, request, profile, expiresAt, reason);
+    }
+  }
+
+  /**
+   * Start-up: a grant whose provider call was interrupted by a crash is rolled back (security over
+   * convenience) and the requester is told to ask again; an approval that never reached the engine
+   * is granted now (one withdrawn meanwhile is not).
+   */
+  async reconcile(): Promise<void> {
+    const { store } = this.deps;
+    for (const grant of store.grants.inFlight()) {
+      const request = store.requests.mustGet(grant.requestId);
+      const profile = findProfile(this.deps.policy, request.profileId);
+      const provider = profile && this.deps.providers.get(profile.grant.type);
+      if (profile && provider) {
+        await this.undo(provider, request, profile, grant.expiresAt, RESTARTED);
+      } else {
+        store.grants.fail({ requestId: grant.requestId, at: this.deps.clock.now(), reason: RESTARTED });
+      }
+    }
+    for (const request of store.requests.listByStatus("approved")) {
+      if (!store.grants.get(request.id)) await this.grant(request);
+    }
+  }
+
+  /** Undo a failed or interrupted grant; what the provider does not confirm is retried until it does. */
+  private async undo(
+    provider: GrantProvider,
+    request: AccessRequest,
+    profile: Profile,
+    expiresAt: Date,
+    reason: string,
+  ): Promise<void> {
+    const { store, clock } = this.deps;
+    const rolledBack = await this.rollBack(provider, request, profile, expiresAt);
+    if (rolledBack) {
+      store.grants.fail({ requestId: request.id, at: clock.now(), reason });
+    } else {
+      store.grants.rollBackLater({ requestId: request.id, at: clock.now(), reason, rollbackState: ROLLBACK_STATE });
+      this.deps.onScheduleChanged?.();
+    }
+    await this.tellFailed(request.id, profile, reason, rolledBack);
+  }
+
+  private async tellFailed(requestId: string, profile: Profile, reason: string, rolledBack: boolean): Promise<void> {
+    const { store, notifier } = this.deps;
+    const revokeRequestedBy = store.grants.get(requestId)?.revokeRequestedBy;
+    await notifier.grantFailed(store.requests.mustGet(requestId), profile, reason, { rolledBack, revokeRequestedBy });
+  }
+
+  /** True once the provider confirmed that nothing of the grant is left. */
+  private async rollBack(
+    provider: GrantProvider,
+    request: AccessRequest,
+    profile: Profile,
+    expiresAt: Date,
+  ): Promise<boolean> {
+    try {
+      await provider.revoke({
+        requestId: request.id,
+        profile,
+        subject: subjectOf(request),
+        expiresAt,
+        state: ROLLBACK_STATE,
+      });
+      return true;
+    } catch (error) {
+      this.deps.logger.warn(
+        { requestId: request.id, err: describeFailure(error, "-") },
+        "roll-back after a failed grant failed",
+      );
+      return false;
+    }
+  }
+}
