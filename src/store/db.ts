@@ -74,14 +74,14 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE requests ADD COLUMN receipt_channel TEXT;
    ALTER TABLE requests ADD COLUMN receipt_ts TEXT;`,
   // 3: each request modal files once: a replayed view_submission (same view id and hash) is ignored.
-  `CREATE TABLE view_submissions (
+  `CREATE TABLE IF NOT EXISTS view_submissions (
      view_id TEXT NOT NULL,
      view_hash TEXT NOT NULL,
      user_id TEXT NOT NULL,
      at INTEGER NOT NULL,
      PRIMARY KEY (view_id, view_hash)
    );
-   CREATE INDEX view_submissions_by_age ON view_submissions(at);`,
+   CREATE INDEX IF NOT EXISTS view_submissions_by_age ON view_submissions(at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
