@@ -9,7 +9,14 @@ export default mergeConfig(
   base,
   defineConfig({
     test: {
-      exclude: ["test/playground/**", "test/bench/**", "test/fuzz/**", "test/e2e/**", "test/shipping/**", "node_modules/**"],
+      exclude: [
+        "test/playground/**",
+        "test/bench/**",
+        "test/fuzz/**",
+        "test/e2e/**",
+        "test/shipping/**",
+        "node_modules/**",
+      ],
     },
   }),
 );

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver } from "@slack/bolt";
+import { App } from "@slack/bolt";
 import type pino from "pino";
 import type { Policy } from "./config/schema.js";
 import { type Clock, systemClock } from "./domain/clock.js";
@@ -12,9 +12,11 @@ import { boltLogger } from "./logger.js";
 import { Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { AccessService } from "./service/access-service.js";
+import { SlackConnection } from "./slack/connection.js";
 import { SlackDirectory } from "./slack/directory.js";
 import { HomeTabs, refreshingHomes } from "./slack/home-tabs.js";
 import { keepAliveFetch } from "./slack/http-fetch.js";
+import { createHttpSurface, type Readiness } from "./slack/http-surface.js";
 import { SlackLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
@@ -82,13 +84,35 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     fetch: transport.fetch,
     retryConfig: { retries, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
   };
-  const receiver = options.slack.appToken
-    ? undefined
-    : new HTTPReceiver({
-        signingSecret: options.slack.signingSecret,
-        endpoints: "/slack/events",
-        logger: boltLogger(logger),
+  const socketMode = options.slack.appToken !== undefined;
+  let slack: SlackConnection | undefined;
+  // The probes come first: a store that cannot write, a Slack API out of reach, a sweep still running.
+  const readiness = (): Readiness => {
+    if (!store.isOpen()) return { ok: false, reason: "the database is closed" };
+    const health = store.health();
+    if (!health.ok) return { ok: false, reason: `the database is unhealthy: ${health.reason}` };
+    if (slack && !slack.status.ok) return slack.status;
+    if (!scheduler?.startupSweepDone) {
+      return { ok: false, reason: "the start-up sweep is still revoking what ended while jitbot was down" };
+    }
+    if (!engine.isAccepting) return { ok: false, reason: "jitbot is shutting down" };
+    return { ok: true };
+  };
+  const surface = createHttpSurface({
+    signingSecret: socketMode ? undefined : options.slack.signingSecret,
+    logger,
+    readiness,
+    metricsText: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    slackConnected: () => slack?.connected ?? false,
+    onSlackRequest: (res, started) => {
+      for (const lane of allLanes) lane.requestArrived();
+      res.once("finish", () => metrics.slackAck.observe((performance.now() - started) / 1000));
+      res.once("close", () => {
+        for (const lane of allLanes) lane.requestAnswered();
       });
+    },
+    routes: options.routes,
+  });
   const app = new App({
     token: options.slack.botToken,
     // Bolt's default conversation store is a middleware on every event that looks the channel up in
@@ -97,8 +121,11 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     convoStore: false,
     logger: boltLogger(logger),
     clientOptions,
-    ...(receiver
-      ? { receiver }
+    // auth.test runs in start(), retried until Slack answers: in the constructor its rejection
+    // would be unhandled, and every later request would fail on the cached rejection.
+    deferInitialization: true,
+    ...(!socketMode
+      ? { receiver: surface.receiver }
       : {
           appToken: options.slack.appToken,
           socketMode: true,
@@ -142,30 +169,17 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled Slack listener error");
   });
 
-  const server = createServer((req, res) => void route(req, res));
-  const route = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/slack/events" && receiver) {
-      const started = performance.now();
-      for (const lane of allLanes) lane.requestArrived();
-      res.once("finish", () => metrics.slackAck.observe((performance.now() - started) / 1000));
-      res.once("close", () => {
-        for (const lane of allLanes) lane.requestAnswered();
-      });
-      return receiver.requestListener(req, res);
-    }
-    if (req.method === "GET" && path === "/healthz") return send(res, 200, { status: "ok" });
-    if (req.method === "GET" && path === "/readyz") {
-      const ready = store.isOpen() && scheduler.startupSweepDone && engine.isAccepting;
-      return send(res, ready ? 200 : 503, { status: ready ? "ready" : "starting" });
-    }
-    if (req.method === "GET" && path === "/metrics") {
-      res.writeHead(200, { "content-type": metrics.registry.contentType });
-      return res.end(await metrics.registry.metrics());
-    }
-    if (options.routes && (await options.routes(req, res))) return;
-    send(res, 404, { error: "not found" });
-  };
+  const server = createServer(surface.listener);
+  slack = new SlackConnection({
+    apiUrl: options.slack.apiUrl ?? "https://slack.com/api/",
+    clock,
+    logger,
+    connect: async () => {
+      await app.init();
+      if (socketMode) await app.start();
+    },
+  });
+  const connection = slack;
 
   const bot: Jitbot = {
     app,
@@ -182,25 +196,21 @@ export function createJitbot(options: JitbotOptions): Jitbot {
       });
       const { port } = server.address() as AddressInfo;
       bot.url = `http://127.0.0.1:${port}`;
-      if (!receiver) await app.start();
-      // Catch up before reporting ready: anything that ended while the bot was down is revoked now.
-      await scheduler?.start();
-      logger.info({ port, mode: receiver ? "http" : "socket" }, "jitbot is listening");
+      logger.info({ port, mode: socketMode ? "socket" : "http" }, "jitbot is listening");
+      // Catch up before reporting ready: anything that ended while the bot was down is revoked now,
+      // whether or not Slack can be reached (the revokes do not need it).
+      await Promise.all([connection.open(), scheduler?.start()]);
     },
     async stop(graceMs = 10_000) {
       scheduler?.stop();
+      connection.stop();
       // Clicks acked before the stop still get their decision recorded before the store closes.
       await Promise.all([engine.drain(graceMs), lanes.clicks.settled(graceMs)]);
-      if (!receiver) await app.stop();
+      if (socketMode && connection.connected) await app.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       transport.close();
     },
   };
   return bot;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
 }

@@ -1,8 +1,10 @@
+import type { Logger } from "pino";
 import { createJitbot } from "./compose.js";
 import { readEnv } from "./config/env.js";
 import { ConfigError, loadPolicyFile } from "./config/load.js";
 import type { Policy } from "./config/schema.js";
 import { systemClock } from "./domain/clock.js";
+import { newCorrelationId } from "./domain/messages.js";
 import { createProviders } from "./grants/registry.js";
 import { createLogger } from "./logger.js";
 import { runPlayground } from "./playground/run.js";
@@ -61,20 +63,68 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     slack: settings.slack,
     port: settings.port,
   });
-  await bot.start();
-  logger.info({ profiles: policy.profiles.length, db: settings.dbPath, dryRun: policy.dryRun }, "jitbot is ready");
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, "stopping: finishing in-flight grants and revocations");
-      void bot.stop(20_000).finally(() => {
-        store.close();
-        resolve();
-      });
-    };
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-    process.once("SIGINT", () => shutdown("SIGINT"));
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    logger.info({ why }, "stopping: finishing in-flight grants and revocations");
+    stopping ??= bot.stop(20_000).finally(() => store.close());
+    return stopping;
+  };
+  const exitCode = await new Promise<number>((resolve) => {
+    process.once(
+      "SIGTERM",
+      () =>
+        void stop("SIGTERM").then(
+          () => resolve(0),
+          () => resolve(1),
+        ),
+    );
+    process.once(
+      "SIGINT",
+      () =>
+        void stop("SIGINT").then(
+          () => resolve(0),
+          () => resolve(1),
+        ),
+    );
+    const fail = (why: string) => void stop(why).finally(() => resolve(1));
+    installSafetyNet(logger, () => fail("uncaught exception"));
+    // Signals are heard while start-up still waits for Slack: a pod told to stop then stops.
+    bot.start().then(
+      () => {
+        if (!stopping)
+          logger.info(
+            { profiles: policy.profiles.length, db: settings.dbPath, dryRun: policy.dryRun },
+            "jitbot is ready",
+          );
+      },
+      (error: unknown) => {
+        process.stderr.write(`jitbot: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+        fail("start-up failed");
+      },
+    );
   });
-  return 0;
+  return exitCode;
+}
+
+/**
+ * The last line of defence; no route should ever reach it. A rejection nobody handled has already
+ * unwound: the operation that failed is over, and the bot keeps serving. An uncaught exception
+ * left a synchronous stack half-way (a lane that never releases, a timer never re-armed): that is
+ * not a state to keep granting access from, so the bot finishes what is in flight and exits, and
+ * the orchestrator restarts it; expiry is durable and the start-up sweep catches up.
+ */
+function installSafetyNet(logger: Logger, exit: () => void): void {
+  const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  process.on("unhandledRejection", (reason) => {
+    logger.error(
+      { correlationId: newCorrelationId(), err: describe(reason) },
+      "unhandled rejection; jitbot keeps serving",
+    );
+  });
+  process.on("uncaughtException", (error) => {
+    logger.fatal({ correlationId: newCorrelationId(), err: describe(error) }, "uncaught exception; jitbot stops");
+    exit();
+  });
 }
 
 main().then(

@@ -104,6 +104,14 @@ export class AccessService {
     return { profile, extension, errors };
   }
 
+  /**
+   * A request modal files once. Slack may resend a submission, and anyone holding a signed one can
+   * replay it within five minutes: false means this view id and hash were already taken.
+   */
+  claimSubmission(view: { id: string; hash: string }, userId: string): boolean {
+    return this.deps.store.requests.claimViewSubmission(view.id, view.hash, userId, this.deps.clock.now());
+  }
+
   async submit(
     userId: string,
     input: RequestInput & { profileId: string; extendsRequestId?: string },

@@ -81,6 +81,15 @@ const MIGRATIONS: string[] = [
   // 4: a revoke asked for while the grant was in flight, honoured the moment the grant completes.
   `ALTER TABLE grants ADD COLUMN revoke_requested_at INTEGER;
    ALTER TABLE grants ADD COLUMN revoke_requested_by TEXT;`,
+  // 5: each request modal files once: a replayed view_submission (same view id and hash) is ignored.
+  `CREATE TABLE IF NOT EXISTS view_submissions (
+     view_id TEXT NOT NULL,
+     view_hash TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (view_id, view_hash)
+   );
+   CREATE INDEX IF NOT EXISTS view_submissions_by_age ON view_submissions(at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

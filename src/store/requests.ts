@@ -65,6 +65,20 @@ export class RequestRepo {
     return this.mustGet(request.id);
   }
 
+  /**
+   * Claims a modal's submission: true the first time this view id and hash are seen. Slack refuses
+   * a signature older than five minutes, so a day of claims is far more than a replay can reach.
+   */
+  claimViewSubmission(viewId: string, viewHash: string, userId: string, at: Date): boolean {
+    return this.db.transaction(() => {
+      this.db.prepare("DELETE FROM view_submissions WHERE at < ?").run(at.getTime() - 86_400_000);
+      const claimed = this.db
+        .prepare("INSERT OR IGNORE INTO view_submissions (view_id, view_hash, user_id, at) VALUES (?, ?, ?, ?)")
+        .run(viewId, viewHash, userId, at.getTime());
+      return claimed.changes === 1;
+    })();
+  }
+
   get(id: string): AccessRequest | undefined {
     const row = this.db.prepare("SELECT * FROM requests WHERE id = ?").get(id) as RequestRow | undefined;
     return row ? toRequest(row) : undefined;

@@ -40,8 +40,10 @@ describe("SIGTERM: drain", () => {
     expect((await fetch(`${t.bot.url}/readyz`)).status).toBe(503);
 
     const refused = t.slack.dmsOf("U0ALICE").length;
+    const opened = t.slack.views.size;
     await t.driver.command("U0ALICE", "request aks-prod-dev");
-    const modal = await waitFor(() => t.driver.lastView("U0ALICE"), "the modal");
+    // A new modal: the one already submitted would be ignored as a replay.
+    const modal = await waitFor(() => [...t.slack.views.values()][opened], "the modal");
     await t.driver.submit("U0ALICE", modal, {
       profile: "aks-prod-dev",
       duration: "3600",

@@ -46,9 +46,11 @@ describe("App Home", () => {
   });
 
   it("shows approvers what waits on them while it waits", async () => {
+    const opened = [...t.slack.views.values()].filter((v) => v.userId === "U0ALICE").length;
     await t.driver.command("U0ALICE", "request aks-prod-sre");
+    // A new modal: one already submitted would be ignored as a replay.
     const view = await waitFor(
-      () => [...t.slack.views.values()].filter((v) => v.userId === "U0ALICE").at(-1),
+      () => [...t.slack.views.values()].filter((v) => v.userId === "U0ALICE")[opened],
       "the modal",
     );
     await t.driver.submit("U0ALICE", view, {

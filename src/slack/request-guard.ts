@@ -1,0 +1,101 @@
+import type { IncomingMessage } from "node:http";
+import { type BufferedIncomingMessage, HTTPModuleFunctions, isValidSlackRequest } from "@slack/bolt";
+
+/**
+ * Slack's payloads are a few KB; the largest jitbot can receive is a view submission or a click on
+ * the App Home, which carry the view (≤ 100 blocks). 256 KiB is far above that and far below what
+ * would hurt a small pod.
+ */
+export const SLACK_BODY_LIMIT = 256 * 1024;
+
+/** Slack's own rule for stale requests, applied in both directions (Bolt refuses only stale ones). */
+const MAX_SKEW_SECONDS = 5 * 60;
+
+export interface Refusal {
+  status: 400 | 401 | 413;
+  /** For the log line; never echoes the request. */
+  why: string;
+}
+
+/**
+ * Checks what the headers alone can tell, before a byte of the body is read: Slack signs every
+ * request (https://docs.slack.dev/authentication/verifying-requests-from-slack), so a request
+ * without the signature headers, or stamped more than five minutes from now either way, is not
+ * from Slack. The wall clock is used, not the bot's Clock: the timestamp is Slack's wall time.
+ */
+export function refuseByHeaders(req: IncomingMessage, nowMs: number, limit = SLACK_BODY_LIMIT): Refusal | undefined {
+  const signature = req.headers["x-slack-signature"];
+  const timestamp = req.headers["x-slack-request-timestamp"];
+  if (typeof signature !== "string" || typeof timestamp !== "string" || !/^v0=[0-9a-f]{64}$/.test(signature)) {
+    return { status: 401, why: "no Slack signature" };
+  }
+  if (!/^\d{1,12}$/.test(timestamp)) return { status: 401, why: "the Slack timestamp is not a number" };
+  const skew = Number(timestamp) - Math.floor(nowMs / 1000);
+  if (skew > MAX_SKEW_SECONDS) return { status: 401, why: "the Slack timestamp is in the future" };
+  if (skew < -MAX_SKEW_SECONDS) return { status: 401, why: "the Slack timestamp is stale" };
+  const length = req.headers["content-length"];
+  if (length !== undefined && !(Number(length) <= limit)) return { status: 413, why: "the body is over the limit" };
+  return undefined;
+}
+
+export type BodyRead = { kind: "body"; body: Buffer } | { kind: "too large" } | { kind: "gone" };
+
+/**
+ * Reads the body counting bytes as they stream, so a chunked body (no Content-Length) is cut off at
+ * the limit rather than buffered whole. Never rejects: a client that goes away is just "gone".
+ */
+export function readCappedBody(req: IncomingMessage, limit = SLACK_BODY_LIMIT): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: BodyRead) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onGone);
+      req.off("close", onGone);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        finish({ kind: "too large" });
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => finish({ kind: "body", body: Buffer.concat(chunks, size) });
+    const onGone = () => finish({ kind: "gone" });
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", onGone);
+    req.once("close", onGone);
+  });
+}
+
+/**
+ * The signature is checked with Bolt's own function, then the body must parse to an object: Bolt
+ * reads `body.ssl_check` outside its try, so a signed `null` would otherwise reject unhandled.
+ * On success the body is left on the request, where Bolt's receiver takes it instead of reading.
+ */
+export function acceptBody(req: IncomingMessage, body: Buffer, signingSecret: string): Refusal | undefined {
+  const text = body.toString("utf8");
+  const verified = isValidSlackRequest({
+    signingSecret,
+    body: text,
+    headers: {
+      "x-slack-signature": String(req.headers["x-slack-signature"]),
+      "x-slack-request-timestamp": Number(req.headers["x-slack-request-timestamp"]),
+    },
+  });
+  if (!verified) return { status: 401, why: "the Slack signature does not match" };
+  const buffered = Object.assign(req, { rawBody: body }) satisfies BufferedIncomingMessage;
+  let parsed: unknown;
+  try {
+    parsed = HTTPModuleFunctions.parseHTTPRequestBody(buffered);
+  } catch {
+    return { status: 400, why: "the body is not JSON or a form" };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return { status: 400, why: "the body is not an object" };
+  }
+  return undefined;
+}
