@@ -73,6 +73,14 @@ const MIGRATIONS: string[] = [
   // 2: the requester's receipt DM, so its Withdraw button can be taken away once decided.
   `ALTER TABLE requests ADD COLUMN receipt_channel TEXT;
    ALTER TABLE requests ADD COLUMN receipt_ts TEXT;`,
+  // Drift findings already reported, so each is posted once until it changes (src/store/findings.ts).
+  `CREATE TABLE drift_findings (
+     profile_id TEXT NOT NULL,
+     finding_key TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     reported_at INTEGER NOT NULL,
+     PRIMARY KEY (profile_id, finding_key)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

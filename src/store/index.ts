@@ -1,5 +1,6 @@
 import { type AuditEvent, appendAudit, verifyAudit } from "./audit.js";
 import { type Db, openDatabase } from "./db.js";
+import { FindingsRepo } from "./findings.js";
 import { GrantRepo } from "./grants.js";
 import { RequestRepo } from "./requests.js";
 
@@ -7,10 +8,12 @@ import { RequestRepo } from "./requests.js";
 export class Store {
   readonly requests: RequestRepo;
   readonly grants: GrantRepo;
+  readonly findings: FindingsRepo;
 
   constructor(readonly db: Db) {
     this.requests = new RequestRepo(db);
     this.grants = new GrantRepo(db, this.requests);
+    this.findings = new FindingsRepo(db);
   }
 
   static open(file: string): Store {

@@ -76,6 +76,7 @@ class CountingNotifier implements Notifier {
     this.alerts.push(request.id);
   }
   async driftFound() {}
+  async orphansRemoved() {}
 }
 
 const dir = tempDir();
