@@ -74,7 +74,7 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE requests ADD COLUMN receipt_channel TEXT;
    ALTER TABLE requests ADD COLUMN receipt_ts TEXT;`,
   // Drift findings already reported, so each is posted once until it changes (src/store/findings.ts).
-  `CREATE TABLE drift_findings (
+  `CREATE TABLE IF NOT EXISTS drift_findings (
      profile_id TEXT NOT NULL,
      finding_key TEXT NOT NULL,
      fingerprint TEXT NOT NULL,
