@@ -13,6 +13,7 @@ import { auditOf, channelCount, channelPosts } from "./support.js";
 
 const CLUSTER = "britive-test";
 const ALICE_ROLE = "arn:aws:iam::123456789012:role/people/alice";
+const OMAR_ROLE = "arn:aws:iam::123456789012:role/people/omar";
 let aws: FakeAws;
 let t: TestBot;
 const clock = new ManualClock(new Date());
@@ -33,6 +34,16 @@ async function rolledBack(): Promise<string> {
   aws.failNext(500, "ServerException", "Internal failure");
   const { id } = await requestAndApprove(t, "eks-view", 3600);
   expect(t.store.grants.get(id)?.status).toBe("failed");
+  return id;
+}
+
+/** The same for another person (Omar), filed and approved through Slack. */
+async function rolledBackFor(userId: string): Promise<string> {
+  aws.failNext(500, "ServerException", "Internal failure");
+  const { id, approval } = await fileRequest(t, "eks-view", 3600, userId);
+  await t.driver.click("U0LEAD", approval, "jit_approve");
+  await waitFor(() => t.store.grants.get(id)?.status === "failed", "the rolled-back grant");
+  await t.bot.engine.idle();
   return id;
 }
 
@@ -89,26 +100,33 @@ describe("the orphan reaper on EKS access entries", () => {
     expect([...aws.accessEntries.keys()].filter((k) => k.includes("/nodes/"))).toHaveLength(7);
   });
 
-  it("leaves the entry of an active grant alone", async () => {
+  it("removes an orphan next to an active grant's entry and a grant in flight's, and leaves those two alone", async () => {
+    const omarOrphan = await rolledBackFor("U0OMAR");
+    plant(OMAR_ROLE, { "managed-by": "jitbot", "jit-request-id": omarOrphan });
     const { id } = await requestAndApprove(t, "eks-view", 3600);
     expect(t.store.grants.get(id)?.status).toBe("active");
     await t.bot.scheduler.run("reap");
+    expect(exists(OMAR_ROLE)).toBe(false);
     expect(aws.accessEntries.get(`${CLUSTER}|${ALICE_ROLE}`)?.tags["jit-request-id"]).toBe(id);
     await t.bot.engine.revokeEarly(id, "U0ALICE");
     expect(exists(ALICE_ROLE)).toBe(false);
-  });
 
-  it("leaves the entry of a grant still in flight alone", async () => {
+    const again = await rolledBackFor("U0OMAR");
+    plant(OMAR_ROLE, { "managed-by": "jitbot", "jit-request-id": again });
     crashNextGrant = true;
-    const { id, approval } = await fileRequest(t, "eks-view", 3600);
+    const { id: inFlight, approval } = await fileRequest(t, "eks-view", 3600);
     await t.driver.click("U0LEAD", approval, "jit_approve");
-    await waitFor(() => t.store.grants.get(id)?.status === "granting" && exists(ALICE_ROLE), "the grant in flight");
+    await waitFor(
+      () => t.store.grants.get(inFlight)?.status === "granting" && exists(ALICE_ROLE),
+      "the grant in flight",
+    );
     await t.bot.engine.idle();
     await t.bot.scheduler.run("reap");
+    expect(exists(OMAR_ROLE)).toBe(false);
     expect(exists(ALICE_ROLE)).toBe(true);
     // Start-up reconcile of the next process would roll it back; do the same here to clean up.
     aws.accessEntries.delete(`${CLUSTER}|${ALICE_ROLE}`);
-    t.store.grants.fail({ requestId: id, at: clock.now(), reason: "test clean-up" });
+    t.store.grants.fail({ requestId: inFlight, at: clock.now(), reason: "test clean-up" });
   });
 
   it("deletes nothing when the listing fails", async () => {

@@ -13,6 +13,7 @@ const PIM_REQUESTS = "/identityGovernance/privilegedAccess/group/assignmentSched
 let entra: EntraFixture;
 let t: TestBot;
 let aliceId: string;
+let omarId: string;
 let crashNextGrant = false;
 
 const isMember = (id: string) => entra.graph.directory.isMember(entra.groupId, id);
@@ -33,6 +34,7 @@ function lands(method: string, path: string, body: Record<string, unknown>): voi
 beforeAll(async () => {
   entra = await startEntraFixture();
   aliceId = entra.graph.directory.addUser({ userPrincipalName: "alice@contoso.com", mail: "alice@contoso.com" }).id;
+  omarId = entra.graph.directory.addUser({ userPrincipalName: "omar@contoso.com", mail: "omar@contoso.com" }).id;
   const providers = new Map<GrantType, GrantProvider>(entra.providers.map((p) => [p.type, p]));
   t = await startTestBot({
     policy: entra.policy,
@@ -106,13 +108,26 @@ describe("the orphan reaper on Entra", () => {
     expect(new URLSearchParams(listing?.query).get("$filter")).toBe("startswith(displayName,'jitbot aks-sp ')");
   });
 
-  it("leaves the membership of an active grant, and of a grant in flight, alone", async () => {
+  it("removes an orphaned membership next to an active grant's and a grant in flight's, and leaves those alone", async () => {
+    const plantOmar = async () => {
+      entra.graph.forbidNext(/^POST \/groups\/.*\/members\/\$ref$/);
+      const { id, approval } = await fileRequest(t, "aks-group", 3600, "U0OMAR");
+      await t.driver.click("U0LEAD", approval, "jit_approve");
+      await waitFor(() => t.store.grants.get(id)?.status === "failed", "Omar's rolled-back grant");
+      await t.bot.engine.idle();
+      lands("POST", `/groups/${entra.groupId}/members/$ref`, {
+        "@odata.id": `${entra.graph.baseUrl}/v1.0/directoryObjects/${omarId}`,
+      });
+    };
+    await plantOmar();
     const { id } = await requestAndApprove(t, "aks-group", 3600);
     await t.bot.scheduler.run("reap");
+    expect(isMember(omarId)).toBe(false);
     expect(isMember(aliceId)).toBe(true);
     await t.bot.engine.revokeEarly(id, "U0ALICE");
     expect(isMember(aliceId)).toBe(false);
 
+    await plantOmar();
     crashNextGrant = true;
     const filed = await fileRequest(t, "aks-group", 3600);
     await t.driver.click("U0LEAD", filed.approval, "jit_approve");
@@ -122,6 +137,7 @@ describe("the orphan reaper on Entra", () => {
     );
     await t.bot.engine.idle();
     await t.bot.scheduler.run("reap");
+    expect(isMember(omarId)).toBe(false);
     expect(isMember(aliceId)).toBe(true);
     entra.graph.directory.groups.get(entra.groupId)?.delete(aliceId);
     t.store.grants.fail({ requestId: filed.id, at: t.clock.now(), reason: "test clean-up" });
