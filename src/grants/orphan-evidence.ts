@@ -2,7 +2,7 @@ import type { Policy, Profile } from "../config/schema.js";
 import { findProfile } from "../domain/policy.js";
 import type { Store } from "../store/index.js";
 import { entraEmailFor } from "./entra/identity.js";
-import type { Evidence, KnownRequest, LatestGrant } from "./orphan-verdict.js";
+import { type Evidence, type KnownRequest, type LatestGrant, latestGrantIndex } from "./orphan-verdict.js";
 import { targetOf } from "./orphans.js";
 
 /** State keys under which providers store who holds the access (see each provider's `state`). */
@@ -65,7 +65,7 @@ export function evidenceFor(
         (facts.requestStatus === "approved" && facts.grantStatus === undefined);
       return { requestId, requesterId: facts.requesterId, target: owner && targetOf(owner), live };
     },
-    latestGrants,
+    latestGrantOf: latestGrantIndex(latestGrants),
     now,
     rollbackWindowMs,
   };

@@ -1,21 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { type Evidence, judge, type KnownRequest } from "./orphan-verdict.js";
+import { type Evidence, judge, type KnownRequest, type LatestGrant, latestGrantIndex } from "./orphan-verdict.js";
 import type { OwnedObject } from "./orphans.js";
 
 const NOW = new Date("2026-03-02T12:00:00Z");
 const HOUR = 3600_000;
 const TARGET = "entra-group:g1";
 
-function evidence(over: Partial<Evidence> = {}, requests: KnownRequest[] = []): Evidence {
+function evidence(
+  over: Partial<Evidence> & { latestGrants?: LatestGrant[] } = {},
+  requests: KnownRequest[] = [],
+): Evidence {
+  const { latestGrants = [], ...rest } = over;
   return {
     liveHolders: new Set(),
     inFlightRequesters: new Set(),
     standing: new Set(),
     request: (id) => requests.find((r) => r.requestId === id),
-    latestGrants: [],
+    latestGrantOf: latestGrantIndex(latestGrants),
     now: NOW,
     rollbackWindowMs: 24 * HOUR,
-    ...over,
+    ...rest,
   };
 }
 
@@ -88,6 +92,12 @@ describe("judge: what an object found in the cloud is", () => {
       "unexplained",
     ],
     ["a member with no jitbot history", member, evidence(), "unexplained"],
+    [
+      "a member rolled back, then granted and ended normally since",
+      member,
+      evidence({ latestGrants: [failedAt(2 * HOUR), { ...failedAt(HOUR), requestId: "JR-BBBBBB", failed: false }] }),
+      "unexplained",
+    ],
     [
       "a declared standing member",
       member,

@@ -28,8 +28,8 @@ export interface Evidence {
   /** Declared standing members of the profile (lower-cased). */
   standing: ReadonlySet<string>;
   request(requestId: string): KnownRequest | undefined;
-  /** Latest grant per person on the target, newest first. */
-  latestGrants: readonly LatestGrant[];
+  /** The newest grant on the target of the person holding any of these (lower-cased) keys. */
+  latestGrantOf(holders: readonly string[]): LatestGrant | undefined;
   now: Date;
   /** How long after a rolled-back grant a membership of that person is still provably jitbot's. */
   rollbackWindowMs: number;
@@ -68,7 +68,7 @@ export function judge(object: OwnedObject, target: string, evidence: Evidence): 
     if (!object.removable) return { kind: "unexplained", why: `no live grant explains it (${object.requestId})` };
     return { kind: "orphan", requestId: object.requestId, why: `${object.requestId} has no live grant` };
   }
-  const latest = evidence.latestGrants.find((grant) => grant.holders.some((h) => holders.includes(h)));
+  const latest = evidence.latestGrantOf(holders);
   const recent = latest && evidence.now.getTime() - latest.at.getTime() <= evidence.rollbackWindowMs;
   if (latest?.failed && recent && object.removable) {
     return {
@@ -78,4 +78,25 @@ export function judge(object: OwnedObject, target: string, evidence: Evidence): 
     };
   }
   return { kind: "unexplained", why: "no active jitbot grant explains it" };
+}
+
+/** Indexes grants by person, newest kept: a lookup per member, not a scan (thousands of members). */
+export function latestGrantIndex(
+  grants: readonly LatestGrant[],
+): (holders: readonly string[]) => LatestGrant | undefined {
+  const byHolder = new Map<string, LatestGrant>();
+  for (const grant of grants) {
+    for (const holder of grant.holders) {
+      const known = byHolder.get(holder);
+      if (!known || known.at < grant.at) byHolder.set(holder, grant);
+    }
+  }
+  return (holders) => {
+    let newest: LatestGrant | undefined;
+    for (const holder of holders) {
+      const grant = byHolder.get(holder);
+      if (grant && (!newest || newest.at < grant.at)) newest = grant;
+    }
+    return newest;
+  };
 }
