@@ -1,42 +1,45 @@
 import type { Policy } from "../config/schema.js";
-import { canListMembers } from "../grants/provider.js";
+import type { Clock } from "../domain/clock.js";
+import { takeInventory } from "../grants/inventory.js";
 import type { ProviderRegistry } from "../grants/registry.js";
-import type { Notifier } from "../service/ports.js";
+import type { CloudFinding, Logger, Notifier } from "../service/ports.js";
 import type { Store } from "../store/index.js";
 
 /**
- * For group-based profiles: who holds the membership without an active grant and is not a
- * declared standing member. Reported to the profile's channel; nothing is removed.
+ * Access that no live grant explains and no `standingMembers` entry declares, for every grant type:
+ * group members, PIM assignments, temporary applications, EKS access entries. Each finding is posted
+ * to the profile's channel once, and again only when it changes (or goes away and comes back); the
+ * ones already posted are remembered in the store. Nothing is removed here (see grants/reaper.ts).
  */
 export async function reportDrift(deps: {
   store: Store;
   policy: Policy;
   providers: ProviderRegistry;
   notifier: Notifier;
-}) {
-  const { store, policy, providers, notifier } = deps;
-  const explained = new Map<string, Set<string>>();
-  for (const grant of store.grants.active()) {
-    const request = store.requests.get(grant.requestId);
-    if (!request) continue;
-    const ids = explained.get(request.profileId) ?? new Set<string>();
-    for (const key of ["userId", "servicePrincipalId", "userPrincipalName"]) {
-      const value = grant.state[key];
-      if (typeof value === "string") ids.add(value.toLowerCase());
-    }
-    if (request.requesterEmail) ids.add(request.requesterEmail.toLowerCase());
-    explained.set(request.profileId, ids);
-  }
+  clock: Clock;
+  logger: Logger;
+}): Promise<void> {
+  const { store, policy, notifier, clock } = deps;
+  const inventory = await takeInventory(deps, clock.now());
   for (const profile of policy.profiles) {
-    if (profile.grant.type !== "entra-group") continue;
-    const provider = providers.get(profile.grant.type);
-    if (!provider || !canListMembers(provider)) continue;
-    const standing = new Set(profile.standingMembers.map((m) => m.toLowerCase()));
-    const ok = explained.get(profile.id) ?? new Set<string>();
-    const unexplained = (await provider.listMembers(profile)).filter((member) => {
-      const keys = [member.id, member.userPrincipalName ?? ""].map((k) => k.toLowerCase());
-      return !keys.some((k) => ok.has(k) || standing.has(k));
-    });
-    if (unexplained.length) await notifier.driftFound(profile, unexplained);
+    // A profile whose listing failed keeps its memory: recovering must not re-post everything.
+    if (!inventory.listed.has(profile.id)) continue;
+    const current = new Map<string, string>();
+    const findings = new Map<string, CloudFinding>();
+    for (const { profile: owner, object, verdict } of inventory.judged) {
+      if (owner !== profile || (verdict.kind !== "unexplained" && verdict.kind !== "orphan")) continue;
+      const why = verdict.kind === "orphan" ? `${verdict.why}; the orphan reaper removes it` : verdict.why;
+      current.set(object.key, `${verdict.kind}|${object.fingerprint}`);
+      findings.set(object.key, { description: object.description, why, requestId: object.requestId });
+    }
+    const reported = store.findings.reported(profile.id);
+    const fresh = [...current].filter(([key, print]) => reported.get(key) !== print).map(([key]) => key);
+    if (fresh.length) {
+      await notifier.driftFound(
+        profile,
+        fresh.flatMap((key) => findings.get(key) ?? []),
+      );
+    }
+    store.findings.settle(profile.id, current, clock.now());
   }
 }

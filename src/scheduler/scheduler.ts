@@ -3,6 +3,7 @@ import type { Policy } from "../config/schema.js";
 import type { Clock } from "../domain/clock.js";
 import { findProfile } from "../domain/policy.js";
 import type { GrantEngine } from "../grants/engine.js";
+import { Reaper } from "../grants/reaper.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Logger, Notifier } from "../service/ports.js";
 import type { Store } from "../store/index.js";
@@ -22,18 +23,23 @@ export interface SchedulerDeps {
 }
 
 /** The time-based jobs, as one list: what runs when, and why. */
-export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift" | "audit-anchor";
+export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift" | "audit-anchor" | "reap";
 
 /**
  * Ending access on time: a precise timer for the earliest expiry, a minute sweep as the safety
- * net (and once at start-up, before ready), plus reminders, approval time-outs and drift reports.
+ * net (and once at start-up, before ready), plus reminders, approval time-outs, drift reports and
+ * the orphan reaper (every 15 minutes, and once after start-up reconcile).
  */
 export class Scheduler {
   startupSweepDone = false;
+  /** The reaper pass started after start-up reconcile; it does not hold up readiness. */
+  startupReap: Promise<void> = Promise.resolve();
   private readonly timer: ExpiryTimer;
+  private readonly reaper: Reaper;
   private readonly tasks: ScheduledTask[] = [];
 
   constructor(private readonly deps: SchedulerDeps) {
+    this.reaper = new Reaper(deps);
     this.timer = new ExpiryTimer(
       deps.clock,
       () => deps.store.grants.nextDueAt(),
@@ -47,6 +53,9 @@ export class Scheduler {
     await this.run("sweep");
     this.startupSweepDone = true;
     this.timer.rearm();
+    // A cloud call in transit at the crash may land after reconcile's roll-back: look for it now.
+    this.startupReap = this.run("reap");
+    this.deps.engine.track(this.startupReap);
     // At start-up too, so a new deployment has an anchor before its first day is out.
     await this.run("audit-anchor");
     if (!this.deps.cron) return;
@@ -63,6 +72,7 @@ export class Scheduler {
     every("* * * * *", "jitbot-minute", ["sweep", "reminders", "approval-timeouts"]);
     every("7 * * * *", "jitbot-drift", ["drift"]);
     every("13 3 * * *", "jitbot-audit-anchor", ["audit-anchor"]);
+    every("*/15 * * * *", "jitbot-reaper", ["reap"]);
   }
 
   rearm(): void {
@@ -77,6 +87,7 @@ export class Scheduler {
       if (job === "approval-timeouts") await this.timeOutUndecided();
       if (job === "drift") await reportDrift(this.deps);
       if (job === "audit-anchor") await publishAuditAnchor(this.deps);
+      if (job === "reap") await this.reaper.run();
     } catch (error) {
       this.deps.logger.error(
         { job, err: error instanceof Error ? error.message : String(error) },

@@ -65,10 +65,18 @@ export interface Notifier {
   expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string): Promise<void>;
   revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string): Promise<void>;
-  driftFound(
-    profile: Profile,
-    members: { id: string; displayName: string; userPrincipalName?: string }[],
-  ): Promise<void>;
+  /** Access no live grant explains, each posted once until it changes (scheduler/drift.ts). */
+  driftFound(profile: Profile, findings: CloudFinding[]): Promise<void>;
+  /** The reaper removed objects jitbot had created and no live grant explained. */
+  orphansRemoved(profile: Profile, removed: CloudFinding[]): Promise<void>;
+}
+
+/** One object found in the cloud, for the channel: what it is and why it is reported or removed. */
+export interface CloudFinding {
+  /** Plain text from the cloud (display names, ARNs): escaped by the message builder. */
+  description: string;
+  why: string;
+  requestId?: string;
 }
 
 export interface Logger {

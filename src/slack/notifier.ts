@@ -2,10 +2,11 @@ import type { WebClient } from "@slack/web-api";
 import type { Profile } from "../config/schema.js";
 import type { AccessRequest, Approval, GrantRecord } from "../domain/request.js";
 import type { ConnectInstructions } from "../grants/provider.js";
-import type { Logger, MessageRef, Notifier } from "../service/ports.js";
+import type { CloudFinding, Logger, MessageRef, Notifier } from "../service/ports.js";
 import type { AuditAnchor } from "../store/audit-anchor.js";
 import { approvalMessage, type SlackMessage } from "./blocks/approval.js";
-import { approvalReminderMessage, auditAnchorMessage, driftMessage, revokeFailingMessage } from "./blocks/channel.js";
+import { approvalReminderMessage, auditAnchorMessage, revokeFailingMessage } from "./blocks/channel.js";
+import { driftMessage, orphansRemovedMessage } from "./blocks/cleanup.js";
 import {
   closedMessage,
   decisionMessage,
@@ -174,7 +175,11 @@ export class SlackNotifier implements Notifier {
     await this.post(channel, auditAnchorMessage(anchor), "audit anchor");
   }
 
-  async driftFound(profile: Profile, members: { id: string; displayName: string; userPrincipalName?: string }[]) {
-    await this.post(profile.approval.channel, driftMessage(profile, members), "drift");
+  async driftFound(profile: Profile, findings: CloudFinding[]) {
+    await this.post(profile.approval.channel, driftMessage(profile, findings), "drift");
+  }
+
+  async orphansRemoved(profile: Profile, removed: CloudFinding[]) {
+    await this.post(profile.approval.channel, orphansRemovedMessage(profile, removed), "orphans removed");
   }
 }

@@ -90,6 +90,14 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (view_id, view_hash)
    );
    CREATE INDEX IF NOT EXISTS view_submissions_by_age ON view_submissions(at);`,
+  // 6: drift findings already reported, so each is posted once until it changes (src/store/findings.ts).
+  `CREATE TABLE IF NOT EXISTS drift_findings (
+     profile_id TEXT NOT NULL,
+     finding_key TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     reported_at INTEGER NOT NULL,
+     PRIMARY KEY (profile_id, finding_key)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

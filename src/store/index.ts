@@ -3,6 +3,7 @@ import { type AuditAnchor, signAnchor } from "./audit-anchor.js";
 import { type Db, openDatabase } from "./db.js";
 import { StoreRefusal } from "./errors.js";
 import { createPrivately } from "./files.js";
+import { FindingsRepo } from "./findings.js";
 import { GrantRepo } from "./grants.js";
 import { HealthMonitor, type HealthTimings, reportingErrors, type StoreHealth } from "./health.js";
 import { acquireStoreLock, type StoreLock } from "./lock.js";
@@ -22,6 +23,7 @@ export interface StoreOptions {
 export class Store {
   readonly requests: RequestRepo;
   readonly grants: GrantRepo;
+  readonly findings: FindingsRepo;
   private readonly monitor: HealthMonitor;
   private readonly auditKey: Buffer | undefined;
 
@@ -36,6 +38,7 @@ export class Store {
     const observe = (error: unknown) => this.monitor.observe(error);
     this.requests = reportingErrors(new RequestRepo(db), observe);
     this.grants = reportingErrors(new GrantRepo(db, this.requests), observe);
+    this.findings = new FindingsRepo(db);
   }
 
   /**

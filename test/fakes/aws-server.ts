@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { DEFAULT_PAGE, listAccessEntries } from "./eks-listing.js";
 
 /**
  * A fake AWS on 127.0.0.1 for STS and IAM (Query protocol: form body, XML answers and XML error
@@ -50,6 +51,8 @@ export class FakeAws {
   /** A role's MaxSessionDuration (seconds) by role ARN; 12 h when unset. */
   readonly roleMaxSessionDuration = new Map<string, number>();
   readonly disabledRegions = new Set<string>();
+  /** Entries per ListAccessEntries page, whatever maxResults asks (small in tests, to page). */
+  accessEntryPageSize = DEFAULT_PAGE;
   private failures: Failure[] = [];
   private server: Server | undefined;
   url = "";
@@ -118,7 +121,9 @@ export class FakeAws {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (url.pathname.startsWith("/clusters/")) return this.eks(req.method ?? "GET", url.pathname, raw, res);
+    if (url.pathname.startsWith("/clusters/")) {
+      return this.eks(req.method ?? "GET", url.pathname, raw, res, url.searchParams);
+    }
     const params = Object.fromEntries(new URLSearchParams(raw));
     const action = params.Action ?? "";
     const service = action === "AssumeRole" ? "sts" : "iam";
@@ -254,20 +259,22 @@ export class FakeAws {
     }
   }
 
-  private eks(method: string, path: string, raw: string, res: ServerResponse): ServerResponse {
+  private eks(method: string, path: string, raw: string, res: ServerResponse, query: URLSearchParams): ServerResponse {
     const parts = path.split("/").slice(1).map(decodeURIComponent); // clusters, name, access-entries, arn, …
     const [, clusterName = "", , principalArn, sub, policyArn] = parts;
     const body: Record<string, unknown> = raw ? JSON.parse(raw) : {};
     const action =
-      method === "POST" && parts.length === 3
-        ? "CreateAccessEntry"
-        : method === "POST" && sub === "access-policies"
-          ? "AssociateAccessPolicy"
-          : method === "DELETE" && policyArn
-            ? "DisassociateAccessPolicy"
-            : method === "DELETE"
-              ? "DeleteAccessEntry"
-              : "DescribeAccessEntry";
+      method === "GET" && parts.length === 3
+        ? "ListAccessEntries"
+        : method === "POST" && parts.length === 3
+          ? "CreateAccessEntry"
+          : method === "POST" && sub === "access-policies"
+            ? "AssociateAccessPolicy"
+            : method === "DELETE" && policyArn
+              ? "DisassociateAccessPolicy"
+              : method === "DELETE"
+                ? "DeleteAccessEntry"
+                : "DescribeAccessEntry";
     this.calls.push({ service: "eks", action, params: { clusterName, principalArn: principalArn ?? "" }, body });
     const failure = this.failures.shift();
     if (failure) {
@@ -294,6 +301,14 @@ export class FakeAws {
       type: "STANDARD",
     });
     switch (action) {
+      case "ListAccessEntries": {
+        const reply = listAccessEntries(this.accessEntries.values(), clusterName, query, this.accessEntryPageSize);
+        if (reply.errorCode) {
+          const { message } = reply.body as { message: string };
+          return restError(res, { status: reply.status, code: reply.errorCode, message });
+        }
+        return json(res, reply.status, reply.body);
+      }
       case "CreateAccessEntry": {
         if (entry) {
           return restError(res, {

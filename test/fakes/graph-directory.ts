@@ -4,6 +4,7 @@
  * including its error codes and messages (see graph-server.ts for transport, faults and recording).
  */
 import { randomUUID } from "node:crypto";
+import { type FakePimInstance, type FakePimRequest, listingRoute } from "./graph-listings.js";
 
 export interface FakeUser {
   id: string;
@@ -30,6 +31,7 @@ export interface FakePimAssignment {
   duration: string;
   justification: string;
   ticketNumber?: string;
+  startDateTime: string;
 }
 
 export class GraphHttpError extends Error {
@@ -60,6 +62,9 @@ export class GraphDirectory {
   readonly applications = new Map<string, FakeApplication>();
   readonly servicePrincipals = new Map<string, FakeServicePrincipal>();
   readonly pimAssignments = new Map<string, FakePimAssignment>();
+  /** Every assignment schedule request, as PIM keeps them (with their justification). */
+  readonly pimRequests: FakePimRequest[] = [];
+  applicationPageSize = 100;
   readonly revokedSessions: string[] = [];
   /** Some tenants answer a remove of a non-member with 400 instead of 404. */
   removeNonMemberShape: "404" | "400" = "404";
@@ -103,8 +108,26 @@ export class GraphDirectory {
     return undefined;
   }
 
+  /** The active PIM assignments, as schedule instances (end = start + the assigned duration). */
+  pimInstances(): FakePimInstance[] {
+    return [...this.pimAssignments.values()].map((a) => {
+      const hours = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(a.duration);
+      const seconds = hours ? Number(hours[1] ?? 0) * 3600 + Number(hours[2] ?? 0) * 60 + Number(hours[3] ?? 0) : 0;
+      const start = Date.parse(a.startDateTime);
+      return {
+        groupId: a.groupId,
+        principalId: a.principalId,
+        accessId: a.accessId,
+        startDateTime: a.startDateTime,
+        endDateTime: seconds ? new Date(start + seconds * 1000).toISOString() : null,
+      };
+    });
+  }
+
   /** Dispatches one request; `path` is decoded and has no /v1.0 prefix. */
   route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, base: string): Reply {
+    const listed = listingRoute(this, method, path, query, base);
+    if (listed) return listed;
     let m: RegExpMatchArray | null;
     const eqFilter = (field: string) =>
       query
@@ -252,7 +275,7 @@ export class GraphDirectory {
     if (body.action === "adminAssign") {
       if (this.pimAssignments.has(key))
         throw new GraphHttpError(400, "RoleAssignmentExists", "The Role assignment already exists.");
-      const schedule = (body.scheduleInfo ?? {}) as { expiration?: { duration?: string } };
+      const schedule = (body.scheduleInfo ?? {}) as { startDateTime?: string; expiration?: { duration?: string } };
       const ticket = (body.ticketInfo ?? {}) as { ticketNumber?: string };
       this.pimAssignments.set(key, {
         groupId,
@@ -261,6 +284,7 @@ export class GraphDirectory {
         duration: schedule.expiration?.duration ?? "",
         justification: String(body.justification ?? ""),
         ...(ticket.ticketNumber ? { ticketNumber: ticket.ticketNumber } : {}),
+        startDateTime: schedule.startDateTime ?? new Date().toISOString(),
       });
       // An active PIM member assignment shows as a direct member of the group.
       if (accessId === "member") group.add(principalId);
@@ -272,6 +296,17 @@ export class GraphDirectory {
     } else {
       throw new GraphHttpError(400, "InvalidAction", `Unsupported action ${String(body.action)}.`);
     }
-    return { status: 201, body: { id: randomUUID(), status: "Provisioned", ...body } };
+    const request: FakePimRequest = {
+      id: randomUUID(),
+      action: String(body.action),
+      groupId,
+      principalId,
+      accessId,
+      justification: String(body.justification ?? ""),
+      status: "Provisioned",
+      createdDateTime: new Date(Date.now() + this.pimRequests.length).toISOString(),
+    };
+    this.pimRequests.push(request);
+    return { status: 201, body: { ...body, ...request } };
   }
 }

@@ -8,14 +8,13 @@ import {
 } from "@aws-sdk/client-eks";
 import type { Profile } from "../../config/schema.js";
 import { ProviderError } from "../errors.js";
+import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type { ActiveGrant, GrantOutcome, GrantProvider, GrantRequest, RevokeOutcome } from "../provider.js";
+import { deleteOrphanEntry, listJitbotEntries, MANAGED_BY, REQUEST_TAG } from "./access-entry-orphans.js";
 import type { AwsClients } from "./clients.js";
 import { type AwsAction, isAwsError, toProviderError } from "./errors.js";
 import type { EksAccessEntryOptions } from "./options.js";
 import { isValidPrincipalArn, principalArnFor } from "./validate.js";
-
-/** Tags on entries jitbot creates, so it never deletes an entry someone made by hand. */
-const MANAGED_BY = { key: "managed-by", value: "jitbot" };
 
 interface Target {
   options: EksAccessEntryOptions;
@@ -30,7 +29,7 @@ interface Target {
  * policy association for the grant, deleted at the end. An entry that existed before jitbot (standing
  * access) is left in place; only the policy association jitbot added is removed.
  */
-export class EksAccessEntryProvider implements GrantProvider {
+export class EksAccessEntryProvider implements GrantProvider, OrphanFinder {
   readonly type = "eks-access-entry" as const;
 
   constructor(private readonly clients: AwsClients) {}
@@ -44,7 +43,8 @@ export class EksAccessEntryProvider implements GrantProvider {
         new CreateAccessEntryCommand({
           clusterName,
           principalArn,
-          tags: { [MANAGED_BY.key]: MANAGED_BY.value, "jit-request-id": request.requestId },
+          // Both tags let the orphan reaper prove the entry is jitbot's, and for which request.
+          tags: { [MANAGED_BY.key]: MANAGED_BY.value, [REQUEST_TAG]: request.requestId },
         }),
       );
     } catch (error) {
@@ -126,6 +126,22 @@ export class EksAccessEntryProvider implements GrantProvider {
       if (error instanceof ProviderError) throw error;
       throw toProviderError(error, target.action);
     }
+  }
+
+  listOwned(profile: Profile): Promise<OwnedObject[]> {
+    return listJitbotEntries(this.cluster(profile));
+  }
+
+  removeOrphan(profile: Profile, object: OwnedObject): Promise<string | undefined> {
+    return deleteOrphanEntry(this.cluster(profile), object);
+  }
+
+  private cluster(profile: Profile) {
+    if (profile.cluster.kind !== "eks") {
+      throw new ProviderError("INVALID_REQUEST", `Profile ${profile.id} is not on an EKS cluster.`);
+    }
+    const region = this.clients.region(profile.cluster.region);
+    return { eks: this.clients.eksFor(region), clusterName: profile.cluster.name, region };
   }
 
   /** False when the entry is missing or was made by someone else. */

@@ -4,7 +4,8 @@ import { ProviderError } from "../errors.js";
 export type AwsAction =
   | { kind: "assume-role"; roleArn: string; region: string; maxSessionSeconds: number }
   | { kind: "role-policy"; roleArn: string }
-  | { kind: "access-entry"; cluster: string; region: string; principalArn: string };
+  | { kind: "access-entry"; cluster: string; region: string; principalArn: string }
+  | { kind: "list-access-entries"; cluster: string; region: string };
 
 /** The fields of an AWS SDK v3 service error that decide what it means. */
 interface AwsErrorShape {
@@ -131,5 +132,7 @@ function forbiddenSentence(action: AwsAction): string {
       return `jitbot may not change the inline policies of ${action.roleArn}; give the bot's role iam:PutRolePolicy, iam:GetRolePolicy and iam:DeleteRolePolicy on it (see docs/aws.md).`;
     case "access-entry":
       return `jitbot may not manage access entries of EKS cluster ${action.cluster}; give the bot's role eks:CreateAccessEntry, eks:AssociateAccessPolicy and eks:DeleteAccessEntry on it (see docs/aws.md).`;
+    case "list-access-entries":
+      return `jitbot may not list the access entries of EKS cluster ${action.cluster} for the orphan reaper; give the bot's role eks:ListAccessEntries, eks:DescribeAccessEntry and eks:DeleteAccessEntry on it (see docs/aws.md).`;
   }
 }

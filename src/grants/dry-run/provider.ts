@@ -1,5 +1,6 @@
 import { formatDuration } from "../../config/duration.js";
 import type { GrantType, Profile } from "../../config/schema.js";
+import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
   ConnectInstructions,
@@ -65,10 +66,14 @@ function instructionsFor(request: GrantRequest, description: string): ConnectIns
   };
 }
 
-/** Stands in for any grant type: records the change it would make and changes nothing. */
-export class DryRunProvider implements GrantProvider {
+/**
+ * Stands in for any grant type: records the change it would make and changes nothing. It takes part
+ * in the orphan reaper with what it "granted" in memory, so a dry run shows what the reaper would do.
+ */
+export class DryRunProvider implements GrantProvider, OrphanFinder {
   readonly records: DryRunRecord[] = [];
-  private readonly granted = new Set<string>();
+  /** Request id → the profile and person it would have granted. */
+  private readonly granted = new Map<string, { profileId: string; email: string }>();
 
   constructor(readonly type: GrantType) {}
 
@@ -81,7 +86,7 @@ export class DryRunProvider implements GrantProvider {
       email: request.subject.email,
       description,
     });
-    this.granted.add(request.requestId);
+    this.granted.set(request.requestId, { profileId: request.profile.id, email: request.subject.email });
     return { state: { dryRun: true }, instructions: instructionsFor(request, description) };
   }
 
@@ -96,6 +101,29 @@ export class DryRunProvider implements GrantProvider {
     });
     this.granted.delete(grant.requestId);
     return { detail: `dry run: ${description}` };
+  }
+
+  async listOwned(profile: Profile): Promise<OwnedObject[]> {
+    return [...this.granted]
+      .filter(([, held]) => held.profileId === profile.id)
+      .map(([requestId, held]) => ({
+        key: `dry-run:${requestId}`,
+        ref: requestId,
+        description: `dry-run access of ${held.email} (${requestId})`,
+        requestId,
+        holders: [],
+        fingerprint: requestId,
+        removable: true,
+      }));
+  }
+
+  async removeOrphan(profile: Profile, object: OwnedObject): Promise<string | undefined> {
+    const held = this.granted.get(object.ref);
+    if (!held) return undefined;
+    this.granted.delete(object.ref);
+    const description = `would remove the orphaned access of ${held.email} (${profile.title})`;
+    this.records.push({ verb: "revoke", requestId: object.ref, profileId: profile.id, email: held.email, description });
+    return `dry run: ${description}`;
   }
 
   isGranted(requestId: string): boolean {

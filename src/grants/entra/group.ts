@@ -1,5 +1,6 @@
 import type { Profile } from "../../config/schema.js";
 import { isProviderError } from "../errors.js";
+import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
   GrantOutcome,
@@ -12,12 +13,13 @@ import { userInstructions } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { findEntraUser } from "./identity.js";
 import { addMember, groupIdOf, isDirectMember, memberLister, removeMember, revokeSignInSessions } from "./members.js";
+import { listGroupMembers, removeGroupMember } from "./orphans.js";
 
 /**
  * entra-group: the person's Entra user joins the group the cluster's RoleBinding names, and leaves it
  * at the end — unless they were a member before (standing access), which we record and leave alone.
  */
-export class EntraGroupProvider implements GrantProvider, MemberLister {
+export class EntraGroupProvider implements GrantProvider, MemberLister, OrphanFinder {
   readonly type = "entra-group" as const;
   /**
    * Whether this process already granted a request, and whether that person was a standing member.
@@ -68,6 +70,14 @@ export class EntraGroupProvider implements GrantProvider, MemberLister {
 
   listMembers(profile: Profile) {
     return this.lister.listMembers(profile);
+  }
+
+  listOwned(profile: Profile): Promise<OwnedObject[]> {
+    return listGroupMembers(this.ctx.client, profile);
+  }
+
+  removeOrphan(profile: Profile, object: OwnedObject): Promise<string | undefined> {
+    return removeGroupMember(this.ctx.client, profile, object);
   }
 }
 

@@ -1,5 +1,6 @@
 import { toIsoDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
+import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
   GrantOutcome,
@@ -15,6 +16,7 @@ import { graphCallTolerating, isAlreadyExists, isDoesNotExist } from "./errors.j
 import { endSessions, rollbackTarget } from "./group.js";
 import { findEntraUser } from "./identity.js";
 import { groupIdOf, memberLister } from "./members.js";
+import { listPimAssignments, removePimAssignment } from "./orphans.js";
 import { checkPimRequest } from "./validate.js";
 
 const SCHEDULE_REQUESTS = "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests";
@@ -29,7 +31,7 @@ interface ScheduleRequest {
  * entra-pim-group: a PIM for Groups membership assignment that Entra itself ends (afterDuration), so
  * the access stops even if jitbot is down; jitbot's revoke is the second line (adminRemove).
  */
-export class EntraPimGroupProvider implements GrantProvider, MemberLister, RequestChecker {
+export class EntraPimGroupProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder {
   readonly type = "entra-pim-group" as const;
   private readonly lister: MemberLister;
 
@@ -104,5 +106,13 @@ export class EntraPimGroupProvider implements GrantProvider, MemberLister, Reque
 
   listMembers(profile: Profile) {
     return this.lister.listMembers(profile);
+  }
+
+  listOwned(profile: Profile): Promise<OwnedObject[]> {
+    return listPimAssignments(this.ctx.client, profile);
+  }
+
+  removeOrphan(profile: Profile, object: OwnedObject): Promise<string | undefined> {
+    return removePimAssignment(this.ctx.client, profile, object);
   }
 }

@@ -1,6 +1,7 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { Profile } from "../../config/schema.js";
 import { ProviderError } from "../errors.js";
+import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
   GrantOutcome,
@@ -14,6 +15,7 @@ import { aksSections, entraNotes } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { graphCall, graphCallTolerating, isDoesNotExist, isNotFound } from "./errors.js";
 import { addMember, groupIdOf, memberLister, removeMember } from "./members.js";
+import { listApplications, removeApplication } from "./orphans.js";
 import { checkServicePrincipalRequest } from "./validate.js";
 
 const APPS = "Application.ReadWrite.OwnedBy";
@@ -48,7 +50,7 @@ async function findApplication(client: Client, requestId: string): Promise<Appli
  * only password ends at the grant's expiry, made a member of the group. The secret goes to the DM
  * once, in a section marked secret; it is never in the state nor logged. Revoke deletes the app.
  */
-export class EntraServicePrincipalProvider implements GrantProvider, MemberLister, RequestChecker {
+export class EntraServicePrincipalProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder {
   readonly type = "entra-service-principal" as const;
   private readonly lister: MemberLister;
 
@@ -131,6 +133,14 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
 
   listMembers(profile: Profile) {
     return this.lister.listMembers(profile);
+  }
+
+  listOwned(profile: Profile): Promise<OwnedObject[]> {
+    return listApplications(this.ctx.client, profile);
+  }
+
+  removeOrphan(_profile: Profile, object: OwnedObject): Promise<string | undefined> {
+    return removeApplication(this.ctx.client, object);
   }
 
   private async servicePrincipalFor(appId: string): Promise<string> {

@@ -35,30 +35,6 @@ export function approvalReminderMessage(request: AccessRequest, timesOutAt: Date
   };
 }
 
-export function driftMessage(
-  profile: Profile,
-  members: { id: string; displayName: string; userPrincipalName?: string }[],
-): SlackMessage {
-  const lines = members
-    .slice(0, 40)
-    .map(
-      (m) =>
-        `• ${escapeMrkdwn(m.displayName)} ${m.userPrincipalName ? `(${escapeMrkdwn(m.userPrincipalName)})` : ""} \`${m.id}\``,
-    );
-  const more = members.length > 40 ? `\n…and ${members.length - 40} more.` : "";
-  return {
-    text: `Drift: ${members.length} member(s) of ${profile.title}'s group have no active grant.`,
-    blocks: [
-      section(
-        `🔍 *Drift report* for *${escapeMrkdwn(profile.title)}*: ${members.length} member(s) of the group hold access without an active jitbot grant and are not listed in \`standingMembers\`:\n${lines.join("\n")}${more}`,
-      ),
-      context(
-        "Report only: jitbot removed nothing. Remove them, or add them to standingMembers if this access is intended.",
-      ),
-    ],
-  };
-}
-
 /** The line an auditor pastes into `jitbot audit verify --anchor '…'`; nothing typed by a person. */
 export function auditAnchorMessage(anchor: AuditAnchor): SlackMessage {
   const line = anchorJson(anchor);

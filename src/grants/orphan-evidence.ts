@@ -1,0 +1,72 @@
+import type { Policy, Profile } from "../config/schema.js";
+import { findProfile } from "../domain/policy.js";
+import type { Store } from "../store/index.js";
+import { entraEmailFor } from "./entra/identity.js";
+import { type Evidence, type KnownRequest, type LatestGrant, latestGrantIndex } from "./orphan-verdict.js";
+import { targetOf } from "./orphans.js";
+
+/** State keys under which providers store who holds the access (see each provider's `state`). */
+const HOLDER_KEYS = ["userId", "servicePrincipalId", "userPrincipalName", "principalArn", "applicationId", "appId"];
+
+/** The person's keys: their Slack email and the Entra email it maps to (identity.emailDomainMap). */
+function personKeys(email: string | undefined, profile: Profile, policy: Policy): string[] {
+  if (!email) return [];
+  return [...new Set([email, entraEmailFor(email, profile, policy)].map((e) => e.toLowerCase()))];
+}
+
+/**
+ * One snapshot of the store, as the verdict needs it for one profile. Taken again right before each
+ * removal: a grant that started after the listing must protect what it is about to rely on.
+ */
+export function evidenceFor(
+  deps: { store: Store; policy: Policy },
+  profile: Profile,
+  now: Date,
+  rollbackWindowMs: number,
+): Evidence {
+  const { store, policy } = deps;
+  const target = targetOf(profile);
+  const onTarget = (profileId: string) => {
+    const found = findProfile(policy, profileId);
+    return found && targetOf(found) === target ? found : undefined;
+  };
+  const liveHolders = new Set<string>();
+  const inFlightRequesters = new Set<string>();
+  for (const facts of store.findings.live()) {
+    const owner = onTarget(facts.profileId);
+    if (!owner) continue;
+    for (const key of HOLDER_KEYS) {
+      const value = facts.state[key];
+      if (typeof value === "string" && value) liveHolders.add(value.toLowerCase());
+    }
+    for (const key of personKeys(facts.requesterEmail, owner, policy)) liveHolders.add(key);
+    if (facts.grantStatus !== "active") inFlightRequesters.add(facts.requesterId);
+  }
+  const sameTarget = policy.profiles.filter((p) => targetOf(p) === target).map((p) => p.id);
+  const latestGrants: LatestGrant[] = store.findings
+    .startedSince(sameTarget, new Date(now.getTime() - rollbackWindowMs))
+    .map((facts) => ({
+      requestId: facts.requestId,
+      holders: personKeys(facts.requesterEmail, onTarget(facts.profileId) ?? profile, policy),
+      failed: facts.grantStatus === "failed",
+      at: facts.updatedAt,
+    }));
+  return {
+    liveHolders,
+    inFlightRequesters,
+    standing: new Set(profile.standingMembers.map((m) => m.toLowerCase())),
+    request(requestId): KnownRequest | undefined {
+      const facts = store.findings.request(requestId);
+      if (!facts) return undefined;
+      const owner = findProfile(policy, facts.profileId);
+      const live =
+        facts.grantStatus === "granting" ||
+        facts.grantStatus === "active" ||
+        (facts.requestStatus === "approved" && facts.grantStatus === undefined);
+      return { requestId, requesterId: facts.requesterId, target: owner && targetOf(owner), live };
+    },
+    latestGrantOf: latestGrantIndex(latestGrants),
+    now,
+    rollbackWindowMs,
+  };
+}

@@ -1,0 +1,18 @@
+import type { TestBot } from "../support/bot.js";
+
+/** Messages the bot posted to the approval channel since `since` (an index into it). */
+export function channelPosts(t: TestBot, since: number) {
+  return t.slack.messagesIn("C0APPROVALS").slice(since);
+}
+
+export function channelCount(t: TestBot): number {
+  return t.slack.messagesIn("C0APPROVALS").length;
+}
+
+/** Audit rows of one action, with their parsed detail. */
+export function auditOf(t: TestBot, action: string): { requestId: string | null; detail: Record<string, unknown> }[] {
+  const rows = t.store.db
+    .prepare("SELECT request_id, detail FROM audit_events WHERE action = ? ORDER BY seq")
+    .all(action) as { request_id: string | null; detail: string }[];
+  return rows.map((row) => ({ requestId: row.request_id, detail: JSON.parse(row.detail) as Record<string, unknown> }));
+}
