@@ -90,7 +90,14 @@ export class Granter {
         outcome.instructions,
       );
       const hasSecret = outcome.instructions.sections.some((s) => s.secret);
-      if (dm) store.grants.recordDm(request.id, dm.channel, dm.ts, hasSecret);
+      if (dm) {
+        store.grants.recordDm(request.id, dm.channel, dm.ts, hasSecret);
+        // A revoke that landed while the DM was on its way found no DM to redact: redact it now.
+        const now = store.grants.get(request.id);
+        if (now && now.status !== "active") {
+          await notifier.credentialsDead(store.requests.mustGet(request.id), profile, now);
+        }
+      }
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       if (store.grants.get(request.id)?.status === "active") throw error;

@@ -22,6 +22,13 @@ export { BOT_USER_ID, dmChannelOf, type FakeUser, type OpenedView, type PostedMe
  * Slack's wire format (form or JSON bodies, `{ok: true|false, error}` answers, 429 + Retry-After)
  * and keeps channels, DMs, views and App Home in memory.
  */
+export interface Hold {
+  reached: Promise<void>;
+  release(): void;
+  arrive(): void;
+  released: Promise<void>;
+}
+
 export class FakeSlackWebApi extends EventEmitter {
   readonly calls: RecordedCall[] = [];
   readonly users = new Map<string, FakeUser>();
@@ -44,6 +51,26 @@ export class FakeSlackWebApi extends EventEmitter {
   ) {
     super();
     for (const user of users) this.users.set(user.id, user);
+  }
+
+  private readonly holds: { method: string; matches: (args: Record<string, unknown>) => boolean; gate: Hold }[] = [];
+
+  /**
+   * Tests: the next call of `method` whose arguments match waits, recorded, until `release()`;
+   * `reached` settles once it arrived. Lets a test land something else while a call is in flight.
+   */
+  holdNext(method: string, matches: (args: Record<string, unknown>) => boolean = () => true): Hold {
+    let arrive = () => {};
+    let release = () => {};
+    const reached = new Promise<void>((resolve) => {
+      arrive = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gate: Hold = { reached, release, arrive, released };
+    this.holds.push({ method, matches, gate });
+    return gate;
   }
 
   /** The next call of `method` answers `{ok:false, error}` (or HTTP `status`, with Retry-After). */
@@ -112,6 +139,12 @@ export class FakeSlackWebApi extends EventEmitter {
     }
     if (req.headers.authorization !== `Bearer ${this.token}`) return reply(200, { ok: false, error: "invalid_auth" });
     this.calls.push({ method, args });
+    const held = this.holds.findIndex((h) => h.method === method && h.matches(args));
+    if (held >= 0) {
+      const [hold] = this.holds.splice(held, 1);
+      hold?.gate.arrive();
+      await hold?.gate.released;
+    }
     const failure = this.failures.findIndex((f) => f.method === method);
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);

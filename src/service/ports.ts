@@ -64,6 +64,8 @@ export interface Notifier {
   grantExtended(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string): Promise<void>;
+  /** Redacts the credential DM of a grant that ended before the DM was recorded (it raced the revoke). */
+  credentialsDead(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string): Promise<void>;
   /** Access no live grant explains, each posted once until it changes (scheduler/drift.ts). */
   driftFound(profile: Profile, findings: CloudFinding[]): Promise<void>;

@@ -155,6 +155,10 @@ export class SlackNotifier implements Notifier {
     await this.post(request.requesterId, endedMessage(request, profile, detail), "ended");
   }
 
+  async credentialsDead(request: AccessRequest, profile: Profile, grant: GrantRecord) {
+    await this.redactOldCredentials(request, profile, grant);
+  }
+
   /** The credential DM keeps its steps but loses its secrets once they are dead. */
   private async redactOldCredentials(request: AccessRequest, profile: Profile, grant: GrantRecord) {
     if (!grant.dmChannel || !grant.dmTs) return;

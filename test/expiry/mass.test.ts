@@ -77,6 +77,7 @@ class CountingNotifier implements Notifier {
   }
   async driftFound() {}
   async auditAnchored() {}
+  async credentialsDead() {}
   async orphansRemoved() {}
 }
 

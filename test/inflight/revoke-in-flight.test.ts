@@ -158,3 +158,32 @@ describe("withdrawing an approved request whose grant has not started", () => {
     await waitFor(() => dmsMentioning(t, "U0LEAD", "withdrawn before its grant started").length, "the answer");
   });
 });
+
+describe("a revoke that lands while the credentials DM is on its way", () => {
+  it("redacts that DM once it is posted, so no live-looking secret stays in the DM", async () => {
+    const fake = new FakeProvider("entra-group");
+    life = lifetimes(fake);
+    const t = await life.start();
+    const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
+    const dmOnItsWay = t.slack.holdNext("chat.postMessage", (args) =>
+      String(args.text ?? "").startsWith("Access granted"),
+    );
+    await t.driver.click("U0LEAD", approval, "jit_approve");
+    await dmOnItsWay.reached;
+    await t.driver.command("U0ALICE", `revoke ${id}`);
+    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    dmOnItsWay.release();
+    const dm = await waitFor(
+      () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(id) && /^Access (granted|ended)/.test(m.text)),
+      "the credentials DM",
+    );
+    await waitFor(
+      () =>
+        t.slack
+          .callsOf("chat.update")
+          .some((u) => u.ts === dm.ts && JSON.stringify(u).includes("these credentials are no longer valid")),
+      "the redaction of the late DM",
+    );
+    expect(JSON.stringify(dm.blocks)).not.toContain("FAKE-SECRET-123");
+  });
+});
