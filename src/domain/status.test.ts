@@ -29,14 +29,14 @@ describe("the request state machine", () => {
   const cases = STATUSES.flatMap((from) => EVENTS.map((event) => ({ from, event, to: LEGAL[`${from} ${event}`] })));
   for (const { from, event, to } of cases) {
     if (to) {
-      it(`${event} moves a ${from} request to ${to}`, () => {
+      it(`${event} moves a request that is ${from} to ${to}`, () => {
         expect(transition(from, event)).toBe(to);
       });
     } else {
       // A decision on a decided request says what happened to it; anything else names the move refused.
       const code =
         from !== "pending" && (event === "approve" || event === "deny") ? "ALREADY_DECIDED" : "INVALID_TRANSITION";
-      it(`${event} on a ${from} request is refused with ${code}`, () => {
+      it(`${event} on a request that is ${from} is refused with ${code}`, () => {
         const refusal = transition(from, event);
         expect(refusal).toBeInstanceOf(DomainError);
         expect(refusal).toMatchObject(

@@ -183,7 +183,7 @@ describe("decisions on a request that is no longer pending", () => {
     (["approve", "deny"] as const).flatMap((decision) => [1, 2].map((required) => ({ status, decision, required }))),
   );
   it.each(cases)(
-    "$decision with required: $required on a $status request is refused as already decided, recording nothing",
+    "$decision with required: $required on a request that is $status is refused as already decided, recording nothing",
     ({ status, decision, required }) => {
       const id = request(status);
       const before = snapshot(id);
