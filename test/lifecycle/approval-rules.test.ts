@@ -146,3 +146,35 @@ describe("self-approval, when the requester is also an approver", () => {
     });
   }
 });
+
+describe("who may end a grant early with /jit revoke", () => {
+  const cases = [
+    {
+      name: "someone who is neither the requester nor an approver is refused, and the access stays",
+      who: "U0EVE",
+      ends: false,
+    },
+    { name: "an approver of the profile (by user group) may end it", who: "U0OMAR", ends: true },
+    { name: "the requester may end it", who: "U0ALICE", ends: true },
+  ];
+  for (const { name, who, ends } of cases) {
+    it(name, async () => {
+      const { id, approval } = await fileRequest(t, "aks-prod-dev", 3600);
+      await approve("U0LEAD", approval, (m) => textOf(m).includes("access granted"));
+      const dms = t.slack.dmsOf(who).length;
+      const res = await t.driver.command(who, `revoke ${id}`);
+      expect(res.status).toBe(200);
+      if (ends) {
+        await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+      } else {
+        const refusal = await waitFor(() => t.slack.dmsOf(who)[dms], "the refusal");
+        expect(refusal.text).toContain(
+          "Only the person who asked (or one of its approvers, for a revoke) can do that.",
+        );
+        await t.settle();
+        expect(t.store.requests.mustGet(id).status).toBe("active");
+        expect(t.store.grants.get(id)?.status).toBe("active");
+      }
+    });
+  }
+});
