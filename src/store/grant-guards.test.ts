@@ -142,7 +142,7 @@ describe("the grant rows' guarded transitions", () => {
     GRANT_STATUSES.filter((status) => status !== op.legal).map((actual) => ({ ...op, actual })),
   );
   it.each(races)(
-    "$op, meant for a $legal grant, changes nothing on one that is $actual",
+    "$op, meant for a grant that is $legal, changes nothing on one that is $actual",
     ({ run, refused, actual }) => {
       const id = grantIn(actual);
       const before = snapshot(id);
