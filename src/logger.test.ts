@@ -1,19 +1,160 @@
+import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { boltLogger, createLogger } from "./logger.js";
+import { boltLogger, createLogger, REDACT_PATHS } from "./logger.js";
 
 function capture() {
   const lines: string[] = [];
   return { lines, logger: createLogger("debug", { write: (line: string) => void lines.push(line) }) };
 }
 
+/**
+ * Objects shaped like the real ones that could reach a log line. Each secret names the redact paths
+ * that stand between it and the log: if all of them were gone, it would leak (checked below).
+ */
+const SHAPES: { name: string; logged: Record<string, unknown>; secrets: Record<string, string[]> }[] = [
+  {
+    name: "Slack client options with the bot token",
+    logged: { token: "xoxb-BOT-TOKEN-1", slackApiUrl: "https://slack.com/api/" },
+    secrets: { "xoxb-BOT-TOKEN-1": ["token"] },
+  },
+  {
+    name: "settings holding the Slack tokens one level down",
+    logged: { slack: { token: "xoxb-BOT-TOKEN-2", appToken: "public" } },
+    secrets: { "xoxb-BOT-TOKEN-2": ["*.token"] },
+  },
+  {
+    name: "an Authorization header value on its own",
+    logged: { authorization: "Bearer eyJ-GRAPH-TOKEN-1" },
+    secrets: { "eyJ-GRAPH-TOKEN-1": ["authorization"] },
+  },
+  {
+    name: "request headers carrying a bearer token",
+    logged: { headers: { authorization: "Bearer eyJ-GRAPH-TOKEN-2", accept: "application/json" } },
+    secrets: { "eyJ-GRAPH-TOKEN-2": ["*.authorization", "headers.authorization"] },
+  },
+  {
+    name: "a signed AWS request carrying its SigV4 authorization",
+    logged: { request: { method: "POST", authorization: "AWS4-HMAC-SHA256 Credential=AKIA/SIGV4-SIGNATURE" } },
+    secrets: { "SIGV4-SIGNATURE": ["*.authorization"] },
+  },
+  {
+    name: "a service principal login",
+    logged: { username: "app-id", password: "SP-PASSWORD-1" },
+    secrets: { "SP-PASSWORD-1": ["password"] },
+  },
+  {
+    name: "a service principal login inside a grant's detail",
+    logged: { requestId: "JR-1", login: { username: "app-id", password: "SP-PASSWORD-2" } },
+    secrets: { "SP-PASSWORD-2": ["*.password"] },
+  },
+  {
+    name: "a signing secret",
+    logged: { secret: "SIGNING-SECRET-1" },
+    secrets: { "SIGNING-SECRET-1": ["secret"] },
+  },
+  {
+    name: "an app registration's secret one level down",
+    logged: { app: { appId: "app-id", secret: "APP-SECRET-2" } },
+    secrets: { "APP-SECRET-2": ["*.secret"] },
+  },
+  {
+    name: "a Graph passwordCredential as addPassword returns it",
+    logged: { keyId: "k-1", hint: "abc", endDateTime: "2026-03-02T11:00:00Z", secretText: "GRAPH-SECRET-1" },
+    secrets: { "GRAPH-SECRET-1": ["secretText"] },
+  },
+  {
+    name: "a Graph passwordCredential inside a log object",
+    logged: { requestId: "JR-1", passwordCredential: { keyId: "k-2", secretText: "GRAPH-SECRET-2" } },
+    secrets: { "GRAPH-SECRET-2": ["*.secretText"] },
+  },
+  {
+    name: "an AWS Credentials object as STS returns it",
+    logged: {
+      AccessKeyId: "ASIAEXAMPLE",
+      SecretAccessKey: "AWS-SECRET-KEY-1",
+      SessionToken: "AWS-SESSION-TOKEN-1",
+      Expiration: "2026-03-02T11:00:00Z",
+    },
+    secrets: { "AWS-SECRET-KEY-1": ["SecretAccessKey"], "AWS-SESSION-TOKEN-1": ["SessionToken"] },
+  },
+  {
+    name: "an AWS Credentials object inside AssumeRole's output",
+    logged: {
+      Credentials: {
+        AccessKeyId: "ASIAEXAMPLE",
+        SecretAccessKey: "AWS-SECRET-KEY-2",
+        SessionToken: "AWS-SESSION-TOKEN-2",
+      },
+      AssumedRoleUser: { Arn: "arn:aws:sts::123456789012:assumed-role/EKS-Pod-Manager/alice" },
+    },
+    secrets: { "AWS-SECRET-KEY-2": ["*.SecretAccessKey"], "AWS-SESSION-TOKEN-2": ["*.SessionToken"] },
+  },
+  {
+    name: "SDK client credentials",
+    logged: { credentials: { accessKeyId: "ASIAEXAMPLE", secretAccessKey: "AWS-SECRET-KEY-3" } },
+    secrets: { "AWS-SECRET-KEY-3": ["credentials"] },
+  },
+  {
+    name: "an SDK client's config with its credentials",
+    logged: { client: { region: "us-west-2", credentials: { sessionToken: "AWS-SESSION-TOKEN-4" } } },
+    secrets: { "AWS-SESSION-TOKEN-4": ["*.credentials"] },
+  },
+  {
+    name: "connect instructions with a secret section",
+    logged: {
+      instructions: {
+        summary: "s",
+        sections: [{ heading: "h", code: "export AWS_SECRET=INSTR-SECRET-1", secret: true }],
+      },
+    },
+    secrets: { "INSTR-SECRET-1": ["instructions"] },
+  },
+  {
+    name: "a provider's grant outcome, instructions included",
+    logged: {
+      outcome: { state: { kind: "aws-role" }, instructions: { summary: "s", sections: [{ code: "INSTR-SECRET-2" }] } },
+    },
+    secrets: { "INSTR-SECRET-2": ["*.instructions"] },
+  },
+];
+
+function linesOf(log: (logger: pino.Logger) => void, paths = REDACT_PATHS): string {
+  const lines: string[] = [];
+  const destination = { write: (line: string) => void lines.push(line) };
+  log(
+    paths === REDACT_PATHS
+      ? createLogger("debug", destination)
+      : pino({ level: "debug", redact: { paths, censor: "[redacted]" } }, destination),
+  );
+  return lines.join("");
+}
+
 describe("logging", () => {
-  it("redacts secret-bearing fields wherever they appear", () => {
-    const { lines, logger } = capture();
-    logger.info({ token: "xoxb-1", nested: { secret: "s3cr3t", password: "pw" }, SessionToken: "FQoG" }, "x");
-    const line = lines.join("");
-    for (const secret of ["xoxb-1", "s3cr3t", '"pw"', "FQoG"]) expect(line).not.toContain(secret);
-    expect(line).toContain("[redacted]");
+  for (const { name, logged, secrets } of SHAPES) {
+    it(`never writes the secret of ${name}`, () => {
+      const line = linesOf((logger) => logger.info(logged, "x"));
+      for (const secret of Object.keys(secrets)) expect(line).not.toContain(secret);
+      expect(line).toContain("[redacted]");
+      // The same object under a child logger, and next to other fields, is redacted just the same.
+      const child = linesOf((logger) => logger.child({ component: "grants" }).warn({ ...logged, requestId: "JR-9" }));
+      for (const secret of Object.keys(secrets)) expect(child).not.toContain(secret);
+    });
+  }
+
+  it("has a case for every redact path", () => {
+    const covered = new Set(SHAPES.flatMap((shape) => Object.values(shape.secrets).flat()));
+    expect(REDACT_PATHS.filter((path) => !covered.has(path))).toEqual([]);
   });
+
+  // Without the paths a case names, its secret would reach the log: the cases really test those paths.
+  for (const { name, logged, secrets } of SHAPES) {
+    for (const [secret, paths] of Object.entries(secrets)) {
+      it(`would leak ${secret} from ${name} without ${paths.join(" and ")}`, () => {
+        const without = REDACT_PATHS.filter((path) => !paths.includes(path));
+        expect(linesOf((logger) => logger.info(logged, "x"), without)).toContain(secret);
+      });
+    }
+  }
 
   it("drops the Slack client's debug lines that carry request or response bodies", () => {
     const { lines, logger } = capture();

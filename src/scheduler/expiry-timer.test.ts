@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../domain/clock.js";
+import { ExpiryTimer } from "./expiry-timer.js";
+
+/**
+ * The timer's promises, each against a fake "database" of due times (test/expiry covers the whole
+ * bot): one sweep at a time, nothing armed when nothing is due, nothing after stop, and a hold-back
+ * that only ever applies to what the last sweep already saw.
+ */
+function rig(firstDue: number | undefined) {
+  const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+  const start = clock.now().getTime();
+  const db = { due: firstDue === undefined ? undefined : start + firstDue };
+  const sweeps: number[] = [];
+  let running = 0;
+  let overlapped = false;
+  let release: (() => void) | undefined;
+  let holdSweeps = false;
+  let failNext = false;
+  const errors: string[] = [];
+  const timer = new ExpiryTimer(
+    clock,
+    () => (db.due === undefined ? undefined : new Date(db.due)),
+    async () => {
+      sweeps.push(clock.now().getTime() - start);
+      running++;
+      if (running > 1) overlapped = true;
+      try {
+        if (holdSweeps) await new Promise<void>((resolve) => (release = resolve));
+        if (failNext) {
+          failNext = false;
+          throw new Error("database is locked");
+        }
+        // A sweep revokes what is due now; later grants stay.
+        if (db.due !== undefined && db.due <= clock.now().getTime()) db.due = undefined;
+      } finally {
+        running--;
+      }
+    },
+    (error) => errors.push(String(error)),
+  );
+  return {
+    errors,
+    clock,
+    start,
+    db,
+    sweeps,
+    timer,
+    overlapped: () => overlapped,
+    holdSweeps: (on: boolean) => {
+      holdSweeps = on;
+    },
+    failNext: () => {
+      failNext = true;
+    },
+    release: () => release?.(),
+  };
+}
+
+describe("the expiry timer", () => {
+  it("arms nothing when nothing is due, and arms for a grant once it exists", async () => {
+    const r = rig(undefined);
+    r.timer.rearm();
+    expect(r.clock.pendingTimers()).toBe(0);
+    r.db.due = r.start + 2_000;
+    r.timer.rearm();
+    expect(r.clock.pendingTimers()).toBe(1);
+    await r.clock.advance(2_000);
+    expect(r.sweeps).toEqual([2_000]);
+    expect(r.clock.pendingTimers()).toBe(0);
+  });
+
+  it("re-arms for an earlier grant, and does not fire for the later one it replaced", async () => {
+    const r = rig(10_000);
+    r.timer.rearm();
+    r.db.due = r.start + 4_000;
+    r.timer.rearm();
+    await r.clock.advance(10_000);
+    expect(r.sweeps).toEqual([4_000]);
+  });
+
+  it("runs one sweep at a time: a re-arm during a sweep waits for its end", async () => {
+    const r = rig(1_000);
+    r.holdSweeps(true);
+    r.timer.rearm();
+    await r.clock.advance(1_000);
+    expect(r.sweeps).toEqual([1_000]);
+    // A grant became due while the sweep runs (an approval landed): no second sweep yet.
+    r.db.due = r.start + 1_500;
+    r.timer.rearm();
+    await r.clock.advance(2_000);
+    expect(r.sweeps).toEqual([1_000]);
+    r.holdSweeps(false);
+    r.release();
+    await r.clock.advance(10_000);
+    expect(r.overlapped()).toBe(false);
+    // The running sweep revoked it on its way out: it read the store after the grant fell due.
+    expect(r.sweeps).toEqual([1_000]);
+    expect(r.db.due).toBeUndefined();
+  });
+
+  it("does not hold back a grant that fell due after the last sweep started", async () => {
+    const r = rig(1_000);
+    r.timer.rearm();
+    await r.clock.advance(1_000);
+    r.db.due = r.start + 1_200;
+    r.timer.rearm();
+    await r.clock.advance(200);
+    expect(r.sweeps).toEqual([1_000, 1_200]);
+  });
+
+  it("after a sweep threw, waits 5 s even for a grant that fell due since", async () => {
+    const r = rig(1_000);
+    r.failNext();
+    r.timer.rearm();
+    await r.clock.advance(1_000);
+    r.db.due = r.start + 1_200;
+    r.timer.rearm();
+    await r.clock.advance(4_999);
+    expect(r.sweeps).toEqual([1_000]);
+    await r.clock.advance(1);
+    expect(r.sweeps).toEqual([1_000, 6_000]);
+    expect(r.errors).toEqual(["Error: database is locked"]);
+  });
+
+  it("stays stopped: neither a sweep that was running nor a re-arm arms it again", async () => {
+    const r = rig(1_000);
+    r.holdSweeps(true);
+    r.timer.rearm();
+    await r.clock.advance(1_000);
+    r.timer.stop();
+    r.db.due = r.start + 1_500;
+    r.holdSweeps(false);
+    r.release();
+    await r.clock.advance(0);
+    r.timer.rearm();
+    expect(r.clock.pendingTimers()).toBe(0);
+    await r.clock.advance(60_000);
+    expect(r.sweeps).toEqual([1_000]);
+  });
+});
