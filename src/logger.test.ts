@@ -1,6 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { boltLogger, createLogger, REDACT_PATHS } from "./logger.js";
+import { boltLogger, createLogger, REDACT_PATHS, redactDeep } from "./logger.js";
 
 function capture() {
   const lines: string[] = [];
@@ -155,6 +155,34 @@ describe("logging", () => {
       });
     }
   }
+
+  const DEEP = [
+    {
+      name: "an AssumeRole result inside another object",
+      logged: { out: { Credentials: { SessionToken: "DEEP-1" } } },
+    },
+    {
+      name: "an application's passwordCredentials",
+      logged: { app: { passwordCredentials: [{ keyId: "k", secretText: "DEEP-2" }] } },
+    },
+    { name: "a secret five levels down", logged: { a: { b: { c: { d: { clientSecret: "DEEP-3" } } } } } },
+    { name: "a header object two levels down", logged: { req: { opts: { headers: { Authorization: "DEEP-4" } } } } },
+  ];
+  for (const { name, logged } of DEEP) {
+    it(`censors a secret deeper than the paths reach: ${name}`, () => {
+      const line = linesOf((logger) => logger.info(logged, "x"));
+      expect(line).not.toMatch(/DEEP-\d/);
+      expect(line).toContain("[redacted]");
+    });
+  }
+
+  it("leaves objects without secrets as they are, and survives cycles", () => {
+    const cyclic: Record<string, unknown> = { requestId: "JR-1" };
+    cyclic.self = cyclic;
+    const plain = { requestId: "JR-2", nested: { profile: "aks" } };
+    expect(redactDeep(plain)).toBe(plain);
+    expect(() => linesOf((logger) => logger.info({ cyclic }, "x"))).not.toThrow();
+  });
 
   it("drops the Slack client's debug lines that carry request or response bodies", () => {
     const { lines, logger } = capture();

@@ -24,12 +24,61 @@ export const REDACT_PATHS = [
   "*.instructions",
 ];
 
+/**
+ * pino's paths reach two levels; a secret can sit deeper (a whole AssumeRole result inside another
+ * object, an application's passwordCredentials). Any key named here is censored at any depth.
+ */
+const SECRET_KEYS = new Set(
+  [
+    "token",
+    "authorization",
+    "password",
+    "secret",
+    "secretText",
+    "clientSecret",
+    "SecretAccessKey",
+    "SessionToken",
+    "credentials",
+    "instructions",
+  ].map((key) => key.toLowerCase()),
+);
+const MAX_DEPTH = 12;
+
+/** A copy of `value` with every secret-named key censored; the same object when there is none. */
+export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value !== "object" || value === null || value instanceof Error) return value;
+  if (depth > MAX_DEPTH) return "[too deep]";
+  if (seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, index) => {
+      const next = redactDeep(item, depth + 1, seen);
+      if (next !== item) {
+        copy ??= [...value];
+        copy[index] = next;
+      }
+    });
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const next = SECRET_KEYS.has(key.toLowerCase()) ? "[redacted]" : redactDeep(item, depth + 1, seen);
+    if (next !== item) {
+      copy ??= { ...value };
+      copy[key] = next;
+    }
+  }
+  return copy ?? value;
+}
+
 export function createLogger(level = "info", destination?: pino.DestinationStream): pino.Logger {
   return pino(
     {
       level,
       base: { app: "jitbot" },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parsePolicy } from "../../config/load.js";
 import type { AccessRequest } from "../../domain/request.js";
 import { approvalMessage } from "./approval.js";
-import { driftMessage } from "./channel.js";
+import { driftMessage, orphansRemovedMessage } from "./cleanup.js";
 import { decisionMessage } from "./dm.js";
 import { homeView } from "./overview.js";
 
@@ -75,7 +75,11 @@ const PLACES: { place: string; render: () => unknown }[] = [
   },
   {
     place: "a directory display name and UPN in the drift report",
-    render: () => driftMessage(profile, [{ id: "u-1", displayName: HOSTILE, userPrincipalName: HOSTILE }]),
+    render: () => driftMessage(profile, [{ description: HOSTILE, why: HOSTILE }]),
+  },
+  {
+    place: "a cloud object's name in the orphans-removed message",
+    render: () => orphansRemovedMessage(profile, [{ description: HOSTILE, why: HOSTILE, requestId: "JR-1" }]),
   },
 ];
 
