@@ -13,7 +13,10 @@ import {
 const STATUSES = Object.values(RequestStatus);
 const EVENTS: RequestEvent[] = ["approve", "deny", "cancel", "time_out", "activate", "fail", "expire", "revoke"];
 
-/** DESIGN.md: pending → approved → active → expired | revoked, pending → denied | cancelled | timed_out, approved → failed. */
+/**
+ * DESIGN.md: pending → approved → active → expired | revoked, pending → denied | cancelled | timed_out,
+ * approved → failed; and approved → cancelled (withdrawn after approval, before its grant started).
+ */
 const LEGAL: Record<string, RequestStatus> = {
   "pending approve": "approved",
   "pending deny": "denied",
@@ -21,6 +24,7 @@ const LEGAL: Record<string, RequestStatus> = {
   "pending time_out": "timed_out",
   "approved activate": "active",
   "approved fail": "failed",
+  "approved cancel": "cancelled",
   "active expire": "expired",
   "active revoke": "revoked",
 };

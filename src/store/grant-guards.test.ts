@@ -49,8 +49,10 @@ function request(status: RequestStatus): string {
 }
 
 function grantIn(status: GrantStatus, extra: { endReason?: string } = {}): string {
-  const id = request(REQUEST_OF[status]);
-  store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+  // A grant starts only on an approved request; then both rows are put where the case needs them.
+  const id = request("approved");
+  expect(store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt })).toBe(true);
+  store.db.prepare("UPDATE requests SET status = ? WHERE id = ?").run(REQUEST_OF[status], id);
   store.db
     .prepare("UPDATE grants SET status = ?, end_reason = ? WHERE request_id = ?")
     .run(status, extra.endReason ?? null, id);
@@ -83,7 +85,7 @@ const GRANT_OPS: {
     op: "start (a retried grant)",
     legal: "granting",
     run: (id) => store.grants.start({ requestId: id, provider: "entra-group", at: soon, expiresAt }),
-    refused: undefined,
+    refused: false,
   },
   {
     op: "activate",
@@ -95,7 +97,8 @@ const GRANT_OPS: {
     op: "fail",
     legal: "granting",
     run: (id) => store.grants.fail({ requestId: id, at: soon, reason: "refused" }),
-    refused: "INVALID_TRANSITION",
+    // Tolerant: another process's reconcile may have failed it already; it must change nothing.
+    refused: undefined,
   },
   {
     op: "end (expiry)",

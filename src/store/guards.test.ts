@@ -54,12 +54,13 @@ const MOVES = STATUSES.flatMap((from) =>
 );
 
 describe("the store's guarded transitions", () => {
-  it("covers the whole state machine of DESIGN.md (eight legal moves)", () => {
+  it("covers the whole state machine of DESIGN.md (eight legal moves, and withdrawing an approved request)", () => {
     expect(MOVES.map((m) => `${m.from} -${m.event}-> ${m.to}`)).toEqual([
       "pending -approve-> approved",
       "pending -deny-> denied",
       "pending -cancel-> cancelled",
       "pending -time_out-> timed_out",
+      "approved -cancel-> cancelled",
       "approved -activate-> active",
       "approved -fail-> failed",
       "active -expire-> expired",
