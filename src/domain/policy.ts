@@ -1,5 +1,6 @@
 import type { Policy, Profile } from "../config/schema.js";
 import { DomainError } from "./errors.js";
+import { ticketMatches } from "./ticket-pattern.js";
 
 /** A Slack user as policy sees them: id and the user groups they belong to. */
 export interface Person {
@@ -60,7 +61,7 @@ export function validateRequestInput(profile: Profile, input: RequestInput): Fie
   }
   const ticket = input.ticket.trim();
   if (ticket === "" && profile.ticket.required) errors.ticket = new DomainError("TICKET_REQUIRED");
-  if (ticket !== "" && profile.ticket.pattern && !new RegExp(profile.ticket.pattern).test(ticket)) {
+  if (ticket !== "" && profile.ticket.pattern && !ticketMatches(profile.ticket.pattern, ticket)) {
     errors.ticket = new DomainError("TICKET_INVALID", { pattern: profile.ticket.pattern });
   }
   return errors;
