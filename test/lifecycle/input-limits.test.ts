@@ -23,6 +23,8 @@ async function openModal(userId = "U0ALICE", text = "request aks-prod-sre"): Pro
   return waitFor(() => [...t.slack.views.values()].filter((v) => v.userId === userId)[before], "the modal");
 }
 
+const errorsOf = (res: { json?: Record<string, unknown> }) => (res.json?.errors ?? {}) as Record<string, string>;
+
 const requestCount = () => t.store.db.prepare("SELECT count(*) AS n FROM requests").get() as { n: number };
 
 async function pendingRequest(): Promise<{ id: string; message: PostedMessage }> {
@@ -63,7 +65,7 @@ describe("every free-text field has a server-side cap, whatever the modal allowe
     const before = requestCount().n;
     const res = await t.driver.submit("U0ALICE", await openModal(), { ...good, ...change });
     expect(res.json?.response_action).toBe("errors");
-    expect((res.json?.errors as Record<string, string>)[field]).toContain(sentence);
+    expect(errorsOf(res)[field]).toContain(sentence);
     expect(requestCount().n).toBe(before);
   });
 
@@ -80,9 +82,7 @@ describe("every free-text field has a server-side cap, whatever the modal allowe
       "the deny form",
     );
     const res = await t.driver.submit("U0LEAD", denyForm, { reason: "n".repeat(501) });
-    expect((res.json?.errors as Record<string, string>).reason).toBe(
-      "That reason is too long: 501 characters, at most 500.",
-    );
+    expect(errorsOf(res).reason).toBe("That reason is too long: 501 characters, at most 500.");
     expect(t.store.requests.mustGet(id).status).toBe("pending");
     const ok = await t.driver.submit("U0LEAD", denyForm, { reason: "n".repeat(500) });
     expect(ok.json?.response_action).toBeUndefined();
@@ -133,13 +133,13 @@ describe("a damaged form or button gets the clicker a sentence, not silence", ()
     const before = requestCount().n;
     const res = await submitWith(await openModal(), { privateMetadata });
     expect(res.status).toBe(200);
-    expect((res.json?.errors as Record<string, string>).profile).toContain(damaged);
+    expect(errorsOf(res).profile).toContain(damaged);
     expect(requestCount().n).toBe(before);
   });
 
   it("refuses a request form whose state has the wrong shape", async () => {
     const res = await submitWith(await openModal(), { state: { values: { profile: "aks-prod-sre" } } });
-    expect((res.json?.errors as Record<string, string>).profile).toContain(damaged);
+    expect(errorsOf(res).profile).toContain(damaged);
   });
 
   it("tells the person when the profile select of a damaged form is changed", async () => {
@@ -191,7 +191,7 @@ describe("a damaged form or button gets the clicker a sentence, not silence", ()
       { ...denyForm, view: { ...denyForm.view, private_metadata: privateMetadata } },
       { reason: "not during the freeze" },
     );
-    expect((res.json?.errors as Record<string, string>).reason).toContain(damaged);
+    expect(errorsOf(res).reason).toContain(damaged);
     expect(t.store.requests.mustGet(id).status).toBe("pending");
   });
 
