@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ticketPatternProblem } from "../domain/ticket-pattern.js";
 import { awsRoleOptions, eksAccessEntryOptions } from "../grants/aws/options.js";
 import {
   entraGroupOptions,
@@ -100,11 +101,8 @@ const profileSchema = z
       });
     }
     if (profile.ticket.pattern !== undefined) {
-      try {
-        new RegExp(profile.ticket.pattern);
-      } catch {
-        ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: "is not a valid regular expression" });
-      }
+      const problem = ticketPatternProblem(profile.ticket.pattern);
+      if (problem) ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: problem });
     }
     if (
       profile.cluster.kind === "aks" &&

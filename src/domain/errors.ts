@@ -22,7 +22,12 @@ export type DomainErrorCode =
   | "IDENTITY_NOT_FOUND"
   | "PROVIDER_FAILED"
   | "EXTENSION_NOT_ALLOWED"
-  | "SHUTTING_DOWN";
+  | "SHUTTING_DOWN"
+  | "TEXT_TOO_LONG"
+  | "DENY_REASON_MISSING"
+  | "REQUEST_ID_INVALID"
+  | "FORM_DAMAGED"
+  | "BUTTON_DAMAGED";
 
 export class DomainError extends Error {
   constructor(

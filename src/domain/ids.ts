@@ -15,3 +15,10 @@ export function normaliseRequestId(text: string): string {
   const trimmed = text.trim().toUpperCase();
   return trimmed.startsWith("JR-") ? trimmed : `JR-${trimmed}`;
 }
+
+const REQUEST_ID = new RegExp(`^JR-[${ALPHABET}]{6}$`);
+
+/** A request id as newRequestId makes them: anything else names no request, and is not looked up. */
+export function isRequestId(text: string): boolean {
+  return REQUEST_ID.test(text);
+}

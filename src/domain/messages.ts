@@ -3,6 +3,13 @@ import { formatDuration } from "../config/duration.js";
 import { type DomainError, isDomainError } from "./errors.js";
 import type { EarlyEnd } from "./request.js";
 
+const TEXT_NAMES: Record<string, string> = {
+  justification: "justification",
+  ticket: "ticket reference",
+  denyReason: "reason",
+  command: "command",
+};
+
 const num = (value: string | number | undefined): number => Number(value ?? 0);
 
 /** The one sentence a person sees for each refusal. */
@@ -49,6 +56,16 @@ export function domainMessage(error: DomainError): string {
       return "This grant cannot be extended; request the profile again when it ends.";
     case "SHUTTING_DOWN":
       return "jitbot is restarting; please try again in a minute.";
+    case "TEXT_TOO_LONG":
+      return `That ${TEXT_NAMES[String(d.field)] ?? "text"} is too long: ${num(d.length).toLocaleString("en-US")} characters, at most ${num(d.max).toLocaleString("en-US")}.`;
+    case "DENY_REASON_MISSING":
+      return "Please give the requester a reason.";
+    case "REQUEST_ID_INVALID":
+      return "That is not a request id (they look like JR-7K3Q9M). `/jit list` shows yours.";
+    case "FORM_DAMAGED":
+      return "jitbot could not read what this form sent (it may come from an older version of jitbot). Close it and start again.";
+    case "BUTTON_DAMAGED":
+      return "jitbot could not read this button (it may come from an older message). `/jit list` and jitbot's App Home show what you can do now.";
   }
 }
 

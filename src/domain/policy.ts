@@ -1,5 +1,7 @@
 import type { Policy, Profile } from "../config/schema.js";
 import { DomainError } from "./errors.js";
+import { checkLength } from "./limits.js";
+import { ticketMatches } from "./ticket-pattern.js";
 
 /** A Slack user as policy sees them: id and the user groups they belong to. */
 export interface Person {
@@ -55,12 +57,17 @@ export function validateRequestInput(profile: Profile, input: RequestInput): Fie
     errors.duration = new DomainError("DURATION_TOO_SHORT", { min: 60 });
   }
   const minLength = profile.justification.minLength;
-  if (input.justification.trim().length < minLength) {
+  const justification = input.justification.trim();
+  if (justification.length < minLength) {
     errors.justification = new DomainError("JUSTIFICATION_TOO_SHORT", { minLength });
   }
+  const justificationTooLong = checkLength("justification", justification);
+  if (justificationTooLong) errors.justification = justificationTooLong;
   const ticket = input.ticket.trim();
-  if (ticket === "" && profile.ticket.required) errors.ticket = new DomainError("TICKET_REQUIRED");
-  if (ticket !== "" && profile.ticket.pattern && !new RegExp(profile.ticket.pattern).test(ticket)) {
+  const ticketTooLong = checkLength("ticket", ticket);
+  if (ticketTooLong) errors.ticket = ticketTooLong;
+  else if (ticket === "" && profile.ticket.required) errors.ticket = new DomainError("TICKET_REQUIRED");
+  else if (ticket !== "" && profile.ticket.pattern && !ticketMatches(profile.ticket.pattern, ticket)) {
     errors.ticket = new DomainError("TICKET_INVALID", { pattern: profile.ticket.pattern });
   }
   return errors;

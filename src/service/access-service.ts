@@ -2,6 +2,7 @@ import type { Policy, Profile } from "../config/schema.js";
 import type { Clock } from "../domain/clock.js";
 import { DomainError } from "../domain/errors.js";
 import { newRequestId } from "../domain/ids.js";
+import { checkLength } from "../domain/limits.js";
 import { earlyEndAnswer } from "../domain/messages.js";
 import {
   checkApprover,
@@ -160,6 +161,8 @@ export class AccessService {
     note?: string,
   ): Promise<AccessRequest> {
     const { store, clock, notifier } = this.deps;
+    const noteTooLong = note === undefined ? undefined : checkLength("denyReason", note);
+    if (noteTooLong) throw noteTooLong;
     const request = store.requests.get(requestId);
     if (!request) throw new DomainError("REQUEST_NOT_FOUND", { id: requestId });
     const profile = findProfile(this.deps.policy, request.profileId);

@@ -9,7 +9,14 @@ import {
 import type pino from "pino";
 import { newCorrelationId } from "../domain/messages.js";
 import { boltLogger } from "../logger.js";
-import { acceptBody, type Refusal, readCappedBody, refuseByHeaders, SLACK_BODY_LIMIT } from "./request-guard.js";
+import {
+  acceptBody,
+  isSslCheck,
+  type Refusal,
+  readCappedBody,
+  refuseByHeaders,
+  SLACK_BODY_LIMIT,
+} from "./request-guard.js";
 
 export const SLACK_EVENTS_PATH = "/slack/events";
 
@@ -127,6 +134,7 @@ export function createHttpSurface(options: HttpSurfaceOptions): HttpSurface {
   const acceptSlackRequest = async (req: IncomingMessage, res: ServerResponse, secret: string) => {
     const started = performance.now();
     const early = refuseByHeaders(req, Date.now());
+    if (early?.unsigned && (await isSslCheck(req))) return send(res, 200, {});
     if (early) return refuse(req, res, early);
     if (!options.slackConnected()) {
       return send(res, 503, { error: "jitbot is not connected to Slack yet" }, { connection: "close" });

@@ -15,6 +15,45 @@ export interface Refusal {
   status: 400 | 401 | 413;
   /** For the log line; never echoes the request. */
   why: string;
+  /** Set when the request carried no signature at all (Slack's unsigned SSL check may be one). */
+  unsigned?: boolean;
+}
+
+/** Slack's SSL check is a tiny form post; nothing bigger is read without a signature. */
+const SSL_CHECK_LIMIT = 512;
+
+/**
+ * Slack checks a slash command's certificate with a POST of `ssl_check=1&token=…`, which Bolt
+ * answers without verifying a signature (HTTPModuleFunctions: "these requests do not require
+ * x-slack-signature verification"). Only such a body, at most 512 bytes, is read unsigned.
+ */
+export async function isSslCheck(req: IncomingMessage): Promise<boolean> {
+  const type = String(req.headers["content-type"] ?? "");
+  const length = Number(req.headers["content-length"]);
+  if (!type.startsWith("application/x-www-form-urlencoded") || !(length <= SSL_CHECK_LIMIT)) return false;
+  const read = await readCappedBody(req, SSL_CHECK_LIMIT);
+  if (read.kind !== "body") return false;
+  const form = new URLSearchParams(read.body.toString("utf8"));
+  return form.get("ssl_check") === "1" && [...form.keys()].every((key) => key === "ssl_check" || key === "token");
+}
+
+/**
+ * What Bolt's App can route (its getTypeAndConversation, plus the receiver's own url_verification
+ * and ssl_check). Anything else reaches no listener and would be answered only by Bolt's 3-second
+ * timeout with a 404, so it is refused at once.
+ */
+function boltCanRoute(body: Record<string, unknown>): boolean {
+  if (body.event !== undefined || body.command !== undefined || body.name !== undefined) return true;
+  if (body.actions !== undefined || body.ssl_check !== undefined) return true;
+  return [
+    "url_verification",
+    "block_suggestion",
+    "dialog_submission",
+    "shortcut",
+    "message_action",
+    "view_submission",
+    "view_closed",
+  ].includes(String(body.type));
 }
 
 /**
@@ -27,7 +66,7 @@ export function refuseByHeaders(req: IncomingMessage, nowMs: number, limit = SLA
   const signature = req.headers["x-slack-signature"];
   const timestamp = req.headers["x-slack-request-timestamp"];
   if (typeof signature !== "string" || typeof timestamp !== "string" || !/^v0=[0-9a-f]{64}$/.test(signature)) {
-    return { status: 401, why: "no Slack signature" };
+    return { status: 401, why: "no Slack signature", unsigned: true };
   }
   if (!/^\d{1,12}$/.test(timestamp)) return { status: 401, why: "the Slack timestamp is not a number" };
   const skew = Number(timestamp) - Math.floor(nowMs / 1000);
@@ -97,5 +136,6 @@ export function acceptBody(req: IncomingMessage, body: Buffer, signingSecret: st
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return { status: 400, why: "the body is not an object" };
   }
+  if (!boltCanRoute(parsed as Record<string, unknown>)) return { status: 400, why: "no Slack payload of a known type" };
   return undefined;
 }

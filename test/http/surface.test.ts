@@ -147,6 +147,33 @@ describe("the HTTP surface never dies", () => {
     await expectAlive();
   });
 
+  it.each([
+    ["a form with no command", "user_id=U0ALICE&user_id=U0ALICE&text=help", "application/x-www-form-urlencoded"],
+    ["JSON of no payload type", '{"type":"no_such_type","user":{"id":"U0ALICE"}}', "application/json"],
+    ["an empty JSON object", "{}", "application/json"],
+  ])(
+    "answers a signed body Bolt cannot route (%s) with 400 at once, not after Bolt's 3 s timeout",
+    async (_, body, type) => {
+      const before = footprint();
+      const started = performance.now();
+      const answer = await t.driver.post(body, type);
+      expect(answer.status).toBe(400);
+      expect(performance.now() - started).toBeLessThan(2_500);
+      expect(footprint()).toEqual(before);
+    },
+  );
+
+  it("answers Slack's unsigned SSL check (ssl_check=1&token=…) as Bolt does, and nothing else unsigned", async () => {
+    const before = footprint();
+    const form = "application/x-www-form-urlencoded";
+    expect((await t.driver.post("ssl_check=1&token=xyz", form, {})).status).toBe(200);
+    expect((await t.driver.post(`ssl_check=1&${slashHelp}`, form, {})).status).toBe(401);
+    expect((await t.driver.post("ssl_check=1", "application/json", {})).status).toBe(401);
+    expect((await t.driver.post(`ssl_check=1&token=${"x".repeat(600)}`, form, {})).status).toBe(401);
+    await expectAlive();
+    expect(footprint()).toEqual(before);
+  });
+
   it("still answers Slack after all of the above", async () => {
     const help = await t.driver.command("U0ALICE", "help");
     expect(help.status).toBe(200);

@@ -1,5 +1,6 @@
 import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
+import { TEXT_LIMITS } from "../../domain/limits.js";
 import { durationChoices } from "../../domain/policy.js";
 import { BLOCK, CALLBACK, VALUE } from "../ids.js";
 import { type Block, mrkdwn, plain, section, type View } from "./kit.js";
@@ -118,9 +119,9 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
       type: "plain_text_input",
       action_id: VALUE,
       multiline: true,
-      max_length: 2000,
+      max_length: TEXT_LIMITS.justification,
       placeholder: plain("What will you do, and why now?"),
-      ...(prefill.justification ? { initial_value: prefill.justification.slice(0, 2000) } : {}),
+      ...(prefill.justification ? { initial_value: prefill.justification.slice(0, TEXT_LIMITS.justification) } : {}),
     },
     hint: plain(`At least ${minLength} characters. Approvers see this.`),
   });
@@ -130,7 +131,12 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
     block_id: BLOCK.ticket,
     optional: !ticketRequired,
     label: plain("Ticket"),
-    element: { type: "plain_text_input", action_id: VALUE, max_length: 100, placeholder: plain("e.g. OPS-1234") },
+    element: {
+      type: "plain_text_input",
+      action_id: VALUE,
+      max_length: TEXT_LIMITS.ticket,
+      placeholder: plain("e.g. OPS-1234"),
+    },
     ...(selected?.ticket.pattern ? { hint: plain(`Format: ${selected.ticket.pattern}`) } : {}),
   });
   return {
@@ -158,7 +164,7 @@ export function denyModal(requestId: string, context: { channel: string; ts: str
         type: "input",
         block_id: BLOCK.reason,
         label: plain("Reason"),
-        element: { type: "plain_text_input", action_id: VALUE, multiline: true, max_length: 500 },
+        element: { type: "plain_text_input", action_id: VALUE, multiline: true, max_length: TEXT_LIMITS.denyReason },
       },
     ],
   };

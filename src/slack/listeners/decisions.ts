@@ -1,12 +1,14 @@
 import type { App, BlockButtonAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { DomainError } from "../../domain/errors.js";
+import { checkDenyReason } from "../../domain/limits.js";
+import { domainMessage } from "../../domain/messages.js";
 import { checkApprover } from "../../domain/policy.js";
 import { asSlackView } from "../blocks/kit.js";
 import { denyModal } from "../blocks/request-modal.js";
 import { ACTION, BLOCK, CALLBACK } from "../ids.js";
 import { type ClickPlace, guarded } from "../reply.js";
-import { readText } from "../view-values.js";
+import { readDenyForm, readRequestIdButton } from "../view-values.js";
 import type { SlackDeps } from "./deps.js";
 
 const REFUSAL = "You can't decide on this request: ";
@@ -36,7 +38,10 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
 
   app.action<BlockButtonAction>(ACTION.approve, async ({ ack, body, action, client }) => {
     await ack();
-    decideLater(client, { userId: body.user.id, channelId: body.channel?.id }, action.value ?? "", "approve");
+    const place = { userId: body.user.id, channelId: body.channel?.id };
+    const requestId = readRequestIdButton(action.value);
+    if (!requestId.ok) return guarded(client, logger, place, () => Promise.reject(requestId.error), REFUSAL);
+    decideLater(client, place, requestId.value, "approve");
   });
 
   app.action<BlockButtonAction>(ACTION.deny, async ({ ack, body, action, client }) => {
@@ -47,7 +52,9 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
       logger,
       place,
       async () => {
-        const requestId = action.value ?? "";
+        const read = readRequestIdButton(action.value);
+        if (!read.ok) throw read.error;
+        const requestId = read.value;
         // Refuse before asking for a reason: a non-approver should not get a form at all.
         const request = service.request(requestId);
         const profile = service.profile(request.profileId);
@@ -63,13 +70,14 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
   });
 
   app.view(CALLBACK.denyModal, async ({ ack, body, view, client }) => {
-    const reason = readText(view.state.values, BLOCK.reason).trim();
-    if (reason.length < 3) {
-      return ack({ response_action: "errors", errors: { [BLOCK.reason]: "Please give the requester a reason." } });
-    }
+    const refuse = (error: DomainError) =>
+      ack({ response_action: "errors", errors: { [BLOCK.reason]: domainMessage(error) } });
+    const read = readDenyForm(view);
+    if (!read.ok) return refuse(read.error);
+    const refusal = checkDenyReason(read.value.reason);
+    if (refusal) return refuse(refusal);
     await ack();
-    const meta = JSON.parse(view.private_metadata || "{}") as { requestId?: string; channel?: string };
-    const place = { userId: body.user.id, channelId: meta.channel || undefined };
-    decideLater(client, place, meta.requestId ?? "", "deny", reason);
+    const { requestId, channel, reason } = read.value;
+    decideLater(client, { userId: body.user.id, channelId: channel }, requestId, "deny", reason.trim());
   });
 }

@@ -6,6 +6,7 @@ import { asSlackView } from "../blocks/kit.js";
 import { requestModal } from "../blocks/request-modal.js";
 import { ACTION } from "../ids.js";
 import { answer, type ClickPlace, guarded } from "../reply.js";
+import { readRequestIdButton } from "../view-values.js";
 import type { SlackDeps } from "./deps.js";
 
 /** Buttons in the requester's DMs and App Home: withdraw, revoke, refresh, extend, request. */
@@ -16,8 +17,9 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
     app.action<BlockButtonAction>(id, async ({ ack, body, action, client }) => {
       await ack();
       const place = { userId: body.user.id, channelId: body.channel?.id };
-      const requestId = action.value ?? "";
-      afterAck.later(() => guarded(client, logger, place, () => work(requestId, place, client)));
+      const requestId = readRequestIdButton(action.value);
+      if (!requestId.ok) return guarded(client, logger, place, () => Promise.reject(requestId.error));
+      afterAck.later(() => guarded(client, logger, place, () => work(requestId.value, place, client)));
     });
   /** Clicks that open a modal: its trigger dies in 3 s, so the work runs now. */
   const modalButton = (id: string, work: (requestId: string, body: BlockButtonAction) => Promise<void>) =>
@@ -31,8 +33,10 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
   button(ACTION.revoke, (id, place, client) => answer(client, place, service.revoke(id, place.userId)));
   button(ACTION.refresh, (id, place) => service.refresh(id, place.userId));
 
-  modalButton(ACTION.extend, async (requestId, body) => {
-    const request = service.request(requestId);
+  modalButton(ACTION.extend, async (value, body) => {
+    const requestId = readRequestIdButton(value);
+    if (!requestId.ok) throw requestId.error;
+    const request = service.request(requestId.value);
     if (request.requesterId !== body.user.id) throw new DomainError("NOT_YOUR_REQUEST");
     const profile = service.profile(request.profileId);
     if (!profile?.extension || request.status !== "active") throw new DomainError("EXTENSION_NOT_ALLOWED");

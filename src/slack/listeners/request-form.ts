@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { domainMessage } from "../../domain/messages.js";
 import { asSlackView } from "../blocks/kit.js";
 import { profileOptions, requestModal } from "../blocks/request-modal.js";
 import { BLOCK, CALLBACK, VALUE } from "../ids.js";
@@ -12,7 +13,10 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
 
   app.view(CALLBACK.requestModal, async ({ ack, body, view, client }) => {
     const userId = body.user.id;
-    const form = readRequestForm(view.state.values, view.private_metadata);
+    const read = readRequestForm(view);
+    // Slack shows view errors only on input blocks; the profile block is on every request form.
+    if (!read.ok) return ack({ response_action: "errors", errors: { [BLOCK.profile]: domainMessage(read.error) } });
+    const form = read.value;
     let errors: Record<string, string>;
     try {
       errors = toModalErrors((await service.check(userId, form)).errors);
@@ -48,7 +52,9 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
     const view = body.view;
     const userId = body.user.id;
     await guarded(client, logger, { userId }, async () => {
-      const form = readRequestForm(view.state.values, view.private_metadata);
+      const read = readRequestForm(view);
+      if (!read.ok) throw read.error;
+      const form = read.value;
       const profiles = await service.requestableProfiles(userId);
       const modal = requestModal(profiles, {
         profileId: form.profileId,
