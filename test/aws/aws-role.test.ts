@@ -57,6 +57,8 @@ describe("aws-role grant", () => {
     ["a 5m grant (refused at request time) would still get STS's 15m floor", "", 300, 900],
   ])("%s", async (_sentence, grant, duration, expected) => {
     const w = await setup(grant);
+    // The role in IAM allows what the profile asks (IAM's default is 1 h).
+    w.fake.roleMaxSessionDuration.set(ROLE_ARN, Math.max(3600, expected));
     const outcome = await w.awsRole.grant(requestFor(w.profile, w.clock, duration));
     expect(assumeRoleCalls(w)[0]?.DurationSeconds).toBe(String(expected));
     expect(outcome.providerExpiresAt?.getTime()).toBe(w.clock.now().getTime() + expected * 1000);
