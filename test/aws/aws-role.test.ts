@@ -57,6 +57,8 @@ describe("aws-role grant", () => {
     ["a 5m grant (refused at request time) would still get STS's 15m floor", "", 300, 900],
   ])("%s", async (_sentence, grant, duration, expected) => {
     const w = await setup(grant);
+    // The role in IAM allows what the profile asks (IAM's default is 1 h).
+    w.fake.roleMaxSessionDuration.set(ROLE_ARN, Math.max(3600, expected));
     const outcome = await w.awsRole.grant(requestFor(w.profile, w.clock, duration));
     expect(assumeRoleCalls(w)[0]?.DurationSeconds).toBe(String(expected));
     expect(outcome.providerExpiresAt?.getTime()).toBe(w.clock.now().getTime() + expected * 1000);
@@ -69,6 +71,9 @@ describe("aws-role grant", () => {
     expect(w.warnings.map((x) => x.msg)).toContain("aws-role: the STS session (15 min minimum) outlives the grant");
   });
 });
+
+const CHAINING_MESSAGE =
+  "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
 
 describe("aws-role errors become one sentence", () => {
   it.each([
@@ -86,12 +91,7 @@ describe("aws-role errors become one sentence", () => {
     ],
     [
       "role chaining over 1h names the 1-hour cap",
-      (w: AwsWorld) =>
-        w.fake.failNext(
-          400,
-          "ValidationError",
-          "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
-        ),
+      (w: AwsWorld) => w.fake.failNext(400, "ValidationError", CHAINING_MESSAGE),
       "INVALID_REQUEST",
       /caps sessions of a role assumed from another role session at 1 hour; set grant.maxSessionDuration to 1h/,
     ],
@@ -121,6 +121,45 @@ describe("aws-role errors become one sentence", () => {
     expect(error.userMessage).toMatch(message);
     expect(error.userMessage.split(/\.\s/).length).toBe(1);
     expect(error.retryable).toBe(code === "THROTTLED" || code === "UNAVAILABLE");
+  });
+
+  it("a bot running as a role session (IRSA, Pod Identity) gets STS's 1-hour role-chaining cap, named", async () => {
+    world = await startWorld(", maxSessionDuration: 4h", { AWS_SESSION_TOKEN: "FwoGZXIvYXdzEBotSessionToken" });
+    const w = world;
+    w.fake.roleMaxSessionDuration.set(ROLE_ARN, 4 * 3600); // the role allows 4 h; chaining still caps at 1 h
+    const error = await failureOf(
+      w.awsRole.grant(requestFor(profileOf(w.policy, "eks-pod-manager"), w.clock, 4 * 3600)),
+    );
+    expect(error.userMessage).toMatch(/caps sessions of a role assumed from another role session at 1 hour/);
+  });
+
+  it("an IAM role left at its default MaxSessionDuration (1 h) refuses a 4 h session, named", async () => {
+    const w = await setup(", maxSessionDuration: 4h");
+    const error = await failureOf(w.awsRole.grant(requestFor(w.profile, w.clock, 4 * 3600)));
+    expect(error.userMessage).toMatch(
+      /maximum session duration in IAM is below 4h; raise the role's MaxSessionDuration/,
+    );
+  });
+
+  it.each([
+    [
+      "PackedPolicyTooLarge names grant.sessionTags",
+      "PackedPolicyTooLarge",
+      "Packed size of session tags consumes 112% of allotted space.",
+      /use fewer or shorter grant\.sessionTags/,
+    ],
+    [
+      "another ValidationError names what jitbot sends",
+      "ValidationError",
+      "1 validation error detected: Value 'x' at 'tags.1.member.key' failed to satisfy constraint",
+      /STS refused the session name, source identity, external id or tags/,
+    ],
+  ])("%s", async (_sentence, code, message, expected) => {
+    const w = await setup();
+    w.fake.failNext(400, code, message);
+    const error = await failureOf(w.awsRole.grant(requestFor(w.profile, w.clock)));
+    expect(error).toMatchObject({ code: "INVALID_REQUEST", retryable: false });
+    expect(error.userMessage).toMatch(expected);
   });
 
   it("a 429 carries Retry-After as retryAfterMs", async () => {
@@ -213,11 +252,11 @@ describe("aws-role DM content", () => {
     expect(outcome.instructions.notes.join(" ")).toMatch(/AWS cannot recall issued keys/);
   });
 
-  it("with revokeSessions, says honestly that kubectl outlives an early revoke", async () => {
+  it("with revokeSessions, says honestly that the deny needs a few minutes and that kubectl outlives it", async () => {
     const w = await setup(", revokeSessions: true");
     const outcome = await w.awsRole.grant(requestFor(w.profile, w.clock, 3600));
     expect(outcome.instructions.notes).toContain(
-      "An early revoke blocks these keys for AWS API calls at once; kubectl keeps working until 2026-01-05 10:00 UTC, because EKS sign-in (sts:GetCallerIdentity) cannot be denied.",
+      "An early revoke blocks these keys for AWS API calls within a few minutes (IAM applies policy changes with a short delay); kubectl keeps working until 2026-01-05 10:00 UTC, because EKS sign-in (sts:GetCallerIdentity) cannot be denied.",
     );
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { activeGrantOf, providerContract } from "../contract/provider-contract.js";
-import { type AwsWorld, alice, profileOf, requestFor, startWorld } from "./helpers.js";
+import { type AwsWorld, alice, awsPolicy, profileOf, requestFor, startWorld } from "./helpers.js";
 
 const VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 const ALICE_ROLE = "arn:aws:iam::123456789012:role/people/alice";
@@ -109,7 +109,46 @@ describe("eks-access-entry", () => {
     w.fake.forbidNext();
     await expect(w.accessEntry.grant(requestFor(w.profile, w.clock, 3600, alice))).rejects.toMatchObject({
       code: "FORBIDDEN",
-      userMessage: expect.stringMatching(/eks:CreateAccessEntry, eks:AssociateAccessPolicy and eks:DeleteAccessEntry/),
+      userMessage: expect.stringMatching(
+        /eks:CreateAccessEntry, eks:TagResource, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy and eks:DeleteAccessEntry/,
+      ),
     });
+  });
+
+  it("on a CONFIG_MAP cluster (no access-entry API) says which authentication mode to set", async () => {
+    const w = await setup();
+    w.fake.clusterAuthenticationMode.set("britive-test", "CONFIG_MAP");
+    await expect(w.accessEntry.grant(requestFor(w.profile, w.clock, 3600, alice))).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+      retryable: false,
+      userMessage:
+        "EKS cluster britive-test uses only the aws-auth ConfigMap, so it has no access entries; set its authentication mode to API_AND_CONFIG_MAP (aws eks update-cluster-config --name britive-test --region us-west-2 --access-config authenticationMode=API_AND_CONFIG_MAP).",
+    });
+  });
+
+  it("sends access scopes the strict fake accepts, for namespace and cluster scope", async () => {
+    world = await startWorld();
+    const w = world;
+    const clusterWide = awsPolicy(
+      "",
+      `  - id: eks-admin
+    title: EKS admin
+    cluster: { kind: eks, name: britive-test, region: us-west-2 }
+    grant:
+      type: eks-access-entry
+      principalArn: "arn:aws:iam::123456789012:role/people/{user}"
+      accessPolicyArn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy
+    duration: { default: 1h, max: 4h }
+    approval: { channel: C0APPROVALS, approvers: { users: [U0LEAD] } }`,
+    );
+    await w.accessEntry.grant(requestFor(profileOf(w.policy, "eks-view"), w.clock, 3600, alice));
+    await w.accessEntry.grant(
+      requestFor(profileOf(clusterWide, "eks-admin"), w.clock, 3600, { ...alice, email: "bo@example.com" }),
+    );
+    const scopes = w.fake.calls.filter((c) => c.action === "AssociateAccessPolicy").map((c) => c.body);
+    expect(scopes).toMatchObject([
+      { accessScope: { type: "namespace", namespaces: ["team-a"] } },
+      { accessScope: { type: "cluster" } },
+    ]);
   });
 });

@@ -65,7 +65,7 @@ describe("AWS grant options at config load", () => {
       "a max session over 12h is refused",
       ", maxSessionDuration: 13h",
       "",
-      "profiles[0].grant.maxSessionDuration: must be between 15m and 12h, the range of an IAM role's maximum session duration",
+      "profiles[0].grant.maxSessionDuration: must be between 15m (STS's shortest session) and 12h; the role's MaxSessionDuration in IAM (1h to 12h, default 1h) must be at least this",
     ],
     [
       "jitbot's own session tags cannot be overridden",
@@ -80,5 +80,16 @@ describe("AWS grant options at config load", () => {
   it("accepts IAM role and user principals with {email} and {user}", () => {
     expect(problems("", entryProfile('principalArn: "arn:aws:iam::123456789012:user/{email}"'))).toEqual([]);
     expect(problems("", entryProfile('principalArn: "arn:aws:iam::123456789012:role/people/{user}"'))).toEqual([]);
+  });
+});
+
+describe("grant.maxSessionDuration", () => {
+  it("names the real ranges: 15m is STS's shortest session, a role's MaxSessionDuration is 1h to 12h", () => {
+    expect(problems(", maxSessionDuration: 10m")).toEqual([
+      expect.stringContaining(
+        "must be between 15m (STS's shortest session) and 12h; the role's MaxSessionDuration in IAM (1h to 12h, default 1h) must be at least this",
+      ),
+    ]);
+    expect(problems(", maxSessionDuration: 15m")).toEqual([]);
   });
 });

@@ -1,27 +1,27 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type AuthenticationMode, associateProblem, authenticationModeProblem } from "./aws-eks.js";
+import {
+  denies,
+  documentProblem,
+  effectiveDocument,
+  type PolicyVersion,
+  sizeProblem,
+  statementsOf,
+} from "./aws-iam.js";
+import { assumeRole, DEFAULT_ROLE_MAX_SESSION_SECONDS, type FakeSession, isFailure } from "./aws-sts.js";
+import { esc, type Failure, IAM_NS, json, queryError, restError, STS_NS, xml } from "./aws-wire.js";
 import { DEFAULT_PAGE, listAccessEntries } from "./eks-listing.js";
+
+export type { FakeSession } from "./aws-sts.js";
 
 /**
  * A fake AWS on 127.0.0.1 for STS and IAM (Query protocol: form body, XML answers and XML error
  * envelopes as in their API references) and EKS access entries (REST JSON, `x-amzn-ErrorType`).
  * Point the SDK at it with AWS_ENDPOINT_URL_STS / _IAM / _EKS (or AWS_ENDPOINT_URL).
+ * It is strict: the rules live in aws-sts.ts, aws-iam.ts and aws-eks.ts, each citing its page.
  */
-export interface FakeSession {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  roleArn: string;
-  roleSessionName: string;
-  sourceIdentity: string | undefined;
-  externalId: string | undefined;
-  tags: Record<string, string>;
-  durationSeconds: number;
-  issuedAt: Date;
-  expiresAt: Date;
-}
-
 export interface FakeAccessEntry {
   clusterName: string;
   principalArn: string;
@@ -36,23 +36,22 @@ export interface FakeCall {
   body?: unknown;
 }
 
-type Failure = { status: number; code: string; message: string; retryAfter?: string };
-
-const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
-const IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/";
-const STS_NAME = /^[\w+=,.@-]{2,64}$/;
-
 export class FakeAws {
   readonly calls: FakeCall[] = [];
   readonly sessions: FakeSession[] = [];
   /** Inline policies by role name, then policy name: the JSON document as put. */
   readonly rolePolicies = new Map<string, Map<string, string>>();
   readonly accessEntries = new Map<string, FakeAccessEntry>();
-  /** A role's MaxSessionDuration (seconds) by role ARN; 12 h when unset. */
+  /** A role's MaxSessionDuration (seconds) by role ARN; IAM's default 1 h when unset. */
   readonly roleMaxSessionDuration = new Map<string, number>();
+  /** A cluster's authentication mode by name; API_AND_CONFIG_MAP when unset. */
+  readonly clusterAuthenticationMode = new Map<string, AuthenticationMode>();
   readonly disabledRegions = new Set<string>();
   /** Entries per ListAccessEntries page, whatever maxResults asks (small in tests, to page). */
   accessEntryPageSize = DEFAULT_PAGE;
+  /** How long a role policy change takes to apply to requests (IAM: "a few minutes"); 0 = at once. */
+  policyPropagationMs = 0;
+  private readonly policyHistory = new Map<string, PolicyVersion[]>();
   private failures: Failure[] = [];
   private server: Server | undefined;
   url = "";
@@ -104,16 +103,33 @@ export class FakeAws {
     this.failures.push({ status, code, message });
   }
 
+  /** Sets a role's inline policy directly, as an operator would have done before the test. */
+  putRolePolicy(role: string, name: string, document: string): void {
+    const policies = this.rolePolicies.get(role) ?? new Map<string, string>();
+    policies.set(name, document);
+    this.rolePolicies.set(role, policies);
+    this.record(role, name, document, -Infinity);
+  }
+
   /** Could this session still call AWS: not expired and not denied by an inline policy on its role. */
   isSessionUsable(accessKeyId: string, at: Date = this.now()): boolean {
     const session = this.sessions.find((s) => s.accessKeyId === accessKeyId);
     if (!session || session.expiresAt.getTime() <= at.getTime()) return false;
-    const policies = this.rolePolicies.get(session.roleArn.slice(session.roleArn.lastIndexOf("/") + 1));
-    for (const document of policies?.values() ?? []) {
-      const statements = [JSON.parse(document).Statement].flat() as DenyLike[];
-      if (statements.some((statement) => denies(statement, session))) return false;
-    }
-    return true;
+    const role = session.roleArn.slice(session.roleArn.lastIndexOf("/") + 1);
+    const documents =
+      this.policyPropagationMs === 0
+        ? [...(this.rolePolicies.get(role)?.values() ?? [])]
+        : [...this.policyHistory]
+            .filter(([key]) => key.startsWith(`${role}|`))
+            .map(([, history]) => effectiveDocument(history, at, this.policyPropagationMs));
+    return !documents.some(
+      (document) => document && statementsOf(document).some((statement) => denies(statement, session, at)),
+    );
+  }
+
+  private record(role: string, name: string, document: string | undefined, at = this.now().getTime()): void {
+    const key = `${role}|${name}`;
+    this.policyHistory.set(key, [...(this.policyHistory.get(key) ?? []), { at, document }]);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<ServerResponse> {
@@ -131,67 +147,30 @@ export class FakeAws {
     const region = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? "";
     const failure = this.failures.shift();
     if (failure) return queryError(res, service === "sts" ? STS_NS : IAM_NS, failure);
-    if (service === "sts") return this.assumeRole(params, region, res);
+    if (service === "sts")
+      return this.assumeRole(params, region, req.headers["x-amz-security-token"] !== undefined, res);
     return this.iam(action, params, res);
   }
 
-  private assumeRole(p: Record<string, string>, region: string, res: ServerResponse): ServerResponse {
-    const err = (status: number, code: string, message: string) => queryError(res, STS_NS, { status, code, message });
+  private assumeRole(p: Record<string, string>, region: string, callerIsSession: boolean, res: ServerResponse) {
+    // "If you try to use a Region that is not activated, you get RegionDisabledException" (403), STS API reference.
     if (this.disabledRegions.has(region)) {
-      return err(403, "RegionDisabledException", `STS is not activated in this region for account:123456789012.`);
+      return queryError(res, STS_NS, {
+        status: 403,
+        code: "RegionDisabledException",
+        message: "STS is not activated in this region for account:123456789012.",
+      });
     }
-    const roleArn = p.RoleArn ?? "";
-    const duration = Number(p.DurationSeconds ?? 3600);
-    if (!STS_NAME.test(p.RoleSessionName ?? "")) {
-      return err(
-        400,
-        "ValidationError",
-        "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint",
-      );
-    }
-    if (p.SourceIdentity !== undefined && !STS_NAME.test(p.SourceIdentity)) {
-      return err(
-        400,
-        "ValidationError",
-        "1 validation error detected: Value at 'sourceIdentity' failed to satisfy constraint",
-      );
-    }
-    if (duration < 900 || duration > 43200) {
-      return err(
-        400,
-        "ValidationError",
-        `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
-      );
-    }
-    if (duration > (this.roleMaxSessionDuration.get(roleArn) ?? 43200)) {
-      return err(
-        400,
-        "ValidationError",
-        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-      );
-    }
-    const tags: Record<string, string> = {};
-    for (let i = 1; p[`Tags.member.${i}.Key`] !== undefined; i++) {
-      tags[p[`Tags.member.${i}.Key`] ?? ""] = p[`Tags.member.${i}.Value`] ?? "";
-    }
-    const issuedAt = this.now();
-    const session: FakeSession = {
-      accessKeyId: `ASIA${randomBytes(8).toString("hex").toUpperCase()}`,
-      secretAccessKey: randomBytes(30).toString("base64"),
-      // Real tokens are long base64 blobs; keep it on one line, as STS does.
-      sessionToken: `FwoGZXIvYXdzE${randomBytes(240).toString("base64")}`,
-      roleArn,
-      roleSessionName: p.RoleSessionName ?? "",
-      sourceIdentity: p.SourceIdentity,
-      externalId: p.ExternalId,
-      tags,
-      durationSeconds: duration,
-      issuedAt,
-      expiresAt: new Date(Math.floor(issuedAt.getTime() / 1000) * 1000 + duration * 1000),
-    };
+    const answer = assumeRole(p, {
+      roleMaxSessionDuration: this.roleMaxSessionDuration,
+      callerIsSession,
+      now: this.now(),
+    });
+    if (isFailure(answer)) return queryError(res, STS_NS, answer);
+    const session = answer;
     this.sessions.push(session);
-    const account = /::(\d{12}):/.exec(roleArn)?.[1] ?? "123456789012";
-    const roleName = roleArn.slice(roleArn.lastIndexOf("/") + 1);
+    const account = /::(\d{12}):/.exec(session.roleArn)?.[1] ?? "123456789012";
+    const roleName = session.roleArn.slice(session.roleArn.lastIndexOf("/") + 1);
     return xml(
       res,
       200,
@@ -208,7 +187,7 @@ export class FakeAws {
       <SessionToken>${esc(session.sessionToken)}</SessionToken>
       <Expiration>${session.expiresAt.toISOString().replace(/\.\d{3}Z$/, "Z")}</Expiration>
     </Credentials>
-    <PackedPolicySize>${Object.keys(tags).length}</PackedPolicySize>
+    <PackedPolicySize>${Object.keys(session.tags).length}</PackedPolicySize>
   </AssumeRoleResult>
   <ResponseMetadata>
     <RequestId>${randomUUID()}</RequestId>
@@ -219,12 +198,13 @@ export class FakeAws {
 
   private iam(action: string, p: Record<string, string>, res: ServerResponse): ServerResponse {
     const role = p.RoleName ?? "";
+    const name = p.PolicyName ?? "";
     const policies = this.rolePolicies.get(role) ?? new Map<string, string>();
     const noSuch = () =>
       queryError(res, IAM_NS, {
         status: 404,
         code: "NoSuchEntity",
-        message: `The role policy with name ${p.PolicyName} cannot be found.`,
+        message: `The role policy with name ${name} cannot be found.`,
       });
     const ok = (result = "") =>
       xml(
@@ -235,20 +215,26 @@ export class FakeAws {
 </${action}Response>`,
       );
     switch (action) {
-      case "PutRolePolicy":
-        JSON.parse(p.PolicyDocument ?? ""); // a malformed document would be MalformedPolicyDocument
-        policies.set(p.PolicyName ?? "", p.PolicyDocument ?? "");
+      case "PutRolePolicy": {
+        const document = p.PolicyDocument ?? "";
+        const problem = documentProblem(document) ?? sizeProblem(role, policies, name, document);
+        if (problem) return queryError(res, IAM_NS, problem);
+        policies.set(name, document);
         this.rolePolicies.set(role, policies);
+        this.record(role, name, document);
         return ok();
+      }
       case "GetRolePolicy": {
-        const document = policies.get(p.PolicyName ?? "");
+        const document = policies.get(name);
         if (document === undefined) return noSuch();
+        // "The policy document returned in this structure is URL-encoded compliant with RFC 3986" (API_GetRolePolicy).
         return ok(
-          `<PolicyName>${esc(p.PolicyName ?? "")}</PolicyName><RoleName>${esc(role)}</RoleName><PolicyDocument>${esc(encodeURIComponent(document))}</PolicyDocument>`,
+          `<PolicyName>${esc(name)}</PolicyName><RoleName>${esc(role)}</RoleName><PolicyDocument>${esc(encodeURIComponent(document))}</PolicyDocument>`,
         );
       }
       case "DeleteRolePolicy":
-        if (!policies.delete(p.PolicyName ?? "")) return noSuch();
+        if (!policies.delete(name)) return noSuch();
+        this.record(role, name, undefined);
         return ok();
       case "ListRolePolicies":
         return ok(
@@ -276,7 +262,9 @@ export class FakeAws {
                 ? "DeleteAccessEntry"
                 : "DescribeAccessEntry";
     this.calls.push({ service: "eks", action, params: { clusterName, principalArn: principalArn ?? "" }, body });
-    const failure = this.failures.shift();
+    const failure =
+      this.failures.shift() ??
+      authenticationModeProblem(this.clusterAuthenticationMode.get(clusterName) ?? "API_AND_CONFIG_MAP");
     if (failure) {
       const code = failure.code === "AccessDenied" ? "AccessDeniedException" : failure.code;
       return restError(res, { ...failure, code });
@@ -327,6 +315,8 @@ export class FakeAws {
         return json(res, 200, { accessEntry: view(created) });
       }
       case "AssociateAccessPolicy": {
+        const problem = associateProblem(body);
+        if (problem) return restError(res, problem);
         if (!entry) return notFound();
         const accessScope = body.accessScope as { type: string; namespaces?: string[] };
         entry.policies.set(String(body.policyArn), accessScope);
@@ -354,49 +344,4 @@ export class FakeAws {
   }
 }
 
-type DenyLike = { Effect?: string; Condition?: Record<string, Record<string, string>> };
-
-/** The two conditions of the revoke pattern, evaluated as IAM would for this session. */
-function denies(statement: DenyLike, session: FakeSession): boolean {
-  if (statement.Effect !== "Deny") return false;
-  const before = statement.Condition?.DateLessThan?.["aws:TokenIssueTime"];
-  const identity = statement.Condition?.StringEquals?.["aws:SourceIdentity"];
-  if (before === undefined || session.issuedAt.getTime() >= Date.parse(before)) return false;
-  return identity === undefined || identity === session.sourceIdentity;
-}
-
-function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-function xml(res: ServerResponse, status: number, body: string): ServerResponse {
-  return res.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": randomUUID() }).end(body);
-}
-
-function queryError(res: ServerResponse, ns: string, f: Failure): ServerResponse {
-  if (f.retryAfter) res.setHeader("retry-after", f.retryAfter);
-  return xml(
-    res,
-    f.status,
-    `<ErrorResponse xmlns="${ns}">
-  <Error>
-    <Type>${f.status >= 500 ? "Receiver" : "Sender"}</Type>
-    <Code>${f.code}</Code>
-    <Message>${esc(f.message)}</Message>
-  </Error>
-  <RequestId>${randomUUID()}</RequestId>
-</ErrorResponse>`,
-  );
-}
-
-function json(res: ServerResponse, status: number, body: unknown): ServerResponse {
-  return res
-    .writeHead(status, { "content-type": "application/json", "x-amzn-requestid": randomUUID() })
-    .end(JSON.stringify(body));
-}
-
-function restError(res: ServerResponse, f: Failure): ServerResponse {
-  if (f.retryAfter) res.setHeader("retry-after", f.retryAfter);
-  res.setHeader("x-amzn-errortype", `${f.code}:http://internal.amazon.com/coral/com.amazon.eks/`);
-  return json(res, f.status, { message: f.message });
-}
+export { DEFAULT_ROLE_MAX_SESSION_SECONDS };

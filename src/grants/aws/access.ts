@@ -93,7 +93,9 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
     const sessionEnd = typeof grant.state.sessionExpiresAt === "string" ? grant.state.sessionExpiresAt : undefined;
     // No session in the state: AssumeRole never answered, so no keys ever reached anyone.
     if (typeof grant.state.accessKeyId !== "string") return { detail: "No AWS session was issued; nothing to end." };
-    const sessionStillValid = sessionEnd !== undefined && Date.parse(sessionEnd) > now.getTime();
+    // The state holds the grant's latest session, and it ends last: each refresh asks for what is left of the grant.
+    const endsAt = new Date(Date.parse(sessionEnd ?? "") || grant.expiresAt.getTime() + STS_MIN_SECONDS * 1000);
+    const sessionStillValid = endsAt.getTime() > now.getTime();
 
     if (!options.revokeSessions) {
       if (sessionStillValid) {
@@ -111,21 +113,29 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
 
     const region = regionOf(this.deps.clients, grant.profile);
     const iam = this.deps.clients.iamFor(region);
-    // Sessions, refreshed ones included, end at most 15 min (STS's floor) after the grant.
-    const latestEnd = Math.max(grant.expiresAt.getTime() + STS_MIN_SECONDS * 1000, Date.parse(sessionEnd ?? "") || 0);
-    if (now.getTime() >= latestEnd) {
+    // A natural expiry normally finds the session over (it was cut to the grant): nothing to deny, only
+    // housekeeping. A deny is written only while a session can outlive the grant: an early revoke, or a
+    // last session that STS's 15-minute floor made longer than the grant.
+    if (!sessionStillValid) {
       await pruneStaleDenies(iam, options.roleArn, now);
       return { detail: `The AWS session ended at ${sessionEnd ?? "its expiry"}; no deny needed.` };
     }
     const identity =
       typeof grant.state.sourceIdentity === "string" ? grant.state.sourceIdentity : sourceIdentity(grant.subject);
-    const { statement, removedStale } = await denySessionsIssuedBefore(iam, options.roleArn, identity, now);
+    // Grants issued before jitbot kept the issue time are cut at the revoke, as they always were.
+    const issuedAt = new Date(Date.parse(String(grant.state.sessionIssuedAt)) || now.getTime());
+    const { statement, removedStale } = await denySessionsIssuedBefore(
+      iam,
+      options.roleArn,
+      { identity, issuedAt, endsAt },
+      now,
+    );
     const cutoff = statement.Condition.DateLessThan["aws:TokenIssueTime"];
     return {
       detail:
-        `Denied AWS API calls of ${options.roleArn} sessions of ${identity} issued before ${cutoff}` +
+        `Denied AWS API calls of ${options.roleArn} sessions of ${identity} issued before ${cutoff} until ${endsAt.toISOString()}` +
         (removedStale ? ` (removed ${removedStale} stale deny statement${removedStale === 1 ? "" : "s"})` : "") +
-        `; EKS sign-in (sts:GetCallerIdentity) cannot be denied, so kubectl works until the session ends${sessionEnd ? ` at ${sessionEnd}` : ""}.`,
+        "; IAM applies it within a few minutes, and EKS sign-in (sts:GetCallerIdentity) cannot be denied, so kubectl works until the session ends.",
     };
   }
 
@@ -150,6 +160,7 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
 
     let credentials: SessionCredentials;
     let assumedRoleArn: string | null = null;
+    let issuedAt: Date;
     try {
       const answer = await this.deps.clients.stsFor(region).send(
         new AssumeRoleCommand({
@@ -175,6 +186,8 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
         expiresAt: c.Expiration,
       };
       assumedRoleArn = answer.AssumedRoleUser?.Arn ?? null;
+      // STS's issue time is Expiration minus the duration; jitbot's clock after the answer bounds it too.
+      issuedAt = new Date(Math.max(c.Expiration.getTime() - durationSeconds * 1000, this.deps.clock.now().getTime()));
     } catch (error) {
       if (error instanceof ProviderError) throw error;
       throw toProviderError(error, {
@@ -206,6 +219,7 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
       sourceIdentity: identity,
       accessKeyId: credentials.accessKeyId,
       assumedRoleArn,
+      sessionIssuedAt: issuedAt.toISOString(),
       sessionExpiresAt: credentials.expiresAt.toISOString(),
     };
     const cluster = profile.cluster;

@@ -91,6 +91,18 @@ export function toProviderError(error: unknown, action: AwsAction): ProviderErro
       : `The role's maximum session duration in IAM is below ${action.maxSessionSeconds / 3600}h; raise the role's MaxSessionDuration or lower grant.maxSessionDuration.`;
     return new ProviderError("INVALID_REQUEST", sentence, { retryable: false, cause });
   }
+  // "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this
+  // operation." A CONFIG_MAP cluster has no access-entry API at all (EKS "Change authentication mode").
+  if (
+    (action.kind === "access-entry" || action.kind === "list-access-entries") &&
+    shape.name === "InvalidRequestException"
+  ) {
+    return new ProviderError(
+      "INVALID_REQUEST",
+      `EKS cluster ${action.cluster} uses only the aws-auth ConfigMap, so it has no access entries; set its authentication mode to API_AND_CONFIG_MAP (aws eks update-cluster-config --name ${action.cluster} --region ${action.region} --access-config authenticationMode=API_AND_CONFIG_MAP).`,
+      { retryable: false, cause },
+    );
+  }
   if (action.kind === "access-entry" && shape.name === "ResourceNotFoundException") {
     return new ProviderError(
       "NOT_FOUND",
@@ -105,10 +117,26 @@ export function toProviderError(error: unknown, action: AwsAction): ProviderErro
       { retryable: false, cause },
     );
   }
-  if (action.kind === "role-policy" && shape.name === "LimitExceeded") {
+  // IAM's Query code is LimitExceeded (409); SDK v3 names the error LimitExceededException.
+  if (action.kind === "role-policy" && (shape.name === "LimitExceededException" || shape.name === "LimitExceeded")) {
     return new ProviderError(
       "INVALID_REQUEST",
-      "The role's inline policies are full, so jitbot cannot add its revoke statement; remove unused inline policies from the role.",
+      `The inline policies of ${action.roleArn} are at IAM's 10,240-character limit, so jitbot could not write its revoke statement; move or shorten the role's other inline policies (managed policies do not count).`,
+      { retryable: false, cause },
+    );
+  }
+  // "The total packed size of the session policies and session tags combined is too large." (STS)
+  if (action.kind === "assume-role" && shape.name === "PackedPolicyTooLargeException") {
+    return new ProviderError(
+      "INVALID_REQUEST",
+      `STS refused the session tags for ${action.roleArn} as too large when packed; use fewer or shorter grant.sessionTags.`,
+      { retryable: false, cause },
+    );
+  }
+  if (action.kind === "assume-role" && shape.name === "ValidationError") {
+    return new ProviderError(
+      "INVALID_REQUEST",
+      `STS refused the session name, source identity, external id or tags jitbot sent for ${action.roleArn}; an operator should check grant.externalId, grant.sessionTags and the logs.`,
       { retryable: false, cause },
     );
   }
@@ -131,7 +159,7 @@ function forbiddenSentence(action: AwsAction): string {
     case "role-policy":
       return `jitbot may not change the inline policies of ${action.roleArn}; give the bot's role iam:PutRolePolicy, iam:GetRolePolicy and iam:DeleteRolePolicy on it (see docs/aws.md).`;
     case "access-entry":
-      return `jitbot may not manage access entries of EKS cluster ${action.cluster}; give the bot's role eks:CreateAccessEntry, eks:AssociateAccessPolicy and eks:DeleteAccessEntry on it (see docs/aws.md).`;
+      return `jitbot may not manage access entries of EKS cluster ${action.cluster}; give the bot's role eks:CreateAccessEntry, eks:TagResource, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy and eks:DeleteAccessEntry on it (see docs/aws.md).`;
     case "list-access-entries":
       return `jitbot may not list the access entries of EKS cluster ${action.cluster} for the orphan reaper; give the bot's role eks:ListAccessEntries, eks:DescribeAccessEntry and eks:DeleteAccessEntry on it (see docs/aws.md).`;
   }

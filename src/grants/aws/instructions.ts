@@ -57,7 +57,7 @@ export function awsRoleInstructions(context: AwsConnectContext, credentials: Ses
   }
   notes.push(
     context.revokeSessions
-      ? `An early revoke blocks these keys for AWS API calls at once; kubectl keeps working until ${until}, because EKS sign-in (sts:GetCallerIdentity) cannot be denied.`
+      ? `An early revoke blocks these keys for AWS API calls within a few minutes (IAM applies policy changes with a short delay); kubectl keeps working until ${until}, because EKS sign-in (sts:GetCallerIdentity) cannot be denied.`
       : "AWS cannot recall issued keys: they keep working until they expire, even after an early revoke.",
   );
 

@@ -1,7 +1,11 @@
 import { z } from "zod";
 import { durationSchema } from "../../config/zod-helpers.js";
 
-/** STS issues sessions of 15 minutes to 12 hours; nothing outside that range can ever be configured. */
+/**
+ * STS issues sessions of 15 minutes (DurationSeconds' minimum) to 12 hours. A role's own MaxSessionDuration is
+ * 1 to 12 hours (IAM default 1 h), and a session assumed from another role session (role chaining) lasts at
+ * most 1 hour whatever the role says.
+ */
 export const STS_MIN_SECONDS = 900;
 export const STS_MAX_SECONDS = 43_200;
 export const DEFAULT_MAX_SESSION_SECONDS = 3_600;
@@ -32,7 +36,10 @@ export const awsRoleOptions = z
   .strictObject({
     type: z.literal("aws-role"),
     roleArn,
-    /** The role's MaxSessionDuration; STS refuses longer sessions. Default 1h, at most 12h. */
+    /**
+     * The longest session jitbot asks STS for (DurationSeconds), 15m to 12h, default 1h. It must not exceed the
+     * role's MaxSessionDuration in IAM (1h to 12h, default 1h), nor 1h when the bot runs as a role session.
+     */
     maxSessionDuration: durationSchema.optional(),
     externalId: z
       .string()
@@ -60,7 +67,8 @@ export const awsRoleOptions = z
       ctx.addIssue({
         code: "custom",
         path: ["maxSessionDuration"],
-        message: "must be between 15m and 12h, the range of an IAM role's maximum session duration",
+        message:
+          "must be between 15m (STS's shortest session) and 12h; the role's MaxSessionDuration in IAM (1h to 12h, default 1h) must be at least this",
       });
     }
   });
