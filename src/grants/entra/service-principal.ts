@@ -18,6 +18,7 @@ import {
   addPassword,
   deleteForGood,
   findApplication,
+  findServicePrincipal,
   servicePrincipalFor,
   uniqueNameFor,
   upsertApplication,
@@ -79,10 +80,14 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
     const { client, clock } = this.ctx;
-    const applicationId =
-      stateString(grant.state, "applicationId") ?? (await findApplication(client, grant.requestId))?.id;
+    const stored = stateString(grant.state, "applicationId");
+    const found = stored ? undefined : await findApplication(client, grant.requestId);
+    const applicationId = stored ?? found?.id;
     if (!applicationId) return { detail: "no temporary application exists, so nothing to remove" };
-    const servicePrincipalId = stateString(grant.state, "servicePrincipalId");
+    // Without stored state the service principal is found by appId, so it is purged as well.
+    const servicePrincipalId =
+      stateString(grant.state, "servicePrincipalId") ??
+      (found ? await findServicePrincipal(client, found.appId) : undefined);
     const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
     // Deleting the app removes its service principal too; leaving the group first makes the end
     // immediate even while the deletion replicates.

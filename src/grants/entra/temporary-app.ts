@@ -56,6 +56,20 @@ export async function upsertApplication(
   return { app: created ?? (await findApplication(client, requestId)), created: created !== undefined };
 }
 
+export async function findServicePrincipal(client: Client, appId: string): Promise<string | undefined> {
+  return graphCall({ action: "look up jitbot's temporary service principal", permission: APPS }, async () => {
+    try {
+      return (
+        ((await client.api(`/servicePrincipals(appId='${appId}')`).select("id").get()) as ServicePrincipal).id ??
+        undefined
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  });
+}
+
 /**
  * The application's service principal, created if missing. Right after the application was made,
  * Graph can answer that the appId "does not reference a valid application object" until it has
@@ -67,15 +81,8 @@ export async function servicePrincipalFor(client: Client, clock: Clock, app: Tem
     permission: APPS,
     created: `the temporary application ${app.appId}`,
   };
-  const existing = await graphCall(op, async () => {
-    try {
-      return (await client.api(`/servicePrincipals(appId='${app.appId}')`).select("id").get()) as ServicePrincipal;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  });
-  if (existing?.id) return existing.id;
+  const existing = await findServicePrincipal(client, app.appId);
+  if (existing) return existing;
   const body: ServicePrincipal = { appId: app.appId };
   const notYetThere = (error: unknown) =>
     error instanceof GraphError &&
