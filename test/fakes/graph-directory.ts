@@ -92,9 +92,10 @@ export class GraphDirectory {
   }
 
   /**
-   * https://learn.microsoft.com/entra/identity-platform/howto-create-service-principal-portal and the
-   * Graph best-practices page ("directory data is eventually consistent"): an object just written can
-   * answer 404 on the next call for a few seconds while it replicates.
+   * Entra replicates writes with a delay: an object just written can answer 404 on the next call for
+   * a few seconds (group-list-members.md: "There can be a slight delay between when an item is added
+   * or updated and when it is available"; the 404/"does not reference a valid application object"
+   * after creating an app is widely reported). No page states the delay in seconds, so tests set it.
    */
   markCreated(key: string): void {
     if (this.replicationDelayMs > 0) this.visibleAt.set(key, this.now() + this.replicationDelayMs);
