@@ -65,9 +65,9 @@ describe("the policy file", () => {
     ],
     ["an unknown grant type", profile().replace("entra-group", "magic"), "profiles[0].grant.type"],
     [
-      "PIM over 8h",
-      profile().replace("entra-group", "entra-pim-group").replace("max: 4h", "max: 10h"),
-      "profiles[0].duration.max: 10h exceeds the 8h cap of PIM for Groups activations",
+      "PIM under its five-minute floor",
+      profile().replace("entra-group", "entra-pim-group").replace("default: 1h", "default: 2m"),
+      "profiles[0].duration.default: 2m is shorter than the 5m PIM for Groups assigns at least",
     ],
     ["no profiles", "profiles: []", "profiles: needs at least one profile"],
     [

@@ -5,7 +5,7 @@ import {
   entraGroupOptions,
   entraPimGroupOptions,
   entraServicePrincipalOptions,
-  PIM_MAX_SECONDS,
+  PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
 import { formatDuration } from "./duration.js";
 import {
@@ -93,11 +93,11 @@ const profileSchema = z
         message: `${formatDuration(def)} is longer than duration.max (${formatDuration(max)})`,
       });
     }
-    if (profile.grant.type === "entra-pim-group" && max > PIM_MAX_SECONDS) {
+    if (profile.grant.type === "entra-pim-group" && def < PIM_MIN_SECONDS) {
       ctx.addIssue({
         code: "custom",
-        path: ["duration", "max"],
-        message: `${formatDuration(max)} exceeds the 8h cap of PIM for Groups activations`,
+        path: ["duration", "default"],
+        message: `${formatDuration(def)} is shorter than the ${formatDuration(PIM_MIN_SECONDS)} PIM for Groups assigns at least`,
       });
     }
     if (profile.ticket.pattern !== undefined) {

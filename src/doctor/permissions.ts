@@ -1,10 +1,16 @@
 import type { GrantType } from "../config/schema.js";
 
-/** Microsoft Graph application permissions per grant type, as docs/entra.md lists them. */
+/**
+ * Microsoft Graph application permissions per grant type, as docs/entra.md lists them. A service
+ * principal joins a group only with "GroupMember.ReadWrite.All and Application.ReadWrite.All" (the
+ * Add members permission table, group-post-members.md); Application.ReadWrite.All also covers
+ * creating, deleting and purging the temporary applications (Application.ReadWrite.OwnedBy alone is
+ * not enough). That type looks up no user, so it needs no User.Read.All.
+ */
 const BY_TYPE: Record<string, readonly string[]> = {
   "entra-group": ["User.Read.All", "GroupMember.ReadWrite.All"],
   "entra-pim-group": ["User.Read.All", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup", "GroupMember.Read.All"],
-  "entra-service-principal": ["User.Read.All", "Application.ReadWrite.OwnedBy", "GroupMember.ReadWrite.All"],
+  "entra-service-principal": ["Application.ReadWrite.All", "GroupMember.ReadWrite.All"],
 };
 
 /** Broader permissions that include the narrower one (an admin may have granted those instead). */

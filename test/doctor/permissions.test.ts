@@ -69,13 +69,22 @@ profiles:
       credentialWith(appToken(["User.Read.All", "GroupMember.ReadWrite.All"])),
     );
     const row = rows.find((r) => r.check === "Entra permissions");
-    expect(row).toMatchObject({ status: "failed", result: "the app lacks Application.ReadWrite.OwnedBy" });
-    expect(row?.status === "failed" && row.fix).toMatch(/application permission\(s\) Application\.ReadWrite\.OwnedBy/);
+    expect(row).toMatchObject({ status: "failed", result: "the app lacks Application.ReadWrite.All" });
+    expect(row?.status === "failed" && row.fix).toMatch(/application permission\(s\) Application\.ReadWrite\.All/);
     expect(graph.writes()).toEqual([]);
   });
 
+  it("does not pass Application.ReadWrite.OwnedBy alone: adding a service principal to a group needs Application.ReadWrite.All", async () => {
+    const token = appToken(["GroupMember.ReadWrite.All", "Application.ReadWrite.OwnedBy"]);
+    const rows = await entraChecks({ GRAPH_BASE_URL: graph.baseUrl }, policy(), credentialWith(token));
+    expect(rows.find((r) => r.check === "Entra permissions")).toMatchObject({
+      status: "failed",
+      result: "the app lacks Application.ReadWrite.All",
+    });
+  });
+
   it("passes when the token carries every permission the grant type needs", async () => {
-    const token = appToken(["User.Read.All", "GroupMember.ReadWrite.All", "Application.ReadWrite.OwnedBy"]);
+    const token = appToken(["GroupMember.ReadWrite.All", "Application.ReadWrite.All"]);
     const rows = await entraChecks({ GRAPH_BASE_URL: graph.baseUrl }, policy(), credentialWith(token));
     expect(rows.find((r) => r.check === "Entra permissions")).toMatchObject({ status: "ok" });
   });

@@ -47,6 +47,8 @@ describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
     expect(assignments.some((a) => JSON.stringify(a).includes(aliceId))).toBe(true);
     expect(JSON.stringify(entra.graph.calls)).toContain("PT2H");
     expect(t.store.grants.get(id)?.providerExpiresAt).toBeDefined();
+    // PIM will not remove an assignment in its first five minutes (groups-assign-member-owner.md).
+    entra.clock.advance(5 * 60_000);
     await t.driver.command("U0ALICE", `revoke ${id}`);
     await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
     expect(JSON.stringify(entra.graph.calls)).toContain("adminRemove");

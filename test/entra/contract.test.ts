@@ -8,8 +8,21 @@ async function harnessFor(
 ): Promise<ContractHarness> {
   const f = await startEntraFixture();
   const directory = f.graph.directory;
+  const provider = f.provider(type);
   return {
-    provider: f.provider(type),
+    // PIM refuses to remove an assignment in its first five minutes (groups-assign-member-owner.md);
+    // the contract's revokes come later than that in life, so time moves on before each.
+    provider:
+      type === "entra-pim-group"
+        ? {
+            type: provider.type,
+            grant: (request) => provider.grant(request),
+            revoke: (grant) => {
+              f.clock.advance(5 * 60_000);
+              return provider.revoke(grant);
+            },
+          }
+        : provider,
     newRequest: () => f.newRequest(profileId),
     async isGranted(request) {
       if (type === "entra-service-principal") {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGraphClient } from "../../src/grants/entra/graph.js";
 import { isProviderError } from "../../src/grants/errors.js";
 import { canListMembers } from "../../src/grants/provider.js";
 import { activeGrantOf } from "../contract/provider-contract.js";
@@ -26,6 +27,28 @@ describe("entra-group", () => {
     expect(revoked.detail).toMatch(/standing member .* left in place/);
     expect(f.graph.directory.isMember(f.groupId, userId)).toBe(true);
     expect(f.graph.writes().length).toBe(before);
+  });
+
+  it("checks direct membership with the advanced query Graph requires; the old form is refused as Graph refuses it", async () => {
+    const request = f.newRequest("aks-group");
+    await provider().grant(request);
+    const check = f.graph.calls.find(
+      (c) => c.method === "GET" && c.path.endsWith("/members") && c.query.includes("filter"),
+    );
+    const params = new URLSearchParams(check?.query);
+    expect({ level: check?.headers.consistencylevel, count: params.get("$count") }).toEqual({
+      level: "eventual",
+      count: "true",
+    });
+    // What jitbot sent before: $filter with the header but without $count=true.
+    const client = createGraphClient({ env: { GRAPH_BASE_URL: f.graph.baseUrl }, maxRetries: 0 });
+    const old = await client
+      .api(`/groups/${f.groupId}/members`)
+      .header("ConsistencyLevel", "eventual")
+      .filter("id eq 'x'")
+      .get()
+      .catch((e: unknown) => e);
+    expect(old).toMatchObject({ statusCode: 400, code: "Request_UnsupportedQuery", message: "Unsupported Query." });
   });
 
   it("treats Graph's 400 'removed object references do not exist' as already revoked", async () => {

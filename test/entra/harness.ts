@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type Policy, policySchema } from "../../src/config/schema.js";
+import type { Clock, TimerHandle } from "../../src/domain/clock.js";
 import { createEntraProviders } from "../../src/grants/entra/index.js";
 import type { GrantProvider, GrantRequest } from "../../src/grants/provider.js";
 import { type FakeGraph, startFakeGraph } from "../fakes/graph-server.js";
@@ -17,6 +18,40 @@ export const TENANT_ID = "11111111-2222-3333-4444-555555555555";
 export const SUBSCRIPTION_ID = "99999999-8888-7777-6666-555555555555";
 
 let identity: Promise<IdentityEndpoint> | undefined;
+
+/**
+ * The providers' and the fake Graph's shared time. A provider that waits (a replication backoff)
+ * moves it forward by the wait at once, so tests never sleep and the fake sees the time pass.
+ */
+export class StepClock implements Clock {
+  private current = Date.now();
+  readonly waits: number[] = [];
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  setTimer(callback: () => void, delayMs: number): TimerHandle {
+    let cancelled = false;
+    this.waits.push(delayMs);
+    this.current += Math.max(0, delayMs);
+    setImmediate(() => {
+      if (!cancelled) callback();
+    });
+    return {
+      cancel: () => {
+        cancelled = true;
+      },
+    };
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+/** Replication delay the e2e tests run with: every new object is invisible for this long. */
+export const REPLICATION_DELAY_MS = 3000;
 
 /**
  * One token endpoint per test worker: DefaultAzureCredential reads IDENTITY_ENDPOINT/IDENTITY_HEADER
@@ -39,6 +74,7 @@ export interface EntraFixture {
   providers: GrantProvider[];
   logs: { obj: object; msg?: string }[];
   groupId: string;
+  clock: StepClock;
   provider(type: GrantProvider["type"]): GrantProvider;
   /** A user in the fake tenant and a request for `profileId` on their behalf. */
   newRequest(profileId: string, email?: string): GrantRequest;
@@ -50,11 +86,16 @@ export interface FixtureOptions {
   globalDomainMap?: Record<string, string>;
   profileDomainMap?: Record<string, string>;
   namespace?: string;
+  /** Defaults to REPLICATION_DELAY_MS: the fake behaves like an eventually consistent directory. */
+  replicationDelayMs?: number;
 }
 
 export async function startEntraFixture(options: FixtureOptions = {}): Promise<EntraFixture> {
   const id = await identityEndpoint();
   const graph = await startFakeGraph();
+  const clock = new StepClock();
+  graph.directory.now = () => clock.now().getTime();
+  graph.directory.replicationDelayMs = options.replicationDelayMs ?? REPLICATION_DELAY_MS;
   const groupId = graph.directory.addGroup(randomUUID());
   const cluster = {
     kind: "aks",
@@ -85,6 +126,7 @@ export async function startEntraFixture(options: FixtureOptions = {}): Promise<E
   const providers = createEntraProviders({
     env: { GRAPH_BASE_URL: graph.baseUrl },
     policy,
+    clock,
     logger: { warn: (obj, msg) => logs.push({ obj, ...(msg === undefined ? {} : { msg }) }) },
   });
   let n = 0;
@@ -95,6 +137,7 @@ export async function startEntraFixture(options: FixtureOptions = {}): Promise<E
     providers,
     logs,
     groupId,
+    clock,
     provider(type) {
       const found = providers.find((p) => p.type === type);
       if (!found) throw new Error(`no provider ${type}`);
@@ -106,7 +149,7 @@ export async function startEntraFixture(options: FixtureOptions = {}): Promise<E
       if (!email) graph.directory.addUser({ userPrincipalName: address, mail: address });
       const found = policy.profiles.find((p) => p.id === profileId);
       if (!found) throw new Error(`no profile ${profileId}`);
-      const startsAt = new Date();
+      const startsAt = clock.now();
       return {
         requestId: `req-${n}-${randomUUID().slice(0, 8)}`,
         profile: found,

@@ -72,12 +72,85 @@ describe("entra-service-principal", () => {
     const failure = await provider()
       .grant(request)
       .catch((e: unknown) => e);
-    expect(isProviderError(failure) && failure.userMessage).toContain("GroupMember.ReadWrite.All");
+    expect(isProviderError(failure) && failure.userMessage).toContain("Application.ReadWrite.All");
     expect(appFor(request.requestId)).toBeUndefined();
     expect(f.graph.calls.some((c) => c.path.endsWith("/addPassword"))).toBe(true);
     const message = isProviderError(failure) ? failure.userMessage : "";
     expect(message).not.toMatch(/fake~secret/);
     expect(JSON.stringify(f.logs)).not.toMatch(/fake~secret/);
+  });
+
+  it("asks for Application.ReadWrite.All to put the service principal in the group, as the Add members table says", async () => {
+    f.graph.directory.permissions.delete("Application.ReadWrite.All");
+    try {
+      const request = f.newRequest("aks-sp");
+      const failure = await provider()
+        .grant(request)
+        .catch((e: unknown) => e);
+      expect(isProviderError(failure) && failure.code).toBe("FORBIDDEN");
+      expect(isProviderError(failure) && failure.userMessage).toMatch(
+        /application permission Application\.ReadWrite\.All \(together with GroupMember\.ReadWrite\.All\) with admin consent\.$/,
+      );
+    } finally {
+      f.graph.directory.permissions.add("Application.ReadWrite.All");
+    }
+  });
+
+  it("waits out Entra's replication of what it just created, through the clock, and never sleeps", async () => {
+    const waitsBefore = f.clock.waits.length;
+    const outcome = await provider().grant(f.newRequest("aks-sp"));
+    expect(outcome.state.servicePrincipalId).toEqual(expect.any(String));
+    const waited = f.clock.waits.slice(waitsBefore);
+    expect(waited.length).toBeGreaterThan(0);
+    expect(waited.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3000);
+  });
+
+  it("says Entra had not replicated the new application when it gives up, and cleans up", async () => {
+    f.graph.directory.replicationDelayMs = 10 * 60_000;
+    try {
+      const request = f.newRequest("aks-sp");
+      const failure = await provider()
+        .grant(request)
+        .catch((e: unknown) => e);
+      expect(isProviderError(failure) && { code: failure.code, retryable: failure.retryable }).toEqual({
+        code: "UNAVAILABLE",
+        retryable: true,
+      });
+      expect(isProviderError(failure) && failure.userMessage).toMatch(
+        /Entra still did not show the temporary application .* 30s after jitbot created it .*; it will retry\.$/,
+      );
+      expect(isProviderError(failure) && failure.userMessage).not.toMatch(/grant\.groupId/);
+    } finally {
+      f.graph.directory.replicationDelayMs = 3000;
+    }
+  });
+
+  it("purges the deleted application and service principal, so 130 grants a month stay under the 250-object quota", async () => {
+    const directory = f.graph.directory;
+    for (let i = 0; i < 130; i++) {
+      const request = f.newRequest("aks-sp");
+      const outcome = await provider().grant(request);
+      await provider().revoke(activeGrantOf(request, outcome));
+    }
+    expect(directory.deletedItems.size).toBe(0);
+    expect(
+      f.graph.writes().filter((w) => w.startsWith("DELETE /directory/deletedItems/")).length,
+    ).toBeGreaterThanOrEqual(260);
+  }, 120_000);
+
+  it("turns Directory_QuotaExceeded into a sentence naming the fix", async () => {
+    f.graph.directory.objectQuota = 0;
+    try {
+      const failure = await provider()
+        .grant(f.newRequest("aks-sp"))
+        .catch((e: unknown) => e);
+      expect(isProviderError(failure) && failure.code).toBe("FORBIDDEN");
+      expect(isProviderError(failure) && failure.userMessage).toMatch(
+        /quota of 250 directory objects .* deleted items .*microsoft\.directory\/applications\/create/,
+      );
+    } finally {
+      f.graph.directory.objectQuota = 250;
+    }
   });
 
   it("names Application.ReadWrite.OwnedBy when creating the application is forbidden", async () => {

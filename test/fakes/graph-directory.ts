@@ -1,10 +1,19 @@
 /**
  * The in-memory tenant behind the fake Graph: users, groups and their direct members, applications,
- * service principals and PIM for Groups assignments. Routes answer the way Microsoft Graph v1.0 does,
- * including its error codes and messages (see graph-server.ts for transport, faults and recording).
+ * service principals, deleted items and PIM for Groups assignments. Routes answer the way Microsoft
+ * Graph v1.0 does, including its error codes and messages (graph-server.ts: transport, faults and
+ * recording; graph-apps.ts: applications and the object quota; graph-pim.ts: PIM; graph-listings.ts:
+ * the reaper's list queries). Every rule cites the documentation page it comes from.
  */
 import { randomUUID } from "node:crypto";
+import type { Group, User } from "@microsoft/microsoft-graph-types";
+import { applicationRoute, type DeletedItem, type FakeApplication, type FakeServicePrincipal } from "./graph-apps.js";
+import { GraphHttpError, notFound, type Reply } from "./graph-errors.js";
 import { type FakePimInstance, type FakePimRequest, listingRoute } from "./graph-listings.js";
+import { type FakePimAssignment, type FakePimPolicy, isoSeconds, pimRequest } from "./graph-pim.js";
+
+export type { DeletedItem, FakeApplication, FakePimAssignment, FakePimPolicy, FakeServicePrincipal, Reply };
+export { GraphHttpError };
 
 export interface FakeUser {
   id: string;
@@ -12,56 +21,29 @@ export interface FakeUser {
   mail: string | null;
   displayName: string;
 }
-export interface FakeApplication {
-  id: string;
-  appId: string;
-  uniqueName: string;
-  displayName: string;
-  passwords: { keyId: string; endDateTime: string; secretText: string }[];
-}
-export interface FakeServicePrincipal {
-  id: string;
-  appId: string;
-  displayName: string;
-}
-export interface FakePimAssignment {
-  groupId: string;
-  principalId: string;
-  accessId: string;
-  duration: string;
-  justification: string;
-  ticketNumber?: string;
-  startDateTime: string;
-}
 
-export class GraphHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface Reply {
-  status: number;
-  body?: unknown;
-}
-
-const notFound = (id: string) =>
-  new GraphHttpError(
-    404,
-    "Request_ResourceNotFound",
-    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
-  );
+/** Every application permission jitbot's docs list: a fully consented app, unless a test takes one away. */
+export const ALL_PERMISSIONS = [
+  "User.Read.All",
+  "GroupMember.ReadWrite.All",
+  "Application.ReadWrite.OwnedBy",
+  "Application.ReadWrite.All",
+  "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",
+  "User.RevokeSessions.All",
+];
 
 export class GraphDirectory {
   readonly users = new Map<string, FakeUser>();
   readonly groups = new Map<string, Set<string>>();
   readonly applications = new Map<string, FakeApplication>();
   readonly servicePrincipals = new Map<string, FakeServicePrincipal>();
+  readonly deletedItems = new Map<string, DeletedItem>();
+  /** When jitbot's principal permanently deleted an object (each counts ¼ toward its quota for 30 days). */
+  readonly purgedAt: number[] = [];
+  /** Objects jitbot's principal created: they count toward its quota. */
+  readonly createdByCaller = new Set<string>();
   readonly pimAssignments = new Map<string, FakePimAssignment>();
+  readonly pimPolicies = new Map<string, FakePimPolicy>();
   /** Every assignment schedule request, as PIM keeps them (with their justification). */
   readonly pimRequests: FakePimRequest[] = [];
   applicationPageSize = 100;
@@ -69,6 +51,15 @@ export class GraphDirectory {
   /** Some tenants answer a remove of a non-member with 400 instead of 404. */
   removeNonMemberShape: "404" | "400" = "404";
   memberPageSize = 100;
+  /** The quota of a non-admin principal (directory-service-limits-restrictions). */
+  objectQuota = 250;
+  /** How long a new object (or membership, or deleted item) stays invisible to the next calls. */
+  replicationDelayMs = 0;
+  /** The application permissions consented to jitbot's app. */
+  readonly permissions = new Set(ALL_PERMISSIONS);
+  /** The fake's time; tests point it at their clock. */
+  now: () => number = () => Date.now();
+  private readonly visibleAt = new Map<string, number>();
 
   addUser(user: Partial<FakeUser> & { userPrincipalName: string }): FakeUser {
     const full: FakeUser = {
@@ -94,40 +85,79 @@ export class GraphDirectory {
     return [...this.applications.values()].find((a) => a.uniqueName === uniqueName);
   }
 
-  private group(id: string): Set<string> {
+  group(id: string): Set<string> {
     const group = this.groups.get(id);
     if (!group) throw notFound(id);
     return group;
   }
 
+  /**
+   * Entra replicates writes with a delay: an object just written can answer 404 on the next call for
+   * a few seconds (group-list-members.md: "There can be a slight delay between when an item is added
+   * or updated and when it is available"; the 404/"does not reference a valid application object"
+   * after creating an app is widely reported). No page states the delay in seconds, so tests set it.
+   */
+  markCreated(key: string): void {
+    if (this.replicationDelayMs > 0) this.visibleAt.set(key, this.now() + this.replicationDelayMs);
+  }
+
+  isReplicated(key: string): boolean {
+    return this.now() >= (this.visibleAt.get(key) ?? 0);
+  }
+
+  softDelete(id: string, kind: DeletedItem["kind"]): void {
+    this.deletedItems.set(id, { id, kind, deletedAt: this.now() });
+    this.markCreated(`deleted:${id}`);
+  }
+
+  /**
+   * https://learn.microsoft.com/graph/permissions-overview: a call the app has no consented
+   * permission for answers 403 Authorization_RequestDenied.
+   */
+  requirePermission(anyOf: string[]): void {
+    if (anyOf.some((p) => this.permissions.has(p))) return;
+    throw new GraphHttpError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+  }
+
   private directoryObject(id: string): Record<string, unknown> | undefined {
     const user = this.users.get(id);
-    if (user) return { "@odata.type": "#microsoft.graph.user", ...user };
+    if (user) {
+      const found: User = { ...user };
+      return { "@odata.type": "#microsoft.graph.user", ...found };
+    }
     const sp = this.servicePrincipals.get(id);
-    if (sp) return { "@odata.type": "#microsoft.graph.servicePrincipal", ...sp, userPrincipalName: null };
+    if (sp && this.isReplicated(id)) return { "@odata.type": "#microsoft.graph.servicePrincipal", ...sp };
     return undefined;
   }
 
   /** The active PIM assignments, as schedule instances (end = start + the assigned duration). */
   pimInstances(): FakePimInstance[] {
     return [...this.pimAssignments.values()].map((a) => {
-      const hours = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(a.duration);
-      const seconds = hours ? Number(hours[1] ?? 0) * 3600 + Number(hours[2] ?? 0) * 60 + Number(hours[3] ?? 0) : 0;
+      const seconds = isoSeconds(a.duration);
       const start = Date.parse(a.startDateTime);
       return {
         groupId: a.groupId,
         principalId: a.principalId,
         accessId: a.accessId,
         startDateTime: a.startDateTime,
-        endDateTime: seconds ? new Date(start + seconds * 1000).toISOString() : null,
+        endDateTime: seconds > 0 ? new Date(start + seconds * 1000).toISOString() : null,
       };
     });
   }
 
   /** Dispatches one request; `path` is decoded and has no /v1.0 prefix. */
-  route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, base: string): Reply {
+  route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+    base: string,
+    headers: Record<string, string | string[] | undefined> = {},
+  ): Reply {
     const listed = listingRoute(this, method, path, query, base);
     if (listed) return listed;
+    const apps = applicationRoute(this, method, path, body, base);
+    if (apps) return apps;
     let m: RegExpMatchArray | null;
     const eqFilter = (field: string) =>
       query
@@ -140,7 +170,8 @@ export class GraphDirectory {
       const key = (m[1] ?? "").toLowerCase();
       const user = [...this.users.values()].find((u) => u.id === key || u.userPrincipalName.toLowerCase() === key);
       if (!user) throw notFound(m[1] ?? "");
-      return { status: 200, body: user };
+      const found: User = { ...user };
+      return { status: 200, body: found };
     }
     if (method === "GET" && path === "/users") {
       const mail = eqFilter("mail")?.toLowerCase();
@@ -153,22 +184,32 @@ export class GraphDirectory {
       this.revokedSessions.push(m[1] ?? "");
       return { status: 200, body: { "@odata.context": `${base}/v1.0/$metadata#Edm.Boolean`, value: true } };
     }
-    m = method === "GET" ? path.match(/^\/groups\/([^/]+)\/members$/) : null;
+    m = method === "GET" ? path.match(/^\/groups\/([^/]+)$/) : null;
     if (m) {
-      const id = eqFilter("id");
-      const all = [...this.group(m[1] ?? "")].filter((member) => id === undefined || member === id);
-      const top = Math.min(Number(query.get("$top") ?? this.memberPageSize), this.memberPageSize);
-      const skip = Number(query.get("$skiptoken") ?? 0);
-      const value = all.slice(skip, skip + top).map((member) => this.directoryObject(member) ?? { id: member });
-      const next = skip + top < all.length ? `${base}/v1.0${path}?$top=${top}&$skiptoken=${skip + top}` : undefined;
-      return { status: 200, body: { value, ...(next ? { "@odata.nextLink": next } : {}) } };
+      const id = m[1] ?? "";
+      this.group(id);
+      const found: Group = { id, displayName: `group ${id}` };
+      return { status: 200, body: found };
     }
+    m = method === "GET" ? path.match(/^\/groups\/([^/]+)\/members$/) : null;
+    if (m) return this.listMembers(m[1] ?? "", path, query, base, headers);
     m = method === "POST" ? path.match(/^\/groups\/([^/]+)\/members\/\$ref$/) : null;
     if (m) {
-      const group = this.group(m[1] ?? "");
+      const groupId = m[1] ?? "";
+      const group = this.group(groupId);
       const ref = String(body["@odata.id"] ?? "");
       const memberId = ref.match(/\/directoryObjects\/([^/]+)$/)?.[1];
-      if (!memberId || !this.directoryObject(memberId)) throw notFound(memberId ?? ref);
+      // group-post-members.md: 404 Not Found "when the object being added doesn't exist" (or is not
+      // replicated yet to the replica that serves this call).
+      const member = memberId ? this.directoryObject(memberId) : undefined;
+      if (!memberId || !member) throw notFound(memberId ?? ref);
+      // group-post-members.md, Permissions: a servicePrincipal member needs "GroupMember.ReadWrite.All
+      // and Application.ReadWrite.All"; a user member GroupMember.ReadWrite.All.
+      this.requirePermission(["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"]);
+      if (member["@odata.type"] === "#microsoft.graph.servicePrincipal") {
+        this.requirePermission(["Application.ReadWrite.All", "Directory.ReadWrite.All"]);
+      }
+      // group-post-members.md: "400 Bad Request response code when the object is already a member".
       if (group.has(memberId)) {
         throw new GraphHttpError(
           400,
@@ -177,6 +218,7 @@ export class GraphDirectory {
         );
       }
       group.add(memberId);
+      this.markCreated(`member:${groupId}|${memberId}`);
       return { status: 204 };
     }
     m = method === "DELETE" ? path.match(/^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/) : null;
@@ -195,118 +237,52 @@ export class GraphDirectory {
       return { status: 204 };
     }
     if (method === "POST" && path === "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests") {
-      return this.pimRequest(body);
-    }
-    m = path.match(/^\/applications\(uniqueName='(.+)'\)$/);
-    if (m) {
-      const uniqueName = m[1] ?? "";
-      const existing = this.applicationByUniqueName(uniqueName);
-      if (method === "GET") {
-        if (!existing) throw notFound(uniqueName);
-        return { status: 200, body: existing };
-      }
-      if (method === "PATCH") {
-        if (existing) return { status: 204 };
-        const app: FakeApplication = {
-          id: randomUUID(),
-          appId: randomUUID(),
-          uniqueName,
-          displayName: String(body.displayName ?? ""),
-          passwords: [],
-        };
-        this.applications.set(app.id, app);
-        return {
-          status: 201,
-          body: { "@odata.context": `${base}/v1.0/$metadata#applications/$entity`, ...app, passwords: undefined },
-        };
-      }
-    }
-    m = method === "DELETE" ? path.match(/^\/applications\/([^/]+)$/) : null;
-    if (m) {
-      const app = this.applications.get(m[1] ?? "");
-      if (!app) throw notFound(m[1] ?? "");
-      this.applications.delete(app.id);
-      for (const sp of [...this.servicePrincipals.values()].filter((s) => s.appId === app.appId)) {
-        this.servicePrincipals.delete(sp.id);
-        for (const group of this.groups.values()) group.delete(sp.id);
-      }
-      return { status: 204 };
-    }
-    m = method === "POST" ? path.match(/^\/applications\/([^/]+)\/addPassword$/) : null;
-    if (m) {
-      const app = this.applications.get(m[1] ?? "");
-      if (!app) throw notFound(m[1] ?? "");
-      const credential = (body.passwordCredential ?? {}) as { endDateTime?: string };
-      const password = {
-        keyId: randomUUID(),
-        endDateTime: credential.endDateTime ?? "",
-        secretText: `fake~secret~${randomUUID()}`,
-      };
-      app.passwords.push(password);
-      return { status: 200, body: { ...password, hint: password.secretText.slice(0, 3) } };
-    }
-    m = method === "GET" ? path.match(/^\/servicePrincipals\(appId='(.+)'\)$/) : null;
-    if (m) {
-      const sp = [...this.servicePrincipals.values()].find((s) => s.appId === m?.[1]);
-      if (!sp) throw notFound(m[1] ?? "");
-      return { status: 200, body: sp };
-    }
-    if (method === "POST" && path === "/servicePrincipals") {
-      const app = [...this.applications.values()].find((a) => a.appId === body.appId);
-      if (!app)
-        throw new GraphHttpError(
-          400,
-          "Request_BadRequest",
-          "The appId of the service principal does not reference a valid application object.",
-        );
-      const sp = { id: randomUUID(), appId: app.appId, displayName: app.displayName };
-      this.servicePrincipals.set(sp.id, sp);
-      return { status: 201, body: sp };
+      return pimRequest(this, body);
     }
     throw new GraphHttpError(400, "BadRequest", `Resource not found for the segment '${path.split("/")[1] ?? ""}'.`);
   }
 
-  private pimRequest(body: Record<string, unknown>): Reply {
-    const groupId = String(body.groupId ?? "");
-    const principalId = String(body.principalId ?? "");
-    const accessId = String(body.accessId ?? "");
+  private listMembers(
+    groupId: string,
+    path: string,
+    query: URLSearchParams,
+    base: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): Reply {
     const group = this.group(groupId);
-    const key = `${groupId}|${principalId}|${accessId}`;
-    if (body.action === "adminAssign") {
-      if (this.pimAssignments.has(key))
-        throw new GraphHttpError(400, "RoleAssignmentExists", "The Role assignment already exists.");
-      const schedule = (body.scheduleInfo ?? {}) as { startDateTime?: string; expiration?: { duration?: string } };
-      const ticket = (body.ticketInfo ?? {}) as { ticketNumber?: string };
-      this.pimAssignments.set(key, {
-        groupId,
-        principalId,
-        accessId,
-        duration: schedule.expiration?.duration ?? "",
-        justification: String(body.justification ?? ""),
-        ...(ticket.ticketNumber ? { ticketNumber: ticket.ticketNumber } : {}),
-        startDateTime: schedule.startDateTime ?? new Date().toISOString(),
-      });
-      // An active PIM member assignment shows as a direct member of the group.
-      if (accessId === "member") group.add(principalId);
-    } else if (body.action === "adminRemove") {
-      if (!this.pimAssignments.delete(key)) {
-        throw new GraphHttpError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.");
-      }
-      if (accessId === "member") group.delete(principalId);
-    } else {
-      throw new GraphHttpError(400, "InvalidAction", `Unsupported action ${String(body.action)}.`);
+    // group-list-members.md, Request headers: "ConsistencyLevel: eventual. This header and $count
+    // are required when using the $search, $filter, $orderby, or OData cast query parameters";
+    // aad-advanced-queries.md (Error handling): without them, 400 Request_UnsupportedQuery
+    // "Unsupported Query.".
+    const advanced = ["$filter", "$search", "$orderby"].some((p) => query.has(p));
+    if (advanced && (headers.consistencylevel !== "eventual" || query.get("$count") !== "true")) {
+      throw new GraphHttpError(400, "Request_UnsupportedQuery", "Unsupported Query.");
     }
-    const request: FakePimRequest = {
-      id: randomUUID(),
-      action: String(body.action),
-      groupId,
-      principalId,
-      accessId,
-      justification: String(body.justification ?? ""),
-      status: "Provisioned",
-      createdDateTime: new Date(Date.now() + this.pimRequests.length).toISOString(),
+    const filter = query.get("$filter");
+    const id = filter === null ? undefined : /^id eq '([^']*)'$/.exec(filter)?.[1];
+    if (filter !== null && id === undefined) {
+      throw new GraphHttpError(400, "Request_UnsupportedQuery", "Unsupported Query.");
+    }
+    // group-list-members.md (v1.0): "This API has a known issue where service principals are not
+    // listed as group members in v1.0." Advanced queries read an index that "might not be up-to-date
+    // with recent changes" (the same page), so a just-added member is not in it yet.
+    const all = [...group].filter(
+      (member) =>
+        (id === undefined || member === id) &&
+        !this.servicePrincipals.has(member) &&
+        (!advanced || this.isReplicated(`member:${groupId}|${member}`)),
+    );
+    const top = Math.min(Number(query.get("$top") ?? this.memberPageSize), this.memberPageSize);
+    const skip = Number(query.get("$skiptoken") ?? 0);
+    const value = all.slice(skip, skip + top).map((member) => this.directoryObject(member) ?? { id: member });
+    const next = skip + top < all.length ? `${base}/v1.0${path}?$top=${top}&$skiptoken=${skip + top}` : undefined;
+    return {
+      status: 200,
+      body: {
+        value,
+        ...(query.get("$count") === "true" ? { "@odata.count": all.length } : {}),
+        ...(next ? { "@odata.nextLink": next } : {}),
+      },
     };
-    this.pimRequests.push(request);
-    return { status: 201, body: { ...body, ...request } };
   }
 }

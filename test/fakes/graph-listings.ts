@@ -2,8 +2,8 @@
  * The list queries of the fake Graph that the orphan reaper uses, with the query rules the real
  * service enforces (graph-directory.ts holds the tenant; graph-server.ts the transport).
  */
-import type { FakeApplication } from "./graph-directory.js";
-import { GraphHttpError, type Reply } from "./graph-directory.js";
+import type { FakeApplication } from "./graph-apps.js";
+import { GraphHttpError, type Reply } from "./graph-errors.js";
 
 export interface FakePimRequest {
   id: string;

@@ -108,7 +108,7 @@ export async function startFakeGraph(): Promise<FakeGraph> {
         return;
       }
       try {
-        const reply = directory.route(method, path, url.searchParams, body, baseUrl);
+        const reply = directory.route(method, path, url.searchParams, body, baseUrl, req.headers);
         send(reply.status, reply.body);
       } catch (error) {
         if (error instanceof GraphHttpError)

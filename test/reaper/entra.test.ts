@@ -85,6 +85,8 @@ describe("the orphan reaper on Entra", () => {
         expiration: { type: "afterDuration", duration: "PT1H" },
       },
     });
+    // PIM refuses a removal in an assignment's first five minutes; the reaper comes later than that.
+    entra.clock.advance(5 * 60_000);
     await t.bot.scheduler.run("reap");
     expect(entra.graph.directory.pimAssignments.size).toBe(0);
     expect(isMember(aliceId)).toBe(false);
@@ -98,6 +100,8 @@ describe("the orphan reaper on Entra", () => {
     lands("PATCH", `/applications(uniqueName='jitbot-${id}')`, { displayName: "jitbot aks-sp alice@contoso.com" });
     // An application someone named alike by hand is not in jitbot's name space (no jitbot- unique name).
     lands("PATCH", "/applications(uniqueName='team-app')", { displayName: "jitbot aks-sp handmade" });
+    // The reaper runs minutes later in life: by then Entra has replicated the new application.
+    entra.clock.advance(15 * 60_000);
     await t.bot.scheduler.run("reap");
     expect(entra.graph.directory.applicationByUniqueName(`jitbot-${id}`)).toBeUndefined();
     expect(entra.graph.directory.applicationByUniqueName("team-app")).toBeDefined();

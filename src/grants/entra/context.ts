@@ -1,5 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { Policy } from "../../config/schema.js";
+import type { Clock } from "../../domain/clock.js";
 import type { ProviderState } from "../provider.js";
 
 export interface EntraLogger {
@@ -15,6 +16,8 @@ export interface EntraContext {
   /** Tenant people sign in to with a service principal: entra.tenantId, else AZURE_TENANT_ID. */
   tenantId: string | undefined;
   logger: EntraLogger;
+  /** Time for the replication backoff (tests move it; production waits). */
+  clock: Clock;
 }
 
 export function stateString(state: ProviderState, key: string): string | undefined {

@@ -7,6 +7,51 @@ export interface GraphOperation {
   action: string;
   /** The least-privileged Graph application permission this call needs. */
   permission: string;
+  /** What a 404 means for this call; by default, that the profile's group does not exist. */
+  notFound?: string;
+}
+
+/** A non-admin principal's object quota (Microsoft Entra service limits and restrictions). */
+export const DIRECTORY_OBJECT_QUOTA = 250;
+/** PIM for Groups: an assignment lasts at least, and cannot be removed within, 5 minutes. */
+export const PIM_FLOOR_MS = 5 * 60 * 1000;
+
+/**
+ * Graph's own refusals that have a known fix, each as one sentence: the object quota
+ * (Directory_QuotaExceeded) and the group's PIM policy (RoleAssignmentRequestPolicyValidationFailed
+ * names the rules that failed; ActiveDurationTooShort is the five-minute floor).
+ */
+function knownRefusal(error: GraphError, op: GraphOperation): ProviderError | undefined {
+  if (error.code === "Directory_QuotaExceeded") {
+    return new ProviderError(
+      "FORBIDDEN",
+      `jitbot could not ${op.action}: its Entra app has reached Entra's quota of ${DIRECTORY_OBJECT_QUOTA} directory objects per non-admin principal (deleted ones count for 30 days); permanently delete its old applications from Entra's deleted items (DELETE /directory/deletedItems/{id}), or assign its service principal a custom directory role with microsoft.directory/applications/create, which the quota does not limit (docs/entra.md).`,
+      { cause: error },
+    );
+  }
+  if (error.code === "RoleAssignmentRequestPolicyValidationFailed") {
+    const rules = (error.message.match(/\[(.*)\]/)?.[1] ?? "").replaceAll('"', "").split(",").filter(Boolean);
+    if (rules.includes("ExpirationRule")) {
+      return new ProviderError(
+        "INVALID_REQUEST",
+        `the group's PIM policy does not allow this long an active assignment, so jitbot could not ${op.action}: ask for a shorter duration, or have an admin raise "Expire active assignment after" in the group's PIM settings (Member role) and lower the profile's duration.max to match.`,
+        { cause: error },
+      );
+    }
+    return new ProviderError(
+      "INVALID_REQUEST",
+      `the group's PIM policy refused the assignment (rules failed: ${rules.join(", ") || "unknown"}), so jitbot could not ${op.action}; an admin must relax those settings for active assignments in the group's PIM settings (Member role).`,
+      { cause: error },
+    );
+  }
+  if (error.code === "ActiveDurationTooShort") {
+    return new ProviderError(
+      "UNAVAILABLE",
+      `PIM does not remove an assignment within five minutes of making it, so jitbot could not ${op.action} yet; it will retry in five minutes.`,
+      { retryable: true, retryAfterMs: PIM_FLOOR_MS, cause: error },
+    );
+  }
+  return undefined;
 }
 
 /** Graph's answer when an added reference is already there (member already in group). */
@@ -54,6 +99,8 @@ export function toProviderError(error: unknown, op: GraphOperation): ProviderErr
     );
   }
   const status = error.statusCode;
+  const known = knownRefusal(error, op);
+  if (known) return known;
   if (status === 429) {
     return new ProviderError(
       "THROTTLED",
@@ -93,7 +140,7 @@ export function toProviderError(error: unknown, op: GraphOperation): ProviderErr
   if (status === 404) {
     return new ProviderError(
       "NOT_FOUND",
-      `jitbot could not ${op.action} because Entra does not know that object; check the profile's grant.groupId.`,
+      `jitbot could not ${op.action} because ${op.notFound ?? "Entra does not know that group; check the profile's grant.groupId"}.`,
       {
         cause: error,
       },

@@ -1,4 +1,5 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
+import type { User } from "@microsoft/microsoft-graph-types";
 import type { Policy, Profile } from "../../config/schema.js";
 import { ProviderError } from "../errors.js";
 import { graphCall, isNotFound } from "./errors.js";
@@ -35,11 +36,7 @@ function odataString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-interface UserRecord {
-  id?: string;
-  userPrincipalName?: string | null;
-  displayName?: string | null;
-}
+type UserRecord = Pick<User, "id" | "userPrincipalName" | "displayName">;
 
 function toEntraUser(record: UserRecord | undefined): EntraUser | undefined {
   if (!record?.id) return undefined;

@@ -1,4 +1,5 @@
 import type { Policy } from "../../config/schema.js";
+import { type Clock, systemClock } from "../../domain/clock.js";
 import type { GrantProvider } from "../provider.js";
 import type { EntraContext, EntraLogger } from "./context.js";
 import { createGraphClient, graphEndpoint } from "./graph.js";
@@ -16,6 +17,7 @@ const silentLogger: EntraLogger = { warn: () => {} };
 export function createEntraProviders(deps: {
   env: NodeJS.ProcessEnv;
   policy: Policy;
+  clock?: Clock;
   logger?: { warn(obj: object, msg?: string): void };
 }): GrantProvider[] {
   const ctx: EntraContext = {
@@ -24,6 +26,7 @@ export function createEntraProviders(deps: {
     graphBaseUrl: graphEndpoint(deps.env).baseUrl,
     tenantId: deps.policy.entra.tenantId ?? (deps.env.AZURE_TENANT_ID?.trim() || undefined),
     logger: deps.logger ?? silentLogger,
+    clock: deps.clock ?? systemClock,
   };
   return [new EntraGroupProvider(ctx), new EntraPimGroupProvider(ctx), new EntraServicePrincipalProvider(ctx)];
 }

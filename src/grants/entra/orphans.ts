@@ -1,8 +1,10 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { Profile } from "../../config/schema.js";
+import type { Clock } from "../../domain/clock.js";
 import { type OwnedObject, requestIdInJustification } from "../orphans.js";
 import { graphCall, graphCallTolerating, isDoesNotExist } from "./errors.js";
 import { groupIdOf, memberLister, removeMember } from "./members.js";
+import { deleteForGood } from "./temporary-app.js";
 
 const PIM = "/identityGovernance/privilegedAccess/group";
 const PIM_READ = "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup";
@@ -145,14 +147,9 @@ export async function listApplications(client: Client, profile: Profile): Promis
   return objects;
 }
 
-export async function removeApplication(client: Client, object: OwnedObject) {
-  const deleted = await graphCallTolerating(
-    { action: "delete jitbot's orphaned temporary application", permission: APPS },
-    isDoesNotExist,
-    async () => {
-      await client.api(`/applications/${object.ref}`).delete();
-      return true;
-    },
-  );
-  return deleted ? `deleted ${object.description}` : undefined;
+/** Deletes an orphaned application and purges it from deleted items, so it stops counting toward the quota. */
+export async function removeApplication(client: Client, clock: Clock, object: OwnedObject) {
+  const { deleted, purgeNote } = await deleteForGood(client, clock, { id: object.ref }, undefined);
+  if (!deleted) return undefined;
+  return purgeNote ? `deleted ${object.description}; ${purgeNote}` : `deleted ${object.description}`;
 }

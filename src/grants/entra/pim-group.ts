@@ -1,3 +1,4 @@
+import type { PrivilegedAccessGroupAssignmentScheduleRequest } from "@microsoft/microsoft-graph-types";
 import { toIsoDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
@@ -22,11 +23,6 @@ import { checkPimRequest } from "./validate.js";
 const SCHEDULE_REQUESTS = "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests";
 const PIM_PERMISSION = "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup";
 
-interface ScheduleRequest {
-  id?: string;
-  status?: string;
-}
-
 /**
  * entra-pim-group: a PIM for Groups membership assignment that Entra itself ends (afterDuration), so
  * the access stops even if jitbot is down; jitbot's revoke is the second line (adminRemove).
@@ -46,7 +42,7 @@ export class EntraPimGroupProvider implements GrantProvider, MemberLister, Reque
   async grant(request: GrantRequest): Promise<GrantOutcome> {
     const groupId = groupIdOf(request.profile);
     const user = await findEntraUser(this.ctx.client, request.subject.email, request.profile, this.ctx.policy);
-    const body = {
+    const body: PrivilegedAccessGroupAssignmentScheduleRequest = {
       accessId: "member",
       principalId: user.id,
       groupId,
@@ -62,7 +58,8 @@ export class EntraPimGroupProvider implements GrantProvider, MemberLister, Reque
     const created = await graphCallTolerating(
       { action: `assign ${user.userPrincipalName} to group ${groupId} through PIM`, permission: PIM_PERMISSION },
       isAlreadyExists,
-      () => this.ctx.client.api(SCHEDULE_REQUESTS).post(body) as Promise<ScheduleRequest>,
+      () =>
+        this.ctx.client.api(SCHEDULE_REQUESTS).post(body) as Promise<PrivilegedAccessGroupAssignmentScheduleRequest>,
     );
     const providerExpiresAt = new Date(request.startsAt.getTime() + request.durationSeconds * 1000);
     return {
@@ -85,18 +82,20 @@ export class EntraPimGroupProvider implements GrantProvider, MemberLister, Reque
     const userId = stateString(grant.state, "userId") ?? (await rollbackTarget(this.ctx, grant));
     const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
     if (!userId) return { detail: "nothing was granted, so nothing to remove" };
-    // RoleAssignmentDoesNotExist: PIM already ended it (expiry) or an earlier revoke did.
+    // RoleAssignmentDoesNotExist: PIM already ended it (expiry) or an earlier revoke did. Within five
+    // minutes of the assignment PIM refuses (ActiveDurationTooShort): a retryable error, see errors.ts.
+    const remove: PrivilegedAccessGroupAssignmentScheduleRequest = {
+      accessId: "member",
+      principalId: userId,
+      groupId,
+      action: "adminRemove",
+      justification: `jitbot: grant for request ${grant.requestId} ended`,
+    };
     const removed = await graphCallTolerating(
       { action: `remove the PIM assignment of ${userId} to group ${groupId}`, permission: PIM_PERMISSION },
       isDoesNotExist,
       () =>
-        this.ctx.client.api(SCHEDULE_REQUESTS).post({
-          accessId: "member",
-          principalId: userId,
-          groupId,
-          action: "adminRemove",
-          justification: `jitbot: grant for request ${grant.requestId} ended`,
-        }) as Promise<ScheduleRequest>,
+        this.ctx.client.api(SCHEDULE_REQUESTS).post(remove) as Promise<PrivilegedAccessGroupAssignmentScheduleRequest>,
     );
     const detail = removed
       ? `PIM assignment to group ${groupId} removed`

@@ -1,4 +1,3 @@
-import type { Client } from "@microsoft/microsoft-graph-client";
 import type { Profile } from "../../config/schema.js";
 import { ProviderError } from "../errors.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
@@ -13,37 +12,20 @@ import type {
 } from "../provider.js";
 import { aksSections, entraNotes } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
-import { graphCall, graphCallTolerating, isDoesNotExist, isNotFound } from "./errors.js";
-import { addMember, groupIdOf, memberLister, removeMember } from "./members.js";
+import { addNewServicePrincipal, groupIdOf, memberLister, removeMember } from "./members.js";
 import { listApplications, removeApplication } from "./orphans.js";
+import {
+  addPassword,
+  deleteForGood,
+  findApplication,
+  findServicePrincipal,
+  servicePrincipalFor,
+  uniqueNameFor,
+  upsertApplication,
+} from "./temporary-app.js";
 import { checkServicePrincipalRequest } from "./validate.js";
 
-const APPS = "Application.ReadWrite.OwnedBy";
-
-interface Application {
-  id: string;
-  appId: string;
-}
-
-/** One application per request, found again by this alternate key after a crash or a retry. */
-export function uniqueNameFor(requestId: string): string {
-  return `jitbot-${requestId.replace(/[^\w.-]/g, "-")}`;
-}
-
-function appPath(requestId: string): string {
-  return `/applications(uniqueName='${uniqueNameFor(requestId)}')`;
-}
-
-async function findApplication(client: Client, requestId: string): Promise<Application | undefined> {
-  return graphCall({ action: "look up jitbot's temporary application", permission: APPS }, async () => {
-    try {
-      return (await client.api(appPath(requestId)).select("id,appId").get()) as Application;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  });
-}
+export { uniqueNameFor };
 
 /**
  * entra-service-principal (the Britive pattern): a throwaway application + service principal whose
@@ -66,69 +48,56 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
     const tenantId = this.ctx.tenantId;
     const refusal = checkServicePrincipalRequest(tenantId);
     if (refusal || !tenantId) throw new ProviderError("INVALID_REQUEST", refusal ?? "no tenant id");
-    const client = this.ctx.client;
+    const { client, clock } = this.ctx;
     const groupId = groupIdOf(request.profile);
-    const op = { action: "create a temporary application for your access", permission: APPS };
-
-    // Upsert by uniqueName: granting the same request twice reuses its application.
-    const created = (await graphCall(op, () =>
-      client
-        .api(appPath(request.requestId))
-        .header("Prefer", "create-if-missing")
-        .patch({
-          displayName: `jitbot ${request.profile.id} ${request.subject.email}`,
-          notes: `Created by jitbot for request ${request.requestId}; deleted when the grant ends.`,
-        }),
-    )) as Application | undefined;
-    const app = created ?? (await findApplication(client, request.requestId));
+    // Granting the same request twice reuses its application.
+    const { app, created } = await upsertApplication(client, request.requestId, {
+      displayName: `jitbot ${request.profile.id} ${request.subject.email}`,
+      notes: `Created by jitbot for request ${request.requestId}; deleted when the grant ends.`,
+    });
     if (!app) throw new ProviderError("UNKNOWN", "Entra did not return the temporary application jitbot created.");
 
+    let sp: string | undefined;
     try {
-      const sp = await this.servicePrincipalFor(app.appId);
-      const password = (await graphCall(
-        { action: "add a password to the temporary application", permission: APPS },
-        () =>
-          client.api(`/applications/${app.id}/addPassword`).post({
-            passwordCredential: {
-              displayName: `jitbot ${request.requestId}`,
-              endDateTime: request.expiresAt.toISOString(),
-            },
-          }),
-      )) as { secretText?: string };
-      if (!password.secretText)
-        throw new ProviderError("UNKNOWN", "Entra did not return the new service principal's secret.");
-      await addMember(client, groupId, sp, this.ctx.graphBaseUrl);
+      sp = await servicePrincipalFor(client, clock, app);
+      const secret = await addPassword(client, clock, app, {
+        displayName: `jitbot ${request.requestId}`,
+        endDateTime: request.expiresAt.toISOString(),
+      });
+      if (!secret) throw new ProviderError("UNKNOWN", "Entra did not return the new service principal's secret.");
+      await addNewServicePrincipal(client, clock, groupId, sp, this.ctx.graphBaseUrl);
       return {
         state: { applicationId: app.id, appId: app.appId, servicePrincipalId: sp, groupId },
-        instructions: this.instructions(request, tenantId, app.appId, password.secretText),
+        instructions: this.instructions(request, tenantId, app.appId, secret),
         providerExpiresAt: request.expiresAt,
       };
     } catch (error) {
       // Only an application this call made is cleaned up: a retried grant must not delete a live one.
-      if (created) await this.deleteQuietly(app.id, request.requestId);
+      if (created) await this.deleteQuietly(app.id, sp, request.requestId);
       throw error;
     }
   }
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
-    const client = this.ctx.client;
-    const applicationId =
-      stateString(grant.state, "applicationId") ?? (await findApplication(client, grant.requestId))?.id;
+    const { client, clock } = this.ctx;
+    const stored = stateString(grant.state, "applicationId");
+    const found = stored ? undefined : await findApplication(client, grant.requestId);
+    const applicationId = stored ?? found?.id;
     if (!applicationId) return { detail: "no temporary application exists, so nothing to remove" };
-    const servicePrincipalId = stateString(grant.state, "servicePrincipalId");
+    // Without stored state the service principal is found by appId, so it is purged as well.
+    const servicePrincipalId =
+      stateString(grant.state, "servicePrincipalId") ??
+      (found ? await findServicePrincipal(client, found.appId) : undefined);
     const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
     // Deleting the app removes its service principal too; leaving the group first makes the end
     // immediate even while the deletion replicates.
     if (servicePrincipalId) await removeMember(client, groupId, servicePrincipalId);
-    const deleted = await graphCallTolerating(
-      { action: "delete jitbot's temporary application", permission: APPS },
-      isDoesNotExist,
-      async () => {
-        await client.api(`/applications/${applicationId}`).delete();
-        return true;
-      },
-    );
-    return { detail: deleted ? "temporary service principal deleted" : "temporary service principal was already gone" };
+    const { deleted, purgeNote } = await deleteForGood(client, clock, { id: applicationId }, servicePrincipalId);
+    if (purgeNote) {
+      this.ctx.logger.warn({ requestId: grant.requestId, applicationId }, "temporary application not purged");
+    }
+    const detail = deleted ? "temporary service principal deleted" : "temporary service principal was already gone";
+    return { detail: purgeNote ? `${detail}; ${purgeNote}` : detail };
   }
 
   listMembers(profile: Profile) {
@@ -140,28 +109,18 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
   }
 
   removeOrphan(_profile: Profile, object: OwnedObject): Promise<string | undefined> {
-    return removeApplication(this.ctx.client, object);
+    return removeApplication(this.ctx.client, this.ctx.clock, object);
   }
 
-  private async servicePrincipalFor(appId: string): Promise<string> {
-    const client = this.ctx.client;
-    const op = { action: "create the temporary service principal", permission: APPS };
-    const existing = await graphCall(op, async () => {
-      try {
-        return (await client.api(`/servicePrincipals(appId='${appId}')`).select("id").get()) as { id: string };
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-    });
-    if (existing) return existing.id;
-    const sp = (await graphCall(op, () => client.api("/servicePrincipals").post({ appId }))) as { id: string };
-    return sp.id;
-  }
-
-  private async deleteQuietly(applicationId: string, requestId: string): Promise<void> {
+  private async deleteQuietly(applicationId: string, servicePrincipalId: string | undefined, requestId: string) {
     try {
-      await this.ctx.client.api(`/applications/${applicationId}`).delete();
+      const { purgeNote } = await deleteForGood(
+        this.ctx.client,
+        this.ctx.clock,
+        { id: applicationId },
+        servicePrincipalId,
+      );
+      if (purgeNote) this.ctx.logger.warn({ requestId, applicationId }, "temporary application not purged");
     } catch (error) {
       this.ctx.logger.warn(
         { requestId, applicationId, status: error instanceof Error ? error.name : "unknown" },

@@ -1,11 +1,11 @@
 import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
-import { PIM_MAX_SECONDS } from "./options.js";
+import { PIM_MIN_SECONDS } from "./options.js";
 
-/** PIM for Groups refuses assignments longer than 8 h; say so before anyone approves one. */
+/** PIM for Groups refuses assignments shorter than five minutes; say so before anyone approves one. */
 export function checkPimRequest(_profile: Profile, durationSeconds: number): string | undefined {
-  if (durationSeconds <= PIM_MAX_SECONDS) return undefined;
-  return `PIM for Groups caps an assignment at ${formatDuration(PIM_MAX_SECONDS)}; ask for ${formatDuration(PIM_MAX_SECONDS)} or less.`;
+  if (durationSeconds >= PIM_MIN_SECONDS) return undefined;
+  return `PIM for Groups does not make an assignment shorter than ${formatDuration(PIM_MIN_SECONDS)}; ask for ${formatDuration(PIM_MIN_SECONDS)} or more.`;
 }
 
 /** A service-principal DM must name the tenant to sign in to. */
