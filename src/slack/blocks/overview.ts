@@ -2,27 +2,42 @@ import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
 import type { AccessRequest, GrantRecord } from "../../domain/request.js";
 import type { MyAccess } from "../../service/access-service.js";
-import { escapeMrkdwn, slackDate } from "../escape.js";
+import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
-import { actions, type Block, button, context, divider, header, section, type View } from "./kit.js";
+import { actions, type Block, button, context, divider, header, LIMIT, packLines, section, type View } from "./kit.js";
+
+/** `<id>` would be read as a Slack link: the placeholders go as entities. */
+const COMMANDS = [
+  "*jitbot* gives you approved, expiring access to Kubernetes clusters.",
+  "• `/jit request [profile] [duration] [why…]` — ask for access (opens a form)",
+  "• `/jit list` — your pending requests and active access, with time left",
+  "• `/jit revoke &lt;id&gt;` — end your access early",
+  "• `/jit cancel &lt;id&gt;` — withdraw a request not yet granted (one being granted is revoked once it is)",
+].join("\n");
 
 export function helpMessage(profiles: Profile[]): SlackMessage {
-  const list = profiles.length
-    ? profiles
-        .map((p) => `• \`${p.id}\` — ${escapeMrkdwn(p.title)} (up to ${formatDuration(p.duration.max)})`)
-        .join("\n")
-    : "_You may not request any profile yet; ask the platform team._";
-  const text = [
-    "*jitbot* gives you approved, expiring access to Kubernetes clusters.",
-    "• `/jit request [profile] [duration] [why…]` — ask for access (opens a form)",
-    "• `/jit list` — your pending requests and active access, with time left",
-    "• `/jit revoke <id>` — end your access early",
-    "• `/jit cancel <id>` — withdraw a request not yet granted (one being granted is revoked once it is)",
-    "",
-    `*Profiles you can request*\n${list}`,
-  ].join("\n");
-  return { text: "jitbot help", blocks: [section(text)] };
+  if (profiles.length === 0) {
+    return {
+      text: "jitbot help",
+      blocks: [section(COMMANDS), section("_You may not request any profile yet; ask the platform team._")],
+    };
+  }
+  const lines = profiles.map(
+    (p) => `• \`${p.id}\` — ${escapeMrkdwn(p.title)} (up to ${formatDuration(p.duration.max)})`,
+  );
+  // Commands, heading and "…and more" take three of a message's 50 blocks; the rest hold profiles.
+  const listed = packLines(lines).slice(0, LIMIT.messageBlocks - 3);
+  const shown = listed.reduce((n, group) => n + group.length, 0);
+  const blocks = [
+    section(COMMANDS),
+    section("*Profiles you can request*"),
+    ...listed.map((g) => section(g.join("\n"))),
+  ];
+  if (shown < profiles.length) {
+    blocks.push(context(`…and ${profiles.length - shown} more: \`/jit request\` opens a form that searches them all.`));
+  }
+  return { text: "jitbot help", blocks };
 }
 
 const timeLeft = (grant: GrantRecord, now: Date) =>
@@ -95,7 +110,7 @@ export function homeView(input: {
     for (const request of awaiting.slice(0, 20)) {
       blocks.push(
         section(
-          `*${profileTitle(profiles, request)}* · ${request.id} from <@${request.requesterId}> · ${formatDuration(request.durationSeconds)}\n>${escapeMrkdwn(request.justification).slice(0, 300)}`,
+          `*${profileTitle(profiles, request)}* · ${request.id} from <@${request.requesterId}> · ${formatDuration(request.durationSeconds)}\n>${truncateMrkdwn(escapeMrkdwn(request.justification), 300).replace(/\n/g, "\n>")}`,
         ),
       );
     }
