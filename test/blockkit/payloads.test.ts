@@ -262,3 +262,56 @@ describe("every Block Kit payload jitbot builds stays inside Slack's documented 
     expect(describeViolations(blockKitViolations(payload, surface))).toEqual([]);
   });
 });
+
+/** Every text a message shows, entities turned back into what a person sees and copies. */
+const shown = (message: { blocks: unknown[] }) =>
+  JSON.stringify(message.blocks)
+    .replace(/\\n/g, "\n")
+    .replace(/```/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
+
+describe("at the limits the messages still say what matters", () => {
+  it("the approve dialog of a 75-character title of &<> stays within 300 and names who and how long", () => {
+    const message = approvalMessage(requestFor(profile, "pending"), profile, []);
+    const dialog = JSON.stringify(message.blocks).match(
+      /"confirm":\{"title".*?"text":\{"type":"mrkdwn","text":"(.*?)"\}/,
+    );
+    const text = JSON.parse(`"${dialog?.[1] ?? ""}"`) as string;
+    expect(text.length).toBeLessThanOrEqual(300);
+    expect(text).toMatch(/^<@U0ALICE12345> gets \*0&amp;&lt;&gt;.*…\* for 1d\.$/);
+  });
+
+  it("never cuts a secret: a 2,800-character session token reaches the DM whole", () => {
+    const role = byGrant("aws-role");
+    const token = "T".repeat(2800);
+    const instructions = awsRoleInstructions(
+      {
+        profile: role,
+        roleArn: "arn:aws:iam::123456789012:role/jit",
+        clusterName: role.cluster.name,
+        region: "eu-central-1",
+        namespace: undefined,
+        grantExpiresAt: at(60),
+        revokeSessions: false,
+        refreshed: false,
+      },
+      { accessKeyId: "ASIAEXAMPLE", secretAccessKey: "s".repeat(40), sessionToken: token, expiresAt: at(60) },
+    );
+    const request = requestFor(role, "active");
+    const message = grantMessage(request, role, grantFor(request), instructions, { canRefresh: true });
+    expect(describeViolations(blockKitViolations(message, "message"))).toEqual([]);
+    expect(shown(message)).toContain(`AWS_SESSION_TOKEN=${token}`);
+    expect(shown(message)).toContain(`aws_session_token = ${token}`);
+  });
+
+  it("help lists as many profiles as a message holds and counts the rest", () => {
+    const many = policyWith(400).profiles;
+    const message = helpMessage(many);
+    expect(describeViolations(blockKitViolations(message, "message"))).toEqual([]);
+    const listed = (shown(message).match(/• `p-/g) ?? []).length;
+    expect(listed).toBeGreaterThan(153);
+    expect(shown(message)).toContain(`…and ${400 - listed} more`);
+  });
+});
