@@ -314,4 +314,23 @@ describe("at the limits the messages still say what matters", () => {
     expect(listed).toBeGreaterThan(153);
     expect(shown(message)).toContain(`…and ${400 - listed} more`);
   });
+
+  it("the Home tab of a busy approver keeps the requests waiting for them, and counts what it leaves out", () => {
+    const byId = new Map(profiles.map((p) => [p.id, p]));
+    const access = {
+      active: profiles.slice(0, 60).map((p) => {
+        const request = requestFor(p, "active");
+        return { request, grant: grantFor(request) };
+      }),
+      pending: profiles.slice(60, 120).map((p) => requestFor(p, "pending")),
+    };
+    const awaiting = profiles.slice(120).map((p) => requestFor(p, "pending"));
+    const view = homeView({ access, awaiting, profiles: byId, now: at(0) });
+    expect(describeViolations(blockKitViolations(view, "home"))).toEqual([]);
+    const text = shown(view);
+    expect(text).toContain("Waiting for your decision");
+    expect(text).toContain("…and 32 more active grants");
+    expect(text).toContain("…and 32 more pending requests");
+    expect(text).toContain(`…and ${awaiting.length - 28} more requests wait for your decision`);
+  });
 });

@@ -78,6 +78,18 @@ export function packLines(lines: string[]): string[][] {
 
 export const sections = (lines: string[]): Block[] => packLines(lines).map((group) => section(group.join("\n")));
 
+/**
+ * Lines packed into at most `maxBlocks` blocks; when they do not all fit, the last block says how
+ * many were left out (`more` words it), so a long list is never silently cut.
+ */
+export function boundedSections(lines: string[], maxBlocks: number, more: (left: number) => string): Block[] {
+  const groups = packLines(lines);
+  if (groups.length <= maxBlocks) return groups.map((group) => section(group.join("\n")));
+  const kept = groups.slice(0, maxBlocks - 1);
+  const shown = kept.reduce((n, group) => n + group.length, 0);
+  return [...kept.map((group) => section(group.join("\n"))), context(more(lines.length - shown))];
+}
+
 /** The notification text of a message: mrkdwn like the blocks, so escaped by the caller, then cut. */
 export const messageText = (text: string): string => truncateMrkdwn(text, LIMIT.messageText);
 
