@@ -56,7 +56,8 @@ describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
 
   it("entra-service-principal: DMs a one-time secret that never reaches the database, deletes the app on expiry", async () => {
     const { id, dm } = await requestAndApprove(t, "aks-sp", 3600);
-    const secret = /--password\s+(\S+)/.exec(textOf(dm).replace(/\\n/g, "\n"))?.[1]?.replace(/[`"\\]+$/, "");
+    // `--password='<secret>'`: joined to the flag, so a secret starting with "-" is not an option.
+    const secret = /--password='([^'\s]+)'/.exec(textOf(dm).replace(/\\n/g, "\n"))?.[1];
     expect(secret && secret.length > 10).toBe(true);
     expect(textOf(dm)).toContain("az login --service-principal");
     const apps = [...entra.graph.directory.applications.values()];

@@ -125,7 +125,11 @@ describe("entra-group", () => {
       `az aks get-credentials --resource-group rg-prod --name prod-aks --subscription ${SUBSCRIPTION_ID}`,
     );
     expect(code).toContain("kubelogin convert-kubeconfig -l azurecli");
-    expect(code).toContain("kubelogin remove-tokens");
+    // kubelogin caches no token in azurecli mode (and remove-tokens is deprecated): az holds it,
+    // so signing in again is what brings a token with the new group.
+    expect(code).not.toContain("remove-tokens");
+    expect(code).toMatch(/az logout\naz login/);
+    expect(instructions.notes.join(" ")).toMatch(/sign in again \(`az logout`, then `az login`\)/);
     expect(code).toContain("kubectl auth can-i get pods --namespace team-a");
     expect(instructions.notes.join(" ")).toMatch(/60–90 minutes/);
     expect(instructions.sections.some((s) => s.secret)).toBe(false);

@@ -34,7 +34,7 @@ describe("entra-service-principal", () => {
     expect(secretSections).toEqual([
       {
         heading: expect.any(String),
-        code: `az login --service-principal --tenant ${TENANT_ID} --username ${app?.appId} --password '${secret}'`,
+        code: `az login --service-principal --tenant ${TENANT_ID} --username ${app?.appId} --password='${secret}'`,
         secret: true,
       },
     ]);

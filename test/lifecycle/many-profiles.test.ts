@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/config/load.js";
 import { profileOptions } from "../../src/slack/blocks/request-modal.js";
+import { blockKitViolations } from "../support/block-kit-limits.js";
 import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
 
 /** 120 profiles over 3 clusters: more than a static_select may hold. */
@@ -42,6 +43,7 @@ describe("more profiles than Slack's 100-option limit", () => {
       (b) => b.block_id === "profile",
     );
     expect(profile?.element?.type).toBe("external_select");
+    expect(blockKitViolations(view.view, "modal")).toEqual([]);
   });
 
   it("answers the search with matching profiles, at most 100", async () => {
@@ -62,6 +64,8 @@ describe("more profiles than Slack's 100-option limit", () => {
     const count = (body: unknown) => (JSON.stringify(body).match(/"value":"ns-/g) ?? []).length;
     expect(all.status).toBe(200);
     expect(count(all.json)).toBe(100);
+    // The answer Slack shows in the menu: options or option groups within the documented limits.
+    expect(blockKitViolations(all.json, "options")).toEqual([]);
     const one = await search("ns-042");
     expect(count(one.json)).toBe(1);
     expect(JSON.stringify(one.json)).toContain("alpha namespace 42");

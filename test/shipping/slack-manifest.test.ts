@@ -14,7 +14,7 @@ type SlackManifest = {
   oauth_config: { scopes: { bot: string[]; user?: string[] } };
   settings: {
     event_subscriptions: { request_url?: string; bot_events: string[] };
-    interactivity: { is_enabled: boolean; request_url?: string };
+    interactivity: { is_enabled: boolean; request_url?: string; message_menu_options_url?: string };
     socket_mode_enabled: boolean;
     org_deploy_enabled: boolean;
     token_rotation_enabled: boolean;
@@ -60,10 +60,14 @@ describe.each([
 });
 
 describe("HTTP mode", () => {
-  it("sends the command, interactivity and events to https://…/slack/events", () => {
+  it("sends the command, interactivity, profile searches and events to https://…/slack/events", () => {
     const urls = [
       http.features.slash_commands[0]?.url,
       http.settings.interactivity.request_url,
+      // Past 100 profiles the form's profile field is an external_select: without an Options Load
+      // URL Slack has nowhere to send its searches and the field stays empty. App manifest
+      // reference: settings.interactivity.message_menu_options_url.
+      http.settings.interactivity.message_menu_options_url,
       http.settings.event_subscriptions.request_url,
     ];
     for (const url of urls) expect(url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
@@ -74,14 +78,14 @@ describe("HTTP mode", () => {
 describe("Socket Mode", () => {
   it("enables socket mode and has no request URLs", () => {
     expect(socket.settings.socket_mode_enabled).toBe(true);
-    expect(JSON.stringify(socket)).not.toMatch(/"(url|request_url)"/);
+    expect(JSON.stringify(socket)).not.toMatch(/"(url|request_url|message_menu_options_url)"/);
   });
 
   it("differs from the HTTP manifest only in those settings", () => {
     const strip = (m: SlackManifest) =>
       JSON.parse(
         JSON.stringify(m, (key, value) =>
-          ["url", "request_url", "socket_mode_enabled"].includes(key) ? undefined : value,
+          ["url", "request_url", "message_menu_options_url", "socket_mode_enabled"].includes(key) ? undefined : value,
         ),
       );
     expect(strip(socket)).toEqual(strip(http));

@@ -10,7 +10,7 @@ import type {
   RequestChecker,
   RevokeOutcome,
 } from "../provider.js";
-import { aksSections, entraNotes } from "./connect.js";
+import { aksSections, entraNotes, servicePrincipalLogin } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { addNewServicePrincipal, groupIdOf, memberLister, removeMember } from "./members.js";
 import { listApplications, removeApplication } from "./orphans.js";
@@ -130,12 +130,12 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
   }
 
   private instructions(request: GrantRequest, tenantId: string, appId: string, secret: string) {
-    const login = `az login --service-principal --tenant ${tenantId} --username ${appId} --password '${secret.replaceAll("'", `'\\''`)}'`;
+    const login = servicePrincipalLogin(tenantId, appId, secret);
     return {
       summary: `A temporary service principal (${appId}) is a member of Entra group ${groupIdOf(request.profile)} until ${request.expiresAt.toISOString()}.`,
       sections: [
         { heading: "Sign in as the temporary service principal", code: login, secret: true },
-        ...aksSections(request.profile, { freshTokens: true }),
+        ...aksSections(request.profile),
       ],
       notes: entraNotes(this.ctx.policy, [
         `The password stops working at ${request.expiresAt.toISOString()} and jitbot deletes the service principal then; run \`az logout --username ${appId}\` when you are done.`,

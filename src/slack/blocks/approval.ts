@@ -1,9 +1,9 @@
 import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
 import type { AccessRequest, Approval } from "../../domain/request.js";
-import { escapeMrkdwn, slackDate } from "../escape.js";
+import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION, BLOCK } from "../ids.js";
-import { actions, type Block, button, context, fields, header, section } from "./kit.js";
+import { actions, type Block, button, context, fields, header, LIMIT, messageText, section } from "./kit.js";
 
 export interface SlackMessage {
   text: string;
@@ -49,7 +49,7 @@ export function approvalMessage(request: AccessRequest, profile: Profile, approv
       `*Ticket*\n${request.ticket ? escapeMrkdwn(request.ticket) : "—"}`,
       `*Grant*\n\`${profile.grant.type}\``,
     ]),
-    section(`*Justification*\n>${escapeMrkdwn(request.justification).replace(/\n/g, "\n>")}`),
+    ...justification(request),
   ];
   if (request.extendsRequestId) blocks.push(context(`Extends grant ${request.extendsRequestId}.`));
   if (request.status === "pending") {
@@ -66,7 +66,7 @@ export function approvalMessage(request: AccessRequest, profile: Profile, approv
           style: "primary",
           confirm: {
             title: "Approve access?",
-            text: `<@${request.requesterId}> gets *${escapeMrkdwn(profile.title)}* for ${formatDuration(request.durationSeconds)}.`,
+            text: approveQuestion(request, profile),
             confirm: "Approve",
             deny: "Back",
           },
@@ -81,7 +81,31 @@ export function approvalMessage(request: AccessRequest, profile: Profile, approv
     }
   }
   return {
-    text: `Access request ${request.id} from <@${request.requesterId}> for ${profile.title} (${formatDuration(request.durationSeconds)}): ${request.status}`,
+    text: messageText(
+      `Access request ${request.id} from <@${request.requesterId}> for ${escapeMrkdwn(profile.title)} (${formatDuration(request.durationSeconds)}): ${request.status}`,
+    ),
     blocks,
   };
+}
+
+/**
+ * The justification as approvers see it. Escaping can make typed text five times longer (`&` is
+ * sent as `&amp;`), past what one section holds; then approvers are told it was shortened.
+ */
+function justification(request: AccessRequest): Block[] {
+  const full = `*Justification*\n>${escapeMrkdwn(request.justification).replace(/\n/g, "\n>")}`;
+  if (full.length <= LIMIT.sectionText) return [section(full)];
+  return [
+    section(full),
+    context(
+      `Shortened to fit Slack: the full justification (${request.justification.length} characters) is stored with request ${request.id}.`,
+    ),
+  ];
+}
+
+/** The confirm dialog's question; the title gives way so the whole stays within Slack's 300. */
+function approveQuestion(request: AccessRequest, profile: Profile): string {
+  const question = (title: string) =>
+    `<@${request.requesterId}> gets *${title}* for ${formatDuration(request.durationSeconds)}.`;
+  return question(truncateMrkdwn(escapeMrkdwn(profile.title), LIMIT.confirmText - question("").length));
 }

@@ -12,7 +12,7 @@ export function revokeFailingMessage(
   reason: string,
 ): SlackMessage {
   return {
-    text: `Could not revoke ${request.id} (${profile.title}) yet; retrying.`,
+    text: `Could not revoke ${request.id} (${escapeMrkdwn(profile.title)}) yet; retrying.`,
     blocks: [
       section(
         `🚨 *Could not revoke* ${request.id} — <@${request.requesterId}> on *${escapeMrkdwn(profile.title)}* (due ${slackDate(grant.expiresAt)}). jitbot keeps retrying with backoff and will post here hourly until it succeeds.\n>${escapeMrkdwn(reason)}`,

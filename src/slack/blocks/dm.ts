@@ -2,12 +2,14 @@ import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
 import type { AccessRequest, Approval, GrantRecord } from "../../domain/request.js";
 import type { ConnectInstructions } from "../../grants/provider.js";
-import { codeBlock, escapeMrkdwn, slackDate } from "../escape.js";
+import { codeBlock, escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
-import { actions, type Block, button, context, divider, header, section } from "./kit.js";
+import { actions, type Block, button, context, divider, header, LIMIT, messageText, section } from "./kit.js";
 
 const name = (profile: Profile) => `*${escapeMrkdwn(profile.title)}*`;
+/** The profile's title in a notification text, which Slack parses as mrkdwn too. */
+const title = (profile: Profile) => escapeMrkdwn(profile.title);
 
 const RECEIPT_STATUS: Record<string, string> = {
   approved: "approved",
@@ -25,12 +27,12 @@ export function receiptMessage(request: AccessRequest, profile: Profile): SlackM
   if (request.status !== "pending") {
     const outcome = RECEIPT_STATUS[request.status] ?? request.status;
     return {
-      text: `Your request ${request.id} for ${profile.title} was ${outcome}.`,
+      text: `Your request ${request.id} for ${title(profile)} was ${outcome}.`,
       blocks: [section(`${summary} was ${outcome}.`)],
     };
   }
   return {
-    text: `Your request ${request.id} for ${profile.title} is waiting for approval.`,
+    text: `Your request ${request.id} for ${title(profile)} is waiting for approval.`,
     blocks: [
       section(`${summary} is waiting for approval in <#${profile.approval.channel}>.`),
       actions(`receipt-${request.id}`, [
@@ -86,9 +88,9 @@ export function grantMessage(
   instructions: ConnectInstructions,
   options: GrantMessageOptions,
 ): SlackMessage {
-  const title = options.redacted ? `Access ended: ${profile.title}` : `Access granted: ${profile.title}`;
+  const heading = options.redacted ? `Access ended: ${profile.title}` : `Access granted: ${profile.title}`;
   const blocks: Block[] = [
-    header(title),
+    header(heading),
     section(
       options.redacted
         ? `Request *${request.id}* · this access has ended; its secrets were removed from this message.`
@@ -100,29 +102,54 @@ export function grantMessage(
       blocks.push(section(`*${escapeMrkdwn(part.heading)}*\n_Removed: these credentials are no longer valid._`));
       continue;
     }
-    const body = [part.text ? escapeMrkdwn(part.text) : "", part.code ? codeBlock(part.code) : ""]
-      .filter(Boolean)
-      .join("\n");
-    blocks.push(section(`*${escapeMrkdwn(part.heading)}*\n${body}`));
+    blocks.push(...partSections(part));
   }
   if (instructions.notes.length) blocks.push(context(instructions.notes.map((n) => `ℹ️ ${escapeMrkdwn(n)}`).join("\n")));
   if (!options.redacted) blocks.push(divider(), grantButtons(request, profile, options.canRefresh));
   const text = options.redacted
-    ? `${title} (request ${request.id})`
-    : `${title} (request ${request.id}), ends ${grant.expiresAt.toISOString()}`;
+    ? `${escapeMrkdwn(heading)} (request ${request.id})`
+    : `${escapeMrkdwn(heading)} (request ${request.id}), ends ${grant.expiresAt.toISOString()}`;
   return { text, blocks };
+}
+
+/**
+ * One part of the connect instructions. Code too long for one section (a long session token) goes
+ * on over several, split between lines: cut short, a secret or a command would not work.
+ */
+function partSections(part: ConnectInstructions["sections"][number]): Block[] {
+  const lead = [`*${escapeMrkdwn(part.heading)}*`, part.text ? escapeMrkdwn(part.text) : ""].filter(Boolean).join("\n");
+  if (!part.code) return [section(lead)];
+  const texts: string[] = [];
+  let prefix = `${lead}\n`;
+  let lines: string[] = [];
+  for (const line of part.code.split("\n")) {
+    if (lines.length > 0 && `${prefix}${codeBlock([...lines, line].join("\n"))}`.length > LIMIT.sectionText) {
+      texts.push(`${prefix}${codeBlock(lines.join("\n"))}`);
+      prefix = "";
+      lines = [];
+    }
+    lines.push(line);
+  }
+  texts.push(`${prefix}${codeBlock(lines.join("\n"))}`);
+  return texts.map((text) => section(text));
 }
 
 export function grantButtons(request: AccessRequest, profile: Profile, canRefresh: boolean): Block {
   const elements: object[] = [
     button("Revoke now", ACTION.revoke, request.id, {
       style: "danger",
-      confirm: { title: "Revoke access?", text: `End ${profile.title} now?`, confirm: "Revoke", deny: "Keep" },
+      confirm: { title: "Revoke access?", text: endQuestion(profile), confirm: "Revoke", deny: "Keep" },
     }),
   ];
   if (canRefresh) elements.push(button("Refresh credentials", ACTION.refresh, request.id));
   if (profile.extension) elements.push(button("Extend", ACTION.extend, request.id));
   return actions(`grant-${request.id}`, elements);
+}
+
+/** The revoke dialog's question; the title gives way so the whole stays within Slack's 300. */
+function endQuestion(profile: Profile): string {
+  const question = (shown: string) => `End *${shown}* now?`;
+  return question(truncateMrkdwn(title(profile), LIMIT.confirmText - question("").length));
 }
 
 export function failedMessage(
@@ -139,7 +166,7 @@ export function failedMessage(
     : "";
   const aftermath = `${undone}${asked}`;
   return {
-    text: `Granting ${request.id} failed: ${reason}`,
+    text: messageText(`Granting ${request.id} failed: ${escapeMrkdwn(reason)}`),
     blocks: [
       section(
         `⚠️ Request *${request.id}* for ${name(profile)} was approved, but granting the access failed. ${aftermath}\n>${escapeMrkdwn(reason)}`,
@@ -151,7 +178,7 @@ export function failedMessage(
 export function endedMessage(request: AccessRequest, profile: Profile, detail: string): SlackMessage {
   if (request.status === "failed") {
     return {
-      text: `The roll-back of ${request.id} (${profile.title}) is confirmed: nothing of it is left.`,
+      text: `The roll-back of ${request.id} (${title(profile)}) is confirmed: nothing of it is left.`,
       blocks: [
         section(`✅ The roll-back of *${request.id}* (${name(profile)}) is confirmed: nothing of it is left.`),
         context(escapeMrkdwn(detail)),
@@ -160,7 +187,7 @@ export function endedMessage(request: AccessRequest, profile: Profile, detail: s
   }
   const how = request.status === "revoked" ? "was revoked" : "has expired";
   return {
-    text: `Your access ${request.id} to ${profile.title} ${how}.`,
+    text: `Your access ${request.id} to ${title(profile)} ${how}.`,
     blocks: [section(`⏹️ Your access to ${name(profile)} (*${request.id}*) ${how}.`), context(escapeMrkdwn(detail))],
   };
 }
@@ -183,7 +210,7 @@ export function expiryReminderMessage(
   canRefresh: boolean,
 ): SlackMessage {
   return {
-    text: `Your access ${request.id} to ${profile.title} ends soon.`,
+    text: `Your access ${request.id} to ${title(profile)} ends soon.`,
     blocks: [
       section(`⏰ Your access to ${name(profile)} (*${request.id}*) ends ${slackDate(grant.expiresAt)}.`),
       grantButtons(request, profile, canRefresh),

@@ -2,6 +2,7 @@ import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
 import { TEXT_LIMITS } from "../../domain/limits.js";
 import { durationChoices } from "../../domain/policy.js";
+import { truncate } from "../escape.js";
 import { BLOCK, CALLBACK, VALUE } from "../ids.js";
 import { type Block, mrkdwn, plain, section, type View } from "./kit.js";
 
@@ -19,9 +20,9 @@ export interface RequestPrefill {
 export const STATIC_SELECT_LIMIT = 100;
 
 const option = (profile: Profile) => ({
-  text: plain(profile.title.slice(0, 75)),
+  text: plain(truncate(profile.title, 75)),
   value: profile.id,
-  description: plain(`${profile.id} · ${profile.cluster.kind.toUpperCase()} ${profile.cluster.name}`.slice(0, 75)),
+  description: plain(truncate(`${profile.id} · ${profile.cluster.kind.toUpperCase()} ${profile.cluster.name}`, 75)),
 });
 
 /** Options for a profile select; grouped by cluster when there are several clusters. */
@@ -39,7 +40,7 @@ export function profileOptions(profiles: Profile[], query = ""): ProfileOptions 
   if (clusters.length <= 1 || matching.length <= 5) return { options: matching.map(option) };
   return {
     option_groups: clusters.map((label) => ({
-      label: plain(label.slice(0, 75)),
+      label: plain(truncate(label, 75)),
       options: matching.filter((p) => `${p.cluster.kind.toUpperCase()} · ${p.cluster.name}` === label).map(option),
     })),
   };
@@ -101,7 +102,7 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
     dispatch_action: true,
     label: plain("Access profile"),
     element: profileElement(profiles, selected),
-    ...(selected?.description ? { hint: plain(selected.description.slice(0, 2000)) } : {}),
+    ...(selected?.description ? { hint: plain(truncate(selected.description, 2000)) } : {}),
   });
   blocks.push({
     type: "input",
@@ -121,7 +122,7 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
       multiline: true,
       max_length: TEXT_LIMITS.justification,
       placeholder: plain("What will you do, and why now?"),
-      ...(prefill.justification ? { initial_value: prefill.justification.slice(0, TEXT_LIMITS.justification) } : {}),
+      ...(prefill.justification ? { initial_value: truncate(prefill.justification, TEXT_LIMITS.justification) } : {}),
     },
     hint: plain(`At least ${minLength} characters. Approvers see this.`),
   });
@@ -137,7 +138,7 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
       max_length: TEXT_LIMITS.ticket,
       placeholder: plain("e.g. OPS-1234"),
     },
-    ...(selected?.ticket.pattern ? { hint: plain(`Format: ${selected.ticket.pattern}`) } : {}),
+    ...(selected?.ticket.pattern ? { hint: plain(truncate(`Format: ${selected.ticket.pattern}`, 2000)) } : {}),
   });
   return {
     type: "modal",
