@@ -15,7 +15,7 @@ import { AccessService } from "./service/access-service.js";
 import { SlackConnection } from "./slack/connection.js";
 import { SlackDirectory } from "./slack/directory.js";
 import { HomeTabs, refreshingHomes } from "./slack/home-tabs.js";
-import { keepAliveFetch } from "./slack/http-fetch.js";
+import { keepAliveFetch, slackClientOptions } from "./slack/http-fetch.js";
 import { createHttpSurface, type Readiness } from "./slack/http-surface.js";
 import { SlackLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
@@ -79,11 +79,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   for (const type of providers.keys()) metrics.revocationFailures.inc({ provider: type }, 0);
   const retries = options.slack.retries ?? 2;
   const transport = keepAliveFetch({ lane: lanes.reporting });
-  const clientOptions = {
-    ...(options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {}),
-    fetch: transport.fetch,
-    retryConfig: { retries, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
-  };
+  const clientOptions = slackClientOptions({ apiUrl: options.slack.apiUrl, retries, fetch: transport.fetch });
   const socketMode = options.slack.appToken !== undefined;
   let slack: SlackConnection | undefined;
   // The probes come first: a store that cannot write, a Slack API out of reach, a sweep still running.

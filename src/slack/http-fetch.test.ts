@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keepAliveFetch } from "./http-fetch.js";
+import { keepAliveFetch, slackClientOptions } from "./http-fetch.js";
+import { SlackLane } from "./lanes.js";
 
 type Seen = { method: string; url: string; headers: IncomingMessage["headers"]; body: string };
 
@@ -110,5 +111,26 @@ describe("keepAliveFetch (the Slack WebClient's transport)", () => {
     await expect(
       transport.fetch(`${base}/slow`, { method: "POST", body: "", signal: controller.signal }),
     ).rejects.toThrow("timed out");
+  });
+
+  it("lets the calls an ack waits for pass reporting calls parked in the lane (the WebClient's queue is not the limit)", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: true, channel: "D1", ts: "1.2", user: { id: "U1" } }));
+    };
+    const lane = new SlackLane({ limitWhileBusy: 0 });
+    lane.requestArrived();
+    const parkedTransport = keepAliveFetch({ lane });
+    const client = new webApi.WebClient(
+      "xoxb-test",
+      slackClientOptions({ apiUrl: `${base}/api/`, retries: 0, fetch: parkedTransport.fetch }),
+    );
+    const parked = Array.from({ length: 150 }, () => client.chat.postMessage({ channel: "C1", text: "later" }));
+    const info = await client.users.info({ user: "U1" });
+    expect(info.ok).toBe(true);
+    expect(lane.queued).toBe(150);
+    lane.requestAnswered();
+    await Promise.all(parked);
+    parkedTransport.close();
   });
 });

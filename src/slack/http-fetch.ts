@@ -97,3 +97,18 @@ function collect(res: IncomingMessage): Promise<Buffer> {
     res.on("aborted", () => reject(new TypeError("fetch failed: the response was cut off")));
   });
 }
+
+/**
+ * The WebClient's options over this transport. Its request queue is left unbounded: a reporting
+ * call parked in the lane holds a queue slot, and with the WebClient's default of 100 slots a burst
+ * of parked messages made the calls an ack waits for (views.open, users.info) queue behind them
+ * past Slack's 3 s. What runs at once is bounded by the lane and the agent's sockets instead.
+ */
+export function slackClientOptions(options: { apiUrl?: string; retries: number; fetch: FetchFunction }) {
+  return {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    fetch: options.fetch,
+    maxRequestConcurrency: Number.POSITIVE_INFINITY,
+    retryConfig: { retries: options.retries, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
+  };
+}

@@ -38,6 +38,30 @@ export async function isSslCheck(req: IncomingMessage): Promise<boolean> {
 }
 
 /**
+ * Bolt copies the payload's team and enterprise ids into the WebClient it hands listeners, which
+ * sends them with every call and, for its debug line, matches the pattern `.*token.*` against each
+ * key of the body, quadratic in a key's length. A (signed) payload whose team id was an object with a 100 KB key
+ * stalled the event loop for 9 s. Slack's ids are short strings; anything else is refused.
+ */
+function workspaceIdsAreStrings(body: Record<string, unknown>): boolean {
+  const nested = (key: string) => {
+    const value = body[key];
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  };
+  const ids = [
+    body.team_id,
+    body.enterprise_id,
+    body.api_app_id,
+    nested("team").id,
+    nested("enterprise").id,
+    nested("user").team_id,
+    nested("view").team_id,
+    nested("event").team,
+  ];
+  return ids.every((id) => id === undefined || id === null || (typeof id === "string" && id.length <= 64));
+}
+
+/**
  * What Bolt's App can route (its getTypeAndConversation, plus the receiver's own url_verification
  * and ssl_check). Anything else reaches no listener and would be answered only by Bolt's 3-second
  * timeout with a 404, so it is refused at once.
@@ -137,5 +161,8 @@ export function acceptBody(req: IncomingMessage, body: Buffer, signingSecret: st
     return { status: 400, why: "the body is not an object" };
   }
   if (!boltCanRoute(parsed as Record<string, unknown>)) return { status: 400, why: "no Slack payload of a known type" };
+  if (!workspaceIdsAreStrings(parsed as Record<string, unknown>)) {
+    return { status: 400, why: "a workspace id in the payload is not a string" };
+  }
   return undefined;
 }

@@ -174,6 +174,23 @@ describe("the HTTP surface never dies", () => {
     expect(footprint()).toEqual(before);
   });
 
+  it("refuses at once a signed payload whose workspace id is not a string (it stalled the event loop for 9 s)", async () => {
+    const before = footprint();
+    const hostileKey = "x".repeat(60_000);
+    const payload = {
+      type: "view_submission",
+      team: { id: { [hostileKey]: "x" } },
+      user: { id: "U0ALICE", team_id: "T0PLAY" },
+      view: { id: "V1", hash: "h", callback_id: "jit_deny", private_metadata: "{}", state: { values: {} } },
+    };
+    const started = performance.now();
+    const answer = await t.driver.interact(payload);
+    expect(answer.status).toBe(400);
+    expect(performance.now() - started).toBeLessThan(2_500);
+    await expectAlive();
+    expect(footprint()).toEqual(before);
+  });
+
   it("still answers Slack after all of the above", async () => {
     const help = await t.driver.command("U0ALICE", "help");
     expect(help.status).toBe(200);
