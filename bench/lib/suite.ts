@@ -31,7 +31,7 @@ export const QUICK: Sizes = {
   ack: { total: 80, concurrency: 10, warmup: 20, reference: { concurrency: 2, total: 20 } },
   approve: { requests: 5, latencies: [0, 50] },
   lag: { grants: 20, spreadMs: 1_000 },
-  mass: { grants: 120, ratePerSecond: 50, burst: 2 },
+  mass: { grants: 120, ratePerSecond: 50, burst: 10 },
   catchUp: { grants: 40, latencyMs: 20 },
   idle: { finished: 5_000, active: 500, sweeps: 10 },
 };
