@@ -69,6 +69,30 @@ export class GraphDirectory {
   /** Some tenants answer a remove of a non-member with 400 instead of 404. */
   removeNonMemberShape: "404" | "400" = "404";
   memberPageSize = 100;
+  /**
+   * Removals (member, application, PIM assignment) are acknowledged at once but show on reads only
+   * after this many ms: "changes can take time to replicate" (learn.microsoft.com/graph/best-practices-concept,
+   * "Eventual consistency"). "never" stands for a service that answers 204 and keeps the object.
+   */
+  removalLag: number | "never" = 0;
+  /** The fake's time, for removalLag (tests pass their clock). */
+  now: () => number = Date.now;
+  private readonly unreplicated: { at: number; apply: () => void }[] = [];
+
+  /** A removal as a replica sees it: applied now, after removalLag, or never. */
+  private remove(apply: () => void): void {
+    if (this.removalLag === "never") return;
+    if (this.removalLag <= 0) apply();
+    else this.unreplicated.push({ at: this.now() + this.removalLag, apply });
+  }
+
+  private replicate(): void {
+    const now = this.now();
+    for (const pending of this.unreplicated.filter((p) => p.at <= now)) {
+      this.unreplicated.splice(this.unreplicated.indexOf(pending), 1);
+      pending.apply();
+    }
+  }
 
   addUser(user: Partial<FakeUser> & { userPrincipalName: string }): FakeUser {
     const full: FakeUser = {
@@ -126,6 +150,7 @@ export class GraphDirectory {
 
   /** Dispatches one request; `path` is decoded and has no /v1.0 prefix. */
   route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, base: string): Reply {
+    this.replicate();
     const listed = listingRoute(this, method, path, query, base);
     if (listed) return listed;
     let m: RegExpMatchArray | null;
@@ -182,7 +207,8 @@ export class GraphDirectory {
     m = method === "DELETE" ? path.match(/^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/) : null;
     if (m) {
       const group = this.group(m[1] ?? "");
-      if (!group.delete(m[2] ?? "")) {
+      const memberId = m[2] ?? "";
+      if (!group.has(memberId)) {
         if (this.removeNonMemberShape === "400") {
           throw new GraphHttpError(
             400,
@@ -190,8 +216,9 @@ export class GraphDirectory {
             "One or more removed object references do not exist for the following modified properties: 'members'.",
           );
         }
-        throw notFound(m[2] ?? "");
+        throw notFound(memberId);
       }
+      this.remove(() => group.delete(memberId));
       return { status: 204 };
     }
     if (method === "POST" && path === "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests") {
@@ -225,12 +252,27 @@ export class GraphDirectory {
     if (m) {
       const app = this.applications.get(m[1] ?? "");
       if (!app) throw notFound(m[1] ?? "");
-      this.applications.delete(app.id);
-      for (const sp of [...this.servicePrincipals.values()].filter((s) => s.appId === app.appId)) {
-        this.servicePrincipals.delete(sp.id);
-        for (const group of this.groups.values()) group.delete(sp.id);
-      }
+      this.remove(() => {
+        this.applications.delete(app.id);
+        for (const sp of [...this.servicePrincipals.values()].filter((s) => s.appId === app.appId)) {
+          this.servicePrincipals.delete(sp.id);
+          for (const group of this.groups.values()) group.delete(sp.id);
+        }
+      });
       return { status: 204 };
+    }
+    // get-application and get-serviceprincipal: GET by object id, 404 Request_ResourceNotFound once deleted.
+    m = method === "GET" ? path.match(/^\/applications\/([^/(]+)$/) : null;
+    if (m) {
+      const app = this.applications.get(m[1] ?? "");
+      if (!app) throw notFound(m[1] ?? "");
+      return { status: 200, body: { ...app, passwords: undefined } };
+    }
+    m = method === "GET" ? path.match(/^\/servicePrincipals\/([^/(]+)$/) : null;
+    if (m) {
+      const sp = this.servicePrincipals.get(m[1] ?? "");
+      if (!sp) throw notFound(m[1] ?? "");
+      return { status: 200, body: sp };
     }
     m = method === "POST" ? path.match(/^\/applications\/([^/]+)\/addPassword$/) : null;
     if (m) {
@@ -289,10 +331,13 @@ export class GraphDirectory {
       // An active PIM member assignment shows as a direct member of the group.
       if (accessId === "member") group.add(principalId);
     } else if (body.action === "adminRemove") {
-      if (!this.pimAssignments.delete(key)) {
+      if (!this.pimAssignments.has(key)) {
         throw new GraphHttpError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.");
       }
-      if (accessId === "member") group.delete(principalId);
+      this.remove(() => {
+        this.pimAssignments.delete(key);
+        if (accessId === "member") group.delete(principalId);
+      });
     } else {
       throw new GraphHttpError(400, "InvalidAction", `Unsupported action ${String(body.action)}.`);
     }

@@ -8,14 +8,17 @@ import type {
   GrantProvider,
   GrantRequest,
   MemberLister,
+  ReadBack,
   RequestChecker,
   RevokeOutcome,
+  RevokeReader,
 } from "../provider.js";
 import { aksSections, entraNotes } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { graphCall, graphCallTolerating, isDoesNotExist, isNotFound } from "./errors.js";
 import { addMember, groupIdOf, memberLister, removeMember } from "./members.js";
 import { listApplications, removeApplication } from "./orphans.js";
+import { readBackApplication } from "./read-back.js";
 import { checkServicePrincipalRequest } from "./validate.js";
 
 const APPS = "Application.ReadWrite.OwnedBy";
@@ -50,7 +53,9 @@ async function findApplication(client: Client, requestId: string): Promise<Appli
  * only password ends at the grant's expiry, made a member of the group. The secret goes to the DM
  * once, in a section marked secret; it is never in the state nor logged. Revoke deletes the app.
  */
-export class EntraServicePrincipalProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder {
+export class EntraServicePrincipalProvider
+  implements GrantProvider, MemberLister, RequestChecker, OrphanFinder, RevokeReader
+{
   readonly type = "entra-service-principal" as const;
   private readonly lister: MemberLister;
 
@@ -129,6 +134,10 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
       },
     );
     return { detail: deleted ? "temporary service principal deleted" : "temporary service principal was already gone" };
+  }
+
+  readBack(grant: ActiveGrant): Promise<ReadBack> {
+    return readBackApplication(this.ctx, grant, uniqueNameFor(grant.requestId));
   }
 
   listMembers(profile: Profile) {
