@@ -62,7 +62,7 @@ describe("read-back after a revoke", () => {
 
     const grant = t.store.grants.get(id);
     expect(grant?.status).toBe("active");
-    expect(grant?.lastError).toMatch(/still shows the access after jitbot removed it \(.*still a direct member/);
+    expect(grant?.lastError).toMatch(/still shows the access after jitbot removed it \(.*is a direct member/);
     expect(ended(id)).toBeUndefined();
     expect(alerts()).toHaveLength(1);
     expect(JSON.stringify(alerts()[0]?.blocks)).toContain("still shows the access");

@@ -32,7 +32,7 @@ export async function readBackAccessEntry(target: EntryTarget): Promise<ReadBack
       do {
         const page = await eks.send(new ListAssociatedAccessPoliciesCommand({ clusterName, principalArn, nextToken }));
         if ((page.associatedAccessPolicies ?? []).some((p) => p.policyArn === policyArn)) {
-          return present(`the standing access entry of ${principalArn} on ${clusterName} still has ${policyArn}`);
+          return present(`the standing access entry of ${principalArn} on ${clusterName} has ${policyArn}`);
         }
         nextToken = page.nextToken;
       } while (nextToken);
@@ -43,7 +43,7 @@ export async function readBackAccessEntry(target: EntryTarget): Promise<ReadBack
     if (answer.accessEntry?.tags?.[MANAGED_BY.key] !== MANAGED_BY.value) {
       return gone(`no jitbot access entry of ${principalArn} on ${clusterName} (one not made by jitbot exists)`);
     }
-    return present(`the access entry of ${principalArn} on ${clusterName} still exists`);
+    return present(`jitbot's access entry of ${principalArn} on ${clusterName} exists`);
   } catch (error) {
     if (isAwsError(error, "ResourceNotFoundException")) {
       return gone(`EKS has no access entry of ${principalArn} on ${clusterName}`);

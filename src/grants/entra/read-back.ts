@@ -28,7 +28,7 @@ export async function readBackMembership(ctx: EntraContext, grant: ActiveGrant):
   const userId = await removedUser(ctx, grant);
   if (!userId) return gone("nothing was granted, so there is nothing to read back");
   return (await isDirectMember(ctx.client, groupId, userId))
-    ? present(`${userId} is still a direct member of group ${groupId}`)
+    ? present(`${userId} is a direct member of group ${groupId}`)
     : gone(`${userId} is no longer a direct member of group ${groupId}`);
 }
 
@@ -53,7 +53,7 @@ export async function readBackPimAssignment(ctx: EntraContext, grant: ActiveGran
     const url: string = next;
     const page = await graphCall(op, () => ctx.client.api(url).get() as Promise<InstancePage>);
     const held = (page.value ?? []).some((i) => i.groupId === groupId && i.accessId === "member");
-    if (held) return present(`PIM still shows an active member assignment of ${userId} to group ${groupId}`);
+    if (held) return present(`PIM shows an active member assignment of ${userId} to group ${groupId}`);
     next = page["@odata.nextLink"];
   }
   return gone(`PIM shows no member assignment of ${userId} to group ${groupId}`);
@@ -87,11 +87,11 @@ export async function readBackApplication(
   const servicePrincipalId = stateString(grant.state, "servicePrincipalId");
   if (!applicationId) {
     return (await exists(ctx.client, `/applications(uniqueName='${uniqueName}')`, op))
-      ? present(`temporary application ${uniqueName} still exists`)
+      ? present(`temporary application ${uniqueName} exists`)
       : gone(`no temporary application ${uniqueName} exists`);
   }
   if (await exists(ctx.client, `/applications/${applicationId}`, op)) {
-    return present(`temporary application ${applicationId} still exists`);
+    return present(`temporary application ${applicationId} exists`);
   }
   if (servicePrincipalId && (await exists(ctx.client, `/servicePrincipals/${servicePrincipalId}`, op))) {
     return present(`service principal ${servicePrincipalId} of the deleted application still exists`);
