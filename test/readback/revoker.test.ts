@@ -8,8 +8,8 @@ import type { GrantType } from "../../src/config/schema.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import type { GrantProvider } from "../../src/grants/provider.js";
 import { type EntraFixture, startEntraFixture } from "../entra/harness.js";
-import { startTestBot, type TestBot } from "../support/bot.js";
-import { requestAndApprove } from "../support/flow.js";
+import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
+import { fileRequest, requestAndApprove } from "../support/flow.js";
 import { auditOf, counterValue, driveClock } from "./support.js";
 
 let entra: EntraFixture;
@@ -120,5 +120,37 @@ describe("read-back after a revoke", () => {
     expect(t.store.grants.get(id)?.status).toBe("active");
     expect(t.store.grants.get(id)?.lastError).toContain("temporary application");
     expect(await revocations("entra-service-principal", false)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("read-back after the roll-back of a failed grant", () => {
+  it("a roll-back the cloud does not show stays pending and is retried by the revoker, which proves it later", async () => {
+    entra.graph.directory.removalLag = "never";
+    // The service principal cannot join the group: the grant fails after creating the application.
+    entra.graph.forbidNext(/^POST \/groups\/[^/]+\/members\/\$ref$/);
+    const { id, approval } = await fileRequest(t, "aks-sp", 3600);
+    await t.driver.click("U0LEAD", approval, "jit_approve");
+    await driveClock(
+      t.clock,
+      waitFor(() => t.store.requests.mustGet(id).status === "failed", "the failed grant"),
+    );
+    await driveClock(t.clock, t.bot.engine.idle());
+    expect(entra.graph.directory.applications.size).toBe(1);
+    // Not confirmed: the grant row holds the roll-back, due, for the revoker.
+    expect(t.store.grants.get(id)).toMatchObject({ status: "active", state: { rollback: true } });
+
+    entra.graph.directory.removalLag = 0;
+    await driveClock(
+      t.clock,
+      (async () => {
+        await t.clock.advance(15_000);
+        await t.bot.engine.sweep();
+        return t.bot.engine.idle();
+      })(),
+    );
+    expect(entra.graph.directory.applications.size).toBe(0);
+    expect(auditOf(t.store, id).find((r) => r.action === "grant.rolled_back")?.detail).toMatchObject({
+      verified: true,
+    });
   });
 });
