@@ -5,11 +5,13 @@ import type { BackgroundWork } from "./background.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import type { EngineDeps } from "./engine.js";
 import { isProviderError, ProviderError } from "./errors.js";
-import { type ActiveGrant, canReadBack, type GrantProvider } from "./provider.js";
+import { type ActiveGrant, canReadBack, type GrantProvider, type RevokeReader } from "./provider.js";
 import { activeGrantOf, type ProviderCalls } from "./provider-calls.js";
 import { readBackUntil } from "./read-back.js";
 
 const ALERT_EVERY_MS = 3_600_000;
+/** Throttled read-backs tried within one revoke before it counts as unverified (and is retried). */
+const THROTTLED_READS = 5;
 /** Due grants read per query: the partial index keeps each page O(log n + page). */
 const SWEEP_PAGE = 500;
 
@@ -189,7 +191,7 @@ export class Revoker {
     }
     let result: Awaited<ReturnType<typeof readBackUntil>>;
     try {
-      result = await readBackUntil(provider, grant, "gone", this.deps.clock);
+      result = await readBackUntil(this.paced(provider), grant, "gone", this.deps.clock);
     } catch (error) {
       count(false);
       throw error;
@@ -202,5 +204,28 @@ export class Revoker {
       );
     }
     return { verified: result.status === "gone", readBack: result.detail };
+  }
+
+  /**
+   * Reads that keep to the provider's pause (a 429 seen by any worker slows every worker), and a
+   * throttled read waits its Retry-After and reads again: under a mass expiry, a throttled read
+   * must not cost the revoke it follows, which would be done again and throttled again.
+   */
+  private paced(provider: GrantProvider & RevokeReader): RevokeReader {
+    return {
+      readBack: async (grant) => {
+        for (let attempt = 1; ; attempt++) {
+          await this.calls.waitFor(provider.type);
+          try {
+            return await provider.readBack(grant);
+          } catch (error) {
+            const throttled = isProviderError(error) && error.code === "THROTTLED";
+            if (!throttled || attempt >= THROTTLED_READS) throw error;
+            const wait = error.retryAfterMs ?? backoffMs(attempt);
+            this.calls.pause(provider.type, this.deps.clock.now().getTime() + wait);
+          }
+        }
+      },
+    };
   }
 }

@@ -45,5 +45,7 @@ describe("npm run bench -- --quick", () => {
 
     const rows = [...report.results.flatMap((r) => r.rows), report.memory];
     expect(rows.filter((r) => r.target && r.target !== "reported").every((r) => typeof r.met === "boolean")).toBe(true);
-  });
+    // Every revoke is now read back (one more Graph call under the same throttle), so the tiny mass
+    // expiry takes tens of seconds on a busy machine; the test still decides on counts only.
+  }, 120_000);
 });
