@@ -1,11 +1,13 @@
 import { AUDIT_VERIFY_USAGE, auditVerify } from "./audit-verify.js";
 import { readEnv } from "./config/env.js";
 import { ConfigError, loadPolicyFile } from "./config/load.js";
+import { CONFORMANCE_USAGE } from "./conformance/args.js";
 
 const USAGE = `usage: jitbot <command>
   ${AUDIT_VERIFY_USAGE}
   check-config [file]     validate a policy file offline (default JITBOT_CONFIG or ./jitbot.yaml)
-  doctor                  check Slack, Entra and AWS access with the configured credentials`;
+  doctor                  check Slack, Entra and AWS access with the configured credentials
+  ${CONFORMANCE_USAGE}`;
 
 export async function runCli(
   args: string[],
@@ -34,6 +36,10 @@ export async function runCli(
   if (command === "doctor") {
     const { runDoctor } = await import("./doctor/index.js");
     return runDoctor(env, out);
+  }
+  if (command === "conformance") {
+    const { runConformance } = await import("./conformance/index.js");
+    return runConformance(args.slice(1), env, out);
   }
   out.write(`${USAGE}\n`);
   return command === undefined || command === "help" ? 0 : 2;

@@ -76,7 +76,10 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   );
   // A labelled counter has no series until its first inc(); start each provider's at 0 so that
   // rate() and "increase > 0" alerts work from the first scrape, not from the first failure.
-  for (const type of providers.keys()) metrics.revocationFailures.inc({ provider: type }, 0);
+  for (const type of providers.keys()) {
+    metrics.revocationFailures.inc({ provider: type }, 0);
+    for (const verified of ["true", "false"]) metrics.revocations.inc({ provider: type, verified }, 0);
+  }
   const retries = options.slack.retries ?? 2;
   const transport = keepAliveFetch({ lane: lanes.reporting });
   const clientOptions = slackClientOptions({ apiUrl: options.slack.apiUrl, retries, fetch: transport.fetch });

@@ -6,6 +6,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly revocationLag: Histogram;
   readonly revocationFailures: Counter;
+  readonly revocations: Counter;
   readonly providerCalls: Histogram;
   readonly slackAck: Histogram;
 
@@ -56,6 +57,12 @@ export class Metrics {
       name: "jitbot_revocation_failures_total",
       help: "Revocation attempts that failed (retried with backoff)",
       labelNames: ["provider"],
+      registers: [registry],
+    });
+    this.revocations = new Counter({
+      name: "jitbot_revocations_total",
+      help: "Revokes the provider reported done, by whether reading the access back showed it gone",
+      labelNames: ["provider", "verified"],
       registers: [registry],
     });
     this.providerCalls = new Histogram({

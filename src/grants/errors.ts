@@ -9,6 +9,8 @@ export type ProviderErrorCode =
   | "IDENTITY_NOT_FOUND"
   | "INVALID_REQUEST"
   | "UNAVAILABLE"
+  /** The provider said the access was removed, but reading it back still shows it. */
+  | "NOT_REVOKED"
   | "UNKNOWN";
 
 export class ProviderError extends Error {

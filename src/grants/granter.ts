@@ -4,8 +4,9 @@ import { findProfile } from "../domain/policy.js";
 import type { AccessRequest, GrantRecord } from "../domain/request.js";
 import type { EngineDeps } from "./engine.js";
 import type { GrantProvider } from "./provider.js";
-import { ROLLBACK_STATE } from "./provider.js";
+import { canReadBack, ROLLBACK_STATE } from "./provider.js";
 import { type ProviderCalls, subjectOf } from "./provider-calls.js";
+import { readBackUntil } from "./read-back.js";
 import { type Revoker, SimulatedCrash } from "./revoker.js";
 
 const RESTARTED = "jitbot restarted while granting this access, so it was rolled back. Please request it again.";
@@ -153,7 +154,10 @@ export class Granter {
     await notifier.grantFailed(store.requests.mustGet(requestId), profile, reason, { rolledBack, revokeRequestedBy });
   }
 
-  /** True once the provider confirmed that nothing of the grant is left. */
+  /**
+   * True once the provider confirmed that nothing of the grant is left and a read-back agrees;
+   * otherwise the revoker's retries (which read back too) take over.
+   */
   private async rollBack(
     provider: GrantProvider,
     request: AccessRequest,
@@ -161,14 +165,13 @@ export class Granter {
     expiresAt: Date,
   ): Promise<boolean> {
     try {
-      await provider.revoke({
-        requestId: request.id,
-        profile,
-        subject: subjectOf(request),
-        expiresAt,
-        state: ROLLBACK_STATE,
-      });
-      return true;
+      const grant = { requestId: request.id, profile, subject: subjectOf(request), expiresAt, state: ROLLBACK_STATE };
+      await provider.revoke(grant);
+      if (!canReadBack(provider)) return true;
+      const proof = await readBackUntil(provider, grant, "gone", this.deps.clock);
+      if (proof.status !== "gone")
+        this.deps.logger.warn({ requestId: request.id, readBack: proof.detail }, "roll-back not shown yet");
+      return proof.status === "gone";
     } catch (error) {
       this.deps.logger.warn(
         { requestId: request.id, err: describeFailure(error, "-") },

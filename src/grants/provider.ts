@@ -97,6 +97,24 @@ export interface MemberLister {
   listMembers(profile: Profile): Promise<{ id: string; displayName: string; userPrincipalName?: string }[]>;
 }
 
+/**
+ * What a read-back found, without changing anything:
+ * - `gone`: the access the grant gave is provably no longer there (or there was none to remove);
+ * - `present`: the cloud still shows it (not yet replicated, or the removal did not take);
+ * - `unrecallable`: it cannot be taken back before the cloud ends it (issued AWS keys without a
+ *   deny policy); retrying would change nothing, so the revoke ends unverified.
+ */
+export interface ReadBack {
+  status: "gone" | "present" | "unrecallable";
+  /** One line for the audit log: what was read ("no longer a member of group …"). */
+  detail: string;
+}
+
+/** Optional: read back, after a revoke, that what it removed is really gone (proof, not trust). */
+export interface RevokeReader {
+  readBack(grant: ActiveGrant): Promise<ReadBack>;
+}
+
 export function canRefresh(provider: GrantProvider): provider is GrantProvider & CredentialRefresher {
   return typeof (provider as Partial<CredentialRefresher>).refresh === "function";
 }
@@ -107,4 +125,8 @@ export function canCheckRequest(provider: GrantProvider): provider is GrantProvi
 
 export function canListMembers(provider: GrantProvider): provider is GrantProvider & MemberLister {
   return typeof (provider as Partial<MemberLister>).listMembers === "function";
+}
+
+export function canReadBack(provider: GrantProvider): provider is GrantProvider & RevokeReader {
+  return typeof (provider as Partial<RevokeReader>).readBack === "function";
 }

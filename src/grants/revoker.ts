@@ -4,20 +4,30 @@ import type { DueCursor } from "../store/grants.js";
 import type { BackgroundWork } from "./background.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import type { EngineDeps } from "./engine.js";
-import { isProviderError } from "./errors.js";
+import { isProviderError, ProviderError } from "./errors.js";
+import { type ActiveGrant, canReadBack, type GrantProvider, type RevokeReader } from "./provider.js";
 import { activeGrantOf, type ProviderCalls } from "./provider-calls.js";
+import { readBackUntil } from "./read-back.js";
 
 const ALERT_EVERY_MS = 3_600_000;
+/** Throttled read-backs tried within one revoke before it counts as unverified (and is retried). */
+const THROTTLED_READS = 5;
 /** Due grants read per query: the partial index keeps each page O(log n + page). */
 const SWEEP_PAGE = 500;
 
 /** Thrown by the crash seam in tests: stops the engine exactly where a SIGKILL would. */
 export class SimulatedCrash extends Error {}
 
+/** What the audit row of an ended grant says about the read-back. */
+interface Proof {
+  verified: boolean;
+  readBack?: string;
+}
+
 /**
  * Takes access away: each due grant once (an in-flight guard across sweeps, the timer and
  * `/jit revoke`), through its provider, retried with backoff and announced hourly until the
- * provider confirms — or its own expiry has provably passed.
+ * provider confirms and a read-back shows the access gone — or its own expiry has provably passed.
  */
 export class Revoker {
   private readonly inFlight = new Set<string>();
@@ -106,19 +116,22 @@ export class Revoker {
     const provider = profile && this.deps.providers.get(profile.grant.type);
     const reason = grant.endReason ?? "expired";
     let detail: string;
+    let proof: Proof = { verified: false };
     try {
       if (!profile || !provider)
         throw new Error(`profile ${request.profileId} or its provider is gone from the policy`);
       await this.calls.waitFor(provider.type);
-      const outcome = await this.calls.timed(provider.type, "revoke", () =>
-        provider.revoke(activeGrantOf(grant, request, profile)),
-      );
+      const active = activeGrantOf(grant, request, profile);
+      const outcome = await this.calls.timed(provider.type, "revoke", () => provider.revoke(active));
       this.deps.crashAfterProviderCall?.("revoke", grant.requestId);
       detail = outcome.detail;
+      proof = await this.prove(provider, active);
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       const now = clock.now();
-      if (grant.providerExpiresAt && grant.providerExpiresAt <= now) {
+      // The cloud's own end settles a revoke that could not run, never one that visibly did not take.
+      const stillShown = isProviderError(error) && error.code === "NOT_REVOKED";
+      if (grant.providerExpiresAt && grant.providerExpiresAt <= now && !stillShown) {
         detail = `ended by the provider's own expiry at ${grant.providerExpiresAt.toISOString()}`;
       } else {
         const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
@@ -141,9 +154,16 @@ export class Revoker {
       }
     }
     const endedAt = clock.now();
-    const ended = store.grants.end({ requestId: grant.requestId, reason, at: endedAt, actor: "jitbot", detail });
+    const ended = store.grants.end({
+      requestId: grant.requestId,
+      reason,
+      at: endedAt,
+      actor: "jitbot",
+      detail,
+      ...proof,
+    });
     if (!ended) return false;
-    this.deps.logger.info({ requestId: grant.requestId, reason, detail }, "access ended");
+    this.deps.logger.info({ requestId: grant.requestId, reason, detail, verified: proof.verified }, "access ended");
     // Lag is the promise "access ends on time": an early /jit revoke is not lateness.
     if (reason === "expired") {
       this.deps.metrics?.revocationLag.observe(Math.max(0, endedAt.getTime() - grant.expiresAt.getTime()) / 1000);
@@ -154,5 +174,58 @@ export class Revoker {
       this.work.track(notifier.grantEnded(ended, profile, store.grants.get(grant.requestId) as GrantRecord, detail));
     }
     return true;
+  }
+
+  /**
+   * Reads back what the revoke removed, allowing a few seconds for replication. Access still shown
+   * after that is a NOT_REVOKED failure, and a read that cannot run throws too: either way the grant
+   * stays due and goes through the retry, backoff and channel alert of any failed revoke. A read-back
+   * never puts anything back.
+   */
+  private async prove(provider: GrantProvider, grant: ActiveGrant): Promise<Proof> {
+    const count = (verified: boolean) =>
+      this.deps.metrics?.revocations.inc({ provider: provider.type, verified: String(verified) });
+    if (!canReadBack(provider)) {
+      count(false);
+      return { verified: false };
+    }
+    let result: Awaited<ReturnType<typeof readBackUntil>>;
+    try {
+      result = await readBackUntil(this.paced(provider), grant, "gone", this.deps.clock);
+    } catch (error) {
+      count(false);
+      throw error;
+    }
+    count(result.status === "gone");
+    if (result.status === "present") {
+      throw new ProviderError(
+        "NOT_REVOKED",
+        `The cloud still shows the access after jitbot removed it (${result.detail}); jitbot keeps the grant active and retries the revoke.`,
+      );
+    }
+    return { verified: result.status === "gone", readBack: result.detail };
+  }
+
+  /**
+   * Reads that keep to the provider's pause (a 429 seen by any worker slows every worker), and a
+   * throttled read waits its Retry-After and reads again: under a mass expiry, a throttled read
+   * must not cost the revoke it follows, which would be done again and throttled again.
+   */
+  private paced(provider: GrantProvider & RevokeReader): RevokeReader {
+    return {
+      readBack: async (grant) => {
+        for (let attempt = 1; ; attempt++) {
+          await this.calls.waitFor(provider.type);
+          try {
+            return await provider.readBack(grant);
+          } catch (error) {
+            const throttled = isProviderError(error) && error.code === "THROTTLED";
+            if (!throttled || attempt >= THROTTLED_READS) throw error;
+            const wait = error.retryAfterMs ?? backoffMs(attempt);
+            this.calls.pause(provider.type, this.deps.clock.now().getTime() + wait);
+          }
+        }
+      },
+    };
   }
 }

@@ -130,7 +130,21 @@ export class GrantRepo {
   }
 
   /** Ends a grant the provider confirmed revoked; false when it had already ended (no double end). */
-  end(input: { requestId: string; reason: "expired" | "revoked"; at: Date; actor: string; detail: string }): boolean {
+  end(input: {
+    requestId: string;
+    reason: "expired" | "revoked";
+    at: Date;
+    actor: string;
+    detail: string;
+    /** Whether a read-back after the revoke showed the access gone, and what it read. */
+    verified?: boolean;
+    readBack?: string;
+  }): boolean {
+    const audited = {
+      detail: input.detail,
+      ...(input.verified === undefined ? {} : { verified: input.verified }),
+      ...(input.readBack === undefined ? {} : { readBack: input.readBack }),
+    };
     return this.db.transaction(() => {
       const result = this.db
         .prepare(
@@ -146,14 +160,12 @@ export class GrantRepo {
           actor: input.actor,
           action: "grant.rolled_back",
           requestId: input.requestId,
-          detail: { detail: input.detail },
+          detail: audited,
         });
         return true;
       }
       const event = input.reason === "expired" ? "expire" : "revoke";
-      const original = this.requests.move(input.requestId, "active", event, input.at, input.actor, undefined, {
-        detail: input.detail,
-      });
+      const original = this.requests.move(input.requestId, "active", event, input.at, input.actor, undefined, audited);
       this.endExtensions(original.requesterId, input);
       return true;
     })();

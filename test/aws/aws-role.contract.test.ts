@@ -6,9 +6,15 @@ import { profileOf, ROLE_ARN, requestFor, startWorld } from "./helpers.js";
 providerContract("aws-role", async () => {
   const world = await startWorld(", revokeSessions: true");
   const profile = profileOf(world.policy, "eks-pod-manager");
+  let people = 0;
   return {
     provider: world.awsRole,
-    newRequest: () => requestFor(profile, world.clock),
+    // A new person per request: a deny written by one case's revoke covers that person's later
+    // sessions issued in the same second (the fake clock stands still), as it would in AWS.
+    newRequest: () => {
+      const user = `person${++people}`;
+      return requestFor(profile, world.clock, 3600, { slackUserId: "U0X", email: `${user}@example.com`, name: user });
+    },
     async isGranted(request, outcome) {
       const keyId = outcome?.state.accessKeyId;
       const sessions = world.fake.sessions.filter(

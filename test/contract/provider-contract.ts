@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isProviderError } from "../../src/grants/errors.js";
-import type { ActiveGrant, GrantOutcome, GrantProvider, GrantRequest } from "../../src/grants/provider.js";
+import {
+  type ActiveGrant,
+  canReadBack,
+  type GrantOutcome,
+  type GrantProvider,
+  type GrantRequest,
+} from "../../src/grants/provider.js";
 
 /**
  * What a provider's test brings so the shared contract can run against it: the real provider,
@@ -57,6 +63,21 @@ export function providerContract(name: string, setup: () => Promise<ContractHarn
       await h.provider.revoke(grant);
       await h.provider.revoke(grant);
       expect(await h.isGranted(request, outcome)).toBe(false);
+    });
+
+    it("reads back the access: there after the grant, gone after the revoke, without changing anything", async () => {
+      expect(canReadBack(h.provider)).toBe(true);
+      if (!canReadBack(h.provider)) return;
+      const request = h.newRequest();
+      const outcome = await h.provider.grant(request);
+      const grant = activeGrantOf(request, outcome);
+      expect((await h.provider.readBack(grant)).status).toBe("present");
+      expect(await h.isGranted(request, outcome)).toBe(true);
+      await h.provider.revoke(grant);
+      expect(await h.provider.readBack(grant)).toMatchObject({
+        status: "gone",
+        detail: expect.stringMatching(/\w+ \w+/),
+      });
     });
 
     it("revoking what was never granted is a success", async () => {

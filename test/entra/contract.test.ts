@@ -1,5 +1,6 @@
 import { type ContractHarness, providerContract } from "../contract/provider-contract.js";
-import { startEntraFixture, userIdOf } from "./harness.js";
+import { type ActiveGrant, canReadBack } from "../../src/grants/provider.js";
+import { REPLICATION_DELAY_MS, startEntraFixture, userIdOf } from "./harness.js";
 
 /** Every Entra provider keeps the shared contract against the fake Graph. */
 async function harnessFor(
@@ -9,20 +10,28 @@ async function harnessFor(
   const f = await startEntraFixture();
   const directory = f.graph.directory;
   const provider = f.provider(type);
+  // Time passes in life between a grant and its read-back (the advanced-query index lags new members
+  // by the fixture's replication delay) and between a PIM grant and its revoke (PIM refuses to
+  // remove an assignment in its first five minutes, groups-assign-member-owner.md).
+  const inLife: typeof provider = Object.create(provider);
+  if (canReadBack(provider)) {
+    Object.assign(inLife, {
+      readBack: (grant: ActiveGrant) => {
+        f.clock.advance(REPLICATION_DELAY_MS);
+        return provider.readBack(grant);
+      },
+    });
+  }
+  if (type === "entra-pim-group") {
+    Object.assign(inLife, {
+      revoke: (grant: ActiveGrant) => {
+        f.clock.advance(5 * 60_000);
+        return provider.revoke(grant);
+      },
+    });
+  }
   return {
-    // PIM refuses to remove an assignment in its first five minutes (groups-assign-member-owner.md);
-    // the contract's revokes come later than that in life, so time moves on before each.
-    provider:
-      type === "entra-pim-group"
-        ? {
-            type: provider.type,
-            grant: (request) => provider.grant(request),
-            revoke: (grant) => {
-              f.clock.advance(5 * 60_000);
-              return provider.revoke(grant);
-            },
-          }
-        : provider,
+    provider: inLife,
     newRequest: () => f.newRequest(profileId),
     async isGranted(request) {
       if (type === "entra-service-principal") {

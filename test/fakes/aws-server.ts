@@ -52,6 +52,15 @@ export class FakeAws {
   /** How long a role policy change takes to apply to requests (IAM: "a few minutes"); 0 = at once. */
   policyPropagationMs = 0;
   private readonly policyHistory = new Map<string, PolicyVersion[]>();
+  /**
+   * DeleteAccessEntry is acknowledged at once but the entry still shows on reads for this many ms
+   * ("never": a 200 that keeps it). EKS applies access-entry changes asynchronously ("it can take
+   * several seconds for the change to take effect", docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
+   */
+  entryRemovalLag: number | "never" = 0;
+  /** PutRolePolicy answers 200 but the document stays as it was (a write that did not take). */
+  dropRolePolicyWrites = false;
+  private readonly unreplicated: { at: number; apply: () => void }[] = [];
   private failures: Failure[] = [];
   private server: Server | undefined;
   url = "";
@@ -137,6 +146,11 @@ export class FakeAws {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const now = this.now().getTime();
+    for (const pending of this.unreplicated.filter((p) => p.at <= now)) {
+      this.unreplicated.splice(this.unreplicated.indexOf(pending), 1);
+      pending.apply();
+    }
     if (url.pathname.startsWith("/clusters/")) {
       return this.eks(req.method ?? "GET", url.pathname, raw, res, url.searchParams);
     }
@@ -219,6 +233,7 @@ export class FakeAws {
         const document = p.PolicyDocument ?? "";
         const problem = documentProblem(document) ?? sizeProblem(role, policies, name, document);
         if (problem) return queryError(res, IAM_NS, problem);
+        if (this.dropRolePolicyWrites) return ok();
         policies.set(name, document);
         this.rolePolicies.set(role, policies);
         this.record(role, name, document);
@@ -256,11 +271,13 @@ export class FakeAws {
           ? "CreateAccessEntry"
           : method === "POST" && sub === "access-policies"
             ? "AssociateAccessPolicy"
-            : method === "DELETE" && policyArn
-              ? "DisassociateAccessPolicy"
-              : method === "DELETE"
-                ? "DeleteAccessEntry"
-                : "DescribeAccessEntry";
+            : method === "GET" && sub === "access-policies"
+              ? "ListAssociatedAccessPolicies"
+              : method === "DELETE" && policyArn
+                ? "DisassociateAccessPolicy"
+                : method === "DELETE"
+                  ? "DeleteAccessEntry"
+                  : "DescribeAccessEntry";
     this.calls.push({ service: "eks", action, params: { clusterName, principalArn: principalArn ?? "" }, body });
     const failure =
       this.failures.shift() ??
@@ -334,10 +351,28 @@ export class FakeAws {
       case "DisassociateAccessPolicy":
         if (!entry?.policies.delete(policyArn ?? "")) return notFound();
         return json(res, 200, {});
-      case "DeleteAccessEntry":
+      case "ListAssociatedAccessPolicies":
+        // ListAssociatedAccessPolicies (EKS API reference): the entry's associations, 404 without an entry.
         if (!entry) return notFound();
-        this.accessEntries.delete(key);
+        return json(res, 200, {
+          clusterName,
+          principalArn,
+          associatedAccessPolicies: [...entry.policies].map(([policyArn, accessScope]) => ({
+            policyArn,
+            accessScope,
+            associatedAt: 1767603600,
+            modifiedAt: 1767603600,
+          })),
+        });
+      case "DeleteAccessEntry": {
+        if (!entry) return notFound();
+        const remove = () => this.accessEntries.delete(key);
+        if (this.entryRemovalLag === 0) remove();
+        else if (this.entryRemovalLag !== "never") {
+          this.unreplicated.push({ at: this.now().getTime() + this.entryRemovalLag, apply: remove });
+        }
         return json(res, 200, {});
+      }
       default:
         return entry ? json(res, 200, { accessEntry: view(entry) }) : notFound();
     }

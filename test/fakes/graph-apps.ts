@@ -108,15 +108,32 @@ export function applicationRoute(
   m = method === "DELETE" ? path.match(/^\/applications\/([^/]+)$/) : null;
   if (m) {
     const app = visibleApplication(dir, m[1] ?? "");
-    dir.applications.delete(app.id);
-    dir.softDelete(app.id, "application");
-    // Deleting an application also deletes its service principal in the home tenant.
-    for (const sp of [...dir.servicePrincipals.values()].filter((s) => s.appId === app.appId)) {
-      dir.servicePrincipals.delete(sp.id);
-      dir.softDelete(sp.id, "servicePrincipal");
-      for (const group of dir.groups.values()) group.delete(sp.id);
-    }
+    dir.remove(() => {
+      dir.applications.delete(app.id);
+      dir.softDelete(app.id, "application");
+      // Deleting an application also deletes its service principal in the home tenant.
+      for (const sp of [...dir.servicePrincipals.values()].filter((s) => s.appId === app.appId)) {
+        dir.servicePrincipals.delete(sp.id);
+        dir.softDelete(sp.id, "servicePrincipal");
+        for (const group of dir.groups.values()) group.delete(sp.id);
+      }
+    });
     return { status: 204 };
+  }
+  // application-get.md / serviceprincipal-get.md: GET by object id; 404 Request_ResourceNotFound
+  // once deleted (or not yet replicated).
+  m = method === "GET" ? path.match(/^\/applications\/([^/(]+)$/) : null;
+  if (m) {
+    const app = dir.applications.get(m[1] ?? "");
+    if (!app || !dir.isReplicated(app.id)) throw notFound(m[1] ?? "");
+    return { status: 200, body: asApplication(app) };
+  }
+  m = method === "GET" ? path.match(/^\/servicePrincipals\/([^/(]+)$/) : null;
+  if (m) {
+    const sp = dir.servicePrincipals.get(m[1] ?? "");
+    if (!sp || !dir.isReplicated(sp.id)) throw notFound(m[1] ?? "");
+    const found: ServicePrincipal = { id: sp.id, appId: sp.appId, displayName: sp.displayName };
+    return { status: 200, body: found };
   }
   m = method === "POST" ? path.match(/^\/applications\/([^/]+)\/addPassword$/) : null;
   if (m) {

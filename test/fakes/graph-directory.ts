@@ -60,6 +60,28 @@ export class GraphDirectory {
   /** The fake's time; tests point it at their clock. */
   now: () => number = () => Date.now();
   private readonly visibleAt = new Map<string, number>();
+  /**
+   * Removals (member, application, PIM assignment) are acknowledged at once but show on reads only
+   * after this many ms: "changes can take time to replicate" (learn.microsoft.com/graph/best-practices-concept,
+   * "Eventual consistency"). "never" stands for a service that answers 204 and keeps the object.
+   */
+  removalLag: number | "never" = 0;
+  private readonly unreplicated: { at: number; apply: () => void }[] = [];
+
+  /** A removal as a replica sees it: applied now, after removalLag, or never. */
+  remove(apply: () => void): void {
+    if (this.removalLag === "never") return;
+    if (this.removalLag <= 0) apply();
+    else this.unreplicated.push({ at: this.now() + this.removalLag, apply });
+  }
+
+  private replicate(): void {
+    const now = this.now();
+    for (const pending of this.unreplicated.filter((p) => p.at <= now)) {
+      this.unreplicated.splice(this.unreplicated.indexOf(pending), 1);
+      pending.apply();
+    }
+  }
 
   addUser(user: Partial<FakeUser> & { userPrincipalName: string }): FakeUser {
     const full: FakeUser = {
@@ -154,6 +176,7 @@ export class GraphDirectory {
     base: string,
     headers: Record<string, string | string[] | undefined> = {},
   ): Reply {
+    this.replicate();
     const listed = listingRoute(this, method, path, query, base);
     if (listed) return listed;
     const apps = applicationRoute(this, method, path, body, base);
@@ -224,7 +247,8 @@ export class GraphDirectory {
     m = method === "DELETE" ? path.match(/^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/) : null;
     if (m) {
       const group = this.group(m[1] ?? "");
-      if (!group.delete(m[2] ?? "")) {
+      const memberId = m[2] ?? "";
+      if (!group.has(memberId)) {
         if (this.removeNonMemberShape === "400") {
           throw new GraphHttpError(
             400,
@@ -232,8 +256,9 @@ export class GraphDirectory {
             "One or more removed object references do not exist for the following modified properties: 'members'.",
           );
         }
-        throw notFound(m[2] ?? "");
+        throw notFound(memberId);
       }
+      this.remove(() => group.delete(memberId));
       return { status: 204 };
     }
     if (method === "POST" && path === "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests") {

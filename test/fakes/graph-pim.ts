@@ -94,8 +94,10 @@ export function pimRequest(dir: GraphDirectory, body: PrivilegedAccessGroupAssig
         "The Active duration is too short. Miniumum Required is 5 minutes.",
       );
     }
-    dir.pimAssignments.delete(key);
-    if (accessId === "member") group.delete(principalId);
+    dir.remove(() => {
+      dir.pimAssignments.delete(key);
+      if (accessId === "member") group.delete(principalId);
+    });
   } else {
     throw new GraphHttpError(400, "InvalidAction", `Unsupported action ${String(body.action)}.`);
   }

@@ -19,6 +19,7 @@ describe("docs/deploy.md", () => {
       "## 1. Create the Slack app",
       "## 4a. Deploy on AKS",
       "## 4b. Deploy on EKS",
+      "## Prove it on your tenant before going live",
       "## Upgrading",
       "## Backing up the SQLite file",
       "## Troubleshooting",

@@ -9,11 +9,20 @@ import {
 import type { Profile } from "../../config/schema.js";
 import { ProviderError } from "../errors.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
-import type { ActiveGrant, GrantOutcome, GrantProvider, GrantRequest, RevokeOutcome } from "../provider.js";
+import type {
+  ActiveGrant,
+  GrantOutcome,
+  GrantProvider,
+  GrantRequest,
+  ReadBack,
+  RevokeOutcome,
+  RevokeReader,
+} from "../provider.js";
 import { deleteOrphanEntry, listJitbotEntries, MANAGED_BY, REQUEST_TAG } from "./access-entry-orphans.js";
 import type { AwsClients } from "./clients.js";
 import { type AwsAction, isAwsError, toProviderError } from "./errors.js";
 import type { EksAccessEntryOptions } from "./options.js";
+import { readBackAccessEntry } from "./read-back.js";
 import { isValidPrincipalArn, principalArnFor } from "./validate.js";
 
 interface Target {
@@ -29,7 +38,7 @@ interface Target {
  * policy association for the grant, deleted at the end. An entry that existed before jitbot (standing
  * access) is left in place; only the policy association jitbot added is removed.
  */
-export class EksAccessEntryProvider implements GrantProvider, OrphanFinder {
+export class EksAccessEntryProvider implements GrantProvider, OrphanFinder, RevokeReader {
   readonly type = "eks-access-entry" as const;
 
   constructor(private readonly clients: AwsClients) {}
@@ -90,12 +99,7 @@ export class EksAccessEntryProvider implements GrantProvider, OrphanFinder {
   }
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
-    const principal = typeof grant.state.principalArn === "string" ? grant.state.principalArn : grant.subject.email;
-    const target = this.target(
-      grant.profile,
-      grant.subject.email,
-      principal.startsWith("arn:") ? principal : undefined,
-    );
+    const target = this.grantTarget(grant);
     const { eks, clusterName, principalArn } = target;
     try {
       if (grant.state.createdEntry === false) {
@@ -128,6 +132,15 @@ export class EksAccessEntryProvider implements GrantProvider, OrphanFinder {
     }
   }
 
+  readBack(grant: ActiveGrant): Promise<ReadBack> {
+    const target = this.grantTarget(grant);
+    return readBackAccessEntry({
+      ...target,
+      policyArn: target.options.accessPolicyArn,
+      standingEntry: grant.state.createdEntry === false,
+    });
+  }
+
   listOwned(profile: Profile): Promise<OwnedObject[]> {
     return listJitbotEntries(this.cluster(profile));
   }
@@ -155,6 +168,12 @@ export class EksAccessEntryProvider implements GrantProvider, OrphanFinder {
       if (isAwsError(error, "ResourceNotFoundException")) return false;
       throw toProviderError(error, target.action);
     }
+  }
+
+  /** The entry a stored grant names (its principal as granted), else the one its profile would make. */
+  private grantTarget(grant: ActiveGrant): Target {
+    const principal = typeof grant.state.principalArn === "string" ? grant.state.principalArn : grant.subject.email;
+    return this.target(grant.profile, grant.subject.email, principal.startsWith("arn:") ? principal : undefined);
   }
 
   private target(profile: Profile, email: string, knownPrincipal?: string): Target {

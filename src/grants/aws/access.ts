@@ -10,13 +10,16 @@ import type {
   GrantRequest,
   GrantSubject,
   ProviderState,
+  ReadBack,
   RequestChecker,
   RevokeOutcome,
+  RevokeReader,
 } from "../provider.js";
 import type { AwsClients } from "./clients.js";
 import { toProviderError } from "./errors.js";
 import { awsRoleInstructions, type SessionCredentials } from "./instructions.js";
 import { type AwsRoleOptions, STS_MIN_SECONDS } from "./options.js";
+import { readBackDeny, sessionIssuedAt } from "./read-back.js";
 import { denySessionsIssuedBefore, pruneStaleDenies } from "./revoke-policy.js";
 import {
   checkAwsRoleRequest,
@@ -58,7 +61,7 @@ function regionOf(clients: AwsClients, profile: Profile): string {
  * make issued keys useless for AWS APIs through a deny policy on the role. EKS sign-in is the
  * exception (sts:GetCallerIdentity ignores deny policies), so kubectl lasts until the session ends.
  */
-export class AwsRoleProvider implements GrantProvider, CredentialRefresher, RequestChecker {
+export class AwsRoleProvider implements GrantProvider, CredentialRefresher, RequestChecker, RevokeReader {
   readonly type = "aws-role" as const;
 
   constructor(private readonly deps: Deps) {}
@@ -137,6 +140,37 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
         (removedStale ? ` (removed ${removedStale} stale deny statement${removedStale === 1 ? "" : "s"})` : "") +
         "; IAM applies it within a few minutes, and EKS sign-in (sts:GetCallerIdentity) cannot be denied, so kubectl works until the session ends.",
     };
+  }
+
+  /**
+   * After a revoke: the session has ended, or (grant.revokeSessions) the role's deny policy covers
+   * it. Without revokeSessions a live session is out of jitbot's reach until it ends.
+   */
+  async readBack(grant: ActiveGrant): Promise<ReadBack> {
+    const options = awsRoleOf(grant.profile);
+    if (typeof grant.state.accessKeyId !== "string") return { status: "gone", detail: "no AWS session was issued" };
+    const sessionEnd = typeof grant.state.sessionExpiresAt === "string" ? grant.state.sessionExpiresAt : undefined;
+    if (sessionEnd && Date.parse(sessionEnd) <= this.deps.clock.now().getTime()) {
+      return { status: "gone", detail: `the AWS session ended at ${sessionEnd}` };
+    }
+    if (!options.revokeSessions) {
+      return {
+        status: "unrecallable",
+        detail: `the issued AWS keys work until ${sessionEnd ?? "the session ends"}; nothing recalls them (grant.revokeSessions is off)`,
+      };
+    }
+    const identity =
+      typeof grant.state.sourceIdentity === "string" ? grant.state.sourceIdentity : sourceIdentity(grant.subject);
+    const iam = this.deps.clients.iamFor(regionOf(this.deps.clients, grant.profile));
+    const endsAt =
+      typeof grant.state.sessionExpiresAt === "string" ? Date.parse(grant.state.sessionExpiresAt) : undefined;
+    return readBackDeny(
+      iam,
+      options.roleArn,
+      identity,
+      sessionIssuedAt(grant.state) ?? Number.POSITIVE_INFINITY,
+      endsAt,
+    );
   }
 
   private async issue(

@@ -7,7 +7,9 @@ import type {
   GrantOutcome,
   GrantProvider,
   GrantRequest,
+  ReadBack,
   RevokeOutcome,
+  RevokeReader,
 } from "../provider.js";
 
 /** What a dry run would have done; kept in memory so tests and the playground can look. */
@@ -70,7 +72,7 @@ function instructionsFor(request: GrantRequest, description: string): ConnectIns
  * Stands in for any grant type: records the change it would make and changes nothing. It takes part
  * in the orphan reaper with what it "granted" in memory, so a dry run shows what the reaper would do.
  */
-export class DryRunProvider implements GrantProvider, OrphanFinder {
+export class DryRunProvider implements GrantProvider, OrphanFinder, RevokeReader {
   readonly records: DryRunRecord[] = [];
   /** Request id → the profile and person it would have granted. */
   private readonly granted = new Map<string, { profileId: string; email: string }>();
@@ -101,6 +103,13 @@ export class DryRunProvider implements GrantProvider, OrphanFinder {
     });
     this.granted.delete(grant.requestId);
     return { detail: `dry run: ${description}` };
+  }
+
+  /** Reads its own memory: a dry run changes nothing elsewhere, so there is nothing else to read. */
+  async readBack(grant: ActiveGrant): Promise<ReadBack> {
+    return this.granted.has(grant.requestId)
+      ? { status: "present", detail: `dry run: still records the access of ${grant.subject.email}` }
+      : { status: "gone", detail: `dry run: no longer records the access of ${grant.subject.email}` };
   }
 
   async listOwned(profile: Profile): Promise<OwnedObject[]> {

@@ -7,19 +7,22 @@ import type {
   GrantProvider,
   GrantRequest,
   MemberLister,
+  ReadBack,
   RevokeOutcome,
+  RevokeReader,
 } from "../provider.js";
 import { userInstructions } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { findEntraUser } from "./identity.js";
 import { addMember, groupIdOf, isDirectMember, memberLister, removeMember, revokeSignInSessions } from "./members.js";
 import { listGroupMembers, removeGroupMember } from "./orphans.js";
+import { readBackMembership } from "./read-back.js";
 
 /**
  * entra-group: the person's Entra user joins the group the cluster's RoleBinding names, and leaves it
  * at the end — unless they were a member before (standing access), which we record and leave alone.
  */
-export class EntraGroupProvider implements GrantProvider, MemberLister, OrphanFinder {
+export class EntraGroupProvider implements GrantProvider, MemberLister, OrphanFinder, RevokeReader {
   readonly type = "entra-group" as const;
   /**
    * Whether this process already granted a request, and whether that person was a standing member.
@@ -66,6 +69,10 @@ export class EntraGroupProvider implements GrantProvider, MemberLister, OrphanFi
     const removed = await removeMember(this.ctx.client, groupId, userId);
     const detail = removed ? `removed from group ${groupId}` : `was no longer a member of group ${groupId}`;
     return { detail: await endSessions(this.ctx, grant, userId, detail) };
+  }
+
+  readBack(grant: ActiveGrant): Promise<ReadBack> {
+    return readBackMembership(this.ctx, grant);
   }
 
   listMembers(profile: Profile) {

@@ -8,8 +8,10 @@ import type {
   GrantProvider,
   GrantRequest,
   MemberLister,
+  ReadBack,
   RequestChecker,
   RevokeOutcome,
+  RevokeReader,
 } from "../provider.js";
 import { userInstructions } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
@@ -18,6 +20,7 @@ import { endSessions, rollbackTarget } from "./group.js";
 import { findEntraUser } from "./identity.js";
 import { groupIdOf, memberLister } from "./members.js";
 import { listPimAssignments, removePimAssignment } from "./orphans.js";
+import { readBackPimAssignment } from "./read-back.js";
 import { checkPimRequest } from "./validate.js";
 
 const SCHEDULE_REQUESTS = "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests";
@@ -27,7 +30,7 @@ const PIM_PERMISSION = "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup";
  * entra-pim-group: a PIM for Groups membership assignment that Entra itself ends (afterDuration), so
  * the access stops even if jitbot is down; jitbot's revoke is the second line (adminRemove).
  */
-export class EntraPimGroupProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder {
+export class EntraPimGroupProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder, RevokeReader {
   readonly type = "entra-pim-group" as const;
   private readonly lister: MemberLister;
 
@@ -101,6 +104,10 @@ export class EntraPimGroupProvider implements GrantProvider, MemberLister, Reque
       ? `PIM assignment to group ${groupId} removed`
       : `PIM assignment to group ${groupId} had already ended`;
     return { detail: await endSessions(this.ctx, grant, userId, detail) };
+  }
+
+  readBack(grant: ActiveGrant): Promise<ReadBack> {
+    return readBackPimAssignment(this.ctx, grant);
   }
 
   listMembers(profile: Profile) {

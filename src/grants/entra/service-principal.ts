@@ -7,13 +7,16 @@ import type {
   GrantProvider,
   GrantRequest,
   MemberLister,
+  ReadBack,
   RequestChecker,
   RevokeOutcome,
+  RevokeReader,
 } from "../provider.js";
 import { aksSections, entraNotes, servicePrincipalLogin } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { addNewServicePrincipal, groupIdOf, memberLister, removeMember } from "./members.js";
 import { listApplications, removeApplication } from "./orphans.js";
+import { readBackApplication } from "./read-back.js";
 import {
   addPassword,
   deleteForGood,
@@ -32,7 +35,9 @@ export { uniqueNameFor };
  * only password ends at the grant's expiry, made a member of the group. The secret goes to the DM
  * once, in a section marked secret; it is never in the state nor logged. Revoke deletes the app.
  */
-export class EntraServicePrincipalProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder {
+export class EntraServicePrincipalProvider
+  implements GrantProvider, MemberLister, RequestChecker, OrphanFinder, RevokeReader
+{
   readonly type = "entra-service-principal" as const;
   private readonly lister: MemberLister;
 
@@ -98,6 +103,10 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
     }
     const detail = deleted ? "temporary service principal deleted" : "temporary service principal was already gone";
     return { detail: purgeNote ? `${detail}; ${purgeNote}` : detail };
+  }
+
+  readBack(grant: ActiveGrant): Promise<ReadBack> {
+    return readBackApplication(this.ctx, grant, uniqueNameFor(grant.requestId));
   }
 
   listMembers(profile: Profile) {

@@ -1,0 +1,33 @@
+import type { ManualClock } from "../../src/domain/clock.js";
+import type { Store } from "../../src/store/index.js";
+
+/**
+ * Moves the clock in small steps while `work` waits on it (read-back retries), so those waits come
+ * due; while nothing waits on the clock, the work is doing real I/O with the fakes and time stands
+ * still, so measured waits are exact. Between steps it yields to real I/O, as waitFor does.
+ */
+export async function driveClock<T>(clock: ManualClock, work: Promise<T>, stepMs = 100, maxSteps = 2_000): Promise<T> {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  for (let step = 0; !done && step < maxSteps; step++) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    if (!done && clock.pendingTimers() > 0) await clock.advance(stepMs);
+  }
+  return settled;
+}
+
+/** The audit rows of one request, with their parsed detail. */
+export function auditOf(store: Store, requestId: string): { action: string; detail: Record<string, unknown> }[] {
+  const rows = store.db
+    .prepare("SELECT action, detail FROM audit_events WHERE request_id = ? ORDER BY seq")
+    .all(requestId) as { action: string; detail: string }[];
+  return rows.map((r) => ({ action: r.action, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+}
+
+/** One series of a counter, read from the Prometheus text. */
+export function counterValue(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
+}
