@@ -22,6 +22,7 @@ export type DomainErrorCode =
   | "IDENTITY_NOT_FOUND"
   | "PROVIDER_FAILED"
   | "EXTENSION_NOT_ALLOWED"
+  | "EXTENSION_OVER_TOTAL"
   | "SHUTTING_DOWN";
 
 export class DomainError extends Error {

@@ -4,6 +4,8 @@ import { ProviderError } from "../errors.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
+  Extender,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -16,9 +18,8 @@ import { type EntraContext, stateString } from "./context.js";
 import { graphCall, graphCallTolerating, isDoesNotExist, isNotFound } from "./errors.js";
 import { addMember, groupIdOf, memberLister, removeMember } from "./members.js";
 import { listApplications, removeApplication } from "./orphans.js";
+import { APPS, addPassword, otherPasswordKeys, removePassword } from "./sp-password.js";
 import { checkServicePrincipalRequest } from "./validate.js";
-
-const APPS = "Application.ReadWrite.OwnedBy";
 
 interface Application {
   id: string;
@@ -50,7 +51,9 @@ async function findApplication(client: Client, requestId: string): Promise<Appli
  * only password ends at the grant's expiry, made a member of the group. The secret goes to the DM
  * once, in a section marked secret; it is never in the state nor logged. Revoke deletes the app.
  */
-export class EntraServicePrincipalProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder {
+export class EntraServicePrincipalProvider
+  implements GrantProvider, Extender, MemberLister, RequestChecker, OrphanFinder
+{
   readonly type = "entra-service-principal" as const;
   private readonly lister: MemberLister;
 
@@ -85,22 +88,18 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
 
     try {
       const sp = await this.servicePrincipalFor(app.appId);
-      const password = (await graphCall(
-        { action: "add a password to the temporary application", permission: APPS },
-        () =>
-          client.api(`/applications/${app.id}/addPassword`).post({
-            passwordCredential: {
-              displayName: `jitbot ${request.requestId}`,
-              endDateTime: request.expiresAt.toISOString(),
-            },
-          }),
-      )) as { secretText?: string };
-      if (!password.secretText)
-        throw new ProviderError("UNKNOWN", "Entra did not return the new service principal's secret.");
+      const password = await addPassword(client, app.id, request.requestId, request.expiresAt);
       await addMember(client, groupId, sp, this.ctx.graphBaseUrl);
       return {
-        state: { applicationId: app.id, appId: app.appId, servicePrincipalId: sp, groupId },
-        instructions: this.instructions(request, tenantId, app.appId, password.secretText),
+        // The keyId names the password (it is no secret): an extension replaces it by a later one.
+        state: {
+          applicationId: app.id,
+          appId: app.appId,
+          servicePrincipalId: sp,
+          groupId,
+          passwordKeyId: password.keyId,
+        },
+        instructions: this.instructions(request.profile, request.expiresAt, tenantId, app.appId, password.secretText),
         providerExpiresAt: request.expiresAt,
       };
     } catch (error) {
@@ -129,6 +128,41 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
       },
     );
     return { detail: deleted ? "temporary service principal deleted" : "temporary service principal was already gone" };
+  }
+
+  /**
+   * Entra refuses the secret after its endDateTime, whatever jitbot does, so an extension needs a
+   * new secret that ends at the new end; the old one is then removed, and the DM carries the new one.
+   * If the old one cannot be removed the new one is withdrawn again and the extension fails.
+   */
+  async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    const client = this.ctx.client;
+    const tenantId = this.ctx.tenantId;
+    const applicationId = stateString(grant.state, "applicationId");
+    const appId = stateString(grant.state, "appId");
+    if (!applicationId || !appId || !tenantId) {
+      throw new ProviderError("INVALID_REQUEST", "jitbot does not know this grant's temporary application.");
+    }
+    const password = await addPassword(client, applicationId, grant.requestId, expiresAt);
+    try {
+      const old = stateString(grant.state, "passwordKeyId");
+      const stale = old ? [old] : await otherPasswordKeys(client, applicationId, password.keyId);
+      for (const keyId of stale) await removePassword(client, applicationId, keyId);
+    } catch (error) {
+      await removePassword(client, applicationId, password.keyId).catch(() =>
+        this.ctx.logger.warn(
+          { requestId: grant.requestId, applicationId },
+          "could not withdraw the new password of a failed extension; it goes when the application is deleted",
+        ),
+      );
+      throw error;
+    }
+    return {
+      state: { ...grant.state, passwordKeyId: password.keyId },
+      providerExpiresAt: expiresAt,
+      instructions: this.instructions(grant.profile, expiresAt, tenantId, appId, password.secretText),
+      detail: `new secret of the temporary service principal ends at ${expiresAt.toISOString()}; the old one was removed`,
+    };
   }
 
   listMembers(profile: Profile) {
@@ -170,16 +204,16 @@ export class EntraServicePrincipalProvider implements GrantProvider, MemberListe
     }
   }
 
-  private instructions(request: GrantRequest, tenantId: string, appId: string, secret: string) {
+  private instructions(profile: Profile, expiresAt: Date, tenantId: string, appId: string, secret: string) {
     const login = `az login --service-principal --tenant ${tenantId} --username ${appId} --password '${secret.replaceAll("'", `'\\''`)}'`;
     return {
-      summary: `A temporary service principal (${appId}) is a member of Entra group ${groupIdOf(request.profile)} until ${request.expiresAt.toISOString()}.`,
+      summary: `A temporary service principal (${appId}) is a member of Entra group ${groupIdOf(profile)} until ${expiresAt.toISOString()}.`,
       sections: [
         { heading: "Sign in as the temporary service principal", code: login, secret: true },
-        ...aksSections(request.profile, { freshTokens: true }),
+        ...aksSections(profile, { freshTokens: true }),
       ],
       notes: entraNotes(this.ctx.policy, [
-        `The password stops working at ${request.expiresAt.toISOString()} and jitbot deletes the service principal then; run \`az logout --username ${appId}\` when you are done.`,
+        `The password stops working at ${expiresAt.toISOString()} and jitbot deletes the service principal then; run \`az logout --username ${appId}\` when you are done.`,
         "A new service principal can take a minute to reach every Entra region: if az login says the application was not found, wait a minute and try again.",
       ]),
     };
