@@ -50,6 +50,8 @@ export interface FixtureOptions {
   globalDomainMap?: Record<string, string>;
   profileDomainMap?: Record<string, string>;
   namespace?: string;
+  /** The profiles' `extension` block (none when absent). */
+  extension?: { max?: string; autoApprove?: boolean; maxTotal?: string };
 }
 
 export async function startEntraFixture(options: FixtureOptions = {}): Promise<EntraFixture> {
@@ -71,6 +73,7 @@ export async function startEntraFixture(options: FixtureOptions = {}): Promise<E
     duration: { default: "1h", max: "4h" },
     approval: { channel: "C0APPROVALS", approvers: { users: ["U0LEAD"] } },
     ...(options.profileDomainMap ? { identity: { emailDomainMap: options.profileDomainMap } } : {}),
+    ...(options.extension ? { extension: options.extension } : {}),
   });
   const policy = policySchema.parse({
     identity: { emailDomainMap: options.globalDomainMap ?? {} },

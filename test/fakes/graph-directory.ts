@@ -4,6 +4,7 @@
  * including its error codes and messages (see graph-server.ts for transport, faults and recording).
  */
 import { randomUUID } from "node:crypto";
+import { endExpiredPimAssignments, extendPimAssignment, pimAssignmentEnd } from "./graph-lifetimes.js";
 import { type FakePimInstance, type FakePimRequest, listingRoute } from "./graph-listings.js";
 
 export interface FakeUser {
@@ -32,6 +33,8 @@ export interface FakePimAssignment {
   justification: string;
   ticketNumber?: string;
   startDateTime: string;
+  /** Set by adminExtend: the assignment now ends here rather than after `duration`. */
+  endDateTime?: string;
 }
 
 export class GraphHttpError extends Error {
@@ -69,6 +72,8 @@ export class GraphDirectory {
   /** Some tenants answer a remove of a non-member with 400 instead of 404. */
   removeNonMemberShape: "404" | "400" = "404";
   memberPageSize = 100;
+  /** The fake's clock (ms): PIM expirations and password end dates are judged by it (graph-lifetimes.ts). */
+  now: () => number = () => Date.now();
 
   addUser(user: Partial<FakeUser> & { userPrincipalName: string }): FakeUser {
     const full: FakeUser = {
@@ -87,6 +92,7 @@ export class GraphDirectory {
   }
 
   isMember(groupId: string, memberId: string): boolean {
+    this.endExpired();
     return this.groups.get(groupId)?.has(memberId) ?? false;
   }
 
@@ -108,24 +114,29 @@ export class GraphDirectory {
     return undefined;
   }
 
-  /** The active PIM assignments, as schedule instances (end = start + the assigned duration). */
+  /** PIM removes what has expired before anything reads the tenant. */
+  private endExpired(): void {
+    endExpiredPimAssignments(this.pimAssignments, this.groups, this.now());
+  }
+
+  /** The active PIM assignments, as schedule instances. */
   pimInstances(): FakePimInstance[] {
+    this.endExpired();
     return [...this.pimAssignments.values()].map((a) => {
-      const hours = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(a.duration);
-      const seconds = hours ? Number(hours[1] ?? 0) * 3600 + Number(hours[2] ?? 0) * 60 + Number(hours[3] ?? 0) : 0;
-      const start = Date.parse(a.startDateTime);
+      const end = pimAssignmentEnd(a);
       return {
         groupId: a.groupId,
         principalId: a.principalId,
         accessId: a.accessId,
         startDateTime: a.startDateTime,
-        endDateTime: seconds ? new Date(start + seconds * 1000).toISOString() : null,
+        endDateTime: end === undefined ? null : new Date(end).toISOString(),
       };
     });
   }
 
   /** Dispatches one request; `path` is decoded and has no /v1.0 prefix. */
   route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, base: string): Reply {
+    this.endExpired();
     const listed = listingRoute(this, method, path, query, base);
     if (listed) return listed;
     let m: RegExpMatchArray | null;
@@ -245,6 +256,25 @@ export class GraphDirectory {
       app.passwords.push(password);
       return { status: 200, body: { ...password, hint: password.secretText.slice(0, 3) } };
     }
+    // application: removePassword (v1.0): 204 No Content. The page does not say how an unknown keyId is
+    // answered; this fake says 404 as for any missing object, and jitbot tolerates either 404 or 400.
+    m = method === "POST" ? path.match(/^\/applications\/([^/]+)\/removePassword$/) : null;
+    if (m) {
+      const app = this.applications.get(m[1] ?? "");
+      if (!app) throw notFound(m[1] ?? "");
+      const index = app.passwords.findIndex((p) => p.keyId === body.keyId);
+      if (index < 0) throw notFound(String(body.keyId ?? ""));
+      app.passwords.splice(index, 1);
+      return { status: 204 };
+    }
+    // Get application (v1.0): passwordCredentials never carry secretText once created.
+    m = method === "GET" ? path.match(/^\/applications\/([^/(]+)$/) : null;
+    if (m) {
+      const app = this.applications.get(m[1] ?? "");
+      if (!app) throw notFound(m[1] ?? "");
+      const passwordCredentials = app.passwords.map(({ keyId, endDateTime }) => ({ keyId, endDateTime }));
+      return { status: 200, body: { id: app.id, appId: app.appId, displayName: app.displayName, passwordCredentials } };
+    }
     m = method === "GET" ? path.match(/^\/servicePrincipals\(appId='(.+)'\)$/) : null;
     if (m) {
       const sp = [...this.servicePrincipals.values()].find((s) => s.appId === m?.[1]);
@@ -288,6 +318,8 @@ export class GraphDirectory {
       });
       // An active PIM member assignment shows as a direct member of the group.
       if (accessId === "member") group.add(principalId);
+    } else if (body.action === "adminExtend") {
+      extendPimAssignment(this.pimAssignments.get(key), (body.scheduleInfo ?? {}) as object);
     } else if (body.action === "adminRemove") {
       if (!this.pimAssignments.delete(key)) {
         throw new GraphHttpError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.");
