@@ -10,13 +10,14 @@ afterEach(async () => {
   for (const bot of open.splice(0)) await bot.close();
 });
 
-/** aks-prod-sre with extension: { max: 1h, maxTotal: 90m }, served by a scriptable provider. */
-async function bot(autoApprove: boolean, fake = new FakeProvider("entra-group")): Promise<TestBot> {
+/** aks-prod-sre with extension: { max: 1h, maxTotal: 90m } (or `extension`), served by a scriptable provider. */
+async function bot(
+  autoApprove: boolean,
+  fake = new FakeProvider("entra-group"),
+  extension = `{ max: 1h, autoApprove: ${autoApprove}, maxTotal: 90m }`,
+): Promise<TestBot> {
   const policy = examplePolicy((yaml) =>
-    yaml.replace(
-      "extension: { max: 2h, autoApprove: false }",
-      `extension: { max: 1h, autoApprove: ${autoApprove}, maxTotal: 90m }`,
-    ),
+    yaml.replace("extension: { max: 2h, autoApprove: false }", `extension: ${extension}`),
   );
   const t = await startTestBot({ clock: clockAt(), policy, providers: registryWith(fake) });
   open.push(t);
@@ -98,7 +99,7 @@ describe("an extension the provider cannot apply", () => {
     const fake = new FakeProvider("entra-group");
     fake.extendFailure = () =>
       new ProviderError("INVALID_REQUEST", "The group's PIM policy does not allow an assignment that long.");
-    const t = await bot(true, fake);
+    const t = await bot(true, fake, "{ max: 1h, autoApprove: true }");
     const { id } = await activeGrant(t, "aks-prod-sre", 3600);
     const end = endOf(t, id);
     await extend(t, id, 1800);
