@@ -16,9 +16,11 @@ async function bot(
   fake = new FakeProvider("entra-group"),
   extension = `{ max: 1h, autoApprove: ${autoApprove}, maxTotal: 90m }`,
 ): Promise<TestBot> {
-  const policy = examplePolicy((yaml) =>
-    yaml.replace("extension: { max: 2h, autoApprove: false }", `extension: ${extension}`),
-  );
+  const shipped = "extension: { max: 2h, autoApprove: false, maxTotal: 4h }";
+  const policy = examplePolicy((yaml) => {
+    if (!yaml.includes(shipped)) throw new Error("the example's extension line changed");
+    return yaml.replace(shipped, `extension: ${extension}`);
+  });
   const t = await startTestBot({ clock: clockAt(), policy, providers: registryWith(fake) });
   open.push(t);
   return t;
