@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { DryRunProvider } from "../../src/grants/dry-run/provider.js";
 import { ProviderError } from "../../src/grants/errors.js";
 import type { PostedMessage } from "../../src/playground/slack-web-api.js";
 import { examplePolicy, startTestBot, type TestBot, waitFor } from "../support/bot.js";
@@ -114,5 +115,23 @@ describe("an extension the provider cannot apply", () => {
     expect(endOf(t, id)).toBe(end);
     expect(fake.extended).toEqual([]);
     expect(t.slack.dmsOf("U0ALICE").some((m) => m.text.includes("now ends"))).toBe(false);
+  });
+});
+
+describe("an extension in dry-run mode", () => {
+  it("records what a real provider would change, and moves jitbot's end", async () => {
+    const policy = examplePolicy((yaml) => yaml.replace("autoApprove: false", "autoApprove: true"));
+    const t = await startTestBot({ clock: clockAt(), policy });
+    open.push(t);
+    const { id } = await activeGrant(t, "aks-prod-sre", 3600);
+    const end = endOf(t, id);
+    await extend(t, id, 1800);
+    await waitFor(() => endOf(t, id) === end + 1800_000, "the new end");
+    const provider = t.providers.get("entra-group");
+    if (!(provider instanceof DryRunProvider)) throw new Error("not a dry run");
+    const record = provider.records.find((r) => r.verb === "extend");
+    expect(record?.requestId).toBe(id);
+    expect(record?.description).toContain(new Date(end + 1800_000).toISOString());
+    expect(record?.description).toContain("jitbot's own timer; nothing changes in the cloud");
   });
 });
