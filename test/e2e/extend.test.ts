@@ -124,6 +124,18 @@ describe("extending an Entra grant moves the end Entra enforces", () => {
     expect(await signIn(tokens, TENANT_ID, appId, newSecret)).toMatchObject({ ok: false });
   });
 
+  it("the fake PIM ends a membership at the assignment's expiration by itself, as Entra does", async () => {
+    const provider = entra.provider("entra-pim-group");
+    const request = entra.newRequest("aks-pim");
+    const bob = [...entra.graph.directory.users.values()].find((u) => u.userPrincipalName === request.subject.email);
+    const at = t.clock.now().getTime();
+    await provider.grant({ ...request, startsAt: new Date(at), expiresAt: new Date(at + 3600_000) });
+    expect(entra.graph.directory.isMember(entra.groupId, bob?.id ?? "")).toBe(true);
+    entra.graph.directory.now = () => at + 3600_000;
+    expect(entra.graph.directory.isMember(entra.groupId, bob?.id ?? "")).toBe(false);
+    entra.graph.directory.now = () => t.clock.now().getTime();
+  });
+
   it("the fake refuses a secret past its endDateTime with AADSTS7000222, as Entra does", async () => {
     const { id, dm } = await requestAndApprove(t, "aks-sp", 3600);
     const appId = String(t.store.grants.get(id)?.state.appId);
