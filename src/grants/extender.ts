@@ -27,11 +27,16 @@ export class GrantExtender {
 
   extend(rootId: string, addSeconds: number, actor: string, byRequestId: string): Promise<ExtendResult> {
     const before = this.running.get(rootId) ?? Promise.resolve(undefined);
-    const next = before.then(() => this.apply(rootId, addSeconds, actor, byRequestId));
+    // A failure of the one before must neither skip this one nor surface twice (or unhandled).
+    const next = before.then(
+      () => this.apply(rootId, addSeconds, actor, byRequestId),
+      () => this.apply(rootId, addSeconds, actor, byRequestId),
+    );
     this.running.set(rootId, next);
-    void next.finally(() => {
+    const forget = () => {
       if (this.running.get(rootId) === next) this.running.delete(rootId);
-    });
+    };
+    next.then(forget, forget);
     return next;
   }
 

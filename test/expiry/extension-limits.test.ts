@@ -4,7 +4,7 @@ import { ProviderError } from "../../src/grants/errors.js";
 import type { PostedMessage } from "../../src/playground/slack-web-api.js";
 import { examplePolicy, startTestBot, type TestBot, waitFor } from "../support/bot.js";
 import { textOf } from "../support/slack-driver.js";
-import { activeGrant, clockAt, FakeProvider, registryWith } from "./support.js";
+import { activeGrant, clockAt, FakeProvider, Gate, registryWith } from "./support.js";
 
 const open: TestBot[] = [];
 afterEach(async () => {
@@ -94,6 +94,31 @@ describe("extension.maxTotal: extensions of one grant add at most this much in t
     expect(dm.text).toContain("this one can still be extended by 30m");
     expect(dm.text).toContain(`still ends at ${new Date(start + 3600_000).toISOString()}`);
     expect(endOf(t, id)).toBe(start + 3600_000);
+  });
+});
+
+describe("extensions approved at the same moment", () => {
+  it("are applied one after the other, so both count", async () => {
+    const fake = new FakeProvider("entra-group");
+    const t = await bot(false, fake, "{ max: 1h, autoApprove: false }");
+    const { id } = await activeGrant(t, "aks-prod-sre", 3600);
+    const start = endOf(t, id);
+    const before = t.slack.messagesIn("C0APPROVALS").length;
+    await extend(t, id, 3600);
+    await extend(t, id, 1800);
+    const first = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before], "the first approval message");
+    const second = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before + 1], "the second approval message");
+    const gate = new Gate();
+    fake.extendGate = gate;
+    await t.driver.click("U0LEAD", first, "jit_approve");
+    await t.driver.click("U0OMAR", second, "jit_approve");
+    await waitFor(() => gate.entered >= 1, "an extension at the provider");
+    gate.open();
+    await waitFor(() => endOf(t, id) === start + 5400_000, "both extensions to count");
+    expect(fake.extended.map((e) => e.expiresAt.getTime() - start).sort((a, b) => a - b)).toEqual([
+      expect.any(Number),
+      5400_000,
+    ]);
   });
 });
 

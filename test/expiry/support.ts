@@ -60,6 +60,7 @@ export class FakeProvider implements GrantProvider, MemberLister {
   readonly extended: { requestId: string; expiresAt: Date }[] = [];
   grantGate: Gate | undefined;
   revokeGate: Gate | undefined;
+  extendGate: Gate | undefined;
   /** When the cloud itself ends the access, relative to the grant's own end. */
   providerExpiryOffsetMs: number | undefined;
   members: (profile: Profile) => Member[] = () => [];
@@ -99,6 +100,7 @@ export class FakeProvider implements GrantProvider, MemberLister {
   }
 
   async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    await this.extendGate?.pass();
     const failure = this.extendFailure(grant);
     if (failure) throw failure;
     this.extended.push({ requestId: grant.requestId, expiresAt });
