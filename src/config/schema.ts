@@ -70,7 +70,14 @@ const profileSchema = z
     ticket: z
       .strictObject({ required: z.boolean().default(false), pattern: z.string().optional() })
       .default({ required: false }),
-    extension: z.strictObject({ max: durationSchema.optional(), autoApprove: z.boolean().default(false) }).optional(),
+    extension: z
+      .strictObject({
+        max: durationSchema.optional(),
+        autoApprove: z.boolean().default(false),
+        /** What all extensions of one grant may add together; default: duration.max. */
+        maxTotal: durationSchema.optional(),
+      })
+      .optional(),
     /** People whose membership is standing access on purpose (drift report ignores them). */
     standingMembers: z.array(z.string().min(1)).default([]),
     identity: z.strictObject({ emailDomainMap: emailDomainMap.default({}) }).optional(),
@@ -100,6 +107,7 @@ const profileSchema = z
         message: `${formatDuration(def)} is shorter than the ${formatDuration(PIM_MIN_SECONDS)} PIM for Groups assigns at least`,
       });
     }
+    checkExtension(profile, ctx);
     if (profile.ticket.pattern !== undefined) {
       const problem = ticketPatternProblem(profile.ticket.pattern);
       if (problem) ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: problem });
@@ -122,6 +130,31 @@ const profileSchema = z
       });
     }
   });
+
+/** extension.max and extension.maxTotal are durations like the profile's, and must agree. */
+function checkExtension(
+  profile: { extension?: { max?: number; maxTotal?: number } },
+  ctx: { addIssue(issue: { code: "custom"; path: (string | number)[]; message: string }): void },
+): void {
+  const { max, maxTotal } = profile.extension ?? {};
+  for (const [key, seconds] of [
+    ["max", max],
+    ["maxTotal", maxTotal],
+  ] as const) {
+    if (seconds === undefined) continue;
+    if (seconds < MIN_SECONDS)
+      ctx.addIssue({ code: "custom", path: ["extension", key], message: "must be at least 1m" });
+    if (seconds > MAX_SECONDS)
+      ctx.addIssue({ code: "custom", path: ["extension", key], message: "must be at most 24h" });
+  }
+  if (max !== undefined && maxTotal !== undefined && maxTotal < max) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["extension", "maxTotal"],
+      message: `${formatDuration(maxTotal)} is shorter than extension.max (${formatDuration(max)})`,
+    });
+  }
+}
 
 const playgroundUser = z.strictObject({
   id: slackUserIdSchema,

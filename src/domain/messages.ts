@@ -54,6 +54,10 @@ export function domainMessage(error: DomainError): string {
       return String(d.reason ?? "The cloud provider refused the change.");
     case "EXTENSION_NOT_ALLOWED":
       return "This grant cannot be extended; request the profile again when it ends.";
+    case "EXTENSION_OVER_TOTAL":
+      return num(d.left) > 0
+        ? `Extensions may add at most ${formatDuration(num(d.maxTotal))} to one grant in total; this one can still be extended by ${formatDuration(num(d.left))}.`
+        : `This grant has already been extended by the most its profile allows (${formatDuration(num(d.maxTotal))} in total); request the profile again when it ends.`;
     case "SHUTTING_DOWN":
       return "jitbot is restarting; please try again in a minute.";
     case "TEXT_TOO_LONG":

@@ -6,6 +6,7 @@ import type { Metrics } from "../metrics.js";
 import type { Logger, Notifier } from "../service/ports.js";
 import type { Store } from "../store/index.js";
 import { BackgroundWork } from "./background.js";
+import { type ExtendResult, GrantExtender } from "./extender.js";
 import { Granter } from "./granter.js";
 import { canRefresh } from "./provider.js";
 import { activeGrantOf, ProviderCalls } from "./provider-calls.js";
@@ -34,12 +35,14 @@ export class GrantEngine {
   private readonly calls: ProviderCalls;
   private readonly revoker: Revoker;
   private readonly granter: Granter;
+  private readonly extender: GrantExtender;
 
   constructor(private readonly deps: EngineDeps) {
     this.work = new BackgroundWork(deps.logger);
     this.calls = new ProviderCalls(deps.clock, deps.logger, deps.metrics);
     this.revoker = new Revoker(deps, this.calls, this.work);
     this.granter = new Granter(deps, this.calls, this.revoker);
+    this.extender = new GrantExtender(deps, this.calls);
   }
 
   get isAccepting(): boolean {
@@ -73,6 +76,11 @@ export class GrantEngine {
   /** `/jit revoke` and `/jit cancel` after approval: see Revoker.endEarly. */
   endEarly(requestId: string, actor: string): Promise<EarlyEnd | undefined> {
     return this.work.during(this.revoker.endEarly(requestId, actor));
+  }
+
+  /** An approved extension of `rootId`: see GrantExtender. */
+  extend(rootId: string, addSeconds: number, actor: string, byRequestId: string): Promise<ExtendResult> {
+    return this.work.during(this.extender.extend(rootId, addSeconds, actor, byRequestId));
   }
 
   /** Issues fresh credentials for an active grant (STS sessions shorter than the grant). */

@@ -86,6 +86,29 @@ export interface CredentialRefresher {
   refresh(grant: ActiveGrant, now: Date): Promise<GrantOutcome>;
 }
 
+/** What applying an extension changed at the provider. */
+export interface ExtendOutcome {
+  state: ProviderState;
+  /** When the cloud itself now ends the access; undefined leaves the stored end as it was. */
+  providerExpiresAt?: Date;
+  /**
+   * New credentials, when the old ones cannot outlive the old end (a secret, an STS session). Sent
+   * by DM in place of the old ones, which are removed from the old DM; never stored or logged.
+   */
+  instructions?: ConnectInstructions;
+  /** One line for the audit log ("PIM assignment now ends at …", "jitbot's own timer"). */
+  detail: string;
+}
+
+/**
+ * Optional: move the end the cloud enforces to `expiresAt` when an extension is applied, before
+ * jitbot moves its own. A grant type without it cannot be extended: telling the person "extended"
+ * while the cloud still ends the access at the old time would be a lie.
+ */
+export interface Extender {
+  extend(grant: ActiveGrant, expiresAt: Date, now: Date): Promise<ExtendOutcome>;
+}
+
 /** Optional: refuse at request time what the provider could never grant (e.g. a too-long STS session). */
 export interface RequestChecker {
   /** Returns a sentence explaining the refusal, or undefined when the request can be granted. */
@@ -117,6 +140,10 @@ export interface RevokeReader {
 
 export function canRefresh(provider: GrantProvider): provider is GrantProvider & CredentialRefresher {
   return typeof (provider as Partial<CredentialRefresher>).refresh === "function";
+}
+
+export function canExtend(provider: GrantProvider): provider is GrantProvider & Extender {
+  return typeof (provider as Partial<Extender>).extend === "function";
 }
 
 export function canCheckRequest(provider: GrantProvider): provider is GrantProvider & RequestChecker {

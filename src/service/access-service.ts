@@ -16,10 +16,10 @@ import {
 } from "../domain/policy.js";
 import type { AccessRequest, EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { GrantEngine } from "../grants/engine.js";
-import { canCheckRequest } from "../grants/provider.js";
+import { canCheckRequest, canExtend } from "../grants/provider.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Store } from "../store/index.js";
-import { applyApproved, extensionTarget } from "./approved.js";
+import { applyApproved, extensionRefusal, extensionRoom, extensionTarget } from "./approved.js";
 import type { Directory, Notifier } from "./ports.js";
 
 export interface ServiceDeps {
@@ -94,15 +94,22 @@ export class AccessService {
       ? extensionTarget(this.deps.store, input.extendsRequestId, userId, profile)
       : undefined;
     const errors = validateRequestInput(profile, input);
-    if (extension && profile.extension?.max !== undefined && (input.durationSeconds ?? 0) > profile.extension.max) {
-      errors.duration = new DomainError("DURATION_OVER_CAP", { max: profile.extension.max });
-    }
     const provider = this.deps.providers.get(profile.grant.type);
+    if (extension) {
+      const refusal = extensionRefusal(this.deps.store, extension, profile, input.durationSeconds ?? 0);
+      if (refusal) errors.duration = refusal;
+      if (!provider || !canExtend(provider)) errors.profile = new DomainError("EXTENSION_NOT_ALLOWED");
+    }
     if (!errors.duration && provider && canCheckRequest(provider) && input.durationSeconds) {
       const refusal = provider.checkRequest(profile, input.durationSeconds);
       if (refusal) errors.duration = new DomainError("PROVIDER_FAILED", { reason: refusal });
     }
     return { profile, extension, errors };
+  }
+
+  /** Seconds the Extend form may still offer for `requestId`'s grant (extension.max and maxTotal). */
+  extensionRoom(requestId: string, profile: Profile): number {
+    return extensionRoom(this.deps.store, requestId, profile);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Profile } from "../config/schema.js";
 import { DomainError } from "../domain/errors.js";
-import type { AccessRequest, GrantRecord } from "../domain/request.js";
+import { checkExtensionTotal, extensionRoomSeconds } from "../domain/extension.js";
+import type { AccessRequest } from "../domain/request.js";
 import type { Store } from "../store/index.js";
 import type { ServiceDeps } from "./access-service.js";
 
@@ -19,9 +20,33 @@ export function extensionTarget(store: Store, requestId: string, userId: string,
   return root;
 }
 
+/** Over extension.max, or over what extension.maxTotal still leaves for this grant. */
+export function extensionRefusal(
+  store: Store,
+  root: AccessRequest,
+  profile: Profile,
+  wanted: number,
+): DomainError | undefined {
+  if (profile.extension?.max !== undefined && wanted > profile.extension.max) {
+    return new DomainError("DURATION_OVER_CAP", { max: profile.extension.max });
+  }
+  const grant = store.grants.get(root.id);
+  return grant ? checkExtensionTotal(profile, grant, root.durationSeconds, wanted) : undefined;
+}
+
+/** Seconds an extension of `requestId`'s grant may still ask for (extension.max and maxTotal). */
+export function extensionRoom(store: Store, requestId: string, profile: Profile): number {
+  const root = store.requests.rootOf(requestId);
+  const grant = store.grants.get(root.id);
+  const cap = profile.extension?.max ?? profile.duration.max;
+  return grant ? Math.min(cap, extensionRoomSeconds(profile, grant, root.durationSeconds)) : 0;
+}
+
 /**
- * An approved extension moves its root grant's end and never grants anything of its own: with no
- * live root grant it fails and the requester is told. Anything else is a new grant.
+ * An approved extension moves its root grant's end and never grants anything of its own: the
+ * provider moves the end the cloud enforces first, then jitbot its own. When either cannot (the
+ * grant ended, extension.maxTotal, the provider refused), it fails and the requester is told that
+ * the original end stands. Anything else is a new grant.
  */
 export async function applyApproved(deps: ServiceDeps, request: AccessRequest, profile: Profile): Promise<void> {
   const { store, clock, notifier, engine } = deps;
@@ -30,23 +55,28 @@ export async function applyApproved(deps: ServiceDeps, request: AccessRequest, p
     return;
   }
   const rootId = store.requests.rootOf(request.extendsRequestId).id;
-  const root = store.grants.get(rootId);
-  const expiresAt = root && new Date(root.expiresAt.getTime() + request.durationSeconds * 1000);
-  const extended =
-    expiresAt !== undefined && store.grants.extend(rootId, expiresAt, clock.now(), request.requesterId, request.id);
+  const result = await engine.extend(rootId, request.durationSeconds, request.requesterId, request.id);
   store.requests.transition({
     id: request.id,
     from: "approved",
-    event: extended ? "activate" : "fail",
+    event: result.ok ? "activate" : "fail",
     at: clock.now(),
     actor: "jitbot",
-    note: extended ? undefined : "the grant it extended had already ended",
+    note: result.ok ? undefined : result.reason,
   });
-  if (extended) {
-    engine.scheduleChanged();
-    await notifier.grantExtended(store.requests.mustGet(rootId), profile, store.grants.get(rootId) as GrantRecord);
-  } else {
-    const reason = `The grant ${rootId} ended before this extension could be applied; request the profile again.`;
-    await notifier.grantFailed(store.requests.mustGet(request.id), profile, reason, { rolledBack: true });
+  if (!result.ok) {
+    await notifier.grantFailed(store.requests.mustGet(request.id), profile, result.reason, { rolledBack: true });
+    return;
+  }
+  engine.scheduleChanged();
+  const root = store.requests.mustGet(rootId);
+  const dm = await notifier.grantExtended(root, profile, result.grant, result.instructions);
+  if (dm && result.instructions) {
+    store.grants.recordDm(
+      rootId,
+      dm.channel,
+      dm.ts,
+      result.instructions.sections.some((s) => s.secret),
+    );
   }
 }

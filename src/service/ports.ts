@@ -61,7 +61,16 @@ export interface Notifier {
     reason: string,
     outcome: { rolledBack: boolean; revokeRequestedBy?: string },
   ): Promise<void>;
-  grantExtended(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
+  /**
+   * With `instructions` (new credentials that reach the new end), the old credential DM loses its
+   * secrets and the new one is posted: its place is returned so it can be redacted in turn.
+   */
+  grantExtended(
+    request: AccessRequest,
+    profile: Profile,
+    grant: GrantRecord,
+    instructions?: ConnectInstructions,
+  ): Promise<MessageRef | undefined>;
   expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string): Promise<void>;
   /** Redacts the credential DM of a grant that ended before the DM was recorded (it raced the revoke). */

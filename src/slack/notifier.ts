@@ -137,8 +137,22 @@ export class SlackNotifier implements Notifier {
     await this.post(profile.approval.channel, message, "grant failed");
   }
 
-  async grantExtended(request: AccessRequest, profile: Profile, grant: GrantRecord) {
-    await this.post(request.requesterId, extendedMessage(request, profile, grant), "extended");
+  async grantExtended(
+    request: AccessRequest,
+    profile: Profile,
+    grant: GrantRecord,
+    instructions?: ConnectInstructions,
+  ): Promise<MessageRef | undefined> {
+    if (!instructions) {
+      await this.post(request.requesterId, extendedMessage(request, profile, grant), "extended");
+      return undefined;
+    }
+    await this.redactOldCredentials(request, profile, grant);
+    const message = grantMessage(request, profile, grant, instructions, {
+      canRefresh: this.canRefresh(profile),
+      extended: true,
+    });
+    return this.post(request.requesterId, message, "extended credentials");
   }
 
   async expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord) {

@@ -255,22 +255,42 @@ export class GrantRepo {
   /**
    * Changes the end of an active grant (extension); the timer is re-armed by the caller. A grant
    * whose end has passed is over even while its revoke is still retrying: it is never extended.
+   * `provider` is what the provider changed to match (new state, the end the cloud now enforces).
    */
-  extend(requestId: string, expiresAt: Date, at: Date, actor: string, byRequestId: string): boolean {
+  extend(
+    requestId: string,
+    expiresAt: Date,
+    at: Date,
+    actor: string,
+    byRequestId: string,
+    provider?: { state: State; providerExpiresAt?: Date; detail: string },
+  ): boolean {
     return this.db.transaction(() => {
       const result = this.db
         .prepare(
-          `UPDATE grants SET expires_at = ?, due_at = ?, reminder_sent_at = NULL
+          `UPDATE grants SET expires_at = ?, due_at = ?, reminder_sent_at = NULL,
+             state = COALESCE(?, state), provider_expires_at = COALESCE(?, provider_expires_at)
            WHERE request_id = ? AND status = 'active' AND end_reason IS NULL AND expires_at > ?`,
         )
-        .run(expiresAt.getTime(), expiresAt.getTime(), requestId, at.getTime());
+        .run(
+          expiresAt.getTime(),
+          expiresAt.getTime(),
+          provider ? JSON.stringify(provider.state) : null,
+          provider?.providerExpiresAt?.getTime() ?? null,
+          requestId,
+          at.getTime(),
+        );
       if (result.changes === 1) {
         appendAudit(this.db, {
           at,
           actor,
           action: "grant.extended",
           requestId,
-          detail: { expiresAt: expiresAt.toISOString(), by: byRequestId },
+          detail: {
+            expiresAt: expiresAt.toISOString(),
+            by: byRequestId,
+            ...(provider ? { provider: provider.detail } : {}),
+          },
         });
       }
       return result.changes === 1;

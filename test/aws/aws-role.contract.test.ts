@@ -25,6 +25,9 @@ providerContract("aws-role", async () => {
     },
     throttleNext: (times) => world.fake.throttleNext(times),
     forbidNext: () => world.fake.forbidNext(),
+    advance: async (ms) => {
+      await world.clock.advance(ms);
+    },
     close: () => world.fake.close(),
   };
 });

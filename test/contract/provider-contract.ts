@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isProviderError } from "../../src/grants/errors.js";
 import {
   type ActiveGrant,
+  canExtend,
   canReadBack,
   type GrantOutcome,
   type GrantProvider,
@@ -22,6 +23,8 @@ export interface ContractHarness {
   throttleNext(times: number): void;
   /** The next call to the fake answers 403. */
   forbidNext(): void;
+  /** Moves the fake cloud's clock, where it has one. */
+  advance?(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -110,6 +113,28 @@ export function providerContract(name: string, setup: () => Promise<ContractHarn
       expect(failure.code).toBe("FORBIDDEN");
       expect(failure.userMessage).toMatch(/\w+ \w+/);
       expect(await h.isGranted(request, undefined)).toBe(false);
+    });
+
+    // Last: its revoke writes a deny that would cover sessions issued later in the same second.
+    it("extends an active grant (never a silent no-op at the port), which stays granted and still revokes", async () => {
+      expect(canExtend(h.provider)).toBe(true);
+      if (!canExtend(h.provider)) return;
+      // Past the earlier revokes' second: a deny written then also covers sessions issued in it.
+      await h.advance?.(2_000);
+      const request = h.newRequest();
+      const outcome = await h.provider.grant(request);
+      expect(await h.isGranted(request, outcome)).toBe(true);
+      const later = new Date(request.expiresAt.getTime() + 1800_000);
+      const extended = await h.provider.extend(activeGrantOf(request, outcome), later, request.startsAt);
+      expect(extended.detail.length).toBeGreaterThan(0);
+      const now: GrantOutcome = {
+        state: extended.state,
+        instructions: extended.instructions ?? outcome.instructions,
+        providerExpiresAt: extended.providerExpiresAt ?? outcome.providerExpiresAt,
+      };
+      expect(await h.isGranted(request, now)).toBe(true);
+      await h.provider.revoke({ ...activeGrantOf(request, now), expiresAt: later });
+      expect(await h.isGranted(request, now)).toBe(false);
     });
   });
 }

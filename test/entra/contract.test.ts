@@ -1,5 +1,5 @@
-import { type ContractHarness, providerContract } from "../contract/provider-contract.js";
 import { type ActiveGrant, canReadBack } from "../../src/grants/provider.js";
+import { type ContractHarness, providerContract } from "../contract/provider-contract.js";
 import { REPLICATION_DELAY_MS, startEntraFixture, userIdOf } from "./harness.js";
 
 /** Every Entra provider keeps the shared contract against the fake Graph. */

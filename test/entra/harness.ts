@@ -88,6 +88,8 @@ export interface FixtureOptions {
   namespace?: string;
   /** Defaults to REPLICATION_DELAY_MS: the fake behaves like an eventually consistent directory. */
   replicationDelayMs?: number;
+  /** The profiles' `extension` block (none when absent). */
+  extension?: { max?: string; autoApprove?: boolean; maxTotal?: string };
 }
 
 export async function startEntraFixture(options: FixtureOptions = {}): Promise<EntraFixture> {
@@ -112,6 +114,7 @@ export async function startEntraFixture(options: FixtureOptions = {}): Promise<E
     duration: { default: "1h", max: "4h" },
     approval: { channel: "C0APPROVALS", approvers: { users: ["U0LEAD"] } },
     ...(options.profileDomainMap ? { identity: { emailDomainMap: options.profileDomainMap } } : {}),
+    ...(options.extension ? { extension: options.extension } : {}),
   });
   const policy = policySchema.parse({
     identity: { emailDomainMap: options.globalDomainMap ?? {} },

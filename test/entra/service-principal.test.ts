@@ -27,6 +27,8 @@ describe("entra-service-principal", () => {
       appId: app?.appId,
       servicePrincipalId: sp?.id,
       groupId: f.groupId,
+      // The password's id (not its secret), so an extension can replace it.
+      passwordKeyId: app?.passwords[0]?.keyId,
     });
     expect(outcome.providerExpiresAt).toEqual(request.expiresAt);
 

@@ -67,7 +67,9 @@ class CountingNotifier implements Notifier {
     return undefined;
   }
   async grantFailed() {}
-  async grantExtended() {}
+  async grantExtended() {
+    return undefined;
+  }
   async expiryReminder() {}
   async grantEnded(request: AccessRequest, _profile: Profile, _grant: GrantRecord) {
     this.ended.push(request.id);

@@ -4,6 +4,7 @@ import { ManualClock } from "../../src/domain/clock.js";
 import { ProviderError } from "../../src/grants/errors.js";
 import type {
   ActiveGrant,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -53,8 +54,13 @@ export class FakeProvider implements GrantProvider, MemberLister {
   /** Throw this from revoke (or return undefined to succeed). */
   revokeFailure: (grant: ActiveGrant) => Error | undefined = () => undefined;
   grantFailure: (request: GrantRequest) => Error | undefined = () => undefined;
+  /** Throw this from extend (or return undefined to move the end). */
+  extendFailure: (grant: ActiveGrant) => Error | undefined = () => undefined;
+  /** Each extension the provider applied: grant and the new end. */
+  readonly extended: { requestId: string; expiresAt: Date }[] = [];
   grantGate: Gate | undefined;
   revokeGate: Gate | undefined;
+  extendGate: Gate | undefined;
   /** When the cloud itself ends the access, relative to the grant's own end. */
   providerExpiryOffsetMs: number | undefined;
   members: (profile: Profile) => Member[] = () => [];
@@ -91,6 +97,14 @@ export class FakeProvider implements GrantProvider, MemberLister {
     this.granted.delete(grant.requestId);
     this.revoked.set(grant.requestId, (this.revoked.get(grant.requestId) ?? 0) + 1);
     return { detail: `fake: removed ${grant.subject.email}` };
+  }
+
+  async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    await this.extendGate?.pass();
+    const failure = this.extendFailure(grant);
+    if (failure) throw failure;
+    this.extended.push({ requestId: grant.requestId, expiresAt });
+    return { state: grant.state, detail: `fake: now ends at ${expiresAt.toISOString()}` };
   }
 
   async listMembers(profile: Profile): Promise<Member[]> {

@@ -70,8 +70,16 @@ function visibleApplication(dir: GraphDirectory, id: string): FakeApplication {
   return app;
 }
 
+/** application resource (v1.0): passwordCredentials carry keyId and endDateTime, never secretText once made. */
 function asApplication(app: FakeApplication): Application {
-  return { id: app.id, appId: app.appId, uniqueName: app.uniqueName, displayName: app.displayName };
+  const passwordCredentials = app.passwords.map(({ keyId, endDateTime }) => ({ keyId, endDateTime }));
+  return {
+    id: app.id,
+    appId: app.appId,
+    uniqueName: app.uniqueName,
+    displayName: app.displayName,
+    passwordCredentials,
+  };
 }
 
 export function applicationRoute(
@@ -134,6 +142,16 @@ export function applicationRoute(
     if (!sp || !dir.isReplicated(sp.id)) throw notFound(m[1] ?? "");
     const found: ServicePrincipal = { id: sp.id, appId: sp.appId, displayName: sp.displayName };
     return { status: 200, body: found };
+  }
+  // application: removePassword (v1.0): 204 No Content. The page does not say how an unknown keyId is
+  // answered; this fake says 404 as for any missing object, and jitbot tolerates either 404 or 400.
+  m = method === "POST" ? path.match(/^\/applications\/([^/]+)\/removePassword$/) : null;
+  if (m) {
+    const app = visibleApplication(dir, m[1] ?? "");
+    const index = app.passwords.findIndex((p) => p.keyId === body.keyId);
+    if (index < 0) throw notFound(String(body.keyId ?? ""));
+    app.passwords.splice(index, 1);
+    return { status: 204 };
   }
   m = method === "POST" ? path.match(/^\/applications\/([^/]+)\/addPassword$/) : null;
   if (m) {

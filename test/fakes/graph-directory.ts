@@ -9,8 +9,9 @@ import { randomUUID } from "node:crypto";
 import type { Group, User } from "@microsoft/microsoft-graph-types";
 import { applicationRoute, type DeletedItem, type FakeApplication, type FakeServicePrincipal } from "./graph-apps.js";
 import { GraphHttpError, notFound, type Reply } from "./graph-errors.js";
+import { endExpiredPimAssignments, pimAssignmentEnd } from "./graph-lifetimes.js";
 import { type FakePimInstance, type FakePimRequest, listingRoute } from "./graph-listings.js";
-import { type FakePimAssignment, type FakePimPolicy, isoSeconds, pimRequest } from "./graph-pim.js";
+import { type FakePimAssignment, type FakePimPolicy, pimRequest } from "./graph-pim.js";
 
 export type { DeletedItem, FakeApplication, FakePimAssignment, FakePimPolicy, FakeServicePrincipal, Reply };
 export { GraphHttpError };
@@ -100,6 +101,7 @@ export class GraphDirectory {
   }
 
   isMember(groupId: string, memberId: string): boolean {
+    this.endExpired();
     return this.groups.get(groupId)?.has(memberId) ?? false;
   }
 
@@ -152,17 +154,22 @@ export class GraphDirectory {
     return undefined;
   }
 
-  /** The active PIM assignments, as schedule instances (end = start + the assigned duration). */
+  /** PIM removes what has expired before anything reads the tenant. */
+  private endExpired(): void {
+    endExpiredPimAssignments(this.pimAssignments, this.groups, this.now());
+  }
+
+  /** The active PIM assignments, as schedule instances. */
   pimInstances(): FakePimInstance[] {
+    this.endExpired();
     return [...this.pimAssignments.values()].map((a) => {
-      const seconds = isoSeconds(a.duration);
-      const start = Date.parse(a.startDateTime);
+      const end = pimAssignmentEnd(a);
       return {
         groupId: a.groupId,
         principalId: a.principalId,
         accessId: a.accessId,
         startDateTime: a.startDateTime,
-        endDateTime: seconds > 0 ? new Date(start + seconds * 1000).toISOString() : null,
+        endDateTime: end === undefined ? null : new Date(end).toISOString(),
       };
     });
   }
@@ -177,6 +184,7 @@ export class GraphDirectory {
     headers: Record<string, string | string[] | undefined> = {},
   ): Reply {
     this.replicate();
+    this.endExpired();
     const listed = listingRoute(this, method, path, query, base);
     if (listed) return listed;
     const apps = applicationRoute(this, method, path, body, base);

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { PrivilegedAccessGroupAssignmentScheduleRequest } from "@microsoft/microsoft-graph-types";
 import type { GraphDirectory } from "./graph-directory.js";
 import { GraphHttpError, type Reply } from "./graph-errors.js";
+import { extendPimAssignment } from "./graph-lifetimes.js";
 import type { FakePimRequest } from "./graph-listings.js";
 
 const FIVE_MINUTES_MS = 5 * 60 * 1000;
@@ -20,6 +21,8 @@ export interface FakePimAssignment {
   startDateTime: string;
   /** When PIM made it (fake time), for the five-minute removal floor. */
   assignedAt: number;
+  /** Set by adminExtend: the assignment now ends here rather than after `duration`. */
+  endDateTime?: string;
 }
 
 /** The Expiration_Admin_Assignment rule of a group's member policy (unifiedRoleManagementPolicyExpirationRule). */
@@ -82,6 +85,8 @@ export function pimRequest(dir: GraphDirectory, body: PrivilegedAccessGroupAssig
     });
     // An active PIM member assignment shows as a direct member of the group.
     if (accessId === "member") group.add(principalId);
+  } else if (body.action === "adminExtend") {
+    extendPimAssignment(dir.pimAssignments.get(key), (body.scheduleInfo ?? {}) as object);
   } else if (body.action === "adminRemove") {
     const assignment = dir.pimAssignments.get(key);
     if (!assignment) throw new GraphHttpError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.");

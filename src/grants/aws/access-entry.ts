@@ -9,8 +9,11 @@ import {
 import type { Profile } from "../../config/schema.js";
 import { ProviderError } from "../errors.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
+import { extendOwnTimer } from "../own-timer.js";
 import type {
   ActiveGrant,
+  Extender,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -38,7 +41,7 @@ interface Target {
  * policy association for the grant, deleted at the end. An entry that existed before jitbot (standing
  * access) is left in place; only the policy association jitbot added is removed.
  */
-export class EksAccessEntryProvider implements GrantProvider, OrphanFinder, RevokeReader {
+export class EksAccessEntryProvider implements GrantProvider, Extender, OrphanFinder, RevokeReader {
   readonly type = "eks-access-entry" as const;
 
   constructor(private readonly clients: AwsClients) {}
@@ -96,6 +99,11 @@ export class EksAccessEntryProvider implements GrantProvider, OrphanFinder, Revo
         notes: ["EKS may take a few seconds to apply a new access entry; retry kubectl if the first call is refused."],
       },
     };
+  }
+
+  /** Access entries have no end in EKS: jitbot deletes the entry, so only jitbot's timer moves. */
+  async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    return extendOwnTimer(grant, expiresAt, "The EKS access entry");
   }
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {

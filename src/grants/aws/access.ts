@@ -5,6 +5,8 @@ import { ProviderError } from "../errors.js";
 import type {
   ActiveGrant,
   CredentialRefresher,
+  Extender,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -61,7 +63,7 @@ function regionOf(clients: AwsClients, profile: Profile): string {
  * make issued keys useless for AWS APIs through a deny policy on the role. EKS sign-in is the
  * exception (sts:GetCallerIdentity ignores deny policies), so kubectl lasts until the session ends.
  */
-export class AwsRoleProvider implements GrantProvider, CredentialRefresher, RequestChecker, RevokeReader {
+export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Extender, RequestChecker, RevokeReader {
   readonly type = "aws-role" as const;
 
   constructor(private readonly deps: Deps) {}
@@ -88,6 +90,29 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Requ
       );
     }
     return this.issue(grant.profile, grant.subject, grant.requestId, grant.expiresAt, true);
+  }
+
+  /**
+   * AWS ends each STS session at its own Expiration, which was capped at the old end: the refresh
+   * path issues a new session up to the new end (or the role's MaxSessionDuration), sent by DM in
+   * place of the old keys. A session that already reaches the new end is kept.
+   */
+  async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    awsRoleOf(grant.profile);
+    const sessionEnd = typeof grant.state.sessionExpiresAt === "string" ? Date.parse(grant.state.sessionExpiresAt) : 0;
+    if (sessionEnd >= expiresAt.getTime()) {
+      return {
+        state: grant.state,
+        detail: `The current STS session already lasts until ${grant.state.sessionExpiresAt}`,
+      };
+    }
+    const outcome = await this.issue(grant.profile, grant.subject, grant.requestId, expiresAt, true);
+    return {
+      state: outcome.state,
+      providerExpiresAt: outcome.providerExpiresAt,
+      instructions: outcome.instructions,
+      detail: `New STS session until ${outcome.providerExpiresAt?.toISOString() ?? expiresAt.toISOString()}`,
+    };
   }
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {

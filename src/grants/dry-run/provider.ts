@@ -4,6 +4,8 @@ import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
   ConnectInstructions,
+  Extender,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -14,7 +16,7 @@ import type {
 
 /** What a dry run would have done; kept in memory so tests and the playground can look. */
 export interface DryRunRecord {
-  verb: "grant" | "revoke";
+  verb: "grant" | "revoke" | "extend";
   requestId: string;
   profileId: string;
   email: string;
@@ -36,6 +38,21 @@ export function describeChange(profile: Profile, email: string, durationSeconds:
       return `would AssumeRole ${grant.roleArn} as ${email} ${forHow}`;
     case "eks-access-entry":
       return `would create an EKS access entry for ${grant.principalArn.replace("{email}", email)} with ${grant.accessPolicyArn} ${forHow}`;
+  }
+}
+
+/** What a real provider would change in the cloud to extend a grant of this type. */
+function providerSideEnd(profile: Profile): string {
+  switch (profile.grant.type) {
+    case "entra-pim-group":
+      return " (adminExtend of the PIM assignment)";
+    case "entra-service-principal":
+      return " (a new secret ending then, the old one removed)";
+    case "aws-role":
+      return " (a new STS session up to then)";
+    case "entra-group":
+    case "eks-access-entry":
+      return " (jitbot's own timer; nothing changes in the cloud)";
   }
 }
 
@@ -72,7 +89,7 @@ function instructionsFor(request: GrantRequest, description: string): ConnectIns
  * Stands in for any grant type: records the change it would make and changes nothing. It takes part
  * in the orphan reaper with what it "granted" in memory, so a dry run shows what the reaper would do.
  */
-export class DryRunProvider implements GrantProvider, OrphanFinder, RevokeReader {
+export class DryRunProvider implements GrantProvider, Extender, OrphanFinder, RevokeReader {
   readonly records: DryRunRecord[] = [];
   /** Request id → the profile and person it would have granted. */
   private readonly granted = new Map<string, { profileId: string; email: string }>();
@@ -110,6 +127,18 @@ export class DryRunProvider implements GrantProvider, OrphanFinder, RevokeReader
     return this.granted.has(grant.requestId)
       ? { status: "present", detail: `dry run: still records the access of ${grant.subject.email}` }
       : { status: "gone", detail: `dry run: no longer records the access of ${grant.subject.email}` };
+  }
+
+  async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    const description = `would move the end of ${grant.subject.email}'s access (${grant.profile.title}) to ${expiresAt.toISOString()}${providerSideEnd(grant.profile)}`;
+    this.records.push({
+      verb: "extend",
+      requestId: grant.requestId,
+      profileId: grant.profile.id,
+      email: grant.subject.email,
+      description,
+    });
+    return { state: grant.state, detail: `dry run: ${description}` };
   }
 
   async listOwned(profile: Profile): Promise<OwnedObject[]> {

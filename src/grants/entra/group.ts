@@ -1,8 +1,11 @@
 import type { Profile } from "../../config/schema.js";
 import { isProviderError } from "../errors.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
+import { extendOwnTimer } from "../own-timer.js";
 import type {
   ActiveGrant,
+  Extender,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -22,7 +25,7 @@ import { readBackMembership } from "./read-back.js";
  * entra-group: the person's Entra user joins the group the cluster's RoleBinding names, and leaves it
  * at the end — unless they were a member before (standing access), which we record and leave alone.
  */
-export class EntraGroupProvider implements GrantProvider, MemberLister, OrphanFinder, RevokeReader {
+export class EntraGroupProvider implements GrantProvider, Extender, MemberLister, OrphanFinder, RevokeReader {
   readonly type = "entra-group" as const;
   /**
    * Whether this process already granted a request, and whether that person was a standing member.
@@ -56,6 +59,11 @@ export class EntraGroupProvider implements GrantProvider, MemberLister, OrphanFi
         standingMember,
       }),
     };
+  }
+
+  /** The membership has no end in Entra: jitbot's timer is the end, so only jitbot's moves. */
+  async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    return extendOwnTimer(grant, expiresAt, "The group membership");
   }
 
   async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {

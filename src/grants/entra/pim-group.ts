@@ -1,9 +1,12 @@
 import type { PrivilegedAccessGroupAssignmentScheduleRequest } from "@microsoft/microsoft-graph-types";
 import { toIsoDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
+import { ProviderError } from "../errors.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
+  Extender,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -15,7 +18,7 @@ import type {
 } from "../provider.js";
 import { userInstructions } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
-import { graphCallTolerating, isAlreadyExists, isDoesNotExist } from "./errors.js";
+import { graphCallTolerating, isAlreadyExists, isDoesNotExist, toProviderError } from "./errors.js";
 import { endSessions, rollbackTarget } from "./group.js";
 import { findEntraUser } from "./identity.js";
 import { groupIdOf, memberLister } from "./members.js";
@@ -30,7 +33,9 @@ const PIM_PERMISSION = "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup";
  * entra-pim-group: a PIM for Groups membership assignment that Entra itself ends (afterDuration), so
  * the access stops even if jitbot is down; jitbot's revoke is the second line (adminRemove).
  */
-export class EntraPimGroupProvider implements GrantProvider, MemberLister, RequestChecker, OrphanFinder, RevokeReader {
+export class EntraPimGroupProvider
+  implements GrantProvider, Extender, MemberLister, RequestChecker, OrphanFinder, RevokeReader
+{
   readonly type = "entra-pim-group" as const;
   private readonly lister: MemberLister;
 
@@ -108,6 +113,46 @@ export class EntraPimGroupProvider implements GrantProvider, MemberLister, Reque
 
   readBack(grant: ActiveGrant): Promise<ReadBack> {
     return readBackPimAssignment(this.ctx, grant);
+  }
+
+  /**
+   * PIM ends the membership itself at the assignment's expiration, so an extension must move that
+   * expiration: `adminExtend` ("for administrators to extend expiring assignments", Create
+   * assignmentScheduleRequest, Graph v1.0) with the new end. An assignment PIM already ended
+   * cannot be extended (RoleAssignmentDoesNotExist); the group's PIM policy may refuse a longer one.
+   */
+  async extend(grant: ActiveGrant, expiresAt: Date, now: Date): Promise<ExtendOutcome> {
+    const userId = stateString(grant.state, "userId");
+    const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
+    if (!userId) {
+      throw new ProviderError("INVALID_REQUEST", "jitbot does not know whose PIM assignment this grant made.");
+    }
+    const end = expiresAt.toISOString();
+    try {
+      await this.ctx.client.api(SCHEDULE_REQUESTS).post({
+        accessId: "member",
+        principalId: userId,
+        groupId,
+        action: "adminExtend",
+        justification: `jitbot: request ${grant.requestId} extended until ${end}`,
+        scheduleInfo: { startDateTime: now.toISOString(), expiration: { type: "afterDateTime", endDateTime: end } },
+      });
+    } catch (error) {
+      if (isDoesNotExist(error)) {
+        throw new ProviderError("NOT_FOUND", "PIM has already ended this assignment, so it cannot be extended.", {
+          cause: error,
+        });
+      }
+      throw toProviderError(error, {
+        action: `extend the PIM assignment of ${userId} to group ${groupId}`,
+        permission: PIM_PERMISSION,
+      });
+    }
+    return {
+      state: grant.state,
+      providerExpiresAt: expiresAt,
+      detail: `PIM assignment to group ${groupId} now ends at ${end}`,
+    };
   }
 
   listMembers(profile: Profile) {

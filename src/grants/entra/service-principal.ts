@@ -3,6 +3,8 @@ import { ProviderError } from "../errors.js";
 import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import type {
   ActiveGrant,
+  Extender,
+  ExtendOutcome,
   GrantOutcome,
   GrantProvider,
   GrantRequest,
@@ -17,6 +19,7 @@ import { type EntraContext, stateString } from "./context.js";
 import { addNewServicePrincipal, groupIdOf, memberLister, removeMember } from "./members.js";
 import { listApplications, removeApplication } from "./orphans.js";
 import { readBackApplication } from "./read-back.js";
+import { otherPasswordKeys, removePassword } from "./sp-password.js";
 import {
   addPassword,
   deleteForGood,
@@ -36,7 +39,7 @@ export { uniqueNameFor };
  * once, in a section marked secret; it is never in the state nor logged. Revoke deletes the app.
  */
 export class EntraServicePrincipalProvider
-  implements GrantProvider, MemberLister, RequestChecker, OrphanFinder, RevokeReader
+  implements GrantProvider, Extender, MemberLister, RequestChecker, OrphanFinder, RevokeReader
 {
   readonly type = "entra-service-principal" as const;
   private readonly lister: MemberLister;
@@ -65,15 +68,22 @@ export class EntraServicePrincipalProvider
     let sp: string | undefined;
     try {
       sp = await servicePrincipalFor(client, clock, app);
-      const secret = await addPassword(client, clock, app, {
+      const password = await addPassword(client, clock, app, {
         displayName: `jitbot ${request.requestId}`,
         endDateTime: request.expiresAt.toISOString(),
       });
-      if (!secret) throw new ProviderError("UNKNOWN", "Entra did not return the new service principal's secret.");
+      if (!password) throw new ProviderError("UNKNOWN", "Entra did not return the new service principal's secret.");
       await addNewServicePrincipal(client, clock, groupId, sp, this.ctx.graphBaseUrl);
       return {
-        state: { applicationId: app.id, appId: app.appId, servicePrincipalId: sp, groupId },
-        instructions: this.instructions(request, tenantId, app.appId, secret),
+        // The keyId names the password (it is no secret): an extension replaces it by a later one.
+        state: {
+          applicationId: app.id,
+          appId: app.appId,
+          servicePrincipalId: sp,
+          groupId,
+          passwordKeyId: password.keyId,
+        },
+        instructions: this.instructions(request.profile, request.expiresAt, tenantId, app.appId, password.secretText),
         providerExpiresAt: request.expiresAt,
       };
     } catch (error) {
@@ -109,6 +119,47 @@ export class EntraServicePrincipalProvider
     return readBackApplication(this.ctx, grant, uniqueNameFor(grant.requestId));
   }
 
+  /**
+   * Entra refuses the secret after its endDateTime, whatever jitbot does, so an extension needs a
+   * new secret that ends at the new end; the old one is then removed, and the DM carries the new one.
+   * If the old one cannot be removed the new one is withdrawn again and the extension fails.
+   */
+  async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {
+    const client = this.ctx.client;
+    const tenantId = this.ctx.tenantId;
+    const applicationId = stateString(grant.state, "applicationId");
+    const appId = stateString(grant.state, "appId");
+    if (!applicationId || !appId || !tenantId) {
+      throw new ProviderError("INVALID_REQUEST", "jitbot does not know this grant's temporary application.");
+    }
+    const password = await addPassword(
+      client,
+      this.ctx.clock,
+      { id: applicationId, appId },
+      { displayName: `jitbot ${grant.requestId}`, endDateTime: expiresAt.toISOString() },
+    );
+    if (!password) throw new ProviderError("UNKNOWN", "Entra did not return the new service principal's secret.");
+    try {
+      const old = stateString(grant.state, "passwordKeyId");
+      const stale = old ? [old] : await otherPasswordKeys(client, applicationId, password.keyId);
+      for (const keyId of stale) await removePassword(client, applicationId, keyId);
+    } catch (error) {
+      await removePassword(client, applicationId, password.keyId).catch(() =>
+        this.ctx.logger.warn(
+          { requestId: grant.requestId, applicationId },
+          "could not withdraw the new password of a failed extension; it goes when the application is deleted",
+        ),
+      );
+      throw error;
+    }
+    return {
+      state: { ...grant.state, passwordKeyId: password.keyId },
+      providerExpiresAt: expiresAt,
+      instructions: this.instructions(grant.profile, expiresAt, tenantId, appId, password.secretText),
+      detail: `new secret of the temporary service principal ends at ${expiresAt.toISOString()}; the old one was removed`,
+    };
+  }
+
   listMembers(profile: Profile) {
     return this.lister.listMembers(profile);
   }
@@ -138,16 +189,16 @@ export class EntraServicePrincipalProvider
     }
   }
 
-  private instructions(request: GrantRequest, tenantId: string, appId: string, secret: string) {
+  private instructions(profile: Profile, expiresAt: Date, tenantId: string, appId: string, secret: string) {
     const login = servicePrincipalLogin(tenantId, appId, secret);
     return {
-      summary: `A temporary service principal (${appId}) is a member of Entra group ${groupIdOf(request.profile)} until ${request.expiresAt.toISOString()}.`,
+      summary: `A temporary service principal (${appId}) is a member of Entra group ${groupIdOf(profile)} until ${expiresAt.toISOString()}.`,
       sections: [
         { heading: "Sign in as the temporary service principal", code: login, secret: true },
-        ...aksSections(request.profile),
+        ...aksSections(profile),
       ],
       notes: entraNotes(this.ctx.policy, [
-        `The password stops working at ${request.expiresAt.toISOString()} and jitbot deletes the service principal then; run \`az logout --username ${appId}\` when you are done.`,
+        `The password stops working at ${expiresAt.toISOString()} and jitbot deletes the service principal then; run \`az logout --username ${appId}\` when you are done.`,
         "A new service principal can take a minute to reach every Entra region: if az login says the application was not found, wait a minute and try again.",
       ]),
     };

@@ -101,7 +101,7 @@ export async function addPassword(
   clock: Clock,
   app: TemporaryApp,
   credential: Pick<PasswordCredential, "displayName" | "endDateTime">,
-): Promise<string | undefined> {
+): Promise<{ keyId: string; secretText: string } | undefined> {
   const op = {
     action: "add a password to the temporary application",
     permission: APPS,
@@ -111,7 +111,9 @@ export async function addPassword(
   const password = (await afterReplication(clock, op, isMissing(app.id), () =>
     client.api(`/applications/${app.id}/addPassword`).post({ passwordCredential }),
   )) as PasswordCredential;
-  return password.secretText ?? undefined;
+  if (!password.secretText || !password.keyId) return undefined;
+  // secretText goes to the DM only; the keyId names the password so an extension can replace it.
+  return { keyId: password.keyId, secretText: password.secretText };
 }
 
 /**

@@ -79,6 +79,8 @@ export interface GrantMessageOptions {
   /** After the access ended: secrets are replaced and no buttons are live. */
   redacted?: boolean;
   refreshed?: boolean;
+  /** Extended with new credentials: the earlier ones stop working. */
+  extended?: boolean;
 }
 
 export function grantMessage(
@@ -94,7 +96,7 @@ export function grantMessage(
     section(
       options.redacted
         ? `Request *${request.id}* · this access has ended; its secrets were removed from this message.`
-        : `${options.refreshed ? "🔄 Fresh credentials. " : ""}${escapeMrkdwn(instructions.summary)}\n*Ends* ${slackDate(grant.expiresAt)} (request *${request.id}*).`,
+        : `${leadOf(options)}${escapeMrkdwn(instructions.summary)}\n*Ends* ${slackDate(grant.expiresAt)} (request *${request.id}*).`,
     ),
   ];
   for (const part of instructions.sections) {
@@ -132,6 +134,11 @@ function partSections(part: ConnectInstructions["sections"][number]): Block[] {
   }
   texts.push(`${prefix}${codeBlock(lines.join("\n"))}`);
   return texts.map((text) => section(text));
+}
+
+function leadOf(options: GrantMessageOptions): string {
+  if (options.extended) return "⏩ Extended, with new credentials: the earlier ones no longer work. ";
+  return options.refreshed ? "🔄 Fresh credentials. " : "";
 }
 
 export function grantButtons(request: AccessRequest, profile: Profile, canRefresh: boolean): Block {

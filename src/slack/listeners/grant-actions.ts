@@ -1,6 +1,7 @@
 import type { App, BlockButtonAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { DomainError } from "../../domain/errors.js";
+import { extensionMaxTotal } from "../../domain/extension.js";
 import { durationChoices } from "../../domain/policy.js";
 import { asSlackView } from "../blocks/kit.js";
 import { requestModal } from "../blocks/request-modal.js";
@@ -40,8 +41,10 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
     if (request.requesterId !== body.user.id) throw new DomainError("NOT_YOUR_REQUEST");
     const profile = service.profile(request.profileId);
     if (!profile?.extension || request.status !== "active") throw new DomainError("EXTENSION_NOT_ALLOWED");
-    // Prefill what the extension cap allows, or the form is refused as it comes.
-    const cap = Math.min(profile.duration.default, profile.extension.max ?? profile.duration.max);
+    // Prefill what the extension caps allow, or the form is refused as it comes.
+    const room = service.extensionRoom(request.id, profile);
+    if (room <= 0) throw new DomainError("EXTENSION_OVER_TOTAL", { maxTotal: extensionMaxTotal(profile), left: 0 });
+    const cap = Math.min(profile.duration.default, room);
     const view = requestModal([profile], {
       profileId: profile.id,
       durationSeconds:
