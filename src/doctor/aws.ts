@@ -82,7 +82,7 @@ async function accessEntriesRow(clients: AwsClients, profile: Profile, region: s
         "EKS access entries",
         target,
         `${shape.name}: the bot may not manage access entries`,
-        `give the bot's role eks:ListAccessEntries, eks:CreateAccessEntry, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy and eks:DeleteAccessEntry on ${cluster} (docs/aws.md)`,
+        `give the bot's role eks:ListAccessEntries, eks:CreateAccessEntry, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy, eks:ListAssociatedAccessPolicies, eks:TagResource and eks:DeleteAccessEntry on ${cluster} (docs/aws.md)`,
       );
     }
     if (shape.name === "ResourceNotFoundException") {

@@ -110,7 +110,7 @@ describe("eks-access-entry", () => {
     await expect(w.accessEntry.grant(requestFor(w.profile, w.clock, 3600, alice))).rejects.toMatchObject({
       code: "FORBIDDEN",
       userMessage: expect.stringMatching(
-        /eks:CreateAccessEntry, eks:TagResource, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy and eks:DeleteAccessEntry/,
+        /eks:CreateAccessEntry, eks:TagResource, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy, eks:ListAssociatedAccessPolicies and eks:DeleteAccessEntry/,
       ),
     });
   });

@@ -159,7 +159,7 @@ function forbiddenSentence(action: AwsAction): string {
     case "role-policy":
       return `jitbot may not change the inline policies of ${action.roleArn}; give the bot's role iam:PutRolePolicy, iam:GetRolePolicy and iam:DeleteRolePolicy on it (see docs/aws.md).`;
     case "access-entry":
-      return `jitbot may not manage access entries of EKS cluster ${action.cluster}; give the bot's role eks:CreateAccessEntry, eks:TagResource, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy and eks:DeleteAccessEntry on it (see docs/aws.md).`;
+      return `jitbot may not manage access entries of EKS cluster ${action.cluster}; give the bot's role eks:CreateAccessEntry, eks:TagResource, eks:DescribeAccessEntry, eks:AssociateAccessPolicy, eks:DisassociateAccessPolicy, eks:ListAssociatedAccessPolicies and eks:DeleteAccessEntry on it (see docs/aws.md).`;
     case "list-access-entries":
       return `jitbot may not list the access entries of EKS cluster ${action.cluster} for the orphan reaper; give the bot's role eks:ListAccessEntries, eks:DescribeAccessEntry and eks:DeleteAccessEntry on it (see docs/aws.md).`;
   }
