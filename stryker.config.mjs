@@ -22,7 +22,6 @@ export default {
         "src/grants/revoker.ts",
         "src/scheduler/expiry-timer.ts",
         "src/grants/errors.ts",
-        "src/grants/entra/errors.ts",
         "src/grants/aws/errors.ts",
         "src/logger.ts",
       ],
