@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { insertRequestIn } from "../../test/support/store-rows.js";
 import { tempDir } from "../../test/support/temp.js";
 import { DomainError } from "../domain/errors.js";
 import type { RequestStatus } from "../domain/status.js";
@@ -31,21 +32,7 @@ const REQUEST_OF: Record<GrantStatus, RequestStatus> = {
 };
 
 function request(status: RequestStatus): string {
-  const id = `JR-H${String(n++).padStart(5, "0")}`;
-  store.requests.insert({
-    id,
-    profileId: "aks-prod-sre",
-    requesterId: "U0ALICE",
-    requesterName: "Alice",
-    requesterEmail: "alice@example.com",
-    durationSeconds: 3600,
-    justification: "debugging the ingress",
-    ticket: "OPS-1",
-    createdAt: at,
-    extendsRequestId: undefined,
-  });
-  store.db.prepare("UPDATE requests SET status = ? WHERE id = ?").run(status, id);
-  return id;
+  return insertRequestIn(store, `JR-H${String(n++).padStart(5, "0")}`, status, at);
 }
 
 function grantIn(status: GrantStatus, extra: { endReason?: string } = {}): string {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { insertRequestIn } from "../../test/support/store-rows.js";
 import { tempDir } from "../../test/support/temp.js";
 import { DomainError } from "../domain/errors.js";
 import { type RequestEvent, RequestStatus, transition } from "../domain/status.js";
@@ -23,21 +24,7 @@ let n = 0;
 
 /** A request whose row is in `status`, as if earlier transitions had put it there. */
 function requestIn(status: RequestStatus): string {
-  const id = `JR-G${String(n++).padStart(5, "0")}`;
-  store.requests.insert({
-    id,
-    profileId: "aks-prod-sre",
-    requesterId: "U0ALICE",
-    requesterName: "Alice",
-    requesterEmail: "alice@example.com",
-    durationSeconds: 3600,
-    justification: "debugging the ingress",
-    ticket: "OPS-1",
-    createdAt: at,
-    extendsRequestId: undefined,
-  });
-  store.db.prepare("UPDATE requests SET status = ? WHERE id = ?").run(status, id);
-  return id;
+  return insertRequestIn(store, `JR-G${String(n++).padStart(5, "0")}`, status, at);
 }
 
 const rowOf = (id: string) => store.db.prepare("SELECT * FROM requests WHERE id = ?").get(id);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { insertRequest } from "../../test/support/store-rows.js";
 import { tempDir } from "../../test/support/temp.js";
 import { DomainError } from "../domain/errors.js";
 import { openDatabase, SCHEMA_VERSION } from "./db.js";
@@ -12,18 +13,7 @@ const freshStore = () => Store.open(join(tmp.dir, `store-${n++}.db`));
 const at = new Date("2026-03-02T10:00:00Z");
 
 function submit(store: Store, id = "JR-TEST01", extendsRequestId?: string) {
-  return store.requests.insert({
-    id,
-    profileId: "aks-prod-sre",
-    requesterId: "U0ALICE",
-    requesterName: "Alice",
-    requesterEmail: "alice@example.com",
-    durationSeconds: 3600,
-    justification: "debugging the ingress",
-    ticket: "OPS-1",
-    createdAt: at,
-    extendsRequestId,
-  });
+  return insertRequest(store, id, at, extendsRequestId);
 }
 
 /** Approved and granted (with a grant row of its own), as an ordinary request is. */
