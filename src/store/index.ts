@@ -1,3 +1,4 @@
+import { type Async, asyncFacade } from "./async.js";
 import { type AuditEvent, appendAudit, auditHead, GENESIS, rowVerifies, useAuditKey, verifyAudit } from "./audit.js";
 import { type AuditAnchor, signAnchor } from "./audit-anchor.js";
 import { type Db, openDatabase } from "./db.js";
@@ -21,9 +22,9 @@ export interface StoreOptions {
 
 /** The bot's durable state: one SQLite file, one writer (this process). */
 export class Store {
-  readonly requests: RequestRepo;
-  readonly grants: GrantRepo;
-  readonly findings: FindingsRepo;
+  readonly requests: Async<RequestRepo>;
+  readonly grants: Async<GrantRepo>;
+  readonly findings: Async<FindingsRepo>;
   private readonly monitor: HealthMonitor;
   private readonly auditKey: Buffer | undefined;
 
@@ -36,16 +37,17 @@ export class Store {
     useAuditKey(db, this.auditKey);
     this.monitor = new HealthMonitor(db, options.file ?? ":memory:", options.health);
     const observe = (error: unknown) => this.monitor.observe(error);
-    this.requests = reportingErrors(new RequestRepo(db), observe);
-    this.grants = reportingErrors(new GrantRepo(db, this.requests), observe);
-    this.findings = new FindingsRepo(db);
+    const requests = reportingErrors(new RequestRepo(db), observe);
+    this.requests = asyncFacade(requests);
+    this.grants = asyncFacade(reportingErrors(new GrantRepo(db, requests), observe));
+    this.findings = asyncFacade(new FindingsRepo(db));
   }
 
   /**
    * Opens (creating privately) the file and takes its one-process lock first, so a second process
    * is refused before it migrates or reconciles anything. Throws StoreRefusal with one sentence.
    */
-  static open(file: string, options: StoreOptions = {}): Store {
+  static async open(file: string, options: StoreOptions = {}): Promise<Store> {
     if (file === ":memory:") return Store.prepared(new Store(openDatabase(file), options), options);
     createPrivately(file);
     const lock = acquireStoreLock(file);
@@ -83,7 +85,7 @@ export class Store {
         );
       }
     } else if (store.auditKey) {
-      store.audit({
+      store.auditSync({
         at: options.now?.() ?? new Date(),
         actor: "jitbot",
         action: "audit.keyed",
@@ -93,7 +95,7 @@ export class Store {
     return store;
   }
 
-  audit(event: AuditEvent): void {
+  async audit(event: AuditEvent): Promise<void> {
     try {
       appendAudit(this.db, event);
     } catch (error) {
@@ -102,12 +104,16 @@ export class Store {
     }
   }
 
-  verifyAudit(anchors: readonly AuditAnchor[] = []) {
+  private auditSync(event: AuditEvent): void {
+    appendAudit(this.db, event);
+  }
+
+  async verifyAudit(anchors: readonly AuditAnchor[] = []) {
     return verifyAudit(this.db, { key: this.auditKey, anchors });
   }
 
   /** The chain's newest row, signed with the audit key when there is one: publish it elsewhere. */
-  auditAnchor(): AuditAnchor {
+  async auditAnchor(): Promise<AuditAnchor> {
     const head = auditHead(this.db);
     return signAnchor({ seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS }, this.auditKey);
   }
@@ -126,7 +132,17 @@ export class Store {
     return this.db.open;
   }
 
-  close(): void {
+  /** What /metrics reports of the store: requests by status and grants active now. */
+  async gauges(): Promise<{ requestsByStatus: Record<string, number>; activeGrants: number }> {
+    const rows = this.db.prepare("SELECT status, COUNT(*) AS n FROM requests GROUP BY status").all() as {
+      status: string;
+      n: number;
+    }[];
+    const active = this.db.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'active'").get() as { n: number };
+    return { requestsByStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])), activeGrants: active.n };
+  }
+
+  async close(): Promise<void> {
     this.monitor.stop();
     if (this.db.open) this.db.close();
     this.lock?.release();
