@@ -75,6 +75,8 @@ export interface EntraFixture {
   logs: { obj: object; msg?: string }[];
   groupId: string;
   clock: StepClock;
+  /** What the providers and the fake read the time from: `options.clock`, else `clock`. */
+  time: Clock;
   provider(type: GrantProvider["type"]): GrantProvider;
   /** A user in the fake tenant and a request for `profileId` on their behalf. */
   newRequest(profileId: string, email?: string): GrantRequest;
@@ -90,13 +92,16 @@ export interface FixtureOptions {
   replicationDelayMs?: number;
   /** The profiles' `extension` block (none when absent). */
   extension?: { max?: string; autoApprove?: boolean; maxTotal?: string };
+  /** The providers' and the fake's time instead of a StepClock (one that only moves when told to). */
+  clock?: Clock;
 }
 
 export async function startEntraFixture(options: FixtureOptions = {}): Promise<EntraFixture> {
   const id = await identityEndpoint();
   const graph = await startFakeGraph();
   const clock = new StepClock();
-  graph.directory.now = () => clock.now().getTime();
+  const time = options.clock ?? clock;
+  graph.directory.now = () => time.now().getTime();
   graph.directory.replicationDelayMs = options.replicationDelayMs ?? REPLICATION_DELAY_MS;
   const groupId = graph.directory.addGroup(randomUUID());
   const cluster = {
@@ -129,7 +134,7 @@ export async function startEntraFixture(options: FixtureOptions = {}): Promise<E
   const providers = createEntraProviders({
     env: { GRAPH_BASE_URL: graph.baseUrl },
     policy,
-    clock,
+    clock: time,
     logger: { warn: (obj, msg) => logs.push({ obj, ...(msg === undefined ? {} : { msg }) }) },
   });
   let n = 0;
@@ -141,6 +146,7 @@ export async function startEntraFixture(options: FixtureOptions = {}): Promise<E
     logs,
     groupId,
     clock,
+    time,
     provider(type) {
       const found = providers.find((p) => p.type === type);
       if (!found) throw new Error(`no provider ${type}`);

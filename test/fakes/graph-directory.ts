@@ -67,6 +67,13 @@ export class GraphDirectory {
    * "Eventual consistency"). "never" stands for a service that answers 204 and keeps the object.
    */
   removalLag: number | "never" = 0;
+  /**
+   * How long advanced queries (ConsistencyLevel: eventual) still list a member after its removal has
+   * replicated: they read "an index that might not be up-to-date with recent changes to the object"
+   * (group-list-members.md, Request headers). No page states how long, so tests set it.
+   */
+  indexLagMs = 0;
+  private readonly removedFromGroupAt = new Map<string, number>();
   private readonly unreplicated: { at: number; apply: () => void }[] = [];
 
   /** A removal as a replica sees it: applied now, after removalLag, or never. */
@@ -266,7 +273,11 @@ export class GraphDirectory {
         }
         throw notFound(memberId);
       }
-      this.remove(() => group.delete(memberId));
+      const groupId = m[1] ?? "";
+      this.remove(() => {
+        group.delete(memberId);
+        this.removedFromGroupAt.set(`${groupId}|${memberId}`, this.now());
+      });
       return { status: 204 };
     }
     if (method === "POST" && path === "/identityGovernance/privilegedAccess/group/assignmentScheduleRequests") {
@@ -292,16 +303,23 @@ export class GraphDirectory {
       throw new GraphHttpError(400, "Request_UnsupportedQuery", "Unsupported Query.");
     }
     const filter = query.get("$filter");
-    const id = filter === null ? undefined : /^id eq '([^']*)'$/.exec(filter)?.[1];
-    if (filter !== null && id === undefined) {
+    const ids = filter === null ? undefined : idFilter(filter);
+    if (filter !== null && ids === undefined) {
       throw new GraphHttpError(400, "Request_UnsupportedQuery", "Unsupported Query.");
     }
     // group-list-members.md (v1.0): "This API has a known issue where service principals are not
     // listed as group members in v1.0." Advanced queries read an index that "might not be up-to-date
-    // with recent changes" (the same page), so a just-added member is not in it yet.
-    const all = [...group].filter(
+    // with recent changes" (the same page): a just-added member is not in it yet, and a just-removed
+    // one still is for indexLagMs.
+    const now = this.now();
+    const stillIndexed = advanced
+      ? [...this.removedFromGroupAt]
+          .filter(([key, at]) => key.startsWith(`${groupId}|`) && now < at + this.indexLagMs)
+          .map(([key]) => key.slice(groupId.length + 1))
+      : [];
+    const all = [...new Set([...group, ...stillIndexed])].filter(
       (member) =>
-        (id === undefined || member === id) &&
+        (ids === undefined || ids.has(member)) &&
         !this.servicePrincipals.has(member) &&
         (!advanced || this.isReplicated(`member:${groupId}|${member}`)),
     );
@@ -318,4 +336,22 @@ export class GraphDirectory {
       },
     };
   }
+}
+
+/**
+ * The two filters jitbot sends on `members`: `id eq '…'` and `id in ('…','…')` (filter-query-parameter.md:
+ * `in` is an equality operator; aad-advanced-queries.md: "The `in` operator is supported by default
+ * whenever `eq` operator is supported"). OData doubles a quote inside a string literal. Anything else
+ * is undefined, which the caller refuses.
+ */
+function idFilter(filter: string): Set<string> | undefined {
+  const literal = "'((?:[^']|'')*)'";
+  const eq = new RegExp(`^id eq ${literal}$`).exec(filter);
+  if (eq) return new Set([(eq[1] ?? "").replaceAll("''", "'")]);
+  const list = /^id in \((.*)\)$/.exec(filter)?.[1];
+  if (list === undefined) return undefined;
+  const values = [...list.matchAll(new RegExp(`\\s*${literal}\\s*(,|$)`, "g"))];
+  const consumed = values.map((v) => v[0]).join("");
+  if (values.length === 0 || consumed !== list) return undefined;
+  return new Set(values.map((v) => (v[1] ?? "").replaceAll("''", "'")));
 }

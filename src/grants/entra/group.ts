@@ -14,9 +14,11 @@ import type {
   RevokeOutcome,
   RevokeReader,
 } from "../provider.js";
+import type { ReadCoalescer } from "./coalesce.js";
 import { userInstructions } from "./connect.js";
 import { type EntraContext, stateString } from "./context.js";
 import { findEntraUser } from "./identity.js";
+import { membershipReads } from "./member-reads.js";
 import { addMember, groupIdOf, isDirectMember, memberLister, removeMember, revokeSignInSessions } from "./members.js";
 import { listGroupMembers, removeGroupMember } from "./orphans.js";
 import { readBackMembership } from "./read-back.js";
@@ -33,9 +35,12 @@ export class EntraGroupProvider implements GrantProvider, Extender, MemberLister
    */
   private readonly granted = new Map<string, boolean>();
   private readonly lister: MemberLister;
+  /** Read-backs of revokes of one group that end together share one Graph call. */
+  private readonly reads: ReadCoalescer<string>;
 
   constructor(private readonly ctx: EntraContext) {
     this.lister = memberLister(ctx.client);
+    this.reads = membershipReads(ctx.client, ctx.clock, ctx.graphBaseUrl);
   }
 
   async grant(request: GrantRequest): Promise<GrantOutcome> {
@@ -74,13 +79,21 @@ export class EntraGroupProvider implements GrantProvider, Extender, MemberLister
     if (grant.state.standingMember === true) {
       return { detail: `standing member of group ${groupId}; left in place` };
     }
-    const removed = await removeMember(this.ctx.client, groupId, userId);
+    // Its read-back follows: reads of this group wait for it (briefly) so both go in one call.
+    this.reads.expect(groupId, grant.requestId);
+    let removed: boolean;
+    try {
+      removed = await removeMember(this.ctx.client, groupId, userId);
+    } catch (error) {
+      this.reads.forget(groupId, grant.requestId);
+      throw error;
+    }
     const detail = removed ? `removed from group ${groupId}` : `was no longer a member of group ${groupId}`;
     return { detail: await endSessions(this.ctx, grant, userId, detail) };
   }
 
   readBack(grant: ActiveGrant): Promise<ReadBack> {
-    return readBackMembership(this.ctx, grant);
+    return readBackMembership(this.ctx, grant, (groupId, userId) => this.reads.ask(groupId, userId, grant.requestId));
   }
 
   listMembers(profile: Profile) {

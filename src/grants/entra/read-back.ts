@@ -3,7 +3,7 @@ import type { ActiveGrant, ReadBack } from "../provider.js";
 import { type EntraContext, stateString } from "./context.js";
 import { type GraphOperation, graphCall, isNotFound } from "./errors.js";
 import { rollbackTarget } from "./group.js";
-import { groupIdOf, isDirectMember } from "./members.js";
+import { groupIdOf } from "./members.js";
 
 const PIM_INSTANCES = "/identityGovernance/privilegedAccess/group/assignmentScheduleInstances";
 const PIM_PERMISSION = "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup";
@@ -19,15 +19,22 @@ async function removedUser(ctx: EntraContext, grant: ActiveGrant): Promise<strin
   return stateString(grant.state, "userId") ?? (await rollbackTarget(ctx, grant));
 }
 
-/** entra-group: the person is no longer a direct member (the only kind of membership jitbot adds). */
-export async function readBackMembership(ctx: EntraContext, grant: ActiveGrant): Promise<ReadBack> {
+/**
+ * entra-group: the person is no longer a direct member (the only kind of membership jitbot adds).
+ * `isMember` is the group provider's coalesced read (member-reads.ts).
+ */
+export async function readBackMembership(
+  ctx: EntraContext,
+  grant: ActiveGrant,
+  isMember: (groupId: string, userId: string) => Promise<boolean>,
+): Promise<ReadBack> {
   const groupId = stateString(grant.state, "groupId") ?? groupIdOf(grant.profile);
   if (grant.state.standingMember === true) {
     return gone(`standing member of group ${groupId}: jitbot added nothing, so there is nothing to read back`);
   }
   const userId = await removedUser(ctx, grant);
   if (!userId) return gone("nothing was granted, so there is nothing to read back");
-  return (await isDirectMember(ctx.client, groupId, userId))
+  return (await isMember(groupId, userId))
     ? present(`${userId} is a direct member of group ${groupId}`)
     : gone(`${userId} is no longer a direct member of group ${groupId}`);
 }

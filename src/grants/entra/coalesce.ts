@@ -1,0 +1,125 @@
+import type { Clock, TimerHandle } from "../../domain/clock.js";
+
+/**
+ * The longest a read-back waits for other revokes of the same scope to join its call. It only waits
+ * while such revokes are under way (`expect`): a lone revoke is read back at once.
+ */
+export const COALESCE_WINDOW_MS = 25;
+/**
+ * A revoke that announced a read-back and never sent one (a crash seam, a roll-back, a read-back
+ * that gave up) stops being waited for after this; it only ever costs other reads the window.
+ */
+const EXPECTATION_STALE_MS = 10_000;
+
+export interface CoalescedRead<T> {
+  /** Whether these items still fit in one call (Graph's value and URL limits). */
+  fits(scope: string, items: readonly T[]): boolean;
+  /** One call for all of them; answers the items it found. */
+  read(scope: string, items: readonly T[]): Promise<ReadonlySet<T>>;
+}
+
+interface Waiter<T> {
+  item: T;
+  key?: string;
+  resolve(found: boolean): void;
+  reject(error: unknown): void;
+}
+
+interface Batch<T> {
+  waiters: Waiter<T>[];
+  timer?: TimerHandle;
+}
+
+/**
+ * Reads that ask "is this item still there?" for many items of one scope (a group), answered by
+ * one call. A read joins the open batch of its scope; the batch is sent when it is full, when no
+ * revoke of that scope is still under way (so nobody else is about to join), or when the window
+ * ends. Each read still gets its own answer, and a failed call fails every read in it the same
+ * way (a 429 is waited out by each, and they meet again in the next batch).
+ *
+ * Several replicas each coalesce their own revokes; nothing is shared between them.
+ */
+export class ReadCoalescer<T> {
+  private readonly open = new Map<string, Batch<T>>();
+  private readonly expected = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly calls: CoalescedRead<T>,
+    private readonly clock: Clock,
+    private readonly windowMs: number = COALESCE_WINDOW_MS,
+  ) {}
+
+  /** A revoke in `scope` is under way and its read-back will follow: reads wait for it, within the window. */
+  expect(scope: string, key: string): void {
+    let keys = this.expected.get(scope);
+    if (!keys) {
+      keys = new Map();
+      this.expected.set(scope, keys);
+    }
+    keys.set(key, this.clock.now().getTime());
+  }
+
+  /** The revoke ended without a read-back (it failed): nobody waits for it any longer. */
+  forget(scope: string, key: string): void {
+    if (!this.expected.get(scope)?.delete(key)) return;
+    if (this.open.has(scope) && this.underWay(scope) === 0) this.flush(scope);
+  }
+
+  /** Whether `item` is still there, read together with whatever else is asked in `scope` meanwhile. */
+  ask(scope: string, item: T, key?: string): Promise<boolean> {
+    if (key !== undefined) this.expected.get(scope)?.delete(key);
+    return new Promise<boolean>((resolve, reject) => {
+      let batch = this.open.get(scope);
+      if (batch && !this.calls.fits(scope, [...batch.waiters.map((w) => w.item), item])) {
+        this.flush(scope);
+        batch = undefined;
+      }
+      if (!batch) {
+        batch = { waiters: [] };
+        this.open.set(scope, batch);
+      }
+      batch.waiters.push({ item, key, resolve, reject });
+      const items = batch.waiters.map((w) => w.item);
+      // Items of one kind have one length: when a copy of this one would not fit, nothing more will.
+      const full = !this.calls.fits(scope, [...items, item]);
+      if (full || this.underWay(scope) === 0) this.flush(scope);
+      else batch.timer ??= this.clock.setTimer(() => this.flush(scope), this.windowMs);
+    });
+  }
+
+  private underWay(scope: string): number {
+    const keys = this.expected.get(scope);
+    if (!keys) return 0;
+    const staleBefore = this.clock.now().getTime() - EXPECTATION_STALE_MS;
+    for (const [key, since] of keys) if (since < staleBefore) keys.delete(key);
+    if (keys.size === 0) this.expected.delete(scope);
+    return keys.size;
+  }
+
+  private flush(scope: string): void {
+    const batch = this.open.get(scope);
+    if (!batch) return;
+    this.open.delete(scope);
+    batch.timer?.cancel();
+    const items = [...new Set(batch.waiters.map((w) => w.item))];
+    // A read that did not find the item gone (still shown, or the call failed) is usually read
+    // again after the same wait as the others of its batch: they should meet in one call again.
+    const again = (w: Waiter<T>) => {
+      if (w.key !== undefined) this.expect(scope, w.key);
+    };
+    this.calls.read(scope, items).then(
+      (found) => {
+        for (const w of batch.waiters) {
+          if (found.has(w.item)) again(w);
+          w.resolve(found.has(w.item));
+        }
+      },
+      (error: unknown) => {
+        for (const w of batch.waiters) {
+          again(w);
+          w.reject(error);
+        }
+      },
+    );
+  }
+}
