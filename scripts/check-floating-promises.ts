@@ -107,6 +107,9 @@ export function findFloatingPromises(tsconfig: string): Finding[] {
       const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
       findings.push({ file: path.relative(process.cwd(), source.fileName), line: line + 1, message });
     };
+    // `for (…) void x;`: the comment above the loop speaks for its one-statement body.
+    const isBodyOfStatement = (statement: ts.Statement) =>
+      ts.isIterationStatement(statement.parent, false) || ts.isIfStatement(statement.parent);
     const commented = (node: ts.Node) => {
       for (let at: ts.Node | undefined = node; at && !ts.isSourceFile(at); at = at.parent) {
         const ranges = [
@@ -114,7 +117,7 @@ export function findFloatingPromises(tsconfig: string): Finding[] {
           ...(ts.getTrailingCommentRanges(text, at.getEnd()) ?? []),
         ];
         if (ranges.some((range) => range.end > range.pos + 2)) return true;
-        if (ts.isStatement(at)) return false;
+        if (ts.isStatement(at) && !isBodyOfStatement(at)) return false;
       }
       return false;
     };
@@ -122,7 +125,7 @@ export function findFloatingPromises(tsconfig: string): Finding[] {
       for (let at: ts.Node | undefined = node; at && !ts.isSourceFile(at); at = at.parent) {
         const ranges = ts.getLeadingCommentRanges(text, at.getFullStart()) ?? [];
         if (ranges.some((range) => WAIVER.test(text.slice(range.pos, range.end)))) return true;
-        if (ts.isStatement(at)) return false;
+        if (ts.isStatement(at) && !isBodyOfStatement(at)) return false;
       }
       return false;
     };
@@ -171,11 +174,13 @@ export function findFloatingPromises(tsconfig: string): Finding[] {
         let expression = node.expression;
         while (ts.isParenthesizedExpression(expression)) expression = expression.expression;
         if (ts.isVoidExpression(expression)) {
-          if (thenable(expression.expression) && !commented(node)) {
-            report(node, "`void` drops a promise without a comment saying why its order does not matter");
-          }
+          // Reported wherever it is, below.
         } else if (
-          !(ts.isBinaryExpression(expression) && expression.operatorToken.kind === ts.SyntaxKind.EqualsToken) &&
+          !(
+            ts.isBinaryExpression(expression) &&
+            expression.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+            expression.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+          ) &&
           !handled(expression)
         ) {
           if (thenable(expression)) report(node, "promise dropped: await it (or `void` it with a comment saying why)");
@@ -185,6 +190,10 @@ export function findFloatingPromises(tsconfig: string): Finding[] {
 
       if (ts.isExpression(node) && inBooleanContext(node) && alwaysThenable(node)) {
         report(node, "a promise used as a condition is always truthy");
+      }
+
+      if (ts.isVoidExpression(node) && thenable(node.expression) && !commented(node)) {
+        report(node, "`void` drops a promise without a comment saying why its order does not matter");
       }
 
       if (ts.isTemplateSpan(node) && thenable(node.expression)) report(node, "a promise in a template string");
