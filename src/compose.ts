@@ -71,7 +71,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   const lanes = { clicks: new SlackLane({ onError: laneFailed }), reporting: new SlackLane() };
   const allLanes = Object.values(lanes);
   const metrics = new Metrics(
-    () => (store.isOpen() ? store.db : undefined),
+    async () => (store.isOpen() ? store.gauges() : undefined),
     () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
   );
   // A labelled counter has no series until its first inc(); start each provider's at 0 so that
@@ -155,7 +155,8 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     notifier,
     logger,
     metrics,
-    onScheduleChanged: () => scheduler?.rearm(),
+    // Fire and forget: rearm() never rejects, and the latest re-read is the one that arms.
+    onScheduleChanged: () => void scheduler?.rearm(),
     ...options.engine,
   });
   const directory = new SlackDirectory(app.client, clock);

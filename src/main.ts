@@ -42,7 +42,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
   let store: Store;
   try {
-    store = Store.open(settings.dbPath, { auditKey: settings.auditKey });
+    store = await Store.open(settings.dbPath, { auditKey: settings.auditKey });
   } catch (error) {
     // Another process on the file, or an audit key that would break the chain: one sentence, no start.
     if (error instanceof StoreRefusal) {
@@ -70,6 +70,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     return stopping;
   };
   const exitCode = await new Promise<number>((resolve) => {
+    // A signal handler cannot wait: the stop settles the exit code whether it succeeds or fails.
     process.once(
       "SIGTERM",
       () =>
@@ -78,6 +79,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
           () => resolve(1),
         ),
     );
+    // As for SIGTERM.
     process.once(
       "SIGINT",
       () =>
@@ -86,7 +88,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
           () => resolve(1),
         ),
     );
-    const fail = (why: string) => void stop(why).finally(() => resolve(1));
+    // Settles either way: a stop that fails (the store would not close) still ends the process.
+    const fail = (why: string) =>
+      void stop(why).then(
+        () => resolve(1),
+        () => resolve(1),
+      );
     installSafetyNet(logger, () => fail("uncaught exception"));
     // Signals are heard while start-up still waits for Slack: a pod told to stop then stops.
     bot.start().then(

@@ -1,5 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Db } from "./store/db.js";
+
+/** What the store tells /metrics (Store.gauges). */
+export interface StoreGauges {
+  requestsByStatus: Record<string, number>;
+  activeGrants: number;
+}
 
 /** Prometheus metrics for one bot instance (its own registry, so tests can run several). */
 export class Metrics {
@@ -10,32 +15,42 @@ export class Metrics {
   readonly providerCalls: Histogram;
   readonly slackAck: Histogram;
 
-  constructor(db: () => Db | undefined, deferred: () => Record<string, number> = () => ({})) {
+  /**
+   * `storeGauges` answers undefined once the store is closed (shutdown): no requests, no grants. A
+   * store that cannot answer fails the scrape (a 500 with a logged reference) rather than report a
+   * made-up 0 active grants; Prometheus then shows the target down, and /readyz says why.
+   */
+  constructor(
+    storeGauges: () => Promise<StoreGauges | undefined>,
+    deferred: () => Record<string, number> = () => ({}),
+  ) {
     const registry = this.registry;
+    // prom-client collects every metric of a scrape together: both store gauges share one read.
+    let reading: Promise<StoreGauges | undefined> | undefined;
+    const read = () => {
+      reading ??= storeGauges().finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    };
     collectDefaultMetrics({ register: registry, prefix: "jitbot_process_" });
     new Gauge({
       name: "jitbot_requests",
       help: "Requests by state",
       labelNames: ["state"],
       registers: [registry],
-      collect() {
-        const rows = (db()?.prepare("SELECT status, COUNT(*) AS n FROM requests GROUP BY status").all() ?? []) as {
-          status: string;
-          n: number;
-        }[];
+      async collect() {
+        const gauges = await read();
         this.reset();
-        for (const row of rows) this.set({ state: row.status }, row.n);
+        for (const [state, n] of Object.entries(gauges?.requestsByStatus ?? {})) this.set({ state }, n);
       },
     });
     new Gauge({
       name: "jitbot_grants_active",
       help: "Grants currently active (including overdue ones still being revoked)",
       registers: [registry],
-      collect() {
-        const row = db()?.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'active'").get() as
-          | { n: number }
-          | undefined;
-        this.set(row?.n ?? 0);
+      async collect() {
+        this.set((await read())?.activeGrants ?? 0);
       },
     });
     new Gauge({

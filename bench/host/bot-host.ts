@@ -33,7 +33,7 @@ const policyText = (() => {
   throw new Error("jitbot.example.yaml not found");
 })();
 const policy = parsePolicy(policyText, "jitbot.example.yaml");
-const store = Store.open(config.dbFile);
+const store = await Store.open(config.dbFile);
 const provider = new LatencyProvider(config.providerType, config.latencyMs, systemClock);
 const providers = new Map<GrantType, GrantProvider>(dryRunProviders());
 providers.set(provider.type, provider);
@@ -89,7 +89,7 @@ async function handle(command: HostCommand): Promise<HostReply> {
     case "stop": {
       await bot.stop(2_000);
       const last = stats();
-      store.close();
+      await store.close();
       return { type: "reply", id: command.id, value: last };
     }
   }

@@ -27,7 +27,7 @@ export interface BenchBotOptions {
   provider?: GrantProvider;
   clock?: Clock;
   /** Runs on the store before the bot starts (start-up reconcile and sweep see it). */
-  seed?: (store: Store, policy: Policy) => void;
+  seed?: (store: Store, policy: Policy) => void | Promise<void>;
   /** An existing database file (the idle-sweep store); a fresh temp file otherwise. */
   dbFile?: string;
   requesters?: number;
@@ -40,11 +40,11 @@ export async function startBenchBot(options: BenchBotOptions = {}): Promise<Benc
   const dbFile = options.dbFile ?? join(tmp ?? "", "jitbot.db");
   const slack = new FakeSlackWebApi(benchPeople(options.requesters));
   const apiUrl = await slack.listen();
-  const store = Store.open(dbFile);
+  const store = await Store.open(dbFile);
   const policy = examplePolicy();
   const providers = new Map<GrantType, GrantProvider>(dryRunProviders());
   if (options.provider) providers.set(options.provider.type, options.provider);
-  options.seed?.(store, policy);
+  await options.seed?.(store, policy);
   const bot = createJitbot({
     policy,
     store,
@@ -68,7 +68,7 @@ export async function startBenchBot(options: BenchBotOptions = {}): Promise<Benc
       // Listeners keep calling Slack after their ack (views.open, replies); let that finish first.
       await quiesce(slack);
       await bot.stop(2_000);
-      store.close();
+      await store.close();
       await slack.close();
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     },

@@ -30,7 +30,7 @@ export interface RemoteBotOptions {
   latencyMs?: number;
   concurrency?: number;
   /** Runs on the store file before the bot process starts. */
-  seed?: (store: Store) => void;
+  seed?: (store: Store) => void | Promise<void>;
 }
 
 /** The bot in its own process; the fake Slack here, in the bench's process, as in production. */
@@ -57,9 +57,9 @@ export async function startRemoteBot(options: RemoteBotOptions = {}): Promise<Re
   const tmp = mkdtempSync(join(tmpdir(), "jitbot-bench-"));
   const dbFile = join(tmp, "jitbot.db");
   if (options.seed) {
-    const store = Store.open(dbFile);
-    options.seed(store);
-    store.close();
+    const store = await Store.open(dbFile);
+    await options.seed(store);
+    await store.close();
   }
   const slack = new FakeSlackWebApi(benchPeople());
   const config: HostConfig = {

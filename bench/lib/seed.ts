@@ -14,41 +14,40 @@ export interface SeedOptions {
 
 /**
  * Active grants made through the store's own guarded transitions (request → approved → granting →
- * active, each audited), all in one outer transaction so 10,000 take a second, not a minute.
+ * active, each audited), one awaited write after another as the bot makes them: no outer
+ * transaction, since the store's boundary is asynchronous and engine-neutral.
  */
-export function seedActiveGrants(store: Store, options: SeedOptions): string[] {
+export async function seedActiveGrants(store: Store, options: SeedOptions): Promise<string[]> {
   const ids: string[] = [];
   const requesters = options.requesters ?? 50;
   const profileId = options.profileId ?? PROFILE;
-  store.db.transaction(() => {
-    for (let i = 0; i < options.count; i++) {
-      const expiresAt = new Date(options.expiresAt(i));
-      const at = new Date(Math.min(Date.now(), expiresAt.getTime()) - 3_600_000);
-      const id = `JR-B${String(i).padStart(6, "0")}-${randomUUID().slice(0, 4)}`;
-      const requester = requesterId(i % requesters);
-      store.requests.insert({
-        id,
-        profileId,
-        requesterId: requester,
-        requesterName: requester,
-        requesterEmail: `${requester.toLowerCase()}@contoso.com`,
-        durationSeconds: 3600,
-        justification: "benchmark seeded grant",
-        ticket: undefined,
-        extendsRequestId: undefined,
-        createdAt: at,
-      });
-      store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
-      store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
-      store.grants.activate({ requestId: id, state: options.state?.(i) ?? { bench: true }, at, expiresAt });
-      ids.push(id);
-    }
-  })();
+  for (let i = 0; i < options.count; i++) {
+    const expiresAt = new Date(options.expiresAt(i));
+    const at = new Date(Math.min(Date.now(), expiresAt.getTime()) - 3_600_000);
+    const id = `JR-B${String(i).padStart(6, "0")}-${randomUUID().slice(0, 4)}`;
+    const requester = requesterId(i % requesters);
+    await store.requests.insert({
+      id,
+      profileId,
+      requesterId: requester,
+      requesterName: requester,
+      requesterEmail: `${requester.toLowerCase()}@contoso.com`,
+      durationSeconds: 3600,
+      justification: "benchmark seeded grant",
+      ticket: undefined,
+      extendsRequestId: undefined,
+      createdAt: at,
+    });
+    await store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
+    await store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+    await store.grants.activate({ requestId: id, state: options.state?.(i) ?? { bench: true }, at, expiresAt });
+    ids.push(id);
+  }
   return ids;
 }
 
-export function activeCount(store: Store): number {
-  return (store.db.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'active'").get() as { n: number }).n;
+export async function activeCount(store: Store): Promise<number> {
+  return (await store.gauges()).activeGrants;
 }
 
 export function endedCount(store: Store, ids: readonly string[]): number {

@@ -51,9 +51,9 @@ export function round(value: number, digits = 1): number {
 }
 
 /** Polls `probe` until it is truthy, at most `timeoutMs`; a bench waits for outcomes, never fails on them. */
-export async function until(probe: () => boolean, timeoutMs: number, everyMs = 5): Promise<boolean> {
+export async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 5): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
+  while (!(await probe())) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }

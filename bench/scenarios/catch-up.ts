@@ -20,8 +20,8 @@ export async function catchUpScenario(sizes: CatchUpSizes): Promise<ScenarioResu
   let t0 = 0;
   const b = await startBenchBot({
     provider,
-    seed: (store) => {
-      seedActiveGrants(store, {
+    seed: async (store) => {
+      await seedActiveGrants(store, {
         count: sizes.grants,
         expiresAt: (i) => now - 60_000 - Math.round((i / Math.max(1, sizes.grants)) * 3_540_000),
       });
@@ -30,7 +30,7 @@ export async function catchUpScenario(sizes: CatchUpSizes): Promise<ScenarioResu
   });
   const startReturned = performance.now() - t0;
   try {
-    await until(() => activeCount(b.store) === 0, 60_000, 5);
+    await until(async () => (await activeCount(b.store)) === 0, 60_000, 5);
     const allRevoked = performance.now() - t0;
     await b.bot.engine.idle();
     return {
@@ -45,7 +45,11 @@ export async function catchUpScenario(sizes: CatchUpSizes): Promise<ScenarioResu
           met: allRevoked <= 5_000,
         },
       ],
-      checks: { revoked: provider.revokes.length, duplicates: provider.duplicates(), active: activeCount(b.store) },
+      checks: {
+        revoked: provider.revokes.length,
+        duplicates: provider.duplicates(),
+        active: await activeCount(b.store),
+      },
       details: { startReturnedMs: startReturned },
       wallMs: performance.now() - started,
     };

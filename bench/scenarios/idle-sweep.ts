@@ -19,8 +19,8 @@ export interface IdleSizes {
  * Seeded with one INSERT … SELECT over a counter per table, in one transaction (seconds, not minutes);
  * the rows bypass the audit chain, which the sweep never reads.
  */
-function buildStore(file: string, sizes: IdleSizes): void {
-  const store = Store.open(file);
+async function buildStore(file: string, sizes: IdleSizes): Promise<void> {
+  const store = await Store.open(file);
   const total = sizes.finished + sizes.active;
   const now = Date.now();
   const counter = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @total)";
@@ -49,7 +49,7 @@ function buildStore(file: string, sizes: IdleSizes): void {
       .run({ total, finished: sizes.finished, now });
   })();
   store.db.pragma("optimize");
-  store.close();
+  await store.close();
 }
 
 export async function idleSweepScenario(sizes: IdleSizes): Promise<ScenarioResult> {
@@ -58,7 +58,7 @@ export async function idleSweepScenario(sizes: IdleSizes): Promise<ScenarioResul
   const file = join(dir, "jitbot.db");
   try {
     const seedStarted = performance.now();
-    buildStore(file, sizes);
+    await buildStore(file, sizes);
     const seedMs = performance.now() - seedStarted;
     const provider = new LatencyProvider("entra-group", 0, systemClock);
     const b = await startBenchBot({ provider, dbFile: file });
@@ -85,7 +85,7 @@ export async function idleSweepScenario(sizes: IdleSizes): Promise<ScenarioResul
           },
           { scenario: "idle sweep", metric: "  first sweep after start", unit: "ms", value: cold, target: "" },
         ],
-        checks: { revoked: provider.revokes.length, grants, active: activeCount(b.store) },
+        checks: { revoked: provider.revokes.length, grants, active: await activeCount(b.store) },
         details: { seedMs },
         wallMs: performance.now() - started,
       };

@@ -44,8 +44,8 @@ export async function massExpiryScenario(sizes: MassSizes): Promise<ScenarioResu
   let ids: string[] = [];
   const b = await startBenchBot({
     provider,
-    seed: (store) => {
-      ids = seedActiveGrants(store, {
+    seed: async (store) => {
+      ids = await seedActiveGrants(store, {
         count: sizes.grants,
         expiresAt: (i) => dueSecond + (i % 1000),
         state: (i) => ({ userId: userIds[i] ?? "", groupId, standingMember: false }),
@@ -54,7 +54,11 @@ export async function massExpiryScenario(sizes: MassSizes): Promise<ScenarioResu
   });
   try {
     const budgetMs = (sizes.grants / sizes.ratePerSecond) * 3_000 + 30_000;
-    const finished = await until(() => activeCount(b.store) === 0, Math.max(0, dueSecond - Date.now()) + budgetMs, 50);
+    const finished = await until(
+      async () => (await activeCount(b.store)) === 0,
+      Math.max(0, dueSecond - Date.now()) + budgetMs,
+      50,
+    );
     await b.bot.engine.idle();
     const deletes = graph.calls.filter((c) => c.method === "DELETE");
     const perPath = new Map<string, number>();
@@ -102,7 +106,7 @@ export async function massExpiryScenario(sizes: MassSizes): Promise<ScenarioResu
         distinctUsers: perPath.size,
         throttled: proxy.throttled,
         finished,
-        activeAtEnd: activeCount(b.store),
+        activeAtEnd: await activeCount(b.store),
       },
       details: {
         startedLateMs: Math.max(0, Math.min(...deletes.map((c) => c.at)) - dueSecond),

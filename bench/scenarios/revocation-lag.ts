@@ -25,13 +25,13 @@ async function timerRun(sizes: LagSizes): Promise<{ lag: Summary; revoked: numbe
   const step = sizes.spreadMs / Math.max(1, sizes.grants);
   const b = await startBenchBot({
     provider,
-    seed: (store) => {
-      const ids = seedActiveGrants(store, { count: sizes.grants, expiresAt: (i) => Math.round(t0 + i * step) });
+    seed: async (store) => {
+      const ids = await seedActiveGrants(store, { count: sizes.grants, expiresAt: (i) => Math.round(t0 + i * step) });
       for (const [i, id] of ids.entries()) expiresAt.set(id, Math.round(t0 + i * step));
     },
   });
   try {
-    await until(() => activeCount(b.store) === 0, sizes.spreadMs + 30_000, 20);
+    await until(async () => (await activeCount(b.store)) === 0, sizes.spreadMs + 30_000, 20);
     await b.bot.engine.idle();
     return {
       lag: summarize(lags(provider, expiresAt)),
@@ -63,15 +63,18 @@ async function sweepOnlyRun(
   const b = await startBenchBot({
     provider,
     clock,
-    seed: (store) => {
-      const ids = seedActiveGrants(store, { count: sizes.grants, expiresAt: (i) => Math.round(first + i * step) });
+    seed: async (store) => {
+      const ids = await seedActiveGrants(store, {
+        count: sizes.grants,
+        expiresAt: (i) => Math.round(first + i * step),
+      });
       for (const [i, id] of ids.entries()) expiresAt.set(id, Math.round(first + i * step));
     },
   });
   try {
     b.bot.scheduler.stop(); // the precise timer off: only the "cron" below ends access
     let sweeps = 0;
-    for (let tick = minute + 60_000; activeCount(b.store) > 0 && sweeps < 5; tick += 60_000) {
+    for (let tick = minute + 60_000; (await activeCount(b.store)) > 0 && sweeps < 5; tick += 60_000) {
       clock.jumpTo(tick);
       await b.bot.scheduler.run("sweep");
       sweeps++;

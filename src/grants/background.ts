@@ -31,6 +31,7 @@ export class BackgroundWork {
       () => undefined,
     );
     this.running.add(tracked);
+    // `tracked` never rejects; forgetting it only has to happen once it settled.
     void tracked.finally(() => this.running.delete(tracked));
     return work;
   }

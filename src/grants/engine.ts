@@ -86,18 +86,23 @@ export class GrantEngine {
   /** Issues fresh credentials for an active grant (STS sessions shorter than the grant). */
   async refresh(requestId: string): Promise<void> {
     const { store, clock, notifier } = this.deps;
-    const grant = store.grants.get(requestId);
-    const request = store.requests.mustGet(requestId);
+    const grant = await store.grants.get(requestId);
+    const request = await store.requests.mustGet(requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
     const provider = profile && this.deps.providers.get(profile.grant.type);
     if (grant?.status !== "active" || !profile || !provider || !canRefresh(provider)) return;
     const outcome = await provider.refresh(activeGrantOf(grant, request, profile), clock.now());
-    store.grants.setState(requestId, outcome.state, outcome.providerExpiresAt);
-    store.audit({ at: clock.now(), actor: request.requesterId, action: "grant.credentials_refreshed", requestId });
-    const updated = store.grants.get(requestId) as GrantRecord;
+    await store.grants.setState(requestId, outcome.state, outcome.providerExpiresAt);
+    await store.audit({
+      at: clock.now(),
+      actor: request.requesterId,
+      action: "grant.credentials_refreshed",
+      requestId,
+    });
+    const updated = (await store.grants.get(requestId)) as GrantRecord;
     const dm = await notifier.credentialsRefreshed(request, profile, updated, outcome.instructions);
     if (dm)
-      store.grants.recordDm(
+      await store.grants.recordDm(
         requestId,
         dm.channel,
         dm.ts,

@@ -43,13 +43,13 @@ export class GrantExtender {
   private async apply(rootId: string, addSeconds: number, actor: string, byRequestId: string): Promise<ExtendResult> {
     const { store, clock, providers, policy } = this.deps;
     const now = clock.now();
-    const grant = store.grants.get(rootId);
+    const grant = await store.grants.get(rootId);
     const ended = {
       ok: false as const,
       reason: `The grant ${rootId} had already ended, so this extension could not be applied; request the profile again.`,
     };
     if (grant?.status !== "active" || grant.endReason || grant.expiresAt <= now) return ended;
-    const request = store.requests.mustGet(rootId);
+    const request = await store.requests.mustGet(rootId);
     const profile = findProfile(policy, request.profileId);
     if (!profile) return { ok: false, reason: `Profile ${request.profileId} is no longer in the policy.` };
     const unchanged = `Your access ${rootId} still ends at ${grant.expiresAt.toISOString()}.`;
@@ -73,7 +73,7 @@ export class GrantExtender {
       const sentence = this.calls.explain(error, { requestId: rootId, verb: "extend" });
       return { ok: false, reason: `${sentence} ${unchanged}` };
     }
-    const moved = store.grants.extend(rootId, expiresAt, clock.now(), actor, byRequestId, {
+    const moved = await store.grants.extend(rootId, expiresAt, clock.now(), actor, byRequestId, {
       state: outcome.state,
       providerExpiresAt: outcome.providerExpiresAt,
       detail: outcome.detail,
@@ -88,6 +88,6 @@ export class GrantExtender {
       { requestId: rootId, by: byRequestId, added: formatDuration(addSeconds), expiresAt: expiresAt.toISOString() },
       "grant extended",
     );
-    return { ok: true, grant: store.grants.get(rootId) as GrantRecord, instructions: outcome.instructions };
+    return { ok: true, grant: (await store.grants.get(rootId)) as GrantRecord, instructions: outcome.instructions };
   }
 }

@@ -29,7 +29,7 @@ export class Granter {
     const provider = profile && this.deps.providers.get(profile.grant.type);
     const startedAt = clock.now();
     const expiresAt = new Date(startedAt.getTime() + request.durationSeconds * 1000);
-    const started = store.grants.start({
+    const started = await store.grants.start({
       requestId: request.id,
       provider: provider?.type ?? profile?.grant.type ?? "unknown",
       at: startedAt,
@@ -43,7 +43,7 @@ export class Granter {
       const reason = profile
         ? `No provider is configured for grant type ${profile.grant.type}.`
         : `Profile ${request.profileId} is no longer in the policy.`;
-      store.grants.fail({ requestId: request.id, at: startedAt, reason });
+      await store.grants.fail({ requestId: request.id, at: startedAt, reason });
       if (profile) await this.tellFailed(request.id, profile, reason, true);
       return;
     }
@@ -62,7 +62,7 @@ export class Granter {
       );
       this.deps.crashAfterProviderCall?.("grant", request.id);
       // Throws when the row is no longer in flight (another process failed it): rolled back below.
-      store.grants.activate({
+      await store.grants.activate({
         requestId: request.id,
         state: outcome.state,
         at: clock.now(),
@@ -74,7 +74,7 @@ export class Granter {
         "access granted",
       );
       this.deps.onScheduleChanged?.();
-      const grant = store.grants.get(request.id) as GrantRecord;
+      const grant = (await store.grants.get(request.id)) as GrantRecord;
       if (grant.revokeRequestedAt) {
         this.deps.logger.info(
           { requestId: request.id, by: grant.revokeRequestedBy },
@@ -85,23 +85,23 @@ export class Granter {
       }
       // The grant is durable from here on: a lost DM must not undo it (the person can ask again).
       const dm = await notifier.grantActivated(
-        store.requests.mustGet(request.id),
+        await store.requests.mustGet(request.id),
         profile,
         grant,
         outcome.instructions,
       );
       const hasSecret = outcome.instructions.sections.some((s) => s.secret);
       if (dm) {
-        store.grants.recordDm(request.id, dm.channel, dm.ts, hasSecret);
+        await store.grants.recordDm(request.id, dm.channel, dm.ts, hasSecret);
         // A revoke that landed while the DM was on its way found no DM to redact: redact it now.
-        const now = store.grants.get(request.id);
+        const now = await store.grants.get(request.id);
         if (now && now.status !== "active") {
-          await notifier.credentialsDead(store.requests.mustGet(request.id), profile, now);
+          await notifier.credentialsDead(await store.requests.mustGet(request.id), profile, now);
         }
       }
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
-      if (store.grants.get(request.id)?.status === "active") throw error;
+      if ((await store.grants.get(request.id))?.status === "active") throw error;
       const reason = this.calls.explain(error, { requestId: request.id, verb: "grant" });
       await this.undo(provider, request, profile, expiresAt, reason);
     }
@@ -114,18 +114,18 @@ export class Granter {
    */
   async reconcile(): Promise<void> {
     const { store } = this.deps;
-    for (const grant of store.grants.inFlight()) {
-      const request = store.requests.mustGet(grant.requestId);
+    for (const grant of await store.grants.inFlight()) {
+      const request = await store.requests.mustGet(grant.requestId);
       const profile = findProfile(this.deps.policy, request.profileId);
       const provider = profile && this.deps.providers.get(profile.grant.type);
       if (profile && provider) {
         await this.undo(provider, request, profile, grant.expiresAt, RESTARTED);
       } else {
-        store.grants.fail({ requestId: grant.requestId, at: this.deps.clock.now(), reason: RESTARTED });
+        await store.grants.fail({ requestId: grant.requestId, at: this.deps.clock.now(), reason: RESTARTED });
       }
     }
-    for (const request of store.requests.listByStatus("approved")) {
-      if (!store.grants.get(request.id)) await this.grant(request);
+    for (const request of await store.requests.listByStatus("approved")) {
+      if (!(await store.grants.get(request.id))) await this.grant(request);
     }
   }
 
@@ -140,9 +140,14 @@ export class Granter {
     const { store, clock } = this.deps;
     const rolledBack = await this.rollBack(provider, request, profile, expiresAt);
     if (rolledBack) {
-      store.grants.fail({ requestId: request.id, at: clock.now(), reason });
+      await store.grants.fail({ requestId: request.id, at: clock.now(), reason });
     } else {
-      store.grants.rollBackLater({ requestId: request.id, at: clock.now(), reason, rollbackState: ROLLBACK_STATE });
+      await store.grants.rollBackLater({
+        requestId: request.id,
+        at: clock.now(),
+        reason,
+        rollbackState: ROLLBACK_STATE,
+      });
       this.deps.onScheduleChanged?.();
     }
     await this.tellFailed(request.id, profile, reason, rolledBack);
@@ -150,8 +155,11 @@ export class Granter {
 
   private async tellFailed(requestId: string, profile: Profile, reason: string, rolledBack: boolean): Promise<void> {
     const { store, notifier } = this.deps;
-    const revokeRequestedBy = store.grants.get(requestId)?.revokeRequestedBy;
-    await notifier.grantFailed(store.requests.mustGet(requestId), profile, reason, { rolledBack, revokeRequestedBy });
+    const revokeRequestedBy = (await store.grants.get(requestId))?.revokeRequestedBy;
+    await notifier.grantFailed(await store.requests.mustGet(requestId), profile, reason, {
+      rolledBack,
+      revokeRequestedBy,
+    });
   }
 
   /**

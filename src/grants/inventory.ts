@@ -76,7 +76,7 @@ export async function takeInventory(deps: InventoryDeps, now: Date): Promise<Inv
     }
     for (const { profile, objects } of found) {
       inventory.listed.add(profile.id);
-      const evidence = evidenceFor(deps, profile, now, ROLLBACK_WINDOW_MS);
+      const evidence = await evidenceFor(deps, profile, objects, now, ROLLBACK_WINDOW_MS);
       const target = targetOf(profile);
       for (const object of objects)
         inventory.judged.push({ profile, object, verdict: judge(object, target, evidence) });

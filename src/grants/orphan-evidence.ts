@@ -3,7 +3,7 @@ import { findProfile } from "../domain/policy.js";
 import type { Store } from "../store/index.js";
 import { entraEmailFor } from "./entra/identity.js";
 import { type Evidence, type KnownRequest, type LatestGrant, latestGrantIndex } from "./orphan-verdict.js";
-import { targetOf } from "./orphans.js";
+import { type OwnedObject, targetOf } from "./orphans.js";
 
 /** State keys under which providers store who holds the access (see each provider's `state`). */
 const HOLDER_KEYS = ["userId", "servicePrincipalId", "userPrincipalName", "principalArn", "applicationId", "appId"];
@@ -15,24 +15,29 @@ function personKeys(email: string | undefined, profile: Profile, policy: Policy)
 }
 
 /**
- * One snapshot of the store, as the verdict needs it for one profile. Taken again right before each
- * removal: a grant that started after the listing must protect what it is about to rely on.
+ * One snapshot of the store, as the verdict needs it for one profile and the objects about to be
+ * judged (the requests they name are read up front, so the verdict itself stays pure). Taken again
+ * right before each removal: a grant that started after the listing must protect what it relies on.
  */
-export function evidenceFor(
+export async function evidenceFor(
   deps: { store: Store; policy: Policy },
   profile: Profile,
+  objects: readonly OwnedObject[],
   now: Date,
   rollbackWindowMs: number,
-): Evidence {
+): Promise<Evidence> {
   const { store, policy } = deps;
   const target = targetOf(profile);
   const onTarget = (profileId: string) => {
     const found = findProfile(policy, profileId);
     return found && targetOf(found) === target ? found : undefined;
   };
+  // Reads only, so their order does not matter.
+  const ids = [...new Set(objects.flatMap((object) => (object.requestId === undefined ? [] : [object.requestId])))];
+  const named = new Map(await Promise.all(ids.map(async (id) => [id, await store.findings.request(id)] as const)));
   const liveHolders = new Set<string>();
   const inFlightRequesters = new Set<string>();
-  for (const facts of store.findings.live()) {
+  for (const facts of await store.findings.live()) {
     const owner = onTarget(facts.profileId);
     if (!owner) continue;
     for (const key of HOLDER_KEYS) {
@@ -43,20 +48,19 @@ export function evidenceFor(
     if (facts.grantStatus !== "active") inFlightRequesters.add(facts.requesterId);
   }
   const sameTarget = policy.profiles.filter((p) => targetOf(p) === target).map((p) => p.id);
-  const latestGrants: LatestGrant[] = store.findings
-    .startedSince(sameTarget, new Date(now.getTime() - rollbackWindowMs))
-    .map((facts) => ({
-      requestId: facts.requestId,
-      holders: personKeys(facts.requesterEmail, onTarget(facts.profileId) ?? profile, policy),
-      failed: facts.grantStatus === "failed",
-      at: facts.updatedAt,
-    }));
+  const started = await store.findings.startedSince(sameTarget, new Date(now.getTime() - rollbackWindowMs));
+  const latestGrants: LatestGrant[] = started.map((facts) => ({
+    requestId: facts.requestId,
+    holders: personKeys(facts.requesterEmail, onTarget(facts.profileId) ?? profile, policy),
+    failed: facts.grantStatus === "failed",
+    at: facts.updatedAt,
+  }));
   return {
     liveHolders,
     inFlightRequesters,
     standing: new Set(profile.standingMembers.map((m) => m.toLowerCase())),
     request(requestId): KnownRequest | undefined {
-      const facts = store.findings.request(requestId);
+      const facts = named.get(requestId);
       if (!facts) return undefined;
       const owner = findProfile(policy, facts.profileId);
       const live =

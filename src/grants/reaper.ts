@@ -81,11 +81,12 @@ export class Reaper {
     const provider = providers.get(profile.grant.type);
     if (!provider || !canFindOrphans(provider)) return undefined;
     // The listing may be seconds old: a grant that started since must protect what it relies on.
-    const verdict = judge(object, targetOf(profile), evidenceFor(this.deps, profile, clock.now(), ROLLBACK_WINDOW_MS));
+    const evidence = await evidenceFor(this.deps, profile, [object], clock.now(), ROLLBACK_WINDOW_MS);
+    const verdict = judge(object, targetOf(profile), evidence);
     if (verdict.kind !== "orphan") return undefined;
     const detail = await provider.removeOrphan(profile, object);
     if (detail === undefined) return undefined;
-    store.audit({
+    await store.audit({
       at: clock.now(),
       actor: "jitbot",
       action: "orphan.removed",

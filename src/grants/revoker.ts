@@ -45,7 +45,7 @@ export class Revoker {
     let ended = 0;
     let after: DueCursor | undefined;
     do {
-      const page = store.grants.duePage(now, SWEEP_PAGE, after);
+      const page = await store.grants.duePage(now, SWEEP_PAGE, after);
       after = page.next;
       await forEachLimited(page.grants, this.deps.concurrency ?? 16, async (grant) => {
         if (this.work.accepting && (await this.revokeSafely(grant))) ended++;
@@ -67,7 +67,7 @@ export class Revoker {
       const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
       const nextAttemptAt = new Date(this.deps.clock.now().getTime() + backoffMs(grant.revokeAttempts));
       try {
-        this.deps.store.grants.revokeFailed({ requestId: grant.requestId, error: message, nextAttemptAt });
+        await this.deps.store.grants.revokeFailed({ requestId: grant.requestId, error: message, nextAttemptAt });
       } catch (storeError) {
         this.deps.logger.error(
           { requestId: grant.requestId, err: String(storeError) },
@@ -84,14 +84,14 @@ export class Revoker {
    * cancelled. Undefined when there is nothing to end.
    */
   async endEarly(requestId: string, actor: string): Promise<EarlyEnd | undefined> {
-    const outcome = this.deps.store.grants.requestEnd(requestId, this.deps.clock.now(), actor);
+    const outcome = await this.deps.store.grants.requestEnd(requestId, this.deps.clock.now(), actor);
     if (outcome === "revoking") await this.revokeDue(requestId);
     return outcome;
   }
 
   /** Revokes one grant that is due now (an early end), without waiting for the sweep. */
   async revokeDue(requestId: string): Promise<void> {
-    const grant = this.deps.store.grants.get(requestId);
+    const grant = await this.deps.store.grants.get(requestId);
     if (grant) await this.revokeOne(grant);
     this.deps.onScheduleChanged?.();
   }
@@ -101,7 +101,7 @@ export class Revoker {
     this.inFlight.add(grant.requestId);
     try {
       // A sweep page can be seconds old by now: another path may have ended it meanwhile.
-      const current = this.deps.store.grants.get(grant.requestId);
+      const current = await this.deps.store.grants.get(grant.requestId);
       if (current?.status !== "active") return false;
       return await this.revokeWithProvider(current);
     } finally {
@@ -111,7 +111,7 @@ export class Revoker {
 
   private async revokeWithProvider(grant: GrantRecord): Promise<boolean> {
     const { store, clock, notifier } = this.deps;
-    const request = store.requests.mustGet(grant.requestId);
+    const request = await store.requests.mustGet(grant.requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
     const provider = profile && this.deps.providers.get(profile.grant.type);
     const reason = grant.endReason ?? "expired";
@@ -139,7 +139,7 @@ export class Revoker {
         if (retryAfter !== undefined && provider) this.calls.pause(provider.type, now.getTime() + retryAfter);
         const delay = retryAfter ?? backoffMs(grant.revokeAttempts);
         this.deps.metrics?.revocationFailures.inc({ provider: provider?.type ?? "unknown" });
-        store.grants.revokeFailed({
+        await store.grants.revokeFailed({
           requestId: grant.requestId,
           error: message,
           nextAttemptAt: new Date(now.getTime() + delay),
@@ -147,14 +147,14 @@ export class Revoker {
         const quiet = grant.lastAlertAt && now.getTime() - grant.lastAlertAt.getTime() < ALERT_EVERY_MS;
         const throttledOnly = isProviderError(error) && error.code === "THROTTLED" && grant.revokeAttempts < 10;
         if (profile && !quiet && !throttledOnly) {
-          store.grants.markAlerted(grant.requestId, now);
+          await store.grants.markAlerted(grant.requestId, now);
           this.work.track(notifier.revokeFailing(request, profile, grant, message));
         }
         return false;
       }
     }
     const endedAt = clock.now();
-    const ended = store.grants.end({
+    const ended = await store.grants.end({
       requestId: grant.requestId,
       reason,
       at: endedAt,
@@ -170,8 +170,9 @@ export class Revoker {
     }
     // The access is gone once the store says so; telling Slack must not hold one of the sweep's slots.
     if (profile) {
-      const ended = store.requests.mustGet(grant.requestId);
-      this.work.track(notifier.grantEnded(ended, profile, store.grants.get(grant.requestId) as GrantRecord, detail));
+      const ended = await store.requests.mustGet(grant.requestId);
+      const record = (await store.grants.get(grant.requestId)) as GrantRecord;
+      this.work.track(notifier.grantEnded(ended, profile, record, detail));
     }
     return true;
   }

@@ -23,7 +23,7 @@ export async function runPlayground(
   const log = env.LOG_LEVEL?.trim() ? logger : createLogger("warn");
   const explicitDb = env.JITBOT_DB?.trim();
   const tmp = explicitDb ? undefined : mkdtempSync(join(tmpdir(), "jitbot-playground-"));
-  const store = Store.open(explicitDb ?? join(tmp ?? "", "playground.db"));
+  const store = await Store.open(explicitDb ?? join(tmp ?? "", "playground.db"));
   const playground = await startPlayground({
     policy,
     store,
@@ -32,8 +32,8 @@ export async function runPlayground(
     port: settings.port,
     host: env.JITBOT_PLAYGROUND_HOST?.trim() || "127.0.0.1",
     allowedHosts: (env.JITBOT_PLAYGROUND_ALLOWED_HOSTS ?? "").split(",").filter((h) => h.trim()),
-  }).catch((error: unknown) => {
-    store.close();
+  }).catch(async (error: unknown) => {
+    await store.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     throw error;
   });
@@ -52,11 +52,15 @@ export async function runPlayground(
   );
   await new Promise<void>((resolve) => {
     const shutdown = () => {
-      void playground.stop().finally(() => {
-        store.close();
-        if (tmp) rmSync(tmp, { recursive: true, force: true });
-        resolve();
-      });
+      // A signal handler cannot wait; what stop or close throw is logged and the process still ends.
+      void playground
+        .stop()
+        .finally(() => store.close())
+        .catch((error: unknown) => log.error({ err: String(error) }, "the playground did not stop cleanly"))
+        .finally(() => {
+          if (tmp) rmSync(tmp, { recursive: true, force: true });
+          resolve();
+        });
     };
     process.once("SIGTERM", shutdown);
     process.once("SIGINT", shutdown);

@@ -79,7 +79,8 @@ export class FakeSlackWebApi extends EventEmitter {
   }
 
   async listen(port = 0): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // Each call stands alone: one that fails (its client left mid-body) is dropped, never unhandled.
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((resolve) => this.server?.listen(port, "127.0.0.1", resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
   }

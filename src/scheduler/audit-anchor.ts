@@ -15,7 +15,7 @@ export async function publishAuditAnchor(deps: {
   notifier: Notifier;
   policy: Policy;
 }): Promise<void> {
-  const anchor = deps.store.auditAnchor();
+  const anchor = await deps.store.auditAnchor();
   deps.logger.info({ ...anchor }, ANCHOR_MESSAGE);
   const channel = deps.policy.audit?.channel;
   if (channel) await deps.notifier.auditAnchored(channel, anchor);

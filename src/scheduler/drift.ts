@@ -32,7 +32,7 @@ export async function reportDrift(deps: {
       current.set(object.key, `${verdict.kind}|${object.fingerprint}`);
       findings.set(object.key, { description: object.description, why, requestId: object.requestId });
     }
-    const reported = store.findings.reported(profile.id);
+    const reported = await store.findings.reported(profile.id);
     const fresh = [...current].filter(([key, print]) => reported.get(key) !== print).map(([key]) => key);
     if (fresh.length) {
       await notifier.driftFound(
@@ -40,6 +40,6 @@ export async function reportDrift(deps: {
         fresh.flatMap((key) => findings.get(key) ?? []),
       );
     }
-    store.findings.settle(profile.id, current, clock.now());
+    await store.findings.settle(profile.id, current, clock.now());
   }
 }

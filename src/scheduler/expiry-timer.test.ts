@@ -20,7 +20,7 @@ function rig(firstDue: number | undefined) {
   const errors: string[] = [];
   const timer = new ExpiryTimer(
     clock,
-    () => (db.due === undefined ? undefined : new Date(db.due)),
+    async () => (db.due === undefined ? undefined : new Date(db.due)),
     async () => {
       sweeps.push(clock.now().getTime() - start);
       running++;
@@ -60,10 +60,10 @@ function rig(firstDue: number | undefined) {
 describe("the expiry timer", () => {
   it("arms nothing when nothing is due, and arms for a grant once it exists", async () => {
     const r = rig(undefined);
-    r.timer.rearm();
+    await r.timer.rearm();
     expect(r.clock.pendingTimers()).toBe(0);
     r.db.due = r.start + 2_000;
-    r.timer.rearm();
+    await r.timer.rearm();
     expect(r.clock.pendingTimers()).toBe(1);
     await r.clock.advance(2_000);
     expect(r.sweeps).toEqual([2_000]);
@@ -72,9 +72,9 @@ describe("the expiry timer", () => {
 
   it("re-arms for an earlier grant, and does not fire for the later one it replaced", async () => {
     const r = rig(10_000);
-    r.timer.rearm();
+    await r.timer.rearm();
     r.db.due = r.start + 4_000;
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(10_000);
     expect(r.sweeps).toEqual([4_000]);
   });
@@ -82,12 +82,12 @@ describe("the expiry timer", () => {
   it("runs one sweep at a time: a re-arm during a sweep waits for its end", async () => {
     const r = rig(1_000);
     r.holdSweeps(true);
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(1_000);
     expect(r.sweeps).toEqual([1_000]);
     // A grant became due while the sweep runs (an approval landed): no second sweep yet.
     r.db.due = r.start + 1_500;
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(2_000);
     expect(r.sweeps).toEqual([1_000]);
     r.holdSweeps(false);
@@ -101,10 +101,10 @@ describe("the expiry timer", () => {
 
   it("does not hold back a grant that fell due after the last sweep started", async () => {
     const r = rig(1_000);
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(1_000);
     r.db.due = r.start + 1_200;
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(200);
     expect(r.sweeps).toEqual([1_000, 1_200]);
   });
@@ -112,10 +112,10 @@ describe("the expiry timer", () => {
   it("after a sweep threw, waits 5 s even for a grant that fell due since", async () => {
     const r = rig(1_000);
     r.failNext();
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(1_000);
     r.db.due = r.start + 1_200;
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(4_999);
     expect(r.sweeps).toEqual([1_000]);
     await r.clock.advance(1);
@@ -126,16 +126,67 @@ describe("the expiry timer", () => {
   it("stays stopped: neither a sweep that was running nor a re-arm arms it again", async () => {
     const r = rig(1_000);
     r.holdSweeps(true);
-    r.timer.rearm();
+    await r.timer.rearm();
     await r.clock.advance(1_000);
     r.timer.stop();
     r.db.due = r.start + 1_500;
     r.holdSweeps(false);
     r.release();
     await r.clock.advance(0);
-    r.timer.rearm();
+    await r.timer.rearm();
     expect(r.clock.pendingTimers()).toBe(0);
     await r.clock.advance(60_000);
     expect(r.sweeps).toEqual([1_000]);
+  });
+
+  it("arms for the latest re-read even when an older read answers after it", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const start = clock.now().getTime();
+    const answers: ((due: Date | undefined) => void)[] = [];
+    const sweeps: number[] = [];
+    const timer = new ExpiryTimer(
+      clock,
+      () => new Promise<Date | undefined>((resolve) => answers.push(resolve)),
+      async () => {
+        sweeps.push(clock.now().getTime() - start);
+      },
+      () => undefined,
+    );
+    const older = timer.rearm();
+    const newer = timer.rearm();
+    // The newer read saw a grant revoked since the older one: nothing is due any more.
+    answers[1]?.(undefined);
+    answers[0]?.(new Date(start + 1_000));
+    await Promise.all([older, newer]);
+    expect(clock.pendingTimers()).toBe(0);
+    await clock.advance(5_000);
+    expect(sweeps).toEqual([]);
+  });
+
+  it("reports a failed re-read and keeps the timer it had, without rejecting", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const start = clock.now().getTime();
+    let failing = false;
+    const errors: string[] = [];
+    const sweeps: number[] = [];
+    const timer = new ExpiryTimer(
+      clock,
+      async () => {
+        if (failing) throw new Error("connection terminated");
+        return new Date(start + 2_000);
+      },
+      async () => {
+        sweeps.push(clock.now().getTime() - start);
+        failing = true;
+      },
+      (error) => errors.push(String(error)),
+    );
+    await timer.rearm();
+    failing = true;
+    await expect(timer.rearm()).resolves.toBeUndefined();
+    expect(errors).toEqual(["Error: connection terminated"]);
+    await clock.advance(2_000);
+    expect(sweeps).toEqual([2_000]);
+    timer.stop();
   });
 });

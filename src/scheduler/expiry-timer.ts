@@ -17,19 +17,34 @@ export class ExpiryTimer {
   private stopped = false;
   /** Holds back grants due by `dueBy` until `notBefore`, so an unfinished sweep cannot spin. */
   private holdBack: { dueBy: number; notBefore: number } | undefined;
+  /** Counts re-reads: only the latest one may arm, so an older answer arriving late cannot. */
+  private reads = 0;
 
   constructor(
     private readonly clock: Clock,
-    private readonly nextDueAt: () => Date | undefined,
+    private readonly nextDueAt: () => Promise<Date | undefined>,
     private readonly sweep: () => Promise<unknown>,
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** Re-reads the earliest due time and re-arms if it moved. Cheap: one indexed MIN(). */
-  rearm(): void {
+  /**
+   * Re-reads the earliest due time and re-arms if it moved. Cheap: one indexed MIN(). Never
+   * rejects: a failed read goes to onError and leaves the armed timer (and the minute sweep) as is.
+   */
+  async rearm(): Promise<void> {
     // While a sweep runs, its end re-arms (it reads the store afresh then).
     if (this.stopped || this.running) return;
-    const earliest = this.nextDueAt()?.getTime();
+    const read = ++this.reads;
+    let next: Date | undefined;
+    try {
+      next = await this.nextDueAt();
+    } catch (error) {
+      this.onError(error);
+      return;
+    }
+    // Stopped, a sweep started, or a later re-read is on its way (its answer is the fresher one).
+    if (this.stopped || this.running || read !== this.reads) return;
+    const earliest = next?.getTime();
     const held = this.holdBack && earliest !== undefined && earliest <= this.holdBack.dueBy;
     const due = held && this.holdBack ? Math.max(earliest ?? 0, this.holdBack.notBefore) : earliest;
     if (due === this.armedFor && this.handle) return;
@@ -37,6 +52,7 @@ export class ExpiryTimer {
     this.handle = undefined;
     this.armedFor = due;
     if (due === undefined) return;
+    // fire() catches what the sweep throws and rearm() never rejects: nothing here can go unhandled.
     this.handle = this.clock.setTimer(() => void this.fire(), Math.max(0, due - this.clock.now().getTime()));
   }
 
@@ -53,7 +69,7 @@ export class ExpiryTimer {
       this.onError(error);
     } finally {
       this.running = false;
-      this.rearm();
+      await this.rearm();
     }
   }
 

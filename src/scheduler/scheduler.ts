@@ -44,7 +44,7 @@ export class Scheduler {
       deps.clock,
       () => deps.store.grants.nextDueAt(),
       () => deps.engine.sweep(),
-      (error) => deps.logger.error({ err: String(error) }, "expiry sweep failed"),
+      (error) => deps.logger.error({ err: String(error) }, "expiry timer: sweep or re-read failed"),
     );
   }
 
@@ -52,7 +52,7 @@ export class Scheduler {
     await this.deps.engine.reconcile();
     await this.run("sweep");
     this.startupSweepDone = true;
-    this.timer.rearm();
+    await this.timer.rearm();
     // A cloud call in transit at the crash may land after reconcile's roll-back: look for it now.
     this.startupReap = this.run("reap");
     this.deps.engine.track(this.startupReap);
@@ -75,8 +75,9 @@ export class Scheduler {
     every("*/15 * * * *", "jitbot-reaper", ["reap"]);
   }
 
-  rearm(): void {
-    this.timer.rearm();
+  /** Never rejects (see ExpiryTimer.rearm). */
+  rearm(): Promise<void> {
+    return this.timer.rearm();
   }
 
   /** Runs one job now; errors are logged, never thrown into cron. */
@@ -94,19 +95,19 @@ export class Scheduler {
         "scheduled job failed",
       );
     }
-    this.timer.rearm();
+    await this.timer.rearm();
   }
 
   private async sendExpiryReminders(): Promise<void> {
     const { store, clock, notifier, policy } = this.deps;
     const now = clock.now();
     const soon = new Date(now.getTime() + policy.defaults.reminderBefore * 1000);
-    for (const grant of store.grants.needingReminder(soon, now)) {
-      if (grant.expiresAt <= now || !store.grants.markReminderSent(grant.requestId, now)) continue;
+    for (const grant of await store.grants.needingReminder(soon, now)) {
+      if (grant.expiresAt <= now || !(await store.grants.markReminderSent(grant.requestId, now))) continue;
       // A grant shorter than the reminder lead would be "ending soon" the moment it starts.
       const length = grant.expiresAt.getTime() - (grant.grantedAt ?? grant.startedAt).getTime();
       if (length <= policy.defaults.reminderBefore * 1000) continue;
-      const request = store.requests.mustGet(grant.requestId);
+      const request = await store.requests.mustGet(grant.requestId);
       const profile = findProfile(policy, request.profileId);
       if (profile) await notifier.expiryReminder(request, profile, grant);
     }
@@ -116,12 +117,12 @@ export class Scheduler {
     const { store, clock, notifier, policy } = this.deps;
     const now = clock.now();
     const timeoutMs = policy.defaults.approvalTimeout * 1000;
-    for (const request of store.requests.listByStatus("pending", 5000)) {
+    for (const request of await store.requests.listByStatus("pending", 5000)) {
       const profile = findProfile(policy, request.profileId);
       const age = now.getTime() - request.createdAt.getTime();
       if (age >= timeoutMs) {
         try {
-          const closed = store.requests.transition({
+          const closed = await store.requests.transition({
             id: request.id,
             from: "pending",
             event: "time_out",
@@ -132,7 +133,7 @@ export class Scheduler {
         } catch {
           // Decided in the meantime: the guard kept exactly one outcome.
         }
-      } else if (age >= timeoutMs / 2 && store.requests.markApprovalReminded(request.id, now) && profile) {
+      } else if (age >= timeoutMs / 2 && (await store.requests.markApprovalReminded(request.id, now)) && profile) {
         await notifier.approvalReminder(request, profile, new Date(request.createdAt.getTime() + timeoutMs));
       }
     }
@@ -140,6 +141,7 @@ export class Scheduler {
 
   stop(): void {
     this.timer.stop();
+    // node-cron's stop() only clears its own timer; nothing waits on it and it does not reject.
     for (const task of this.tasks) void task.stop();
   }
 }

@@ -70,8 +70,8 @@ export class AccessService {
     return requestableProfiles(this.deps.policy, await this.person(userId));
   }
 
-  request(id: string): AccessRequest {
-    const request = this.deps.store.requests.get(id);
+  async request(id: string): Promise<AccessRequest> {
+    const request = await this.deps.store.requests.get(id);
     if (!request) throw new DomainError("REQUEST_NOT_FOUND", { id });
     return request;
   }
@@ -91,12 +91,12 @@ export class AccessService {
       return { profile, errors: { profile: new DomainError("NOT_A_REQUESTER", { profile: profile.id }) } };
     }
     const extension = input.extendsRequestId
-      ? extensionTarget(this.deps.store, input.extendsRequestId, userId, profile)
+      ? await extensionTarget(this.deps.store, input.extendsRequestId, userId, profile)
       : undefined;
     const errors = validateRequestInput(profile, input);
     const provider = this.deps.providers.get(profile.grant.type);
     if (extension) {
-      const refusal = extensionRefusal(this.deps.store, extension, profile, input.durationSeconds ?? 0);
+      const refusal = await extensionRefusal(this.deps.store, extension, profile, input.durationSeconds ?? 0);
       if (refusal) errors.duration = refusal;
       if (!provider || !canExtend(provider)) errors.profile = new DomainError("EXTENSION_NOT_ALLOWED");
     }
@@ -108,7 +108,7 @@ export class AccessService {
   }
 
   /** Seconds the Extend form may still offer for `requestId`'s grant (extension.max and maxTotal). */
-  extensionRoom(requestId: string, profile: Profile): number {
+  extensionRoom(requestId: string, profile: Profile): Promise<number> {
     return extensionRoom(this.deps.store, requestId, profile);
   }
 
@@ -116,7 +116,7 @@ export class AccessService {
    * A request modal files once. Slack may resend a submission, and anyone holding a signed one can
    * replay it within five minutes: false means this view id and hash were already taken.
    */
-  claimSubmission(view: { id: string; hash: string }, userId: string): boolean {
+  claimSubmission(view: { id: string; hash: string }, userId: string): Promise<boolean> {
     return this.deps.store.requests.claimViewSubmission(view.id, view.hash, userId, this.deps.clock.now());
   }
 
@@ -130,7 +130,7 @@ export class AccessService {
     if (!profile || Object.keys(errors).length > 0) return { ok: false, errors };
     const member = await directory.member(userId);
     if (!member.email) return { ok: false, errors: { profile: new DomainError("NO_EMAIL") } };
-    const request = store.requests.insert({
+    const request = await store.requests.insert({
       id: newRequestId(),
       profileId: profile.id,
       requesterId: userId,
@@ -143,7 +143,7 @@ export class AccessService {
       extendsRequestId: extension?.id,
     });
     if (extension && profile.extension?.autoApprove) {
-      const approved = store.requests.transition({
+      const approved = await store.requests.transition({
         id: request.id,
         from: "pending",
         event: "approve",
@@ -155,9 +155,11 @@ export class AccessService {
       return { ok: true, request: approved };
     }
     const posted = await notifier.requestSubmitted(request, profile);
-    if (posted.receipt) store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
-    if (posted.approval) store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
-    return { ok: true, request: store.requests.mustGet(request.id) };
+    if (posted.receipt) await store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
+    if (posted.approval) {
+      await store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
+    }
+    return { ok: true, request: await store.requests.mustGet(request.id) };
   }
 
   /** An approver's click. Refusals come back as DomainErrors for an ephemeral answer. */
@@ -170,13 +172,13 @@ export class AccessService {
     const { store, clock, notifier } = this.deps;
     const noteTooLong = note === undefined ? undefined : checkLength("denyReason", note);
     if (noteTooLong) throw noteTooLong;
-    const request = store.requests.get(requestId);
+    const request = await store.requests.get(requestId);
     if (!request) throw new DomainError("REQUEST_NOT_FOUND", { id: requestId });
     const profile = findProfile(this.deps.policy, request.profileId);
     if (!profile) throw new DomainError("PROFILE_NOT_FOUND", { id: request.profileId });
     const refusal = checkApprover(profile, request.requesterId, await this.person(approverId));
     if (refusal) throw refusal;
-    const outcome = store.requests.decide({
+    const outcome = await store.requests.decide({
       id: requestId,
       approverId,
       decision,
@@ -184,7 +186,7 @@ export class AccessService {
       note,
       at: clock.now(),
     });
-    const approvals = store.requests.approvals(requestId);
+    const approvals = await store.requests.approvals(requestId);
     if (outcome.kind === "recorded") {
       await notifier.approvalRecorded(outcome.request, profile, approvals);
       return outcome.request;
@@ -200,10 +202,10 @@ export class AccessService {
    */
   async cancel(requestId: string, userId: string): Promise<EarlyEndAnswer> {
     const { store, clock, notifier } = this.deps;
-    const request = store.requests.mustGet(requestId);
+    const request = await store.requests.mustGet(requestId);
     if (request.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
     if (request.status === "approved") return this.endEarly(request, userId);
-    const cancelled = store.requests.transition({
+    const cancelled = await store.requests.transition({
       id: requestId,
       from: "pending",
       event: "cancel",
@@ -220,30 +222,30 @@ export class AccessService {
    * ends the root grant. A grant still in flight is revoked the moment it completes.
    */
   async revoke(requestId: string, userId: string): Promise<EarlyEndAnswer> {
-    const request = this.deps.store.requests.mustGet(requestId);
+    const request = await this.deps.store.requests.mustGet(requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
     const isApprover = profile && !checkApprover(profile, "", await this.person(userId));
     if (request.requesterId !== userId && !isApprover) throw new DomainError("NOT_YOUR_REQUEST");
     if (request.status !== "active" && request.status !== "approved")
       throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "revoke" });
-    return this.endEarly(this.deps.store.requests.rootOf(requestId), userId);
+    return this.endEarly(await this.deps.store.requests.rootOf(requestId), userId);
   }
 
   private async endEarly(request: AccessRequest, userId: string): Promise<EarlyEndAnswer> {
     const outcome = await this.deps.engine.endEarly(request.id, userId);
     if (!outcome) {
-      const now = this.deps.store.requests.mustGet(request.id);
+      const now = await this.deps.store.requests.mustGet(request.id);
       throw new DomainError("INVALID_TRANSITION", { from: now.status, event: "revoke" });
     }
     const profile = findProfile(this.deps.policy, request.profileId);
     if (outcome === "cancelled" && profile) {
-      await this.deps.notifier.requestClosed(this.deps.store.requests.mustGet(request.id), profile, userId);
+      await this.deps.notifier.requestClosed(await this.deps.store.requests.mustGet(request.id), profile, userId);
     }
     return { outcome, answer: earlyEndAnswer(outcome, request.id) };
   }
 
   async refresh(requestId: string, userId: string): Promise<void> {
-    const request = this.deps.store.requests.mustGet(requestId);
+    const request = await this.deps.store.requests.mustGet(requestId);
     if (request.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
     if (request.status !== "active")
       throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "refresh" });
@@ -251,10 +253,10 @@ export class AccessService {
   }
 
   /** Two queries whatever the count (it was one per active grant): `/jit list` answers in the ack. */
-  myAccess(userId: string): MyAccess {
+  async myAccess(userId: string): Promise<MyAccess> {
     const { store } = this.deps;
-    const requests = store.requests.listByRequester(userId, ["pending", "approved", "active"]);
-    const grants = store.grants.ofActiveRequests(userId);
+    const requests = await store.requests.listByRequester(userId, ["pending", "approved", "active"]);
+    const grants = await store.grants.ofActiveRequests(userId);
     const pending = requests.filter((r) => r.status === "pending" || r.status === "approved");
     const active: MyAccess["active"] = [];
     for (const request of requests) {
@@ -267,7 +269,8 @@ export class AccessService {
   /** Pending requests this person could decide on (App Home). */
   async awaitingDecisionBy(userId: string): Promise<AccessRequest[]> {
     const person = await this.person(userId);
-    return this.deps.store.requests.listByStatus("pending").filter((request) => {
+    const pending = await this.deps.store.requests.listByStatus("pending");
+    return pending.filter((request) => {
       const profile = findProfile(this.deps.policy, request.profileId);
       return profile !== undefined && checkApprover(profile, request.requesterId, person) === undefined;
     });

@@ -9,10 +9,15 @@ import type { ServiceDeps } from "./access-service.js";
  * The active grant an extension request extends: the root of the chain, whatever id the form
  * carried (it is only a hint from the client). Refuses anyone else's or an ended one.
  */
-export function extensionTarget(store: Store, requestId: string, userId: string, profile: Profile): AccessRequest {
-  const named = store.requests.mustGet(requestId);
+export async function extensionTarget(
+  store: Store,
+  requestId: string,
+  userId: string,
+  profile: Profile,
+): Promise<AccessRequest> {
+  const named = await store.requests.mustGet(requestId);
   if (named.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
-  const root = store.requests.rootOf(requestId);
+  const root = await store.requests.rootOf(requestId);
   if (root.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
   if (root.status !== "active" || root.profileId !== profile.id || !profile.extension) {
     throw new DomainError("EXTENSION_NOT_ALLOWED");
@@ -21,23 +26,23 @@ export function extensionTarget(store: Store, requestId: string, userId: string,
 }
 
 /** Over extension.max, or over what extension.maxTotal still leaves for this grant. */
-export function extensionRefusal(
+export async function extensionRefusal(
   store: Store,
   root: AccessRequest,
   profile: Profile,
   wanted: number,
-): DomainError | undefined {
+): Promise<DomainError | undefined> {
   if (profile.extension?.max !== undefined && wanted > profile.extension.max) {
     return new DomainError("DURATION_OVER_CAP", { max: profile.extension.max });
   }
-  const grant = store.grants.get(root.id);
+  const grant = await store.grants.get(root.id);
   return grant ? checkExtensionTotal(profile, grant, root.durationSeconds, wanted) : undefined;
 }
 
 /** Seconds an extension of `requestId`'s grant may still ask for (extension.max and maxTotal). */
-export function extensionRoom(store: Store, requestId: string, profile: Profile): number {
-  const root = store.requests.rootOf(requestId);
-  const grant = store.grants.get(root.id);
+export async function extensionRoom(store: Store, requestId: string, profile: Profile): Promise<number> {
+  const root = await store.requests.rootOf(requestId);
+  const grant = await store.grants.get(root.id);
   const cap = profile.extension?.max ?? profile.duration.max;
   return grant ? Math.min(cap, extensionRoomSeconds(profile, grant, root.durationSeconds)) : 0;
 }
@@ -54,9 +59,9 @@ export async function applyApproved(deps: ServiceDeps, request: AccessRequest, p
     engine.grantInBackground(request);
     return;
   }
-  const rootId = store.requests.rootOf(request.extendsRequestId).id;
+  const rootId = (await store.requests.rootOf(request.extendsRequestId)).id;
   const result = await engine.extend(rootId, request.durationSeconds, request.requesterId, request.id);
-  store.requests.transition({
+  await store.requests.transition({
     id: request.id,
     from: "approved",
     event: result.ok ? "activate" : "fail",
@@ -65,14 +70,14 @@ export async function applyApproved(deps: ServiceDeps, request: AccessRequest, p
     note: result.ok ? undefined : result.reason,
   });
   if (!result.ok) {
-    await notifier.grantFailed(store.requests.mustGet(request.id), profile, result.reason, { rolledBack: true });
+    await notifier.grantFailed(await store.requests.mustGet(request.id), profile, result.reason, { rolledBack: true });
     return;
   }
   engine.scheduleChanged();
-  const root = store.requests.mustGet(rootId);
+  const root = await store.requests.mustGet(rootId);
   const dm = await notifier.grantExtended(root, profile, result.grant, result.instructions);
   if (dm && result.instructions) {
-    store.grants.recordDm(
+    await store.grants.recordDm(
       rootId,
       dm.channel,
       dm.ts,

@@ -36,7 +36,7 @@ export class HomeTabs {
     const service = this.service;
     if (!service) return;
     const view = homeView({
-      access: service.myAccess(userId),
+      access: await service.myAccess(userId),
       awaiting: await service.awaitingDecisionBy(userId),
       profiles: new Map(service.policy.profiles.map((p) => [p.id, p])),
       now: this.clock.now(),

@@ -18,6 +18,7 @@ describe("SlackLane", () => {
     const granted: number[] = [];
     const releases = new Map<number, () => void>();
     for (let i = 0; i < n; i++) {
+      // Watched, not awaited: the test reads the order in which the slots were granted.
       void l.acquire().then((release) => {
         granted.push(i);
         releases.set(i, release);
@@ -105,6 +106,7 @@ describe("SlackLane", () => {
     const { releases } = acquireAll(l, 3);
     await vi.advanceTimersByTimeAsync(0);
     let settled = false;
+    // Watched, not awaited: the test checks when it settles.
     void l.settled(60_000).then(() => {
       settled = true;
     });
@@ -118,6 +120,7 @@ describe("SlackLane", () => {
 
     acquireAll(l, 1); // never released
     let gaveUp = false;
+    // Watched, not awaited, as above.
     void l.settled(500).then(() => {
       gaveUp = true;
     });

@@ -26,7 +26,7 @@ export class SlackNotifier implements Notifier {
   constructor(
     private readonly client: WebClient,
     private readonly logger: Logger,
-    private readonly approvalsOf: (requestId: string) => Approval[],
+    private readonly approvalsOf: (requestId: string) => Promise<Approval[]>,
     private readonly canRefresh: (profile: Profile) => boolean,
   ) {}
 
@@ -50,7 +50,7 @@ export class SlackNotifier implements Notifier {
   }
 
   private async refreshApproval(request: AccessRequest, profile: Profile, known?: Approval[]) {
-    const approvals = known ?? this.approvalsOf(request.id);
+    const approvals = known ?? (await this.approvalsOf(request.id));
     await this.update(
       request.approvalChannel,
       request.approvalTs,

@@ -10,19 +10,19 @@ import { jitbot } from "./output.js";
 let tmp: ReturnType<typeof tempDir>;
 let dbFile: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   tmp = tempDir("jitbot-audit-");
   dbFile = join(tmp.dir, "jitbot.db");
-  const store = Store.open(dbFile);
+  const store = await Store.open(dbFile);
   for (let i = 1; i <= 5; i++) {
-    store.audit({
+    await store.audit({
       at: new Date(Date.UTC(2026, 0, 5, 9, i)),
       actor: "U0LEAD",
       action: "request.approved",
       requestId: `r${i}`,
     });
   }
-  store.close();
+  await store.close();
 });
 afterEach(() => tmp.cleanup());
 
@@ -90,9 +90,9 @@ describe("jitbot audit verify", () => {
   });
 
   it("checks the chain against anchors from a log file and from --anchor, and catches the newest rows deleted", async () => {
-    const store = Store.open(dbFile);
-    const anchor = anchorJson(store.auditAnchor());
-    store.close();
+    const store = await Store.open(dbFile);
+    const anchor = anchorJson(await store.auditAnchor());
+    await store.close();
     const log = join(tmp.dir, "jitbot.log");
     writeFileSync(
       log,
@@ -129,9 +129,9 @@ describe("jitbot audit verify", () => {
   it("checks keyed rows only with JITBOT_AUDIT_KEY, and refuses a key too short to be one", async () => {
     const keyed = join(tmp.dir, "keyed.db");
     const key = "audit-verify-cli-key-0123456789abcdef";
-    const store = Store.open(keyed, { auditKey: key });
-    store.audit({ at: new Date(), actor: "U0LEAD", action: "request.approved", requestId: "r1" });
-    store.close();
+    const store = await Store.open(keyed, { auditKey: key });
+    await store.audit({ at: new Date(), actor: "U0LEAD", action: "request.approved", requestId: "r1" });
+    await store.close();
     expect(await jitbot(["audit", "verify"], { JITBOT_DB: keyed, JITBOT_AUDIT_KEY: key })).toEqual({
       code: 0,
       output: "audit log intact: 2 events, every link verified (2 keyed with JITBOT_AUDIT_KEY)\n",

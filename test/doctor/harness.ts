@@ -135,7 +135,8 @@ async function startSlackProxy(
   target: string,
   world: { notMemberOf: Set<string>; grantedScopes: string[] },
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => void forward(req, res));
+  // Each call stands alone: one that fails (its client left mid-body) is dropped, never unhandled.
+  const server = createServer((req, res) => void forward(req, res).catch(() => res.destroy()));
   const forward = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

@@ -42,7 +42,7 @@ describe("extending an aws-role grant", () => {
     const { id, dm } = await requestAndApprove(t, "eks-pod-manager", 3600);
     const first = aws.sessions.at(-1);
     if (!first) throw new Error("no AssumeRole");
-    const oldEnd = t.store.grants.get(id)?.expiresAt.getTime() ?? 0;
+    const oldEnd = (await t.store.grants.get(id))?.expiresAt.getTime() ?? 0;
     expect(first.expiresAt.getTime()).toBeLessThanOrEqual(oldEnd);
 
     await tick(t, 40 * MINUTE, 10 * MINUTE);
@@ -63,10 +63,10 @@ describe("extending an aws-role grant", () => {
     const second = aws.sessions.at(-1);
     if (!second || second === first) throw new Error("no new session");
     const newEnd = oldEnd + 3600_000;
-    expect(t.store.grants.get(id)?.expiresAt.getTime()).toBe(newEnd);
+    expect((await t.store.grants.get(id))?.expiresAt.getTime()).toBe(newEnd);
     // STS states Expiration in whole seconds.
     expect(newEnd - second.expiresAt.getTime()).toBeLessThan(1000);
-    expect(t.store.grants.get(id)?.providerExpiresAt).toEqual(second.expiresAt);
+    expect((await t.store.grants.get(id))?.providerExpiresAt).toEqual(second.expiresAt);
     expect(textOf(fresh)).toContain(second.secretAccessKey);
     const old = t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts);
     expect(old?.edited).toBe(true);
@@ -74,7 +74,7 @@ describe("extending an aws-role grant", () => {
 
     // Past the old end the new keys still work; the old session has ended as AWS ends it.
     await tick(t, oldEnd - clock.now().getTime() + MINUTE, 10 * MINUTE);
-    expect(t.store.requests.mustGet(id).status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
     expect(aws.isSessionUsable(second.accessKeyId)).toBe(true);
     expect(aws.isSessionUsable(first.accessKeyId)).toBe(false);
   });

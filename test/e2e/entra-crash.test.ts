@@ -52,7 +52,9 @@ async function crashThenRestart(standingMembers: string[]): Promise<{ second: Te
   const id = /JR-[A-Z0-9]{6}/.exec(approval.text)?.[0] ?? "";
   await first.driver.click("U0LEAD", approval, "jit_approve");
   await waitFor(
-    () => first.store.grants.get(id)?.status === "granting" && entra.graph.directory.isMember(entra.groupId, userId),
+    async () =>
+      (await first.store.grants.get(id))?.status === "granting" &&
+      entra.graph.directory.isMember(entra.groupId, userId),
     "the half-done grant",
   );
   await first.bot.engine.idle();
@@ -64,8 +66,8 @@ async function crashThenRestart(standingMembers: string[]): Promise<{ second: Te
 describe("a crash between the Graph call and the store write", () => {
   it("is rolled back at start-up: the membership is removed and the requester told", async () => {
     const { second, id, userId } = await crashThenRestart([]);
-    expect(second.store.grants.get(id)?.status).toBe("failed");
-    expect(second.store.requests.mustGet(id).status).toBe("failed");
+    expect((await second.store.grants.get(id))?.status).toBe("failed");
+    expect((await second.store.requests.mustGet(id)).status).toBe("failed");
     expect(entra.graph.directory.isMember(entra.groupId, userId)).toBe(false);
     await waitFor(
       () => second.slack.dmsOf("U0ALICE").some((m) => m.text.includes("restarted while granting")),
@@ -76,7 +78,7 @@ describe("a crash between the Graph call and the store write", () => {
 
   it("leaves a declared standing member in place", async () => {
     const { second, id, userId } = await crashThenRestart(["{email}"]);
-    expect(second.store.requests.mustGet(id).status).toBe("failed");
+    expect((await second.store.requests.mustGet(id)).status).toBe("failed");
     expect(entra.graph.directory.isMember(entra.groupId, userId)).toBe(true);
     await second.close();
   });

@@ -37,7 +37,7 @@ describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
     expect(text).toContain("--namespace sre");
     expect(text).toMatch(/60.90 min/);
     await t.driver.command("U0ALICE", `revoke ${id}`);
-    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
     expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(false);
   });
 
@@ -46,11 +46,11 @@ describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
     const assignments = [...entra.graph.directory.pimAssignments.values()];
     expect(assignments.some((a) => JSON.stringify(a).includes(aliceId))).toBe(true);
     expect(JSON.stringify(entra.graph.calls)).toContain("PT2H");
-    expect(t.store.grants.get(id)?.providerExpiresAt).toBeDefined();
+    expect((await t.store.grants.get(id))?.providerExpiresAt).toBeDefined();
     // PIM will not remove an assignment in its first five minutes (groups-assign-member-owner.md).
     entra.clock.advance(5 * 60_000);
     await t.driver.command("U0ALICE", `revoke ${id}`);
-    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
     expect(JSON.stringify(entra.graph.calls)).toContain("adminRemove");
   });
 
@@ -67,7 +67,7 @@ describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
     expect(t.logs.join("\n")).not.toContain(secret ?? "unused");
     // Expiry, with the injected clock: the app is deleted and the DM loses the secret.
     await t.clock.advance(3600_000 + 1_000);
-    await waitFor(() => t.store.requests.mustGet(id).status === "expired", "the expiry");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
     expect(entra.graph.directory.applications.size).toBe(apps.length - 1);
     const redacted = t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts);
     expect(redacted?.edited).toBe(true);

@@ -65,14 +65,17 @@ const secretIn = (dm: PostedMessage) =>
 describe("extending an Entra grant moves the end Entra enforces", () => {
   it("entra-pim-group: adminExtend moves the assignment's end; Alice is still a member after the original end", async () => {
     const { id, dm } = await requestAndApprove(t, "aks-pim", 3600);
-    const oldEnd = t.store.grants.get(id)?.expiresAt.getTime() ?? 0;
+    const oldEnd = (await t.store.grants.get(id))?.expiresAt.getTime() ?? 0;
     await extendAndApprove(dm, "aks-pim", 1800);
-    await waitFor(() => t.store.grants.get(id)?.expiresAt.getTime() === oldEnd + 1800_000, "jitbot's new end");
+    await waitFor(
+      async () => (await t.store.grants.get(id))?.expiresAt.getTime() === oldEnd + 1800_000,
+      "jitbot's new end",
+    );
     const calls = entra.graph.calls.filter((c) => JSON.stringify(c.body).includes("adminExtend"));
     expect(calls).toHaveLength(1);
     const instance = entra.graph.directory.pimInstances().find((i) => i.principalId === aliceId);
     expect(instance?.endDateTime).toBe(new Date(oldEnd + 1800_000).toISOString());
-    expect(t.store.grants.get(id)?.providerExpiresAt?.getTime()).toBe(oldEnd + 1800_000);
+    expect((await t.store.grants.get(id))?.providerExpiresAt?.getTime()).toBe(oldEnd + 1800_000);
     await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(id) && m.text.includes("now ends")),
       "the DM",
@@ -80,20 +83,20 @@ describe("extending an Entra grant moves the end Entra enforces", () => {
 
     // Past the original end: PIM has not ended the membership, and jitbot has not revoked.
     await tick(t, oldEnd - t.clock.now().getTime() + MINUTE, 10 * MINUTE);
-    expect(t.store.requests.mustGet(id).status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
     expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(true);
     // Past the new end: gone, both in PIM and in jitbot.
     await tick(t, 30 * MINUTE, 10 * MINUTE);
-    await waitFor(() => t.store.requests.mustGet(id).status === "expired", "the expiry");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
     expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(false);
   });
 
   it("entra-service-principal: a new secret works past the old end, the old one does not, and the old DM loses it", async () => {
     const { id, dm } = await requestAndApprove(t, "aks-sp", 3600);
     const oldSecret = secretIn(dm);
-    const appId = String(t.store.grants.get(id)?.state.appId);
+    const appId = String((await t.store.grants.get(id))?.state.appId);
     expect(await signIn(tokens, TENANT_ID, appId, oldSecret)).toEqual({ ok: true });
-    const oldEnd = t.store.grants.get(id)?.expiresAt.getTime() ?? 0;
+    const oldEnd = (await t.store.grants.get(id))?.expiresAt.getTime() ?? 0;
 
     await extendAndApprove(dm, "aks-sp", 1800);
     const fresh = await waitFor(
@@ -105,8 +108,8 @@ describe("extending an Entra grant moves the end Entra enforces", () => {
     );
     const newSecret = secretIn(fresh);
     expect(newSecret).not.toBe(oldSecret);
-    expect(t.store.grants.get(id)?.expiresAt.getTime()).toBe(oldEnd + 1800_000);
-    expect(t.store.grants.get(id)?.dmTs).toBe(fresh.ts);
+    expect((await t.store.grants.get(id))?.expiresAt.getTime()).toBe(oldEnd + 1800_000);
+    expect((await t.store.grants.get(id))?.dmTs).toBe(fresh.ts);
     // The old DM keeps its steps but not the secret.
     const old = t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts);
     expect(old?.edited).toBe(true);
@@ -117,11 +120,11 @@ describe("extending an Entra grant moves the end Entra enforces", () => {
     expect(t.logs.join("\n")).not.toContain(newSecret);
 
     await tick(t, oldEnd - t.clock.now().getTime() + MINUTE, 10 * MINUTE);
-    expect(t.store.requests.mustGet(id).status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
     expect(await signIn(tokens, TENANT_ID, appId, newSecret)).toEqual({ ok: true });
     expect(await signIn(tokens, TENANT_ID, appId, oldSecret)).toMatchObject({ ok: false, status: 401 });
     await tick(t, 30 * MINUTE, 10 * MINUTE);
-    await waitFor(() => t.store.requests.mustGet(id).status === "expired", "the expiry");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
     expect(await signIn(tokens, TENANT_ID, appId, newSecret)).toMatchObject({ ok: false });
   });
 
@@ -139,7 +142,7 @@ describe("extending an Entra grant moves the end Entra enforces", () => {
 
   it("the fake refuses a secret past its endDateTime with AADSTS7000222, as Entra does", async () => {
     const { id, dm } = await requestAndApprove(t, "aks-sp", 3600);
-    const appId = String(t.store.grants.get(id)?.state.appId);
+    const appId = String((await t.store.grants.get(id))?.state.appId);
     const app = [...entra.graph.directory.applications.values()].find((a) => a.appId === appId);
     const password = app?.passwords[0];
     if (!password) throw new Error("no password");

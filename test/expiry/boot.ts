@@ -13,7 +13,7 @@ import { examplePolicy, PEOPLE, SIGNING_SECRET, waitFor } from "../support/bot.j
 export async function bootInBackground(options: { dbFile: string; clock: ManualClock; providers: ProviderRegistry }) {
   const slack = new FakeSlackWebApi(PEOPLE);
   const apiUrl = await slack.listen();
-  const store = Store.open(options.dbFile);
+  const store = await Store.open(options.dbFile);
   const bot: Jitbot = createJitbot({
     policy: examplePolicy(),
     store,
@@ -36,7 +36,7 @@ export async function bootInBackground(options: { dbFile: string; clock: ManualC
     async close() {
       await started;
       await bot.stop(1_000);
-      store.close();
+      await store.close();
       await slack.close();
     },
   };

@@ -45,11 +45,11 @@ describe("undecided requests time out", () => {
     await t.bot.scheduler.run("approval-timeouts");
     expect(thread()).toHaveLength(1);
     expect(thread()[0]?.text).toContain(`${id} is still waiting for a decision`);
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
 
     await t.clock.advance(119 * MINUTE);
     await t.bot.scheduler.run("approval-timeouts");
-    expect(t.store.requests.mustGet(id).status).toBe("timed_out");
+    expect((await t.store.requests.mustGet(id)).status).toBe("timed_out");
     await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(id) && m.text.includes("timed out")),
       "the time-out DM",
@@ -65,7 +65,7 @@ describe("undecided requests time out", () => {
       () => t.slack.ephemeralsFor("U0LEAD").find((m) => m.text.includes("already timed out")),
       "the refusal",
     );
-    expect(t.store.requests.mustGet(id).status).toBe("timed_out");
+    expect((await t.store.requests.mustGet(id)).status).toBe("timed_out");
   });
 });
 

@@ -67,15 +67,15 @@ describe("killed in the middle of a grant", () => {
       await first.driver.click("U0LEAD", approval, "jit_approve");
       await waitFor(() => fake.grantCalls.get(id), "the provider grant call");
       // The durable record came first: the store knows a grant was in flight.
-      expect(first.store.grants.get(id)?.status).toBe("granting");
-      expect(first.store.requests.mustGet(id).status).toBe("approved");
+      expect((await first.store.grants.get(id))?.status).toBe("granting");
+      expect((await first.store.requests.mustGet(id)).status).toBe("approved");
       await life.kill(first);
 
       fake.grantGate = undefined;
       const second = await life.start();
       expect(fake.revoked.get(id)).toBe(1);
-      expect(second.store.requests.mustGet(id).status).toBe("failed");
-      expect(second.store.grants.get(id)?.status).toBe("failed");
+      expect((await second.store.requests.mustGet(id)).status).toBe("failed");
+      expect((await second.store.grants.get(id))?.status).toBe("failed");
       await waitFor(
         () =>
           second.slack.dmsOf("U0ALICE").find((m) => m.text.includes(id) && m.text.includes("restarted while granting")),
@@ -99,7 +99,7 @@ describe("killed in the middle of a grant, and the provider is down at restart",
 
     fake.revokeFailure = unavailable;
     const second = await life.start();
-    const pending = second.store.grants.get(id);
+    const pending = await second.store.grants.get(id);
     expect(pending).toMatchObject({ status: "active", endReason: "revoked", state: { rollback: true } });
     expect(pending?.revokeAttempts).toBeGreaterThanOrEqual(1);
     await waitFor(
@@ -109,9 +109,9 @@ describe("killed in the middle of a grant, and the provider is down at restart",
 
     fake.revokeFailure = () => undefined;
     await tick(second, 60_000, 1_000);
-    expect(second.store.grants.get(id)?.status).toBe("ended");
+    expect((await second.store.grants.get(id))?.status).toBe("ended");
     // The person never had this access: the request failed at once, only the roll-back went on.
-    expect(second.store.requests.mustGet(id).status).toBe("failed");
+    expect((await second.store.requests.mustGet(id)).status).toBe("failed");
     expect(fake.revoked.get(id)).toBe(1);
   });
 });
@@ -126,12 +126,12 @@ describe("killed in the middle of a revoke", () => {
     await waitFor(() => fake.revoked.get(id), "the provider revoke");
     await first.settle();
     expect(fake.revoked.get(id)).toBe(1);
-    expect(first.store.grants.get(id)?.status).toBe("active");
+    expect((await first.store.grants.get(id))?.status).toBe("active");
     await life.kill(first);
 
     const second = await life.start();
     expect(fake.revoked.get(id)).toBe(2);
-    expect(second.store.requests.mustGet(id).status).toBe("expired");
+    expect((await second.store.requests.mustGet(id)).status).toBe("expired");
     expect(auditActions(second, id).filter((a) => a === "request.expired")).toHaveLength(1);
     await tick(second, 120_000, 60_000);
     await second.bot.scheduler.run("sweep");
@@ -150,13 +150,13 @@ describe("killed in the middle of a revoke", () => {
     fake.revokeGate = new Gate();
     await first.clock.advance(3600_000);
     await waitFor(() => fake.revokeGate?.entered, "the revoke call");
-    expect(first.store.grants.get(id)?.status).toBe("active");
-    expect(first.store.requests.mustGet(id).status).toBe("active");
+    expect((await first.store.grants.get(id))?.status).toBe("active");
+    expect((await first.store.requests.mustGet(id)).status).toBe("active");
     await life.kill(first);
 
     fake.revokeGate = undefined;
     const second = await life.start();
-    expect(second.store.requests.mustGet(id).status).toBe("expired");
+    expect((await second.store.requests.mustGet(id)).status).toBe("expired");
     expect(fake.revoked.get(id)).toBe(1);
   });
 });

@@ -58,11 +58,11 @@ describe("SIGTERM: drain", () => {
           .find((m) => m.text.includes(SHUTTING_DOWN)),
       "the refusal",
     );
-    expect(t.store.requests.listByRequester("U0ALICE", ["pending"])).toHaveLength(0);
+    expect(await t.store.requests.listByRequester("U0ALICE", ["pending"])).toHaveLength(0);
 
     fake.grantGate.open();
     await draining;
-    expect(t.store.requests.mustGet(id).status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
   });
 
   it("is bounded: a provider that never answers does not hold the process", async () => {
@@ -76,7 +76,7 @@ describe("SIGTERM: drain", () => {
     await t.bot.engine.drain(100);
     expect(performance.now() - started).toBeLessThan(2_000);
     // What was in flight stays recorded as in flight: the next start-up reconciles it.
-    expect(t.store.grants.get(id)?.status).toBe("granting");
+    expect((await t.store.grants.get(id))?.status).toBe("granting");
   });
 
   it("waits for an in-flight revoke and starts no new one", async () => {
@@ -91,10 +91,10 @@ describe("SIGTERM: drain", () => {
     expect(await state(draining)).toBe("waiting");
     fake.revokeGate.open();
     await draining;
-    expect(t.store.requests.mustGet(first.id).status).toBe("expired");
+    expect((await t.store.requests.mustGet(first.id)).status).toBe("expired");
     await t.clock.advance(3600_000);
     await t.bot.scheduler.run("sweep");
-    expect(t.store.requests.mustGet(second.id).status).toBe("active");
+    expect((await t.store.requests.mustGet(second.id)).status).toBe("active");
   });
 
   it("leaves an approval clicked during the drain to the next process, which grants it at start-up", async () => {
@@ -105,14 +105,14 @@ describe("SIGTERM: drain", () => {
     const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
     await t.bot.engine.drain(1_000);
     await t.driver.click("U0LEAD", approval, "jit_approve");
-    await waitFor(() => t.store.requests.mustGet(id).status === "approved", "the approval");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "approved", "the approval");
     await t.settle();
     expect(fake.grantCalls.get(id)).toBeUndefined();
     open.splice(open.indexOf(t), 1);
     await t.close();
 
     const next = await bot(fake, db.file);
-    expect(next.store.requests.mustGet(id).status).toBe("active");
+    expect((await next.store.requests.mustGet(id)).status).toBe("active");
     expect(fake.grantCalls.get(id)).toBe(1);
   });
 });

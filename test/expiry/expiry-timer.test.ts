@@ -30,7 +30,7 @@ describe("the expiry timer", () => {
       const fired: number[] = [];
       const timer = new ExpiryTimer(
         clock,
-        () => (due === undefined ? undefined : new Date(due)),
+        async () => (due === undefined ? undefined : new Date(due)),
         async () => {
           fired.push(clock.now().getTime() - start);
           if (!leftDue) due = fired.length === 1 ? start + 10_000 + next + 30_000 : undefined;
@@ -38,7 +38,7 @@ describe("the expiry timer", () => {
         },
         () => undefined,
       );
-      timer.rearm();
+      await timer.rearm();
       await clock.advance(9_999);
       expect(fired).toEqual([]);
       await clock.advance(1);

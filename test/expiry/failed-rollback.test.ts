@@ -37,16 +37,16 @@ describe("a failed grant whose roll-back is not confirmed", () => {
     const { id, dm } = await requestAndApprove(t, "aks-prod-dev", 3600);
     expect(dm.text).toContain(`Granting ${id} failed`);
     expect(JSON.stringify(dm.blocks)).toContain("could not yet confirm that nothing was left half-granted");
-    expect(t.store.grants.get(id)).toMatchObject({ status: "active", endReason: "revoked" });
+    expect(await t.store.grants.get(id)).toMatchObject({ status: "active", endReason: "revoked" });
     await t.bot.scheduler.run("sweep");
     expect(provider.applied).toBe(true);
-    expect(t.store.grants.get(id)?.revokeAttempts).toBeGreaterThan(0);
+    expect((await t.store.grants.get(id))?.revokeAttempts).toBeGreaterThan(0);
     provider.cloudBack = true;
     await t.clock.advance(20 * 60_000);
     await t.bot.scheduler.run("sweep");
-    await waitFor(() => t.store.grants.get(id)?.status === "ended", "the confirmed roll-back");
+    await waitFor(async () => (await t.store.grants.get(id))?.status === "ended", "the confirmed roll-back");
     expect(provider.applied).toBe(false);
-    expect(t.store.requests.mustGet(id).status).toBe("failed");
+    expect((await t.store.requests.mustGet(id)).status).toBe("failed");
     await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.startsWith(`The roll-back of ${id}`)),
       "the requester to be told the roll-back is confirmed",

@@ -90,32 +90,30 @@ describe("10,000 grants expiring in the same second against a throttling provide
   it("revokes every one exactly once, loses none, and honours Retry-After", async () => {
     const started = performance.now();
     const clock = new ManualClock("2026-03-02T09:00:00.000Z");
-    const store = Store.open(join(dir.dir, "mass.db"));
+    const store = await Store.open(join(dir.dir, "mass.db"));
     const policy = examplePolicy();
     const expiresAt = new Date(clock.now().getTime() + 60_000);
     const ids: string[] = [];
-    store.db.transaction(() => {
-      for (let i = 0; i < GRANTS; i++) {
-        const id = `JR-M${String(i).padStart(5, "0")}`;
-        const at = clock.now();
-        store.requests.insert({
-          id,
-          profileId: "aks-prod-sre",
-          requesterId: `U${i}`,
-          requesterName: `User ${i}`,
-          requesterEmail: `user${i}@contoso.com`,
-          durationSeconds: 60,
-          justification: "mass expiry test",
-          ticket: undefined,
-          extendsRequestId: undefined,
-          createdAt: at,
-        });
-        store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
-        store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
-        store.grants.activate({ requestId: id, state: { userId: `u${i}` }, at, expiresAt });
-        ids.push(id);
-      }
-    })();
+    for (let i = 0; i < GRANTS; i++) {
+      const id = `JR-M${String(i).padStart(5, "0")}`;
+      const at = clock.now();
+      await store.requests.insert({
+        id,
+        profileId: "aks-prod-sre",
+        requesterId: `U${i}`,
+        requesterName: `User ${i}`,
+        requesterEmail: `user${i}@contoso.com`,
+        durationSeconds: 60,
+        justification: "mass expiry test",
+        ticket: undefined,
+        extendsRequestId: undefined,
+        createdAt: at,
+      });
+      await store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
+      await store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+      await store.grants.activate({ requestId: id, state: { userId: `u${i}` }, at, expiresAt });
+      ids.push(id);
+    }
     const seeded = performance.now();
 
     const provider = new ThrottlingProvider(clock);
@@ -132,7 +130,8 @@ describe("10,000 grants expiring in the same second against a throttling provide
       notifier,
       logger,
       concurrency: 16,
-      onScheduleChanged: () => scheduler?.rearm(),
+      // rearm() never rejects, and the latest re-read is the one that arms.
+      onScheduleChanged: () => void scheduler?.rearm(),
     });
     scheduler = new Scheduler({ store, engine, policy, clock, notifier, providers, logger, cron: false });
     await scheduler.start();
@@ -166,6 +165,6 @@ describe("10,000 grants expiring in the same second against a throttling provide
     console.info(
       `mass expiry: ${GRANTS} grants seeded in ${Math.round(seeded - started)} ms, revoked in ${simulatedSeconds} simulated s, ${provider.throttled} throttled answers, ${Math.round(elapsedMs)} ms real in all`,
     );
-    store.close();
+    await store.close();
   }, 60_000);
 });

@@ -25,7 +25,7 @@ describe("the provider is down when a grant expires", () => {
     fake.revokeFailure = unavailable;
 
     await tick(t, 60 * MINUTE, MINUTE);
-    const first = t.store.grants.get(id);
+    const first = await t.store.grants.get(id);
     expect(first).toMatchObject({ status: "active", revokeAttempts: 1 });
     expect(first?.lastError).toContain("The fake cloud is down");
     expect(first?.dueAt.getTime()).toBeGreaterThan(t.clock.now().getTime());
@@ -34,20 +34,20 @@ describe("the provider is down when a grant expires", () => {
     // Down for 170 minutes in all: alerts at 0, in [60, 75] and in [120, 150] minutes; never per attempt.
     for (let minute = 1; minute < 170; minute++) {
       await tick(t, MINUTE, MINUTE);
-      expect(t.store.grants.get(id)?.status).toBe("active");
+      expect((await t.store.grants.get(id))?.status).toBe("active");
     }
-    const during = t.store.grants.get(id);
+    const during = await t.store.grants.get(id);
     expect(during?.revokeAttempts).toBeGreaterThanOrEqual(12);
     expect(alerts(t)).toHaveLength(3);
     expect(textOf(alerts(t)[0] ?? { text: "", blocks: [] })).toContain("<@U0ALICE>");
-    expect(t.store.requests.mustGet(id).status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
     expect(fake.revoked.size).toBe(0);
 
     fake.revokeFailure = () => undefined;
     await tick(t, 16 * MINUTE, MINUTE);
-    expect(t.store.grants.get(id)).toMatchObject({ status: "ended", endReason: "expired" });
-    expect(t.store.grants.get(id)?.lastError).toBeUndefined();
-    expect(t.store.requests.mustGet(id).status).toBe("expired");
+    expect(await t.store.grants.get(id)).toMatchObject({ status: "ended", endReason: "expired" });
+    expect((await t.store.grants.get(id))?.lastError).toBeUndefined();
+    expect((await t.store.requests.mustGet(id)).status).toBe("expired");
     expect(fake.revoked.get(id)).toBe(1);
     expect(alerts(t)).toHaveLength(3);
     await waitFor(
@@ -66,12 +66,12 @@ describe("the provider is down when a grant expires", () => {
       fake.providerExpiryOffsetMs = offsetMs;
       const t = await botWith(fake);
       const { id } = await activeGrant(t, "aks-prod-sre", 3600);
-      const grant = t.store.grants.get(id);
+      const grant = await t.store.grants.get(id);
       fake.revokeFailure = unavailable;
       await tick(t, 60 * MINUTE + endsAfterMs - 1, MINUTE);
-      expect(t.store.grants.get(id)?.status).toBe("active");
+      expect((await t.store.grants.get(id))?.status).toBe("active");
       await tick(t, 16 * MINUTE, MINUTE);
-      const ended = t.store.grants.get(id);
+      const ended = await t.store.grants.get(id);
       expect(ended?.status).toBe("ended");
       expect((ended?.endedAt?.getTime() ?? 0) - (grant?.expiresAt.getTime() ?? 0)).toBeGreaterThanOrEqual(endsAfterMs);
       const dm = await waitFor(

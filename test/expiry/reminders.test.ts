@@ -64,7 +64,7 @@ describe("reminders before a grant ends", () => {
     const t = await bot();
     const { id, reminder } = await remindedGrant(t);
     await t.driver.click("U0ALICE", reminder, "jit_revoke");
-    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
   });
 });
 
@@ -72,7 +72,7 @@ describe("extending a grant from the reminder", () => {
   it("opens a prefilled request; once approved the end moves, the timer re-arms and the old end passes", async () => {
     const t = await bot();
     const { id, reminder } = await remindedGrant(t);
-    const oldEnd = t.store.grants.get(id)?.expiresAt.getTime() ?? 0;
+    const oldEnd = (await t.store.grants.get(id))?.expiresAt.getTime() ?? 0;
     const before = t.slack.messagesIn("C0APPROVALS").length;
     const { modal, res } = await extend(t, reminder, 3600);
     expect(JSON.parse(String(modal.view.private_metadata))).toEqual({ extends: id });
@@ -80,10 +80,10 @@ describe("extending a grant from the reminder", () => {
     const approval = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before], "the extension approval message");
     expect(textOf(approval)).toContain("Extension request");
     expect(textOf(approval)).toContain(`Extends grant ${id}`);
-    expect(t.store.grants.get(id)?.expiresAt.getTime()).toBe(oldEnd);
+    expect((await t.store.grants.get(id))?.expiresAt.getTime()).toBe(oldEnd);
 
     await t.driver.click("U0LEAD", approval, "jit_approve");
-    await waitFor(() => t.store.grants.get(id)?.expiresAt.getTime() === oldEnd + 3600_000, "the new end");
+    await waitFor(async () => (await t.store.grants.get(id))?.expiresAt.getTime() === oldEnd + 3600_000, "the new end");
     await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(id) && m.text.includes("now ends")),
       "the DM",
@@ -91,7 +91,7 @@ describe("extending a grant from the reminder", () => {
     expect(textOf(approvalNow(t, approval))).not.toContain("jit_approve");
 
     await tick(t, 11 * MINUTE, MINUTE);
-    expect(t.store.requests.mustGet(id).status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
     // A new end gets its own reminder.
     await tick(t, 48 * MINUTE, MINUTE);
     await t.bot.scheduler.run("reminders");
@@ -100,11 +100,13 @@ describe("extending a grant from the reminder", () => {
     await t.bot.scheduler.run("reminders");
     await waitFor(() => reminders(t, id).length === 2, "a reminder for the new end");
     await tick(t, 10 * MINUTE, MINUTE);
-    expect(t.store.requests.mustGet(id).status).toBe("expired");
-    expect((t.store.grants.get(id)?.endedAt?.getTime() ?? 0) - (oldEnd + 3600_000)).toBeLessThan(1_000);
+    expect((await t.store.requests.mustGet(id)).status).toBe("expired");
+    expect(((await t.store.grants.get(id))?.endedAt?.getTime() ?? 0) - (oldEnd + 3600_000)).toBeLessThan(1_000);
     // The extension request ends with the grant it extended: nothing of Alice's is left "active".
-    expect(t.store.requests.listByRequester("U0ALICE", ["active"])).toEqual([]);
-    const extension = t.store.requests.listByRequester("U0ALICE", ["expired"]).find((r) => r.extendsRequestId === id);
+    expect(await t.store.requests.listByRequester("U0ALICE", ["active"])).toEqual([]);
+    const extension = (await t.store.requests.listByRequester("U0ALICE", ["expired"])).find(
+      (r) => r.extendsRequestId === id,
+    );
     expect(extension?.status).toBe("expired");
   });
 
@@ -113,35 +115,36 @@ describe("extending a grant from the reminder", () => {
     const { id, reminder } = await remindedGrant(t);
     await extend(t, reminder, 1800);
     const extension = await waitFor(
-      () => t.store.requests.listByRequester("U0ALICE", ["active"]).find((r) => r.extendsRequestId === id),
+      async () =>
+        (await t.store.requests.listByRequester("U0ALICE", ["active"])).find((r) => r.extendsRequestId === id),
       "the applied extension",
     );
     await t.driver.command("U0ALICE", `revoke ${extension.id}`);
-    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the grant to end");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the grant to end");
   });
 
   it("applies at once when the profile auto-approves extensions, with no approval message", async () => {
     const t = await bot(true);
     const { id, reminder } = await remindedGrant(t);
-    const oldEnd = t.store.grants.get(id)?.expiresAt.getTime() ?? 0;
+    const oldEnd = (await t.store.grants.get(id))?.expiresAt.getTime() ?? 0;
     const before = t.slack.messagesIn("C0APPROVALS").length;
     await extend(t, reminder, 1800);
-    await waitFor(() => t.store.grants.get(id)?.expiresAt.getTime() === oldEnd + 1800_000, "the new end");
+    await waitFor(async () => (await t.store.grants.get(id))?.expiresAt.getTime() === oldEnd + 1800_000, "the new end");
     expect(t.slack.messagesIn("C0APPROVALS")).toHaveLength(before);
     await tick(t, 11 * MINUTE, MINUTE);
-    expect(t.store.requests.mustGet(id).status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
     await tick(t, 30 * MINUTE, MINUTE);
-    expect(t.store.requests.mustGet(id).status).toBe("expired");
+    expect((await t.store.requests.mustGet(id)).status).toBe("expired");
   });
 
   it("refuses in the modal an extension longer than extension.max, and changes nothing", async () => {
     const t = await bot(true);
     const { id, reminder } = await remindedGrant(t);
-    const oldEnd = t.store.grants.get(id)?.expiresAt.getTime();
+    const oldEnd = (await t.store.grants.get(id))?.expiresAt.getTime();
     const { res } = await extend(t, reminder, 3 * 3600);
     expect(res.json).toMatchObject({ response_action: "errors" });
     expect(JSON.stringify(res.json)).toContain("at most 2h");
-    expect(t.store.grants.get(id)?.expiresAt.getTime()).toBe(oldEnd);
+    expect((await t.store.grants.get(id))?.expiresAt.getTime()).toBe(oldEnd);
   });
 
   it("prefills the Extend form with a duration the extension cap allows", async () => {
@@ -168,10 +171,10 @@ describe("extending a grant from the reminder", () => {
   it("does not revive a grant whose end has already passed while its revoke is still retrying", async () => {
     const t = await bot(true);
     const { id, reminder } = await remindedGrant(t);
-    const grant = t.store.grants.get(id);
+    const grant = await t.store.grants.get(id);
     if (!grant) throw new Error("no grant");
     // The end passes but the revoke has not gone through yet (as in a provider outage).
-    t.store.grants.revokeFailed({
+    await t.store.grants.revokeFailed({
       requestId: id,
       error: "down",
       nextAttemptAt: new Date(grant.expiresAt.getTime() + 3600_000),
@@ -179,11 +182,12 @@ describe("extending a grant from the reminder", () => {
     await t.clock.advance(grant.expiresAt.getTime() - t.clock.now().getTime() + 1);
     await extend(t, reminder, 3600);
     const extension = await waitFor(
-      () => t.store.requests.listByRequester("U0ALICE", ["failed"]).find((r) => r.extendsRequestId === id),
+      async () =>
+        (await t.store.requests.listByRequester("U0ALICE", ["failed"])).find((r) => r.extendsRequestId === id),
       "the extension to fail",
     );
     expect(extension.decisionNote).toContain("already ended");
-    expect(t.store.grants.get(id)?.expiresAt).toEqual(grant.expiresAt);
+    expect((await t.store.grants.get(id))?.expiresAt).toEqual(grant.expiresAt);
     await waitFor(
       () => t.slack.dmsOf("U0ALICE").some((m) => m.text.includes(`Granting ${extension.id} failed`)),
       "the DM saying so",

@@ -16,8 +16,8 @@ describe("a grant shorter than the reminder lead time", () => {
     await t.bot.scheduler.run("reminders");
     expect(t.slack.dmsOf("U0ALICE").some((m) => m.text.includes("ends soon"))).toBe(false);
     await t.clock.advance(61_000);
-    await waitFor(() => t.store.requests.mustGet(id).status === "expired", "the expiry");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
     await t.bot.engine.idle();
-    expect(t.store.grants.get(id)?.status).toBe("ended");
+    expect((await t.store.grants.get(id))?.status).toBe("ended");
   });
 });

@@ -137,9 +137,12 @@ export { fileRequest };
 export async function activeGrant(t: TestBot, profileId: string, durationSeconds: number) {
   const filed = await fileRequest(t, profileId, durationSeconds);
   await t.driver.click("U0LEAD", filed.approval, "jit_approve");
-  await waitFor(() => t.store.requests.mustGet(filed.id).status === "active", `${filed.id} to become active`);
+  await waitFor(
+    async () => (await t.store.requests.mustGet(filed.id)).status === "active",
+    `${filed.id} to become active`,
+  );
   await t.settle();
-  await waitFor(() => t.store.grants.get(filed.id)?.dmTs, "the credential DM");
+  await waitFor(async () => (await t.store.grants.get(filed.id))?.dmTs, "the credential DM");
   return filed;
 }
 

@@ -9,30 +9,28 @@ afterEach(async () => {
 });
 
 /** Active grants straight through the store's guarded transitions (no Slack round trips). */
-function seed(t: TestBot, count: number, expiresAt: Date): string[] {
+async function seed(t: TestBot, count: number, expiresAt: Date): Promise<string[]> {
   const ids: string[] = [];
   const at = t.clock.now();
-  t.store.db.transaction(() => {
-    for (let i = 0; i < count; i++) {
-      const id = `JR-S${String(i).padStart(5, "0")}`;
-      t.store.requests.insert({
-        id,
-        profileId: "aks-prod-sre",
-        requesterId: "U0ALICE",
-        requesterName: "Alice Requester",
-        requesterEmail: "alice@contoso.com",
-        durationSeconds: 600,
-        justification: "overlapping sweeps",
-        ticket: undefined,
-        extendsRequestId: undefined,
-        createdAt: at,
-      });
-      t.store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
-      t.store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
-      t.store.grants.activate({ requestId: id, state: { userId: `u${i}` }, at, expiresAt });
-      ids.push(id);
-    }
-  })();
+  for (let i = 0; i < count; i++) {
+    const id = `JR-S${String(i).padStart(5, "0")}`;
+    await t.store.requests.insert({
+      id,
+      profileId: "aks-prod-sre",
+      requesterId: "U0ALICE",
+      requesterName: "Alice Requester",
+      requesterEmail: "alice@contoso.com",
+      durationSeconds: 600,
+      justification: "overlapping sweeps",
+      ticket: undefined,
+      extendsRequestId: undefined,
+      createdAt: at,
+    });
+    await t.store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
+    await t.store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+    await t.store.grants.activate({ requestId: id, state: { userId: `u${i}` }, at, expiresAt });
+    ids.push(id);
+  }
   return ids;
 }
 
@@ -41,8 +39,8 @@ describe("sweeps that overlap", () => {
     const fake = new FakeProvider("entra-group");
     const t = await startTestBot({ clock: clockAt(), providers: registryWith(fake), engine: { concurrency: 4 } });
     open.push(t);
-    const ids = seed(t, 40, new Date(t.clock.now().getTime() + 60_000));
-    t.bot.scheduler.rearm();
+    const ids = await seed(t, 40, new Date(t.clock.now().getTime() + 60_000));
+    await t.bot.scheduler.rearm();
     fake.revokeGate = new Gate();
     await t.clock.advance(60_000);
     const cron = t.bot.scheduler.run("sweep");
@@ -68,15 +66,15 @@ describe("the queries the sweep depends on stay indexed", () => {
     { what: "the earliest due time", sql: "SELECT MIN(due_at) AS at FROM grants WHERE status = 'active'", args: [] },
   ];
   for (const { what, sql, args } of plans) {
-    it(`${what} searches the partial index and sorts nothing`, () => {
-      const store = Store.open(":memory:");
+    it(`${what} searches the partial index and sorts nothing`, async () => {
+      const store = await Store.open(":memory:");
       const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
         .map((row) => row.detail)
         .join("\n");
       expect(plan).toContain("grants_due");
       expect(plan).not.toContain("TEMP B-TREE");
       expect(plan).not.toMatch(/SCAN grants\b/);
-      store.close();
+      await store.close();
     });
   }
 });

@@ -32,18 +32,18 @@ describe("a grant ends at its second, by the timer", () => {
   it("revokes an approved 1h grant within the second it expires, with no cron, and tells everyone", async () => {
     const t = await bot();
     const { id, approval } = await activeGrant(t, "eks-pod-manager", 3600);
-    const grant = t.store.grants.get(id);
+    const grant = await t.store.grants.get(id);
     if (!grant) throw new Error("no grant");
     const credentialDm = t.slack.dmsOf("U0ALICE").find((m) => m.ts === grant.dmTs);
     expect(textOf(credentialDm ?? { text: "", blocks: [] })).toContain("DRYRUN-PLACEHOLDER");
 
     await tick(t, grant.expiresAt.getTime() - t.clock.now().getTime() - 1, 60_000);
-    expect(t.store.grants.get(id)?.status).toBe("active");
+    expect((await t.store.grants.get(id))?.status).toBe("active");
 
     await tick(t, 1);
-    const ended = t.store.grants.get(id);
+    const ended = await t.store.grants.get(id);
     expect(ended?.status).toBe("ended");
-    expect(t.store.requests.mustGet(id).status).toBe("expired");
+    expect((await t.store.requests.mustGet(id)).status).toBe("expired");
     expect((ended?.endedAt?.getTime() ?? 0) - grant.expiresAt.getTime()).toBeLessThan(1_000);
 
     await waitFor(
@@ -63,10 +63,10 @@ describe("a grant ends at its second, by the timer", () => {
     const later = await activeGrant(t, "aks-prod-dev", 7200);
     const earlier = await activeGrant(t, "aks-prod-dev", 3600);
     await tick(t, 3600_000, 60_000);
-    expect(t.store.requests.mustGet(earlier.id).status).toBe("expired");
-    expect(t.store.requests.mustGet(later.id).status).toBe("active");
+    expect((await t.store.requests.mustGet(earlier.id)).status).toBe("expired");
+    expect((await t.store.requests.mustGet(later.id)).status).toBe("active");
     await tick(t, 3600_000, 60_000);
-    expect(t.store.requests.mustGet(later.id).status).toBe("expired");
+    expect((await t.store.requests.mustGet(later.id)).status).toBe("expired");
   });
 });
 
@@ -91,12 +91,12 @@ describe("a restart catches up before it reports ready", () => {
     open.push(booting);
     await waitFor(() => fake.revokeGate?.entered, "the start-up sweep to reach the provider");
     expect(await booting.readyz()).toBe(503);
-    expect(booting.store.grants.get(a.id)?.status).toBe("active");
+    expect((await booting.store.grants.get(a.id))?.status).toBe("active");
     fake.revokeGate.open();
     await booting.started;
     expect(await booting.readyz()).toBe(200);
     for (const { id } of [a, b]) {
-      expect(booting.store.requests.mustGet(id).status).toBe("expired");
+      expect((await booting.store.requests.mustGet(id)).status).toBe("expired");
       expect(fake.revoked.get(id)).toBe(1);
     }
   });

@@ -68,7 +68,8 @@ export class FakeAws {
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // Each call stands alone: one that fails (its client left mid-body) is dropped, never unhandled.
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;

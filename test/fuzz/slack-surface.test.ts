@@ -64,7 +64,7 @@ beforeAll(async () => {
     "the seeded approval message",
   );
   await t.driver.click("U0LEAD", approval, "jit_approve");
-  await waitFor(() => t.store.requests.mustGet(first).status === "active", "the seeded grant");
+  await waitFor(async () => (await t.store.requests.mustGet(first)).status === "active", "the seeded grant");
   seeded = requestCount(t);
 });
 

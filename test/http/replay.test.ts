@@ -57,9 +57,9 @@ describe("a replayed view_submission", () => {
       await again.close();
     }
     expect(again.slack.messagesIn("C0APPROVALS")).toHaveLength(0);
-    const store = Store.open(dbFile);
+    const store = await Store.open(dbFile);
     expect((store.db.prepare("SELECT count(*) AS n FROM requests").get() as { n: number }).n).toBe(1);
-    store.close();
+    await store.close();
   });
 
   it("a submission refused for a field stays open: fixed and resent, it files once", async () => {

@@ -40,33 +40,35 @@ async function extend(t: TestBot, dm: PostedMessage, seconds: number, extendsId?
   expect(res.json?.response_action).toBeUndefined();
 }
 
-const credentialDm = (t: TestBot, id: string) =>
-  t.slack.dmsOf("U0ALICE").find((m) => m.ts === t.store.grants.get(id)?.dmTs) as PostedMessage;
+const credentialDm = async (t: TestBot, id: string) => {
+  const dmTs = (await t.store.grants.get(id))?.dmTs;
+  return t.slack.dmsOf("U0ALICE").find((m) => m.ts === dmTs) as PostedMessage;
+};
 
-const extensionsOf = (t: TestBot, status: "active" | "revoked" | "failed" | "pending") =>
-  t.store.requests.listByRequester("U0ALICE", [status]).filter((r) => r.extendsRequestId);
+const extensionsOf = async (t: TestBot, status: "active" | "revoked" | "failed" | "pending") =>
+  (await t.store.requests.listByRequester("U0ALICE", [status])).filter((r) => r.extendsRequestId);
 
 describe("an extension of an extension", () => {
   it("moves the root grant, never becomes a grant of its own, and ends with the root", async () => {
     const fake = new FakeProvider("entra-group");
     const t = await bot(fake, true);
     const { id: root } = await activeGrant(t, "aks-prod-sre", 3600);
-    const end = t.store.grants.get(root)?.expiresAt.getTime() ?? 0;
-    await extend(t, credentialDm(t, root), 1800);
-    const first = await waitFor(() => extensionsOf(t, "active")[0], "the first extension");
+    const end = (await t.store.grants.get(root))?.expiresAt.getTime() ?? 0;
+    await extend(t, await credentialDm(t, root), 1800);
+    const first = await waitFor(async () => (await extensionsOf(t, "active"))[0], "the first extension");
     // A submission naming the applied extension rather than the grant.
-    await extend(t, credentialDm(t, root), 1800, first.id);
-    const second = await waitFor(() => extensionsOf(t, "active")[1], "the second extension");
+    await extend(t, await credentialDm(t, root), 1800, first.id);
+    const second = await waitFor(async () => (await extensionsOf(t, "active"))[1], "the second extension");
 
     expect(second.extendsRequestId).toBe(root);
-    expect(t.store.grants.get(second.id)).toBeUndefined();
-    expect(t.store.grants.get(root)?.expiresAt.getTime()).toBe(end + 3600_000);
+    expect(await t.store.grants.get(second.id)).toBeUndefined();
+    expect((await t.store.grants.get(root))?.expiresAt.getTime()).toBe(end + 3600_000);
     expect(fake.grantCalls.get(second.id)).toBeUndefined();
 
     await t.driver.command("U0ALICE", `revoke ${root}`);
-    await waitFor(() => t.store.requests.mustGet(root).status === "revoked", "the root to end");
-    expect(extensionsOf(t, "revoked").map((r) => r.id)).toEqual([first.id, second.id]);
-    expect(t.store.grants.active()).toEqual([]);
+    await waitFor(async () => (await t.store.requests.mustGet(root)).status === "revoked", "the root to end");
+    expect((await extensionsOf(t, "revoked")).map((r) => r.id)).toEqual([first.id, second.id]);
+    expect(await t.store.grants.active()).toEqual([]);
     expect(fake.granted.size).toBe(0);
   });
 
@@ -74,16 +76,16 @@ describe("an extension of an extension", () => {
     const fake = new FakeProvider("entra-group");
     const t = await bot(fake, true);
     const { id: root } = await activeGrant(t, "aks-prod-sre", 3600);
-    await extend(t, credentialDm(t, root), 1800);
-    const first = await waitFor(() => extensionsOf(t, "active")[0], "the first extension");
-    await extend(t, credentialDm(t, root), 1800, first.id);
-    const second = await waitFor(() => extensionsOf(t, "active")[1], "the second extension");
+    await extend(t, await credentialDm(t, root), 1800);
+    const first = await waitFor(async () => (await extensionsOf(t, "active"))[0], "the first extension");
+    await extend(t, await credentialDm(t, root), 1800, first.id);
+    const second = await waitFor(async () => (await extensionsOf(t, "active"))[1], "the second extension");
 
     await t.driver.command("U0ALICE", `revoke ${second.id}`);
-    await waitFor(() => t.store.requests.mustGet(root).status === "revoked", "the root to end");
+    await waitFor(async () => (await t.store.requests.mustGet(root)).status === "revoked", "the root to end");
     expect(fake.revoked.get(root)).toBe(1);
-    expect(t.store.grants.active()).toEqual([]);
-    expect(t.store.requests.listByRequester("U0ALICE", ["active"])).toEqual([]);
+    expect(await t.store.grants.active()).toEqual([]);
+    expect(await t.store.requests.listByRequester("U0ALICE", ["active"])).toEqual([]);
   });
 
   it("an approved extension whose root grant ended (and the bot restarted) grants nothing; the requester is told", async () => {
@@ -93,22 +95,25 @@ describe("an extension of an extension", () => {
     const t = await life.start();
     const { id: root } = await activeGrant(t, "aks-prod-sre", 3600);
     const before = t.slack.messagesIn("C0APPROVALS").length;
-    await extend(t, credentialDm(t, root), 1800);
+    await extend(t, await credentialDm(t, root), 1800);
     const approval = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before], "the extension's approval message");
-    const extension = extensionsOf(t, "pending")[0];
+    const extension = (await extensionsOf(t, "pending"))[0];
     if (!extension) throw new Error("no pending extension");
     await t.driver.command("U0ALICE", `revoke ${root}`);
-    await waitFor(() => t.store.requests.mustGet(root).status === "revoked", "the root to end");
+    await waitFor(async () => (await t.store.requests.mustGet(root)).status === "revoked", "the root to end");
     await t.settle();
     await life.kill(t);
 
     const after = await life.start();
     await after.driver.click("U0LEAD", approval, "jit_approve");
-    await waitFor(() => after.store.requests.mustGet(extension.id).status === "failed", "the extension to fail");
+    await waitFor(
+      async () => (await after.store.requests.mustGet(extension.id)).status === "failed",
+      "the extension to fail",
+    );
     await after.settle();
-    expect(after.store.grants.get(extension.id)).toBeUndefined();
+    expect(await after.store.grants.get(extension.id)).toBeUndefined();
     expect(fake.grantCalls.get(extension.id)).toBeUndefined();
-    expect(after.store.grants.active()).toEqual([]);
+    expect(await after.store.grants.active()).toEqual([]);
     await waitFor(
       () => dmsMentioning(after, "U0ALICE", `Granting ${extension.id} failed`).length,
       "the requester to be told",

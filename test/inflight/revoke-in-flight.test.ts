@@ -19,7 +19,7 @@ async function grantInFlight(fake: FakeProvider, crash?: "grant" | "revoke") {
   const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
   await t.driver.click("U0LEAD", approval, "jit_approve");
   await waitFor(() => fake.grantGate?.entered, "the provider grant call");
-  expect(t.store.grants.get(id)?.status).toBe("granting");
+  expect((await t.store.grants.get(id))?.status).toBe("granting");
   return { t, id, life };
 }
 
@@ -38,10 +38,13 @@ describe("ending a request whose grant is still in flight", () => {
       const { t, id } = await grantInFlight(fake);
       await t.driver.command(ask.user, `${ask.text} ${id}`);
       await waitFor(() => dmsMentioning(t, ask.user, WILL_REVOKE).length, "the answer to whoever asked");
-      expect(t.store.grants.get(id)).toMatchObject({ status: "granting", revokeRequestedBy: ask.user });
+      expect(await t.store.grants.get(id)).toMatchObject({ status: "granting", revokeRequestedBy: ask.user });
 
       fake.grantGate?.open();
-      await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke after the grant");
+      await waitFor(
+        async () => (await t.store.requests.mustGet(id)).status === "revoked",
+        "the revoke after the grant",
+      );
       await t.settle();
       expect(fake.revoked.get(id)).toBe(1);
       expect(fake.granted.has(id)).toBe(false);
@@ -65,7 +68,7 @@ describe("ending a request whose grant is still in flight", () => {
     await t.driver.command("U0LEAD", `revoke ${id}`);
     await waitFor(() => dmsMentioning(t, "U0LEAD", WILL_REVOKE).length, "the answer");
     fake.grantGate?.open();
-    await waitFor(() => t.store.requests.mustGet(id).status === "failed", "the failed grant");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "failed", "the failed grant");
     const said = await waitFor(
       () => t.slack.messagesIn("C0APPROVALS").find((m) => m.text.startsWith(`Granting ${id} failed`)),
       "the channel message",
@@ -90,7 +93,7 @@ describe("ending a request whose grant is still in flight", () => {
 
     fake.revokeGate = undefined;
     const second = await life.start();
-    expect(second.store.requests.mustGet(id).status).toBe("revoked");
+    expect((await second.store.requests.mustGet(id)).status).toBe("revoked");
     expect(fake.granted.has(id)).toBe(false);
     expect(credentialDms(second, id)).toEqual([]);
     expect(auditRows(second, id)).toContainEqual({ action: "grant.revoke_requested", actor: "U0ALICE" });
@@ -107,7 +110,7 @@ describe("ending a request whose grant is still in flight", () => {
     await life.kill(t);
 
     const second = await life.start();
-    expect(second.store.requests.mustGet(id).status).toBe("failed");
+    expect((await second.store.requests.mustGet(id)).status).toBe("failed");
     expect(fake.granted.has(id)).toBe(false);
     const said = await waitFor(
       () => second.slack.messagesIn("C0APPROVALS").find((m) => m.text.startsWith(`Granting ${id} failed`)),
@@ -125,7 +128,7 @@ describe("withdrawing an approved request whose grant has not started", () => {
     const t = await life.start();
     const { id } = await fileRequest(t, "aks-prod-sre", 3600);
     // Approved, but its grant not started: as a drain leaves it for the next start-up.
-    const approved = t.store.requests.transition({
+    const approved = await t.store.requests.transition({
       id,
       from: "pending",
       event: "approve",
@@ -134,14 +137,14 @@ describe("withdrawing an approved request whose grant has not started", () => {
     });
     await t.driver.command("U0ALICE", `cancel ${id}`);
     await waitFor(() => dmsMentioning(t, "U0ALICE", "withdrawn before its grant started").length, "the answer");
-    expect(t.store.requests.mustGet(id).status).toBe("cancelled");
+    expect((await t.store.requests.mustGet(id)).status).toBe("cancelled");
     // The grant that was queued for it comes late: it starts nothing.
     await t.bot.engine.grant(approved);
-    expect(t.store.grants.get(id)).toBeUndefined();
+    expect(await t.store.grants.get(id)).toBeUndefined();
     await life.kill(t);
 
     const second = await life.start();
-    expect(second.store.requests.mustGet(id).status).toBe("cancelled");
+    expect((await second.store.requests.mustGet(id)).status).toBe("cancelled");
     expect(fake.grantCalls.get(id)).toBeUndefined();
   });
 
@@ -150,10 +153,10 @@ describe("withdrawing an approved request whose grant has not started", () => {
     life = lifetimes(fake);
     const t = await life.start();
     const { id } = await fileRequest(t, "aks-prod-sre", 3600);
-    t.store.requests.transition({ id, from: "pending", event: "approve", at: t.clock.now(), actor: "U0LEAD" });
+    await t.store.requests.transition({ id, from: "pending", event: "approve", at: t.clock.now(), actor: "U0LEAD" });
     await t.driver.command("U0LEAD", `revoke ${id}`);
     await waitFor(() => dmsMentioning(t, "U0ALICE", "<@U0LEAD> withdrew your request").length, "the requester DM");
-    expect(t.store.requests.mustGet(id).status).toBe("cancelled");
+    expect((await t.store.requests.mustGet(id)).status).toBe("cancelled");
     expect(auditRows(t, id)).toContainEqual({ action: "request.cancelled", actor: "U0LEAD" });
     await waitFor(() => dmsMentioning(t, "U0LEAD", "withdrawn before its grant started").length, "the answer");
   });
@@ -171,7 +174,7 @@ describe("a revoke that lands while the credentials DM is on its way", () => {
     await t.driver.click("U0LEAD", approval, "jit_approve");
     await dmOnItsWay.reached;
     await t.driver.command("U0ALICE", `revoke ${id}`);
-    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
     dmOnItsWay.release();
     const dm = await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(id) && /^Access (granted|ended)/.test(m.text)),

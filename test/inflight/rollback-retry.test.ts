@@ -22,26 +22,30 @@ describe("a roll-back the provider does not confirm", () => {
     await waitFor(() => fake.grantGate?.entered, "the provider grant call");
     // While the call is in the cloud, the row is failed under it, as a second process's start-up
     // reconcile did (the call may still land, so the roll-back must not be forgotten).
-    t.store.grants.fail({ requestId: id, at: t.clock.now(), reason: "reconciled elsewhere" });
+    await t.store.grants.fail({ requestId: id, at: t.clock.now(), reason: "reconciled elsewhere" });
     fake.grantGate?.open();
     await waitFor(() => dmsMentioning(t, "U0ALICE", `Granting ${id} failed`).length, "the requester to be told");
     await t.settle();
     expect(JSON.stringify(dmsMentioning(t, "U0ALICE", `Granting ${id} failed`)[0]?.blocks)).toContain(
       "could not yet confirm",
     );
-    expect(t.store.grants.get(id)).toMatchObject({ status: "active", endReason: "revoked", state: { rollback: true } });
-    expect(t.store.requests.mustGet(id).status).toBe("failed");
+    expect(await t.store.grants.get(id)).toMatchObject({
+      status: "active",
+      endReason: "revoked",
+      state: { rollback: true },
+    });
+    expect((await t.store.requests.mustGet(id)).status).toBe("failed");
     // Not access the person holds: /jit list does not show it.
-    expect(t.bot.service.myAccess("U0ALICE").active).toEqual([]);
+    expect((await t.bot.service.myAccess("U0ALICE")).active).toEqual([]);
     await t.bot.scheduler.run("sweep");
-    expect(t.store.grants.get(id)?.revokeAttempts).toBeGreaterThan(0);
+    expect((await t.store.grants.get(id))?.revokeAttempts).toBeGreaterThan(0);
     await life.kill(t);
 
     fake.revokeFailure = () => undefined;
     const second = await life.start();
     await tick(second, 60_000, 5_000);
-    expect(second.store.grants.get(id)?.status).toBe("ended");
-    expect(second.store.requests.mustGet(id).status).toBe("failed");
+    expect((await second.store.grants.get(id))?.status).toBe("ended");
+    expect((await second.store.requests.mustGet(id)).status).toBe("failed");
     expect(fake.revoked.get(id)).toBe(1);
     expect(auditRows(second, id).map((r) => r.action)).toEqual(
       expect.arrayContaining(["grant.rollback_pending", "grant.rolled_back"]),

@@ -57,8 +57,8 @@ describe("N-of-M approvals (required: 2)", () => {
     expect(textOf(after)).toContain("1 of 2 approvals (<@U0LEAD>)");
     expect(textOf(after)).toContain('"action_id":"jit_approve"');
     expect(textOf(after)).toContain('"action_id":"jit_deny"');
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
-    expect(t.store.grants.get(id)).toBeUndefined();
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
+    expect(await t.store.grants.get(id)).toBeUndefined();
     expect(t.slack.dmsOf("U0ALICE").some((m) => m.text.startsWith("Access granted") && m.text.includes(id))).toBe(
       false,
     );
@@ -68,12 +68,12 @@ describe("N-of-M approvals (required: 2)", () => {
     const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
     await approve("U0LEAD", approval, (m) => textOf(m).includes("1 of 2 approvals"));
     await approve("U0OMAR", approval, (m) => textOf(m).includes("access granted"));
-    expect(t.store.requests.mustGet(id).status).toBe("active");
-    expect(t.store.grants.get(id)?.status).toBe("active");
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
+    expect((await t.store.grants.get(id))?.status).toBe("active");
     const after = textOf(approvalNow(approval));
     expect(after).toContain("Approved by <@U0LEAD>, <@U0OMAR> — access granted");
     expect(after).not.toContain("jit_approve");
-    expect(t.store.requests.approvals(id).map((a) => a.approverId)).toEqual(["U0LEAD", "U0OMAR"]);
+    expect((await t.store.requests.approvals(id)).map((a) => a.approverId)).toEqual(["U0LEAD", "U0OMAR"]);
     await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.startsWith("Access granted") && m.text.includes(id)),
       "the grant DM",
@@ -88,8 +88,8 @@ describe("N-of-M approvals (required: 2)", () => {
     const refusal = await waitFor(() => t.slack.ephemeralsFor("U0LEAD")[refusals], "the refusal");
     expect(refusal.text).toBe("You can't decide on this request: you have already decided on this request.");
     await t.settle();
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
-    expect(t.store.requests.approvals(id)).toHaveLength(1);
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
+    expect(await t.store.requests.approvals(id)).toHaveLength(1);
     expect(textOf(approvalNow(approval))).toContain("1 of 2 approvals (<@U0LEAD>)");
   });
 
@@ -104,8 +104,8 @@ describe("N-of-M approvals (required: 2)", () => {
     );
     await t.driver.submit("U0OMAR", modal, { reason: "Not during the freeze" });
     await waitFor(() => textOf(approvalNow(approval)).includes("Denied by <@U0OMAR>"), "the denial on the message");
-    expect(t.store.requests.mustGet(id).status).toBe("denied");
-    expect(t.store.grants.get(id)).toBeUndefined();
+    expect((await t.store.requests.mustGet(id)).status).toBe("denied");
+    expect(await t.store.grants.get(id)).toBeUndefined();
   });
 });
 
@@ -133,14 +133,14 @@ describe("self-approval, when the requester is also an approver", () => {
           "the grant on the message",
         );
         await t.settle();
-        expect(t.store.requests.mustGet(id).status).toBe("active");
+        expect((await t.store.requests.mustGet(id)).status).toBe("active");
         expect(t.slack.ephemeralsFor("U0OMAR")).toHaveLength(refusals);
       } else {
         const refusal = await waitFor(() => t.slack.ephemeralsFor("U0OMAR")[refusals], "the refusal");
         expect(refusal.text).toBe("You can't decide on this request: you cannot approve your own request.");
         await t.settle();
-        expect(t.store.requests.mustGet(id).status).toBe("pending");
-        expect(t.store.requests.approvals(id)).toHaveLength(0);
+        expect((await t.store.requests.mustGet(id)).status).toBe("pending");
+        expect(await t.store.requests.approvals(id)).toHaveLength(0);
         expect(textOf(approvalNow(approval))).toContain("0 of 2 approvals");
       }
     });
@@ -165,15 +165,15 @@ describe("who may end a grant early with /jit revoke", () => {
       const res = await t.driver.command(who, `revoke ${id}`);
       expect(res.status).toBe(200);
       if (ends) {
-        await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+        await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
       } else {
         const refusal = await waitFor(() => t.slack.dmsOf(who)[dms], "the refusal");
         expect(refusal.text).toContain(
           "Only the person who asked (or one of its approvers, for a revoke) can do that.",
         );
         await t.settle();
-        expect(t.store.requests.mustGet(id).status).toBe("active");
-        expect(t.store.grants.get(id)?.status).toBe("active");
+        expect((await t.store.requests.mustGet(id)).status).toBe("active");
+        expect((await t.store.grants.get(id))?.status).toBe("active");
       }
     });
   }

@@ -83,10 +83,10 @@ describe("every free-text field has a server-side cap, whatever the modal allowe
     );
     const res = await t.driver.submit("U0LEAD", denyForm, { reason: "n".repeat(501) });
     expect(errorsOf(res).reason).toBe("That reason is too long: 501 characters, at most 500.");
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
     const ok = await t.driver.submit("U0LEAD", denyForm, { reason: "n".repeat(500) });
     expect(ok.json?.response_action).toBeUndefined();
-    await waitFor(() => t.store.requests.mustGet(id).status === "denied", "the denial");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "denied", "the denial");
   });
 
   it("refuses a deny reason over the cap in the service too (a caller that skipped the form)", async () => {
@@ -94,7 +94,7 @@ describe("every free-text field has a server-side cap, whatever the modal allowe
     await expect(t.bot.service.decide(id, "U0LEAD", "deny", "n".repeat(501))).rejects.toMatchObject({
       code: "TEXT_TOO_LONG",
     });
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
   });
 
   it.each([
@@ -192,7 +192,7 @@ describe("a damaged form or button gets the clicker a sentence, not silence", ()
       { reason: "not during the freeze" },
     );
     expect(errorsOf(res).reason).toContain(damaged);
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
   });
 
   it.each(["jit_approve", "jit_deny", "jit_cancel", "jit_revoke", "jit_refresh", "jit_extend"])(

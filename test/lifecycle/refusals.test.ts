@@ -151,7 +151,7 @@ describe("the request form refuses bad input in the modal, and loses nothing", (
     expect(textOf(t.slack.dmsOf("U0NOMAIL")[0] ?? { text: "", blocks: [] })).toContain(
       "cannot read your email address",
     );
-    expect(t.store.requests.listByRequester("U0NOMAIL", ["pending"])).toHaveLength(0);
+    expect(await t.store.requests.listByRequester("U0NOMAIL", ["pending"])).toHaveLength(0);
   });
 });
 
@@ -161,7 +161,7 @@ describe("only approvers decide, once", () => {
     await t.driver.click("U0EVE", message, "jit_approve");
     const refusal = await waitFor(() => t.slack.ephemeralsFor("U0EVE").at(-1), "an ephemeral refusal");
     expect(refusal.text).toBe(`You can't decide on this request: you are not an approver of "aks-prod-sre".`);
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
   });
 
   it("refuses self-approval", async () => {
@@ -172,7 +172,7 @@ describe("only approvers decide, once", () => {
       "the refusal",
     );
     expect(refusal.text).toContain("you cannot approve your own request");
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
   });
 
   it("refuses to open the deny form for a non-approver", async () => {
@@ -190,18 +190,25 @@ describe("only approvers decide, once", () => {
       Array.from({ length: 20 }, (_, i) => t.driver.click(clickers[i % 2] ?? "U0LEAD", message, "jit_approve")),
     );
     expect(responses.every((r) => r.status === 200)).toBe(true);
-    await waitFor(() => t.store.requests.mustGet(id).status === "active", "the grant");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "active", "the grant");
     await t.bot.engine.idle();
     const dryRun = t.providers.get("entra-group") as unknown as { records: { verb: string; requestId: string }[] };
     expect(dryRun.records.filter((r) => r.verb === "grant" && r.requestId === id)).toHaveLength(1);
-    expect(t.store.requests.approvals(id)).toHaveLength(1);
+    expect(await t.store.requests.approvals(id)).toHaveLength(1);
     const grantDms = t.slack.dmsOf("U0ALICE").filter((m) => m.text.startsWith("Access granted") && m.text.includes(id));
     expect(grantDms).toHaveLength(1);
   });
 
   it("answers a click on a denied request with what happened", async () => {
     const { id, message } = await pendingRequest();
-    t.store.requests.decide({ id, approverId: "U0LEAD", decision: "deny", required: 1, at: t.clock.now(), note: "no" });
+    await t.store.requests.decide({
+      id,
+      approverId: "U0LEAD",
+      decision: "deny",
+      required: 1,
+      at: t.clock.now(),
+      note: "no",
+    });
     await t.driver.click("U0OMAR", message, "jit_approve");
     const refusal = await waitFor(
       () => t.slack.ephemeralsFor("U0OMAR").find((m) => m.text.includes("already denied")),
@@ -217,7 +224,7 @@ describe("only approvers decide, once", () => {
       () => t.slack.dmsOf("U0EVE").some((m) => m.text.includes("Only the person who asked")),
       "the refusal",
     );
-    expect(t.store.requests.mustGet(id).status).toBe("pending");
+    expect((await t.store.requests.mustGet(id)).status).toBe("pending");
   });
 
   it("answers an unknown request id", async () => {
@@ -233,7 +240,7 @@ describe("a provider that fails", () => {
   it("marks the request failed, tells requester and channel in one sentence, and leaves nothing half-granted", async () => {
     const { id, message } = await pendingRequest("eks-pod-manager");
     await t.driver.click("U0LEAD", message, "jit_approve");
-    await waitFor(() => t.store.requests.mustGet(id).status === "failed", "the failure");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "failed", "the failure");
     const dm = await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(`Granting ${id} failed`)),
       "the DM",
@@ -245,6 +252,6 @@ describe("a provider that fails", () => {
       "the channel post",
     );
     expect(refusing.revokes).toBeGreaterThanOrEqual(1);
-    expect(t.store.grants.get(id)?.status).toBe("failed");
+    expect((await t.store.grants.get(id))?.status).toBe("failed");
   });
 });

@@ -61,7 +61,11 @@ describe("a request, approved, becomes access", () => {
 
   it("stores a pending request, DMs a receipt and posts the approval message", async () => {
     const { id, message } = await fileRequest();
-    expect(t.store.requests.mustGet(id)).toMatchObject({ status: "pending", durationSeconds: 7200, ticket: "OPS-42" });
+    expect(await t.store.requests.mustGet(id)).toMatchObject({
+      status: "pending",
+      durationSeconds: 7200,
+      ticket: "OPS-42",
+    });
     const text = textOf(message);
     for (const part of [
       "<@U0ALICE>",
@@ -83,7 +87,7 @@ describe("a request, approved, becomes access", () => {
     const { id, message } = await fileRequest();
     const res = await t.driver.click("U0LEAD", message, "jit_approve");
     expect(res.status).toBe(200);
-    await waitFor(() => t.store.requests.mustGet(id).status === "active", "the grant to become active");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "active", "the grant to become active");
     const updated = t.slack.messagesIn("C0APPROVALS").find((m) => m.ts === message.ts);
     await waitFor(() => updated && textOf(updated).includes("access granted"), "the approval message update");
     expect(textOf(updated ?? message)).not.toContain("jit_approve");
@@ -100,7 +104,7 @@ describe("a request, approved, becomes access", () => {
       .find((m) => m.text.includes(`request ${id}`) && m.text.includes("was approved"));
     expect(receipt?.edited).toBe(true);
     expect(JSON.stringify(receipt?.blocks)).not.toContain("jit_cancel");
-    const grant = t.store.grants.get(id);
+    const grant = await t.store.grants.get(id);
     expect(grant?.status).toBe("active");
     expect(grant?.expiresAt.getTime()).toBe((grant?.grantedAt?.getTime() ?? 0) + 7_200_000);
     expect(grant?.dmChannel).toBe(dmChannelOf("U0ALICE"));
@@ -123,7 +127,7 @@ describe("a request, approved, becomes access", () => {
     );
     const res = await t.driver.submit("U0OMAR", modal, { reason: "Use the read-only profile <!channel>" });
     expect(res.status).toBe(200);
-    await waitFor(() => t.store.requests.mustGet(id).status === "denied", "the denial");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "denied", "the denial");
     const dm = await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(`${id} was denied`)),
       "the denial DM",
@@ -138,7 +142,7 @@ describe("a request, approved, becomes access", () => {
     const { id, message } = await fileRequest();
     const res = await t.driver.command("U0ALICE", `cancel ${id}`);
     expect(JSON.stringify(res.json)).toContain(`Withdrawing ${id}`);
-    await waitFor(() => t.store.requests.mustGet(id).status === "cancelled", "the cancellation");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "cancelled", "the cancellation");
     await waitFor(
       () => textOf(t.slack.messagesIn("C0APPROVALS").find((m) => m.ts === message.ts) ?? message).includes("Withdrawn"),
       "the message update",
@@ -148,9 +152,9 @@ describe("a request, approved, becomes access", () => {
   it("ends access early with /jit revoke, through the provider", async () => {
     const { id, message } = await fileRequest();
     await t.driver.click("U0LEAD", message, "jit_approve");
-    await waitFor(() => t.store.requests.mustGet(id).status === "active", "the grant");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "active", "the grant");
     await t.driver.command("U0ALICE", `revoke ${id}`);
-    await waitFor(() => t.store.requests.mustGet(id).status === "revoked", "the revoke");
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
     const dm = await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(`${id}`) && m.text.includes("was revoked")),
       "the revoked DM",
@@ -176,7 +180,7 @@ describe("a request, approved, becomes access", () => {
     expect(metrics).toContain('jitbot_requests{state="active"}');
   });
 
-  it("keeps an audit trail whose chain verifies", () => {
-    expect(t.store.verifyAudit()).toMatchObject({ ok: true });
+  it("keeps an audit trail whose chain verifies", async () => {
+    expect(await t.store.verifyAudit()).toMatchObject({ ok: true });
   });
 });

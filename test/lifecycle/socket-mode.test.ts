@@ -11,7 +11,7 @@ import { examplePolicy, PEOPLE, waitFor } from "../support/bot.js";
 const slack = new FakeSlackWebApi(PEOPLE);
 const socket = new FakeSocketModeServer();
 let bot: Jitbot;
-const store = Store.open(":memory:");
+const store = await Store.open(":memory:");
 
 beforeAll(async () => {
   const apiUrl = await slack.listen();
@@ -35,7 +35,7 @@ afterAll(async () => {
   await bot.stop(1_000);
   await socket.close();
   await slack.close();
-  store.close();
+  await store.close();
 });
 
 const command = (userId: string, text: string) => ({

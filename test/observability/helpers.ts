@@ -42,7 +42,7 @@ export function registryWith(provider: ControlledProvider): Map<GrantType, Grant
 export async function requestAndApprove(t: TestBot): Promise<string> {
   const { id, approval } = await fileRequest(t, "aks-prod-sre", 7200);
   await t.driver.click("U0LEAD", approval, "jit_approve");
-  await waitFor(() => t.store.requests.mustGet(id).status === "active", "the active grant");
+  await waitFor(async () => (await t.store.requests.mustGet(id)).status === "active", "the active grant");
   await t.settle();
   return id;
 }

@@ -48,7 +48,7 @@ describe("/metrics through one request's life", () => {
   it("counts a failed revocation at expiry, then the lag once the retry succeeds", async () => {
     provider.failRevokes = 1;
     await t.clock.advance(2 * 3600_000 + 1_000);
-    await waitFor(() => (t.store.grants.get(requestId)?.revokeAttempts ?? 0) > 0, "the failed revoke");
+    await waitFor(async () => ((await t.store.grants.get(requestId))?.revokeAttempts ?? 0) > 0, "the failed revoke");
     let text = await scrape(t.bot.url);
     expect(sample(text, "jitbot_revocation_failures_total", { provider: "entra-group" })).toBe(1);
     expect(sample(text, "jitbot_provider_call_duration_seconds_count", { verb: "revoke", outcome: "error" })).toBe(1);
@@ -56,7 +56,7 @@ describe("/metrics through one request's life", () => {
     expect(sample(text, "jitbot_revocation_lag_seconds_count")).toBe(0);
 
     await t.clock.advance(15 * 60_000);
-    await waitFor(() => t.store.requests.mustGet(requestId).status === "expired", "the retried revoke");
+    await waitFor(async () => (await t.store.requests.mustGet(requestId)).status === "expired", "the retried revoke");
     text = await scrape(t.bot.url);
     expect(sample(text, "jitbot_requests", { state: "expired" })).toBe(1);
     expect(sample(text, "jitbot_requests", { state: "active" })).toBeUndefined();

@@ -7,7 +7,7 @@ const doc = readFileSync(new URL("../../docs/operations.md", import.meta.url), "
 
 describe("docs/operations.md", () => {
   it("documents every jitbot metric the bot registers", async () => {
-    const metrics = new Metrics(() => undefined);
+    const metrics = new Metrics(async () => undefined);
     const names = (await metrics.registry.getMetricsAsJSON())
       .map((m) => m.name)
       .filter((name) => !name.startsWith("jitbot_process_"));

@@ -66,7 +66,7 @@ function boot(store: Store, apiUrl: string, extra: { appToken?: string; clock?: 
 
 async function stop(bot: Jitbot, store: Store) {
   await bot.stop(1_000);
-  store.close();
+  await store.close();
 }
 
 describe("/readyz when the Slack API is unreachable at start-up", () => {
@@ -79,7 +79,7 @@ describe("/readyz when the Slack API is unreachable at start-up", () => {
       const port = await closedPort();
       const apiUrl = `http://127.0.0.1:${port}/api/`;
       const clock = new ManualClock(new Date());
-      const store = Store.open(":memory:");
+      const store = await Store.open(":memory:");
       const { bot, logs, starting } = boot(store, apiUrl, { appToken, clock });
       const slack = new FakeSlackWebApi(PEOPLE);
       const socket = new FakeSocketModeServer();
@@ -159,7 +159,7 @@ describe("/readyz reflects the store's health", () => {
     for (let i = 0; i < 500; i++) insert.run(`JR-${i}`, "x".repeat(200));
     await first.close();
 
-    const store = Store.open(dbFile);
+    const store = await Store.open(dbFile);
     const slack = new FakeSlackWebApi(PEOPLE);
     const { bot, starting } = boot(store, await slack.listen());
     try {

@@ -40,7 +40,7 @@ describe("/readyz", () => {
     provider.gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const store = Store.open(dbFile);
+    const store = await Store.open(dbFile);
     const slack = new FakeSlackWebApi(PEOPLE);
     const bot = createJitbot({
       policy: examplePolicy(),
@@ -65,7 +65,7 @@ describe("/readyz", () => {
       release();
       await starting;
       expect(await get(`${url}/readyz`)).toEqual({ status: 200, body: { status: "ready" } });
-      expect(store.requests.mustGet(id).status).toBe("expired");
+      expect((await store.requests.mustGet(id)).status).toBe("expired");
       const text = await scrape(url);
       expect(sample(text, "jitbot_grants_active")).toBe(0);
       expect(sample(text, "jitbot_revocation_lag_seconds_count")).toBe(1);
@@ -78,7 +78,7 @@ describe("/readyz", () => {
     } finally {
       release();
       await bot.stop(1_000);
-      store.close();
+      await store.close();
       await slack.close();
     }
   });

@@ -47,8 +47,13 @@ export interface ApproveClick {
  * The approver's click on the pending request whose text contains `text`. The attacker is granted
  * every id it could need (channel, ts, block): only the token and the browser's headers stand in its way.
  */
-export function approveClick(playground: Playground, store: Store, text: string, approver: string): ApproveClick {
-  const pending = store.requests.listByStatus("pending").find((r) => r.justification.includes(text));
+export async function approveClick(
+  playground: Playground,
+  store: Store,
+  text: string,
+  approver: string,
+): Promise<ApproveClick> {
+  const pending = (await store.requests.listByStatus("pending")).find((r) => r.justification.includes(text));
   if (!pending) throw new Error(`no pending request containing ${text}`);
   const message = playground.slack.messages.find(
     (m) => m.channel === pending.approvalChannel && m.ts === pending.approvalTs && !m.ephemeralFor,

@@ -63,7 +63,7 @@ beforeAll(async () => {
     readFileSync(new URL("../../jitbot.example.yaml", import.meta.url), "utf8"),
     "jitbot.example.yaml",
   );
-  store = Store.open(join(tmp.dir, "playground.db"));
+  store = await Store.open(join(tmp.dir, "playground.db"));
   playground = await startPlayground({
     policy,
     store,
@@ -77,19 +77,22 @@ beforeAll(async () => {
   await api("command", { user: "U0ALICE", channel: "C0GENERAL", text: `/jit request aks-prod-dev 1h ${REASON}` });
   const modal = await waitFor(() => playground.workspace.openModal("U0ALICE"), "the request modal");
   await api("submit", { user: "U0ALICE", viewId: modal.id, state: initialState(modal.view.blocks as unknown[]) });
-  await waitFor(() => store.requests.listByStatus("pending").find((r) => r.approvalTs), "the approval message");
-  click = approveClick(playground, store, REASON, "U0LEAD");
+  await waitFor(
+    async () => (await store.requests.listByStatus("pending")).find((r) => r.approvalTs),
+    "the approval message",
+  );
+  click = await approveClick(playground, store, REASON, "U0LEAD");
 });
 
 afterAll(async () => {
   await playground?.stop();
-  store?.close();
+  await store?.close();
   tmp.cleanup();
 });
 
-const unchanged = () => {
-  expect(store.requests.mustGet(click.requestId).status).toBe("pending");
-  expect(store.requests.approvals(click.requestId)).toEqual([]);
+const unchanged = async () => {
+  expect((await store.requests.mustGet(click.requestId)).status).toBe("pending");
+  expect(await store.requests.approvals(click.requestId)).toEqual([]);
 };
 
 describe("the playground refuses what another page could send", () => {
@@ -150,7 +153,7 @@ describe("the playground refuses what another page could send", () => {
     expect(answer.status).toBe(refusal.status);
     expect(answer.body.trim().split("\n")).toHaveLength(1);
     expect((JSON.parse(answer.body) as { error: string }).error).toMatch(/\w+ .+/);
-    unchanged();
+    await unchanged();
   });
 
   it("refuses a DNS-rebinding read of the page and the state with 421", async () => {
@@ -201,7 +204,7 @@ describe("the playground refuses what another page could send", () => {
       body: click.body,
     });
     expect(answer.status, answer.body).toBe(200);
-    await waitFor(() => store.requests.approvals(click.requestId).length > 0, "Lee's approval");
+    await waitFor(async () => (await store.requests.approvals(click.requestId)).length > 0, "Lee's approval");
     // Absent Origin and Sec-Fetch-Site (curl, a script) are fine when the token and JSON are there.
     const { origin: _o, "sec-fetch-site": _s, ...bare } = pageHeaders();
     const state = await rawRequest(playground.port, "/playground/api/state?as=U0LEAD", { headers: bare });

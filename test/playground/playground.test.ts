@@ -24,7 +24,7 @@ beforeAll(async () => {
     readFileSync(new URL("../../jitbot.example.yaml", import.meta.url), "utf8"),
     "jitbot.example.yaml",
   );
-  store = Store.open(join(tmp.dir, "playground.db"));
+  store = await Store.open(join(tmp.dir, "playground.db"));
   const logger = createLogger("warn", { write: (line: string) => void logs.push(line) });
   // No cloud credentials in env: the playground must pick dry-run providers on its own.
   playground = await startPlayground({ policy, store, logger, env: {}, port: 0, host: "127.0.0.1", cron: false });
@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await playground?.stop();
-  store?.close();
+  await store?.close();
   tmp.cleanup();
 });
 
@@ -143,7 +143,7 @@ describe("the playground in a real browser", () => {
   });
 
   it("lets a page on another origin neither approve nor read, and nothing changes", async () => {
-    const click = approveClick(playground, store, "second request for the refusal check", "U0LEAD");
+    const click = await approveClick(playground, store, "second request for the refusal check", "U0LEAD");
     const origin = `http://127.0.0.1:${playground.port}`;
     const site = await startAttackerSite(() => attackerPage(origin, click.body));
     const attacker = await browser.page.context().newPage();
@@ -176,8 +176,8 @@ describe("the playground in a real browser", () => {
       await attacker.close();
       await site.close();
     }
-    expect(store.requests.mustGet(click.requestId).status).toBe("pending");
-    expect(store.requests.approvals(click.requestId)).toEqual([]);
+    expect((await store.requests.mustGet(click.requestId)).status).toBe("pending");
+    expect(await store.requests.approvals(click.requestId)).toEqual([]);
     const request = await me.message("second request for the refusal check");
     expect(await request.locator('button[data-action-id="jit_approve"]').count()).toBe(1);
   });

@@ -43,7 +43,7 @@ describe("read-back after a revoke", () => {
     const reads = () => entra.graph.calls.filter((c) => c.method === "GET" && c.path.endsWith("/members")).length;
     const before = reads();
     await driveClock(t.clock, t.bot.engine.endEarly(id, "U0ALICE"));
-    expect(t.store.requests.mustGet(id).status).toBe("revoked");
+    expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
     expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(false);
     expect(reads() - before).toBeGreaterThanOrEqual(2);
     expect(ended(id)?.detail).toMatchObject({
@@ -60,7 +60,7 @@ describe("read-back after a revoke", () => {
     const { id } = await requestAndApprove(t, "aks-group", 3600);
     await driveClock(t.clock, t.bot.engine.endEarly(id, "U0ALICE"));
 
-    const grant = t.store.grants.get(id);
+    const grant = await t.store.grants.get(id);
     expect(grant?.status).toBe("active");
     expect(grant?.lastError).toMatch(/still shows the access after jitbot removed it \(.*is a direct member/);
     expect(ended(id)).toBeUndefined();
@@ -77,7 +77,7 @@ describe("read-back after a revoke", () => {
         return t.bot.engine.sweep();
       })(),
     );
-    expect(t.store.requests.mustGet(id).status).toBe("revoked");
+    expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
     expect(ended(id)?.detail).toMatchObject({ verified: true });
     expect(await revocations("entra-group", true)).toBe(1);
   });
@@ -87,8 +87,8 @@ describe("read-back after a revoke", () => {
     entra.graph.forbidNext(/^GET \/groups\/[^/]+\/members$/);
     await driveClock(t.clock, t.bot.engine.endEarly(id, "U0ALICE"));
 
-    expect(t.store.grants.get(id)?.status).toBe("active");
-    expect(t.store.grants.get(id)?.lastError).toContain("GroupMember.Read.All");
+    expect((await t.store.grants.get(id))?.status).toBe("active");
+    expect((await t.store.grants.get(id))?.lastError).toContain("GroupMember.Read.All");
     expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(false);
     expect(entra.graph.writes().filter((w) => w.startsWith("POST /groups/"))).toHaveLength(1);
     expect(await revocations("entra-group", false)).toBe(1);
@@ -101,14 +101,14 @@ describe("read-back after a revoke", () => {
         return t.bot.engine.sweep();
       })(),
     );
-    expect(t.store.requests.mustGet(id).status).toBe("revoked");
+    expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
     expect(ended(id)?.detail).toMatchObject({ verified: true });
   });
 
   it("the provider's own expiry does not settle a revoke whose read-back still shows the access", async () => {
     entra.graph.directory.removalLag = "never";
     const { id } = await requestAndApprove(t, "aks-sp", 3600);
-    expect(t.store.grants.get(id)?.providerExpiresAt).toBeDefined();
+    expect((await t.store.grants.get(id))?.providerExpiresAt).toBeDefined();
     await driveClock(
       t.clock,
       (async () => {
@@ -117,8 +117,8 @@ describe("read-back after a revoke", () => {
         return t.bot.engine.idle();
       })(),
     );
-    expect(t.store.grants.get(id)?.status).toBe("active");
-    expect(t.store.grants.get(id)?.lastError).toContain("temporary application");
+    expect((await t.store.grants.get(id))?.status).toBe("active");
+    expect((await t.store.grants.get(id))?.lastError).toContain("temporary application");
     expect(await revocations("entra-service-principal", false)).toBeGreaterThanOrEqual(1);
   });
 });
@@ -132,12 +132,12 @@ describe("read-back after the roll-back of a failed grant", () => {
     await t.driver.click("U0LEAD", approval, "jit_approve");
     await driveClock(
       t.clock,
-      waitFor(() => t.store.requests.mustGet(id).status === "failed", "the failed grant"),
+      waitFor(async () => (await t.store.requests.mustGet(id)).status === "failed", "the failed grant"),
     );
     await driveClock(t.clock, t.bot.engine.idle());
     expect(entra.graph.directory.applications.size).toBe(1);
     // Not confirmed: the grant row holds the roll-back, due, for the revoker.
-    expect(t.store.grants.get(id)).toMatchObject({ status: "active", state: { rollback: true } });
+    expect(await t.store.grants.get(id)).toMatchObject({ status: "active", state: { rollback: true } });
 
     entra.graph.directory.removalLag = 0;
     await driveClock(

@@ -33,7 +33,7 @@ const exists = (principalArn: string) => aws.accessEntries.has(`${CLUSTER}|${pri
 async function rolledBack(): Promise<string> {
   aws.failNext(500, "ServerException", "Internal failure");
   const { id } = await requestAndApprove(t, "eks-view", 3600);
-  expect(t.store.grants.get(id)?.status).toBe("failed");
+  expect((await t.store.grants.get(id))?.status).toBe("failed");
   return id;
 }
 
@@ -42,7 +42,7 @@ async function rolledBackFor(userId: string): Promise<string> {
   aws.failNext(500, "ServerException", "Internal failure");
   const { id, approval } = await fileRequest(t, "eks-view", 3600, userId);
   await t.driver.click("U0LEAD", approval, "jit_approve");
-  await waitFor(() => t.store.grants.get(id)?.status === "failed", "the rolled-back grant");
+  await waitFor(async () => (await t.store.grants.get(id))?.status === "failed", "the rolled-back grant");
   await t.bot.engine.idle();
   return id;
 }
@@ -104,7 +104,7 @@ describe("the orphan reaper on EKS access entries", () => {
     const omarOrphan = await rolledBackFor("U0OMAR");
     plant(OMAR_ROLE, { "managed-by": "jitbot", "jit-request-id": omarOrphan });
     const { id } = await requestAndApprove(t, "eks-view", 3600);
-    expect(t.store.grants.get(id)?.status).toBe("active");
+    expect((await t.store.grants.get(id))?.status).toBe("active");
     await t.bot.scheduler.run("reap");
     expect(exists(OMAR_ROLE)).toBe(false);
     expect(aws.accessEntries.get(`${CLUSTER}|${ALICE_ROLE}`)?.tags["jit-request-id"]).toBe(id);
@@ -117,7 +117,7 @@ describe("the orphan reaper on EKS access entries", () => {
     const { id: inFlight, approval } = await fileRequest(t, "eks-view", 3600);
     await t.driver.click("U0LEAD", approval, "jit_approve");
     await waitFor(
-      () => t.store.grants.get(inFlight)?.status === "granting" && exists(ALICE_ROLE),
+      async () => (await t.store.grants.get(inFlight))?.status === "granting" && exists(ALICE_ROLE),
       "the grant in flight",
     );
     await t.bot.engine.idle();
@@ -126,7 +126,7 @@ describe("the orphan reaper on EKS access entries", () => {
     expect(exists(ALICE_ROLE)).toBe(true);
     // Start-up reconcile of the next process would roll it back; do the same here to clean up.
     aws.accessEntries.delete(`${CLUSTER}|${ALICE_ROLE}`);
-    t.store.grants.fail({ requestId: inFlight, at: clock.now(), reason: "test clean-up" });
+    await t.store.grants.fail({ requestId: inFlight, at: clock.now(), reason: "test clean-up" });
   });
 
   it("deletes nothing when the listing fails", async () => {

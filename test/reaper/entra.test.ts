@@ -22,7 +22,7 @@ const isMember = (id: string) => entra.graph.directory.isMember(entra.groupId, i
 async function rolledBack(profileId: string, refused: RegExp): Promise<string> {
   entra.graph.forbidNext(refused);
   const { id } = await requestAndApprove(t, profileId, 3600);
-  expect(t.store.grants.get(id)?.status).toBe("failed");
+  expect((await t.store.grants.get(id))?.status).toBe("failed");
   return id;
 }
 
@@ -117,7 +117,7 @@ describe("the orphan reaper on Entra", () => {
       entra.graph.forbidNext(/^POST \/groups\/.*\/members\/\$ref$/);
       const { id, approval } = await fileRequest(t, "aks-group", 3600, "U0OMAR");
       await t.driver.click("U0LEAD", approval, "jit_approve");
-      await waitFor(() => t.store.grants.get(id)?.status === "failed", "Omar's rolled-back grant");
+      await waitFor(async () => (await t.store.grants.get(id))?.status === "failed", "Omar's rolled-back grant");
       await t.bot.engine.idle();
       lands("POST", `/groups/${entra.groupId}/members/$ref`, {
         "@odata.id": `${entra.graph.baseUrl}/v1.0/directoryObjects/${omarId}`,
@@ -136,7 +136,7 @@ describe("the orphan reaper on Entra", () => {
     const filed = await fileRequest(t, "aks-group", 3600);
     await t.driver.click("U0LEAD", filed.approval, "jit_approve");
     await waitFor(
-      () => t.store.grants.get(filed.id)?.status === "granting" && isMember(aliceId),
+      async () => (await t.store.grants.get(filed.id))?.status === "granting" && isMember(aliceId),
       "the grant in flight",
     );
     await t.bot.engine.idle();
@@ -144,7 +144,7 @@ describe("the orphan reaper on Entra", () => {
     expect(isMember(omarId)).toBe(false);
     expect(isMember(aliceId)).toBe(true);
     entra.graph.directory.groups.get(entra.groupId)?.delete(aliceId);
-    t.store.grants.fail({ requestId: filed.id, at: t.clock.now(), reason: "test clean-up" });
+    await t.store.grants.fail({ requestId: filed.id, at: t.clock.now(), reason: "test clean-up" });
   });
 
   it("removes nothing when listing the group fails, and removes it on the next pass", async () => {

@@ -55,7 +55,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const tmp = options.dbFile ? undefined : tempDir();
   const slack = new FakeSlackWebApi(options.people ?? PEOPLE);
   const apiUrl = await slack.listen();
-  const store = Store.open(options.dbFile ?? join(tmp?.dir ?? "", "jitbot.db"));
+  const store = await Store.open(options.dbFile ?? join(tmp?.dir ?? "", "jitbot.db"));
   const clock = options.clock ?? new ManualClock(new Date());
   const policy = options.policy ?? examplePolicy();
   const providers = options.providers ?? dryRunProviders();
@@ -87,7 +87,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     settle: () => settle(bot.engine),
     async close() {
       await bot.stop(1_000);
-      store.close();
+      await store.close();
       await slack.close();
       tmp?.cleanup();
     },
@@ -103,10 +103,14 @@ export async function settle(engine: GrantEngine): Promise<void> {
  * Listeners keep working after Slack's ack, so a test waits for the *outcome* it expects. This
  * polls real I/O, not time: it never decides a test by how fast the machine is (5 s is a hang).
  */
-export async function waitFor<T>(probe: () => T | undefined | false, what: string): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const value = probe();
+    // Awaited: a probe that reads the store answers with a promise, which is always truthy.
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));

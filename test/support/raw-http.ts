@@ -49,6 +49,7 @@ export function rawRequest(baseUrl: string, head: string, body: Iterable<Buffer 
     // The server may close while the body is still being written: that is the point of some tests.
     socket.on("error", () => socket.destroy());
     socket.on("close", () => (answered ? finish() : reject(new Error("closed without an answer"))));
+    // floating-promises: nothing in here rejects (a failed write surfaces as the socket's "error").
     socket.on("connect", async () => {
       socket.write(head);
       for (const piece of body) {

@@ -18,8 +18,8 @@ export function insertRequest(store: Store, id: string, at: Date, extendsRequest
 }
 
 /** A request whose row is in `status`, as if earlier transitions had put it there. */
-export function insertRequestIn(store: Store, id: string, status: RequestStatus, at: Date): string {
-  insertRequest(store, id, at);
+export async function insertRequestIn(store: Store, id: string, status: RequestStatus, at: Date): Promise<string> {
+  await insertRequest(store, id, at);
   store.db.prepare("UPDATE requests SET status = ? WHERE id = ?").run(status, id);
   return id;
 }

@@ -48,6 +48,7 @@ function withRoleLock<T>(roleArn: string, work: () => Promise<T>): Promise<T> {
   const next = previous.then(work, work);
   const settled = next.catch(() => undefined);
   roleLocks.set(roleArn, settled);
+  // `settled` never rejects, and the clean-up only has to happen some time after it.
   void settled.then(() => {
     if (roleLocks.get(roleArn) === settled) roleLocks.delete(roleArn);
   });

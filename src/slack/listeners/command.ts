@@ -32,7 +32,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       case "list":
         return ephemeral(
           listMessage(
-            service.myAccess(userId),
+            await service.myAccess(userId),
             new Map(service.policy.profiles.map((p) => [p.id, p])),
             deps.clock.now(),
           ),

@@ -56,7 +56,7 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
         if (!read.ok) throw read.error;
         const requestId = read.value;
         // Refuse before asking for a reason: a non-approver should not get a form at all.
-        const request = service.request(requestId);
+        const request = await service.request(requestId);
         const profile = service.profile(request.profileId);
         if (!profile) throw new DomainError("PROFILE_NOT_FOUND", { id: request.profileId });
         const refusal = checkApprover(profile, request.requesterId, await service.person(body.user.id));

@@ -37,12 +37,12 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
   modalButton(ACTION.extend, async (value, body) => {
     const requestId = readRequestIdButton(value);
     if (!requestId.ok) throw requestId.error;
-    const request = service.request(requestId.value);
+    const request = await service.request(requestId.value);
     if (request.requesterId !== body.user.id) throw new DomainError("NOT_YOUR_REQUEST");
     const profile = service.profile(request.profileId);
     if (!profile?.extension || request.status !== "active") throw new DomainError("EXTENSION_NOT_ALLOWED");
     // Prefill what the extension caps allow, or the form is refused as it comes.
-    const room = service.extensionRoom(request.id, profile);
+    const room = await service.extensionRoom(request.id, profile);
     if (room <= 0) throw new DomainError("EXTENSION_OVER_TOTAL", { maxTotal: extensionMaxTotal(profile), left: 0 });
     const cap = Math.min(profile.duration.default, room);
     const view = requestModal([profile], {

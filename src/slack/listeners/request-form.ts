@@ -29,7 +29,7 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
       return ack({ response_action: "errors", errors });
     }
     // Claimed only now: a submission refused above leaves the modal open to be fixed and resent.
-    if (!service.claimSubmission(view, userId)) {
+    if (!(await service.claimSubmission(view, userId))) {
       logger.info({ userId, viewId: view.id }, "a request modal was submitted again; nothing filed twice");
       return ack();
     }
