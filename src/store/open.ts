@@ -1,0 +1,119 @@
+import { Kysely, SqliteDialect } from "kysely";
+import { type Db, openDatabase } from "./db.js";
+import { Engine } from "./engine.js";
+import { StoreRefusal } from "./errors.js";
+import { createPrivately } from "./files.js";
+import { HealthMonitor, type HealthSource, type HealthTimings } from "./health.js";
+import { PostgresHealth, unreachableCode } from "./health-postgres.js";
+import { ChangeListener } from "./listener.js";
+import { acquireStoreLock } from "./lock.js";
+import { advisoryKey, changeChannel, openPostgres, type PostgresOptions, postgresTarget } from "./postgres.js";
+import { migratePostgres } from "./postgres-migrate.js";
+import type { Database } from "./schema.js";
+
+/** An engine opened and migrated, with what watches it and what closes it. */
+export interface Opened {
+  engine: Engine;
+  monitor: HealthSource;
+  isOpen(): boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions extends PostgresOptions {
+  auditKey?: Buffer;
+  health?: Partial<HealthTimings>;
+}
+
+export function sqliteKysely(db: Db): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
+}
+
+/**
+ * The SQLite file of old: created private, its one-process lock taken before anything else, so a
+ * second process is refused before it migrates or reconciles anything.
+ */
+export function openSqlite(file: string, options: OpenOptions): Opened {
+  const memory = file === ":memory:";
+  if (!memory) createPrivately(file);
+  const lock = memory ? undefined : acquireStoreLock(file);
+  let db: Db | undefined;
+  try {
+    db = openDatabase(file);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const raw = db;
+  const kysely = sqliteKysely(raw);
+  let closed = false;
+  return {
+    engine: new Engine({ kind: "sqlite", db: kysely, auditKey: options.auditKey }),
+    monitor: new HealthMonitor(raw, file, options.health),
+    isOpen: () => raw.open,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await kysely.destroy();
+      lock?.release();
+    },
+  };
+}
+
+export async function openPostgresEngine(url: string, options: OpenOptions): Promise<Opened> {
+  const target = postgresTarget(url, options);
+  const { db, pool } = openPostgres(target, options);
+  const monitor = new PostgresHealth(async (at) => {
+    await db.updateTable("store_probe").set({ at }).where("id", "=", 1).execute();
+  }, options.health);
+  // An idle pooled connection that drops emits here; unheard, the event would end the process.
+  pool.on("error", (error) => monitor.observe(error));
+  const channel = changeChannel(target.schema);
+  const engine = new Engine({
+    kind: "postgres",
+    db,
+    auditKey: options.auditKey,
+    postgres: { auditLock: advisoryKey("audit", target.schema), channel },
+  });
+  try {
+    await migratePostgres(db, target.schema);
+  } catch (error) {
+    await db.destroy();
+    const code = unreachableCode(error);
+    if (code) {
+      throw new StoreRefusal(
+        "DATABASE_UNREACHABLE",
+        `cannot reach the PostgreSQL database at ${target.redacted} (${code})`,
+      );
+    }
+    throw error;
+  }
+  const listener = new ChangeListener({ ...target.config }, channel, (payload, resync) => {
+    const change = resync ? { requestId: "", kind: "resync" } : parseChange(payload);
+    if (change) engine.emit(change);
+  });
+  await listener.start();
+  let closed = false;
+  return {
+    engine,
+    monitor,
+    isOpen: () => !closed,
+    async close() {
+      if (closed) return;
+      closed = true;
+      monitor.stop();
+      await listener.close();
+      await db.destroy();
+    },
+  };
+}
+
+function parseChange(payload: string | undefined): { requestId: string; kind: string } | undefined {
+  try {
+    const value: unknown = JSON.parse(payload ?? "");
+    if (typeof value !== "object" || value === null) return undefined;
+    const { requestId, kind } = value as Record<string, unknown>;
+    return typeof requestId === "string" && typeof kind === "string" ? { requestId, kind } : undefined;
+  } catch {
+    return undefined;
+  }
+}
