@@ -17,7 +17,9 @@ export async function migratePostgres(db: Kysely<Database>, schema: string): Pro
   return db.connection().execute(async (connection) => {
     await sql`SELECT pg_advisory_lock(${advisoryKey("migrate", schema)}::bigint)`.execute(connection);
     try {
-      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(connection);
+      // Only when missing: creating needs CREATE on the database, which a role given a schema may lack.
+      const exists = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`.execute(connection);
+      if (exists.rows.length === 0) await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(connection);
       await sql`CREATE TABLE IF NOT EXISTS jitbot_schema (
         id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`.execute(connection);
       const found = await schemaVersion(connection);

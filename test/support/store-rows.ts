@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { RequestStatus } from "../../src/domain/status.js";
 import type { Store } from "../../src/store/index.js";
 
@@ -18,8 +19,31 @@ export function insertRequest(store: Store, id: string, at: Date, extendsRequest
 }
 
 /** A request whose row is in `status`, as if earlier transitions had put it there. */
-export function insertRequestIn(store: Store, id: string, status: RequestStatus, at: Date): string {
-  insertRequest(store, id, at);
-  store.db.prepare("UPDATE requests SET status = ? WHERE id = ?").run(status, id);
+export async function insertRequestIn(store: Store, id: string, status: RequestStatus, at: Date): Promise<string> {
+  await insertRequest(store, id, at);
+  await store.kysely.updateTable("requests").set({ status }).where("id", "=", id).execute();
   return id;
+}
+
+/** Rows in a table, on either engine. */
+export async function countRows(
+  store: Store,
+  table: "requests" | "grants" | "audit_events" | "approvals" | "slack_deliveries",
+): Promise<number> {
+  const row = await store.kysely
+    .selectFrom(table)
+    .select(({ fn }) => fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * What someone with the database can do: the append-only triggers only stop honest mistakes.
+ * (PostgreSQL names a trigger with its table.)
+ */
+export async function dropAuditGuards(store: Store): Promise<void> {
+  for (const trigger of ["audit_events_no_update", "audit_events_no_delete"]) {
+    const on = store.engine === "postgres" ? sql` ON audit_events` : sql``;
+    await sql`DROP TRIGGER IF EXISTS ${sql.id(trigger)}${on}`.execute(store.kysely);
+  }
 }
