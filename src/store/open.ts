@@ -1,4 +1,4 @@
-import { Kysely, SqliteDialect } from "kysely";
+import { type DatabaseConnection, type Driver, Kysely, SqliteDialect, SqliteDriver } from "kysely";
 import { type Db, openDatabase } from "./db.js";
 import { Engine } from "./engine.js";
 import { StoreRefusal } from "./errors.js";
@@ -24,8 +24,32 @@ export interface OpenOptions extends PostgresOptions {
   health?: Partial<HealthTimings>;
 }
 
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR…); Kysely's
+ * own ROLLBACK would then fail with "no transaction is active" and hide the error that matters.
+ */
+class SqliteDriverKeepingErrors extends SqliteDriver {
+  constructor(private readonly raw: Db) {
+    super({ database: raw });
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.raw.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+class JitbotSqliteDialect extends SqliteDialect {
+  constructor(private readonly raw: Db) {
+    super({ database: raw });
+  }
+
+  override createDriver(): Driver {
+    return new SqliteDriverKeepingErrors(this.raw);
+  }
+}
+
 export function sqliteKysely(db: Db): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
+  return new Kysely<Database>({ dialect: new JitbotSqliteDialect(db) });
 }
 
 /**

@@ -84,7 +84,8 @@ describe.each(ENGINES)("migrations ($name)", (engine) => {
   it("refuses a database from a newer jitbot, in one sentence", async () => {
     const location = engine.location();
     const store = await Store.open(location);
-    if (engine.name === "sqlite") await sql`PRAGMA user_version = ${sql.raw(String(SCHEMA_VERSION + 1))}`.execute(store.kysely);
+    if (engine.name === "sqlite")
+      await sql`PRAGMA user_version = ${sql.raw(String(SCHEMA_VERSION + 1))}`.execute(store.kysely);
     else await sql`UPDATE jitbot_schema SET version = ${SCHEMA_VERSION + 1}`.execute(store.kysely);
     await store.close();
     await expect(Store.open(location)).rejects.toThrow(
@@ -177,7 +178,14 @@ describe.each(ENGINES)("decisions ($name)", (engine) => {
   it("refuses to approve a denied request", async () => {
     const store = await engine.open();
     await submit(store);
-    await store.requests.decide({ id: "JR-TEST01", approverId: "U0BOB", decision: "deny", required: 1, at, note: "no" });
+    await store.requests.decide({
+      id: "JR-TEST01",
+      approverId: "U0BOB",
+      decision: "deny",
+      required: 1,
+      at,
+      note: "no",
+    });
     expect(
       await refusal(
         store.requests.decide({ id: "JR-TEST01", approverId: "U0CAROL", decision: "approve", required: 1, at }),
@@ -200,7 +208,13 @@ describe.each(ENGINES)("grants ($name)", (engine) => {
     expect((await store.requests.mustGet("JR-TEST01")).status).toBe("active");
     expect(await store.grants.due(expiresAt, 10)).toHaveLength(1);
     expect(await store.grants.nextDueAt()).toEqual(expiresAt);
-    const end = { requestId: "JR-TEST01", reason: "expired" as const, at: expiresAt, actor: "jitbot", detail: "removed" };
+    const end = {
+      requestId: "JR-TEST01",
+      reason: "expired" as const,
+      at: expiresAt,
+      actor: "jitbot",
+      detail: "removed",
+    };
     expect(await store.grants.end(end)).toBe(true);
     expect(await store.grants.end(end)).toBe(false);
     expect((await store.requests.mustGet("JR-TEST01")).status).toBe("expired");
@@ -237,7 +251,13 @@ describe.each(ENGINES)("extension chains ($name)", (engine) => {
     expect((await store.requests.rootOf("JR-EXT002")).id).toBe("JR-ROOT01");
 
     const later = new Date(at.getTime() + 60_000);
-    await store.grants.end({ requestId: "JR-ROOT01", reason: "revoked", at: later, actor: "U0ALICE", detail: "removed" });
+    await store.grants.end({
+      requestId: "JR-ROOT01",
+      reason: "revoked",
+      at: later,
+      actor: "U0ALICE",
+      detail: "removed",
+    });
     expect((await store.requests.mustGet("JR-EXT001")).status).toBe("revoked");
     expect(await store.grants.get("JR-EXT002")).toMatchObject({ status: "active", endReason: "revoked", dueAt: later });
     expect((await store.grants.due(later, 10)).map((g) => g.requestId)).toEqual(["JR-EXT002"]);
