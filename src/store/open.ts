@@ -85,12 +85,13 @@ export function openSqlite(file: string, options: OpenOptions): Opened {
 
 export async function openPostgresEngine(url: string, options: OpenOptions): Promise<Opened> {
   const target = postgresTarget(url, options);
-  const { db, pool } = openPostgres(target, options);
+  // The probe needs the pool and the pool reports to the monitor: the monitor comes first.
+  let probeDb: Kysely<Database> | undefined;
   const monitor = new PostgresHealth(async (at) => {
-    await db.updateTable("store_probe").set({ at }).where("id", "=", 1).execute();
+    await probeDb?.updateTable("store_probe").set({ at }).where("id", "=", 1).execute();
   }, options.health);
-  // An idle pooled connection that drops emits here; unheard, the event would end the process.
-  pool.on("error", (error) => monitor.observe(error));
+  const { db } = openPostgres(target, options, (error) => monitor.observe(error));
+  probeDb = db;
   const channel = changeChannel(target.schema);
   const engine = new Engine({
     kind: "postgres",

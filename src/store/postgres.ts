@@ -71,9 +71,16 @@ function int8AsNumber(): pg.CustomTypesConfig {
 
 const quoted = (identifier: string) => `"${identifier}"`;
 
+/**
+ * A pool whose every error reaches `onError` instead of ending the process. pg-pool listens for
+ * errors only on idle clients; a checked-out client whose connection drops (the server restarts,
+ * a backend is terminated mid-transaction) emits an `error` nobody hears, and an unheard `error`
+ * event is an uncaught exception. So each client gets a listener of its own for its whole life.
+ */
 export function openPostgres(
   target: PostgresTarget,
   options: PostgresOptions = {},
+  onError: (error: unknown) => void = () => undefined,
 ): { db: Kysely<Database>; pool: pg.Pool } {
   const pool = new pg.Pool({
     ...target.config,
@@ -81,6 +88,8 @@ export function openPostgres(
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
   });
+  pool.on("error", onError);
+  pool.on("connect", (client) => client.on("error", onError));
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
       pool,
