@@ -57,6 +57,12 @@ export class Store {
    * Throws StoreRefusal with one sentence.
    */
   static async open(location: string, options: StoreOptions = {}): Promise<Store> {
+    if (!isPostgresUrl(location) && /^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+      throw new StoreRefusal(
+        "DATABASE_URL_INVALID",
+        `the database URL must start with postgres:// or postgresql:// (got ${location.split(":")[0]}://…)`,
+      );
+    }
     const auditKey = options.auditKey ? Buffer.from(options.auditKey, "utf8") : undefined;
     const settings = { ...options, auditKey };
     const opened = isPostgresUrl(location)

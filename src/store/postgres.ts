@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
+import { StoreRefusal } from "./errors.js";
 import type { Database } from "./schema.js";
 
 /** A location is PostgreSQL when it is a postgres:// or postgresql:// URL; anything else is a file. */
@@ -27,10 +28,6 @@ export interface PostgresTarget {
 /** PostgreSQL's own rule for an unquoted identifier, kept lower-case so it never needs quoting. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export class PostgresUrlError extends Error {
-  readonly code = "DATABASE_URL_INVALID";
-}
-
 /**
  * `?schema=name` chooses the schema (so several jitbots, or tests, share one database); it is
  * taken out before pg sees the URL, and becomes the search_path of every connection.
@@ -40,12 +37,16 @@ export function postgresTarget(url: string, options: PostgresOptions = {}): Post
   try {
     parsed = new URL(url.trim());
   } catch {
-    throw new PostgresUrlError("JITBOT_DATABASE_URL is not a valid URL (postgres://user@host:5432/database)");
+    throw new StoreRefusal(
+      "DATABASE_URL_INVALID",
+      "JITBOT_DATABASE_URL is not a valid URL (postgres://user@host:5432/database)",
+    );
   }
   const schema = parsed.searchParams.get("schema") ?? "public";
   parsed.searchParams.delete("schema");
   if (!SCHEMA_NAME.test(schema)) {
-    throw new PostgresUrlError(
+    throw new StoreRefusal(
+      "DATABASE_URL_INVALID",
       `the schema ${JSON.stringify(schema.slice(0, 80))} in JITBOT_DATABASE_URL must be lower-case letters, digits and _`,
     );
   }

@@ -235,3 +235,38 @@ describe.runIf(testDatabaseUrl())("several replicas on one PostgreSQL schema", (
     await store.close();
   });
 });
+
+describe.runIf(testDatabaseUrl())("connecting to PostgreSQL", () => {
+  it("authenticates with the password callback, asked for each new connection", async () => {
+    const url = new URL(freshSchemaUrl());
+    const password = decodeURIComponent(url.password);
+    url.password = "";
+    let asked = 0;
+    const store = await StoreClass.open(url.toString(), {
+      password: async () => {
+        asked++;
+        return password;
+      },
+    });
+    await insertRequest(store, "JR-PW1", at);
+    expect(asked).toBeGreaterThan(0);
+    await store.close();
+    await expect(StoreClass.open(url.toString(), { password: async () => "not-the-password" })).rejects.toThrow(
+      /password authentication failed/,
+    );
+  });
+
+  it("refuses to start, in one sentence, when the server cannot be reached", async () => {
+    const proxy = new TcpProxy("127.0.0.1", 9);
+    const port = await proxy.start();
+    await proxy.cut();
+    const url = new URL(freshSchemaUrl());
+    url.port = String(port);
+    url.password = "hidden-pw";
+    await expect(StoreClass.open(url.toString())).rejects.toThrow(
+      new RegExp(
+        `^cannot reach the PostgreSQL database at postgres://jitbot:\\*\\*\\*@127\\.0\\.0\\.1:${port}/.* \\(ECONNREFUSED\\)$`,
+      ),
+    );
+  });
+});
