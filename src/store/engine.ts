@@ -1,5 +1,7 @@
 import { type Kysely, sql } from "kysely";
+import type { AccessRequest } from "../domain/request.js";
 import { type AuditEvent, appendAudits } from "./audit.js";
+import { toRequest } from "./rows.js";
 import type { Database } from "./schema.js";
 
 export type EngineKind = "sqlite" | "postgres";
@@ -78,10 +80,9 @@ export class Engine {
         if (this.postgres) await sql`SELECT pg_advisory_xact_lock(${this.postgres.auditLock}::bigint)`.execute(trx);
         await appendAudits(trx, tx.audits, this.auditKey);
       }
-      if (this.postgres) {
-        for (const change of tx.changes) {
-          await sql`SELECT pg_notify(${this.postgres.channel}, ${JSON.stringify(change)})`.execute(trx);
-        }
+      if (this.postgres && tx.changes.length > 0) {
+        const payloads = tx.changes.map((change) => JSON.stringify(change));
+        await sql`SELECT pg_notify(${this.postgres.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
       }
       return { value: result, changes: tx.changes };
     });
@@ -89,11 +90,17 @@ export class Engine {
     return value;
   }
 
-  /** PostgreSQL: SELECT … FOR UPDATE on the request row, taken first by every transaction about it. */
-  async lockRequest(tx: Tx, requestId: string): Promise<void> {
-    // SQLite has one writer at a time: the transaction itself is the lock.
-    if (this.kind === "sqlite") return;
-    await tx.db.selectFrom("requests").select("id").where("id", "=", requestId).forUpdate().execute();
+  /**
+   * Reads the request row, and on PostgreSQL locks it (SELECT … FOR UPDATE): every transaction
+   * about a request takes this first, so two replicas deciding or ending it queue up rather than
+   * interleave, and always in the same order (request, then grant, then the audit chain).
+   * SQLite has one writer at a time: the transaction itself is the lock.
+   */
+  async lockRequest(tx: Tx, requestId: string): Promise<AccessRequest | undefined> {
+    let query = tx.db.selectFrom("requests").selectAll().where("id", "=", requestId);
+    if (this.kind === "postgres") query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? toRequest(row) : undefined;
   }
 
   onChange(listener: ChangeListener): () => void {

@@ -17,8 +17,7 @@ export class GrantRepo extends GrantReads {
    */
   async start(input: { requestId: string; provider: string; at: Date; expiresAt: Date }): Promise<boolean> {
     return this.engine.write(async (tx) => {
-      await this.engine.lockRequest(tx, input.requestId);
-      if ((await getRequest(tx.db, input.requestId))?.status !== "approved") return false;
+      if ((await this.engine.lockRequest(tx, input.requestId))?.status !== "approved") return false;
       const result = await tx.db
         .insertInto("grants")
         .values({
@@ -169,7 +168,7 @@ export class GrantRepo extends GrantReads {
       ...(input.readBack === undefined ? {} : { readBack: input.readBack }),
     };
     return this.engine.write(async (tx) => {
-      await this.engine.lockRequest(tx, input.requestId);
+      const request = await this.engine.lockRequest(tx, input.requestId);
       const result = await tx.db
         .updateTable("grants")
         .set({ status: "ended", end_reason: input.reason, ended_at: input.at.getTime(), last_error: null, ...NO_LEASE })
@@ -178,7 +177,6 @@ export class GrantRepo extends GrantReads {
         .executeTakeFirst();
       if (result.numUpdatedRows !== 1n) return false;
       tx.changed(input.requestId, "grant.ended");
-      const request = await getRequest(tx.db, input.requestId);
       // A roll-back that is finally confirmed: the request had already failed; only the audit learns.
       if (request?.status !== "active") {
         tx.audit({

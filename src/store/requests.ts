@@ -53,7 +53,7 @@ export async function moveRequest(tx: Tx, move: Move): Promise<AccessRequest> {
   const { id, from, event, at, actor, note, detail = {} } = move;
   const next = transition(from, event);
   if (next instanceof DomainError) throw next;
-  const result = await tx.db
+  const moved = await tx.db
     .updateTable("requests")
     .set({
       status: next,
@@ -63,15 +63,16 @@ export async function moveRequest(tx: Tx, move: Move): Promise<AccessRequest> {
     })
     .where("id", "=", id)
     .where("status", "=", from)
+    .returningAll()
     .executeTakeFirst();
-  if (result.numUpdatedRows !== 1n) {
+  if (!moved) {
     const current = await mustGetRequest(tx.db, id);
     const refusal = transition(current.status, event);
     throw refusal instanceof DomainError ? refusal : new DomainError("INVALID_TRANSITION", { from, event });
   }
   tx.audit({ at, actor, action: `request.${next}`, requestId: id, detail: note ? { ...detail, note } : detail });
   if (from === "pending") tx.changed(id, "request.decided");
-  return mustGetRequest(tx.db, id);
+  return toRequest(moved);
 }
 
 export class RequestRepo {
@@ -84,7 +85,7 @@ export class RequestRepo {
   async insert(request: NewRequest): Promise<AccessRequest> {
     const at = request.createdAt.getTime();
     return this.engine.write(async (tx) => {
-      await tx.db
+      const row = await tx.db
         .insertInto("requests")
         .values({
           id: request.id,
@@ -100,7 +101,8 @@ export class RequestRepo {
           updated_at: at,
           extends_request_id: request.extendsRequestId ?? null,
         })
-        .execute();
+        .returningAll()
+        .executeTakeFirstOrThrow();
       tx.audit({
         at: request.createdAt,
         actor: request.requesterId,
@@ -113,7 +115,7 @@ export class RequestRepo {
         },
       });
       tx.changed(request.id, "request.created");
-      return mustGetRequest(tx.db, request.id);
+      return toRequest(row);
     });
   }
 
@@ -223,8 +225,8 @@ export class RequestRepo {
     at: Date;
   }): Promise<DecisionOutcome> {
     return this.engine.write(async (tx): Promise<DecisionOutcome> => {
-      await this.engine.lockRequest(tx, input.id);
-      const current = await mustGetRequest(tx.db, input.id);
+      const current = await this.engine.lockRequest(tx, input.id);
+      if (!current) throw new DomainError("REQUEST_NOT_FOUND", { id: input.id });
       if (current.status !== "pending") throw new DomainError("ALREADY_DECIDED", { status: current.status });
       const inserted = await tx.db
         .insertInto("approvals")
