@@ -186,6 +186,41 @@ describe.runIf(testDatabaseUrl())("several replicas on one PostgreSQL schema", (
     await closeAll([a, b]);
   });
 
+  it("counts both of two approvals made on two replicas at the same instant (two required: approved)", async () => {
+    const url = new URL(freshSchemaUrl());
+    const name = `jitbot-two-${process.pid}`;
+    url.searchParams.set("application_name", name);
+    const location = url.toString();
+    const [a, b] = await replicas(2, location);
+    if (!a || !b) throw new Error("two replicas");
+    await insertRequest(a, "JR-TWO1", at);
+    // Hold each decision right after it wrote its approval and before it counts them: a trigger
+    // waits there on an advisory lock the test holds, until both replicas are waiting somewhere.
+    const admin = await adminClient();
+    const schema = new URL(location).searchParams.get("schema");
+    const gate = 770_001 + (process.pid % 1000);
+    await admin.query(`CREATE FUNCTION "${schema}".hold_approval() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN PERFORM pg_advisory_xact_lock_shared(${gate}); RETURN NEW; END $$`);
+    await admin.query(`CREATE TRIGGER hold AFTER INSERT ON "${schema}".approvals
+      FOR EACH ROW EXECUTE FUNCTION "${schema}".hold_approval()`);
+    await admin.query("SELECT pg_advisory_lock($1)", [gate]);
+    const decide = (store: Store, approverId: string) =>
+      store.requests.decide({ id: "JR-TWO1", approverId, decision: "approve", required: 2, at });
+    const decisions = Promise.all([decide(a, "U0BOB"), decide(b, "U0CAROL")]);
+    for (;;) {
+      const waiting = await admin.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+        [name],
+      );
+      if (waiting.rows[0]?.n >= 2) break;
+    }
+    await admin.query("SELECT pg_advisory_unlock($1)", [gate]);
+    await admin.end();
+    expect((await decisions).map((d) => d.kind).sort()).toEqual(["approved", "recorded"]);
+    expect((await a.requests.mustGet("JR-TWO1")).status).toBe("approved");
+    await closeAll([a, b]);
+  });
+
   it("takes each Slack delivery once across replicas", async () => {
     const stores = await replicas(3);
     const results = await Promise.all(
