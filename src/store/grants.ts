@@ -1,13 +1,25 @@
+import type { ExpressionBuilder } from "kysely";
 import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { Tx } from "./engine.js";
 import { GrantReads, getGrant } from "./grant-reads.js";
 import { getRequest, moveRequest } from "./requests.js";
 import { toGrant } from "./rows.js";
+import type { Database } from "./schema.js";
 
 type State = GrantRecord["state"];
 
 /** A finished revoke attempt (ended, or failed and rescheduled) frees the grant for any replica. */
 const NO_LEASE = { lease_owner: null, lease_until: null } as const;
+
+/** Due, active, and not leased by anyone else (or their lease lapsed). */
+function claimable(now: Date, owner: string) {
+  return (eb: ExpressionBuilder<Database, "grants">) =>
+    eb.and([
+      eb("status", "=", "active"),
+      eb("due_at", "<=", now.getTime()),
+      eb.or([eb("lease_owner", "is", null), eb("lease_owner", "=", owner), eb("lease_until", "<=", now.getTime())]),
+    ]);
+}
 
 /** The grant rows' guarded writes; every state change is one transaction guarded on the old state. */
 export class GrantRepo extends GrantReads {
@@ -401,11 +413,7 @@ export class GrantRepo extends GrantReads {
       let due = tx.db
         .selectFrom("grants")
         .select("request_id")
-        .where("status", "=", "active")
-        .where("due_at", "<=", now.getTime())
-        .where((eb) =>
-          eb.or([eb("lease_owner", "is", null), eb("lease_owner", "=", owner), eb("lease_until", "<=", now.getTime())]),
-        )
+        .where(claimable(now, owner))
         .orderBy("due_at")
         .orderBy("request_id")
         .limit(limit);
@@ -416,6 +424,8 @@ export class GrantRepo extends GrantReads {
         .updateTable("grants")
         .set({ lease_owner: owner, lease_until: now.getTime() + leaseMs })
         .where("request_id", "in", ids)
+        // The guard again: a row another claim leased between the read and this write is left alone.
+        .where(claimable(now, owner))
         .returningAll()
         .execute();
       return rows.map(toGrant).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
