@@ -3,7 +3,7 @@ import { engines } from "../../test/support/postgres.js";
 import { dropAuditGuards, openRaw } from "../../test/support/store-rows.js";
 import { type AuditRow, hashOf } from "./audit.js";
 import { anchorJson, parseAnchor, signAnchor } from "./audit-anchor.js";
-import { StoreRefusal } from "./errors.js";
+import { NoDatabaseError, StoreRefusal } from "./errors.js";
 import { openForReading, Store } from "./index.js";
 
 const KEY = "audit-chain-test-key-0123456789abcdef0123";
@@ -95,6 +95,17 @@ describe.each(ENGINES)("the audit chain ($name)", (engine) => {
       await reader.close();
     }
   }
+
+  it("reads nothing where there is no jitbot database, rather than call an empty log intact", async () => {
+    const location = engine.location();
+    const refusal = await openForReading(location).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(NoDatabaseError);
+    expect((refusal as Error).message).toMatch(
+      engine.name === "sqlite"
+        ? /^there is no database at .* \(set JITBOT_DB to the bot's database file\)$/
+        : /^there is no jitbot schema "jt_\w+" at postgres:\/\/jitbot:\*\*\*@.* \(set JITBOT_DATABASE_URL, with \?schema= if the bot uses one\)$/,
+    );
+  });
 
   it("catches a rewritten row relinked into the chain: its successor's hash no longer matches", async () => {
     const location = await chain(5);
