@@ -7,7 +7,14 @@ import { HealthMonitor, type HealthSource, type HealthTimings } from "./health.j
 import { PostgresHealth, unreachableCode } from "./health-postgres.js";
 import { ChangeListener } from "./listener.js";
 import { acquireStoreLock } from "./lock.js";
-import { advisoryKey, changeChannel, openPostgres, type PostgresOptions, postgresTarget } from "./postgres.js";
+import {
+  advisoryKey,
+  changeChannel,
+  openPostgres,
+  type PostgresOptions,
+  type PostgresTarget,
+  postgresTarget,
+} from "./postgres.js";
 import { migratePostgres } from "./postgres-migrate.js";
 import type { Database } from "./schema.js";
 
@@ -103,14 +110,7 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
     await migratePostgres(db, target.schema);
   } catch (error) {
     await db.destroy();
-    const code = unreachableCode(error);
-    if (code) {
-      throw new StoreRefusal(
-        "DATABASE_UNREACHABLE",
-        `cannot reach the PostgreSQL database at ${target.redacted} (${code})`,
-      );
-    }
-    throw error;
+    throw asRefusal(error, target);
   }
   const listener = new ChangeListener({ ...target.config }, channel, (payload, resync) => {
     const change = resync ? { requestId: "", kind: "resync" } : parseChange(payload);
@@ -130,6 +130,14 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
       await db.destroy();
     },
   };
+}
+
+/** A server out of reach is the operator's to fix: one sentence naming where (password hidden). */
+export function asRefusal(error: unknown, target: PostgresTarget): unknown {
+  const code = unreachableCode(error);
+  return code
+    ? new StoreRefusal("DATABASE_UNREACHABLE", `cannot reach the PostgreSQL database at ${target.redacted} (${code})`)
+    : error;
 }
 
 function parseChange(payload: string | undefined): { requestId: string; kind: string } | undefined {

@@ -4,7 +4,7 @@ import { type AuditAnchor, signAnchor } from "./audit-anchor.js";
 import { openForReading as openSqliteForReading } from "./db.js";
 import { NoDatabaseError } from "./errors.js";
 import { SCHEMA_VERSION } from "./migrations.js";
-import { openSqlite, sqliteKysely } from "./open.js";
+import { asRefusal, openSqlite, sqliteKysely } from "./open.js";
 import { isPostgresUrl, openPostgres, type PostgresOptions, postgresTarget } from "./postgres.js";
 import { migratePostgres, schemaVersion } from "./postgres-migrate.js";
 import type { Database } from "./schema.js";
@@ -66,6 +66,8 @@ export async function migrate(location: string, options: PostgresOptions = {}): 
     const { db } = openPostgres(target, { ...options, poolSize: 1 });
     try {
       return { from: await migratePostgres(db, target.schema), to: SCHEMA_VERSION };
+    } catch (error) {
+      throw asRefusal(error, target);
     } finally {
       await db.destroy();
     }

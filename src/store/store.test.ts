@@ -320,3 +320,28 @@ describe.each(ENGINES)("the audit chain ($name)", (engine) => {
     await store.close();
   });
 });
+
+describe.each(ENGINES)("what the reaper, the drift report and /metrics read ($name)", (engine) => {
+  it("lists live grants and approvals not yet granted, and remembers reported findings", async () => {
+    const store = await engine.open();
+    await granted(store, "JR-LIVE1");
+    await submit(store, "JR-WAIT1");
+    await store.requests.decide({ id: "JR-WAIT1", approverId: "U0BOB", decision: "approve", required: 1, at });
+    await submit(store, "JR-PEND1");
+    const live = await store.findings.live();
+    expect(live.map((f) => [f.requestId, f.requestStatus, f.grantStatus]).sort()).toEqual([
+      ["JR-LIVE1", "active", "active"],
+      ["JR-WAIT1", "approved", undefined],
+    ]);
+    expect(await store.findings.request("JR-LIVE1")).toMatchObject({ state: { userId: "u1" }, startedAt: at });
+    expect((await store.findings.startedSince(["aks-prod-sre"], at)).map((f) => f.requestId)).toEqual(["JR-LIVE1"]);
+    await store.findings.settle("aks-prod-sre", new Map([["u2", "fp-1"]]), at);
+    await store.findings.settle("aks-prod-sre", new Map([["u3", "fp-2"]]), at);
+    expect(await store.findings.reported("aks-prod-sre")).toEqual(new Map([["u3", "fp-2"]]));
+    expect(await store.gauges()).toEqual({
+      requestsByStatus: { active: 1, approved: 1, pending: 1 },
+      activeGrants: 1,
+    });
+    await store.close();
+  });
+});
