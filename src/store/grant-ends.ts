@@ -2,7 +2,7 @@ import type { ExpressionBuilder } from "kysely";
 import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { Tx } from "./engine.js";
 import { GrantReads, getGrant } from "./grant-reads.js";
-import { getRequest, moveRequest } from "./requests.js";
+import { getRequest, moveRequest } from "./request-rows.js";
 import { toGrant } from "./rows.js";
 import type { Database } from "./schema.js";
 

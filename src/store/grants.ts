@@ -1,7 +1,7 @@
 import type { GrantRecord } from "../domain/request.js";
 import type { Tx } from "./engine.js";
 import { GrantEnds, NO_LEASE } from "./grant-ends.js";
-import { getRequest, moveRequest } from "./requests.js";
+import { getRequest, moveRequest } from "./request-rows.js";
 
 type State = GrantRecord["state"];
 

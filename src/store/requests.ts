@@ -1,8 +1,9 @@
 import type { Kysely } from "kysely";
 import { DomainError } from "../domain/errors.js";
 import type { AccessRequest, Approval } from "../domain/request.js";
-import { type RequestEvent, type RequestStatus, transition } from "../domain/status.js";
-import type { Engine, Tx } from "./engine.js";
+import type { RequestEvent, RequestStatus } from "../domain/status.js";
+import type { Engine } from "./engine.js";
+import { approvalsOf, getRequest, type Move, moveRequest, mustGetRequest } from "./request-rows.js";
 import { toRequest } from "./rows.js";
 import type { Database } from "./schema.js";
 
@@ -26,54 +27,6 @@ export type DecisionOutcome =
 /** Far beyond any real chain (each link is an approved request); stops a loop in a damaged file. */
 const MAX_CHAIN = 1_000;
 const DAY_MS = 86_400_000;
-
-export async function getRequest(db: Kysely<Database>, id: string): Promise<AccessRequest | undefined> {
-  const row = await db.selectFrom("requests").selectAll().where("id", "=", id).executeTakeFirst();
-  return row ? toRequest(row) : undefined;
-}
-
-export async function mustGetRequest(db: Kysely<Database>, id: string): Promise<AccessRequest> {
-  const request = await getRequest(db, id);
-  if (!request) throw new DomainError("REQUEST_NOT_FOUND", { id });
-  return request;
-}
-
-export interface Move {
-  id: string;
-  from: RequestStatus;
-  event: RequestEvent;
-  at: Date;
-  actor: string;
-  note?: string;
-  detail?: Record<string, unknown>;
-}
-
-/** The guarded UPDATE, inside the caller's transaction: moves the request or throws why not. */
-export async function moveRequest(tx: Tx, move: Move): Promise<AccessRequest> {
-  const { id, from, event, at, actor, note, detail = {} } = move;
-  const next = transition(from, event);
-  if (next instanceof DomainError) throw next;
-  const moved = await tx.db
-    .updateTable("requests")
-    .set({
-      status: next,
-      updated_at: at.getTime(),
-      ...(from === "pending" ? { decided_at: at.getTime() } : {}),
-      ...(note === undefined ? {} : { decision_note: note }),
-    })
-    .where("id", "=", id)
-    .where("status", "=", from)
-    .returningAll()
-    .executeTakeFirst();
-  if (!moved) {
-    const current = await mustGetRequest(tx.db, id);
-    const refusal = transition(current.status, event);
-    throw refusal instanceof DomainError ? refusal : new DomainError("INVALID_TRANSITION", { from, event });
-  }
-  tx.audit({ at, actor, action: `request.${next}`, requestId: id, detail: note ? { ...detail, note } : detail });
-  if (from === "pending") tx.changed(id, "request.decided");
-  return toRequest(moved);
-}
 
 export class RequestRepo {
   constructor(private readonly engine: Engine) {}
@@ -283,14 +236,4 @@ export class RequestRepo {
   ): Promise<AccessRequest> {
     return this.transition({ id, from, event, at, actor, note, detail });
   }
-}
-
-async function approvalsOf(db: Kysely<Database>, requestId: string): Promise<Approval[]> {
-  const rows = await db.selectFrom("approvals").selectAll().where("request_id", "=", requestId).orderBy("at").execute();
-  return rows.map((r) => ({
-    requestId: r.request_id,
-    approverId: r.approver_id,
-    decision: r.decision,
-    at: new Date(r.at),
-  }));
 }
