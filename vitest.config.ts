@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: "forks",
     // Makes the throwaway TLS certificate for the fake HTTPS servers; see the file for why.
-    globalSetup: ["test/fakes/tls-global-setup.ts"],
+    // And checks the PostgreSQL of JITBOT_TEST_DATABASE_URL (store tests run on both engines).
+    globalSetup: ["test/fakes/tls-global-setup.ts", "test/support/postgres-global-setup.ts"],
   },
 });

@@ -7,6 +7,7 @@ const USAGE = `usage: jitbot <command>
   ${AUDIT_VERIFY_USAGE}
   check-config [file]     validate a policy file offline (default JITBOT_CONFIG or ./jitbot.yaml)
   doctor                  check Slack, Entra and AWS access with the configured credentials
+  migrate                 bring the database (JITBOT_DATABASE_URL, else JITBOT_DB) to this jitbot's schema
   ${CONFORMANCE_USAGE}`;
 
 export async function runCli(
@@ -32,6 +33,16 @@ export async function runCli(
       }
       throw error;
     }
+  }
+  if (command === "migrate") {
+    const { migrate } = await import("./store/index.js");
+    const { from, to } = await migrate(settings.databaseUrl ?? settings.dbPath);
+    out.write(
+      from === to
+        ? `database schema already at version ${to}\n`
+        : `database schema migrated from version ${from} to ${to}\n`,
+    );
+    return 0;
   }
   if (command === "doctor") {
     const { runDoctor } = await import("./doctor/index.js");

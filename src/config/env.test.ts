@@ -44,6 +44,15 @@ describe("readEnv", () => {
     });
   });
 
+  it("reads JITBOT_DATABASE_URL beside JITBOT_DB: a PostgreSQL URL chooses PostgreSQL", () => {
+    const url = "postgres://jitbot@db.example.com:5432/jitbot?schema=jitbot_prod";
+    expect(readEnv({ JITBOT_DATABASE_URL: ` ${url} ` })).toMatchObject({
+      databaseUrl: url,
+      dbPath: "./data/jitbot.db",
+    });
+    expect(readEnv({ JITBOT_DATABASE_URL: " " }).databaseUrl).toBeUndefined();
+  });
+
   it("reads JITBOT_AUDIT_KEY, and refuses one too short to key anything", () => {
     const key = "k".repeat(32);
     expect(readEnv({ JITBOT_AUDIT_KEY: ` ${key} ` })).toMatchObject({ auditKey: key, auditKeyProblem: undefined });

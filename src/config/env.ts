@@ -9,6 +9,11 @@ export interface RuntimeSettings {
   /** True when JITBOT_CONFIG is unset and ./jitbot.yaml is missing: the example policy is used. */
   usingExamplePolicy: boolean;
   dbPath: string;
+  /**
+   * JITBOT_DATABASE_URL: PostgreSQL (postgres:// or postgresql://) instead of the SQLite file, for
+   * several replicas; `?schema=name` puts jitbot's tables in that schema. Undefined: SQLite.
+   */
+  databaseUrl: string | undefined;
   logLevel: string;
   /** JITBOT_AUDIT_KEY: the HMAC key of the audit chain; undefined when unset. */
   auditKey: string | undefined;
@@ -45,6 +50,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
     configPath: explicitConfig || (usingExamplePolicy ? "./jitbot.example.yaml" : "./jitbot.yaml"),
     usingExamplePolicy,
     dbPath: env.JITBOT_DB?.trim() || "./data/jitbot.db",
+    databaseUrl: env.JITBOT_DATABASE_URL?.trim() || undefined,
     logLevel: env.LOG_LEVEL?.trim() || "info",
     auditKey,
     auditKeyProblem:

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { Kysely } from "kysely";
 import { type AuditAnchor, anchorSignatureValid } from "./audit-anchor.js";
-import type { Db } from "./db.js";
+import type { Database } from "./schema.js";
 
 export interface AuditEvent {
   at: Date;
@@ -37,41 +38,40 @@ export function hashOf(row: Omit<AuditRow, "hash" | "scheme">, key?: Buffer): st
   return (key ? createHmac("sha256", key) : createHash("sha256")).update(canonical).digest("hex");
 }
 
-export function auditHead(db: Db): AuditRow | undefined {
-  return db.prepare("SELECT * FROM audit_events ORDER BY seq DESC LIMIT 1").get() as AuditRow | undefined;
+export async function auditHead(db: Kysely<Database>): Promise<AuditRow | undefined> {
+  return db.selectFrom("audit_events").selectAll().orderBy("seq", "desc").limit(1).executeTakeFirst();
 }
 
 /**
- * The key travels with the connection, set once by the Store that opened it, so the repositories'
- * many `appendAudit(db, …)` calls need not each carry it.
+ * Appends events after the chain's head; call inside the transaction of the change they record,
+ * holding whatever serialises appends (see Engine.write). The hash is computed here, never in
+ * SQL, so a chain reads and verifies the same whichever engine wrote it.
  */
-const keys = new WeakMap<Db, Buffer>();
-
-export function useAuditKey(db: Db, key: Buffer | undefined): void {
-  if (key) keys.set(db, key);
-  else keys.delete(db);
-}
-
-/** Appends one event; call inside the transaction of the change it records. */
-export function appendAudit(db: Db, event: AuditEvent): void {
-  const key = keys.get(db);
-  const last = db.prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").get() as
-    | { seq: number; hash: string }
-    | undefined;
-  const row = {
-    seq: (last?.seq ?? 0) + 1,
-    at: event.at.getTime(),
-    actor: event.actor,
-    action: event.action,
-    request_id: event.requestId ?? null,
-    detail: JSON.stringify(event.detail ?? {}),
-    prev_hash: last?.hash ?? GENESIS,
-  };
+export async function appendAudits(db: Kysely<Database>, events: AuditEvent[], key: Buffer | undefined) {
+  const last = await db
+    .selectFrom("audit_events")
+    .select(["seq", "hash"])
+    .orderBy("seq", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  let seq = last?.seq ?? 0;
+  let previous = last?.hash ?? GENESIS;
   const scheme: AuditScheme = key ? "hmac-sha256" : "sha256";
-  db.prepare(
-    `INSERT INTO audit_events (seq, at, actor, action, request_id, detail, prev_hash, hash, scheme)
-     VALUES (@seq, @at, @actor, @action, @request_id, @detail, @prev_hash, @hash, @scheme)`,
-  ).run({ ...row, hash: hashOf(row, key), scheme });
+  const rows = events.map((event) => {
+    seq++;
+    const row = {
+      seq,
+      at: event.at.getTime(),
+      actor: event.actor,
+      action: event.action,
+      request_id: event.requestId ?? null,
+      detail: JSON.stringify(event.detail ?? {}),
+      prev_hash: previous,
+    };
+    previous = hashOf(row, key);
+    return { ...row, hash: previous, scheme };
+  });
+  await db.insertInto("audit_events").values(rows).execute();
 }
 
 /** Whether `row`'s stored hash is what its contents give under its own scheme. */
@@ -96,7 +96,7 @@ export interface VerifyOptions {
  * With a key, unkeyed rows are accepted only before the first keyed one, and a chain with no keyed
  * row at all is refused: someone with the file could otherwise re-forge the keyed rows unkeyed.
  */
-export function verifyAudit(db: Db, options: VerifyOptions = {}): AuditVerdict {
+export async function verifyAudit(db: Kysely<Database>, options: VerifyOptions = {}): Promise<AuditVerdict> {
   const { key, anchors = [] } = options;
   const anchored = new Map<number, string>();
   const wanted = new Set(anchors.map((a) => a.seq));
@@ -105,7 +105,7 @@ export function verifyAudit(db: Db, options: VerifyOptions = {}): AuditVerdict {
   let events = 0;
   let keyed = 0;
   const broken = (brokenAt: number, why: string): AuditVerdict => ({ ok: false, events, brokenAt, why });
-  for (const row of db.prepare("SELECT * FROM audit_events ORDER BY seq").iterate() as Iterable<AuditRow>) {
+  for await (const row of auditRows(db)) {
     events++;
     const scheme = row.scheme ?? "sha256";
     if (row.seq !== expectedSeq) return broken(row.seq, `row ${expectedSeq} is missing`);
@@ -153,6 +153,25 @@ export function verifyAudit(db: Db, options: VerifyOptions = {}): AuditVerdict {
   return { ok: true, events, keyed, anchors: anchors.length };
 }
 
-export function auditTrail(db: Db, requestId: string): AuditRow[] {
-  return db.prepare("SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq").all(requestId) as AuditRow[];
+/** Every row in order, a page at a time (pg streams only with pg-cursor; a page is as good here). */
+async function* auditRows(db: Kysely<Database>): AsyncGenerator<AuditRow> {
+  const PAGE = 2_000;
+  let after = 0;
+  for (;;) {
+    const rows: AuditRow[] = await db
+      .selectFrom("audit_events")
+      .selectAll()
+      .where("seq", ">", after)
+      .orderBy("seq")
+      .limit(PAGE)
+      .execute();
+    yield* rows;
+    const last = rows.at(-1);
+    if (!last || rows.length < PAGE) return;
+    after = last.seq;
+  }
+}
+
+export async function auditTrail(db: Kysely<Database>, requestId: string): Promise<AuditRow[]> {
+  return db.selectFrom("audit_events").selectAll().where("request_id", "=", requestId).orderBy("seq").execute();
 }

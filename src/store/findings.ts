@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import type { ProviderState } from "../grants/provider.js";
-import type { Db } from "./db.js";
+import type { Engine } from "./engine.js";
+import type { Database } from "./schema.js";
 
 /** One request and its grant, as the orphan reaper and the drift report need them. */
 export interface GrantFacts {
@@ -28,8 +30,23 @@ interface FactsRow {
   updated_at: number;
 }
 
-const FACTS = `SELECT r.id, r.profile_id, r.requester_id, r.requester_email, r.status AS request_status,
-  g.status AS grant_status, g.state, g.started_at, r.updated_at`;
+/** The request with its grant, if any, as the facts below read them. */
+function facts(db: Kysely<Database>) {
+  return db
+    .selectFrom("requests as r")
+    .leftJoin("grants as g", "g.request_id", "r.id")
+    .select([
+      "r.id",
+      "r.profile_id",
+      "r.requester_id",
+      "r.requester_email",
+      "r.status as request_status",
+      "g.status as grant_status",
+      "g.state",
+      "g.started_at",
+      "r.updated_at",
+    ]);
+}
 
 function toFacts(row: FactsRow): GrantFacts {
   return {
@@ -47,47 +64,45 @@ function toFacts(row: FactsRow): GrantFacts {
 
 /** What the reaper reads to tell live access from orphans, and what the drift report remembers. */
 export class FindingsRepo {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly engine: Engine) {}
 
   /** Grants being granted or active, and approvals not yet granted (start-up reconcile grants them). */
-  live(): GrantFacts[] {
-    const granted = this.db
-      .prepare(`${FACTS} FROM grants g JOIN requests r ON r.id = g.request_id WHERE g.status IN ('granting', 'active')`)
-      .all() as FactsRow[];
-    const waiting = this.db
-      .prepare(
-        `${FACTS} FROM requests r LEFT JOIN grants g ON g.request_id = r.id
-         WHERE r.status = 'approved' AND g.request_id IS NULL`,
+  async live(): Promise<GrantFacts[]> {
+    const rows = await facts(this.engine.db)
+      .where((eb) =>
+        eb.or([
+          eb("g.status", "in", ["granting", "active"]),
+          eb.and([eb("r.status", "=", "approved"), eb("g.request_id", "is", null)]),
+        ]),
       )
-      .all() as FactsRow[];
-    return [...granted, ...waiting].map(toFacts);
+      .execute();
+    return rows.map(toFacts);
   }
 
-  request(requestId: string): GrantFacts | undefined {
-    const row = this.db
-      .prepare(`${FACTS} FROM requests r LEFT JOIN grants g ON g.request_id = r.id WHERE r.id = ?`)
-      .get(requestId) as FactsRow | undefined;
+  async request(requestId: string): Promise<GrantFacts | undefined> {
+    const row = await facts(this.engine.db).where("r.id", "=", requestId).executeTakeFirst();
     return row ? toFacts(row) : undefined;
   }
 
   /** Grants of these profiles started since `since`, newest first. */
-  startedSince(profileIds: readonly string[], since: Date): GrantFacts[] {
+  async startedSince(profileIds: readonly string[], since: Date): Promise<GrantFacts[]> {
     if (profileIds.length === 0) return [];
-    const marks = profileIds.map(() => "?").join(", ");
-    const rows = this.db
-      .prepare(
-        `${FACTS} FROM grants g JOIN requests r ON r.id = g.request_id
-         WHERE r.profile_id IN (${marks}) AND g.started_at >= ? ORDER BY g.started_at DESC LIMIT 5000`,
-      )
-      .all(...profileIds, since.getTime()) as FactsRow[];
+    const rows = await facts(this.engine.db)
+      .where("r.profile_id", "in", [...profileIds])
+      .where("g.started_at", ">=", since.getTime())
+      .orderBy("g.started_at", "desc")
+      .limit(5000)
+      .execute();
     return rows.map(toFacts);
   }
 
   /** The fingerprints of the findings already reported for a profile, by key. */
-  reported(profileId: string): Map<string, string> {
-    const rows = this.db
-      .prepare("SELECT finding_key, fingerprint FROM drift_findings WHERE profile_id = ?")
-      .all(profileId) as { finding_key: string; fingerprint: string }[];
+  async reported(profileId: string): Promise<Map<string, string>> {
+    const rows = await this.engine.db
+      .selectFrom("drift_findings")
+      .select(["finding_key", "fingerprint"])
+      .where("profile_id", "=", profileId)
+      .execute();
     return new Map(rows.map((row) => [row.finding_key, row.fingerprint]));
   }
 
@@ -95,13 +110,16 @@ export class FindingsRepo {
    * Replaces a profile's remembered findings with the current ones, in one transaction: a finding
    * that went away is forgotten, so it is reported again if it comes back.
    */
-  settle(profileId: string, current: ReadonlyMap<string, string>, at: Date): void {
-    this.db.transaction(() => {
-      this.db.prepare("DELETE FROM drift_findings WHERE profile_id = ?").run(profileId);
-      const insert = this.db.prepare(
-        "INSERT INTO drift_findings (profile_id, finding_key, fingerprint, reported_at) VALUES (?, ?, ?, ?)",
-      );
-      for (const [key, fingerprint] of current) insert.run(profileId, key, fingerprint, at.getTime());
-    })();
+  async settle(profileId: string, current: ReadonlyMap<string, string>, at: Date): Promise<void> {
+    await this.engine.write(async (tx) => {
+      await tx.db.deleteFrom("drift_findings").where("profile_id", "=", profileId).execute();
+      const rows = [...current].map(([key, fingerprint]) => ({
+        profile_id: profileId,
+        finding_key: key,
+        fingerprint,
+        reported_at: at.getTime(),
+      }));
+      if (rows.length > 0) await tx.db.insertInto("drift_findings").values(rows).execute();
+    });
   }
 }

@@ -1,37 +1,54 @@
+import type { Kysely } from "kysely";
 import type { GrantRecord } from "../domain/request.js";
-import type { Db } from "./db.js";
-import { type GrantRow, toGrant } from "./rows.js";
+import type { Engine } from "./engine.js";
+import { toGrant } from "./rows.js";
+import type { Database } from "./schema.js";
 
-/** Where the previous page of due grants stopped: (due_at, rowid), the order of the partial index. */
+/** Where the previous page of due grants stopped: (due_at, request_id), the order of the partial index. */
 export interface DueCursor {
   dueAt: number;
-  rowid: number;
+  requestId: string;
+}
+
+export async function getGrant(db: Kysely<Database>, requestId: string): Promise<GrantRecord | undefined> {
+  const row = await db.selectFrom("grants").selectAll().where("request_id", "=", requestId).executeTakeFirst();
+  return row ? toGrant(row) : undefined;
 }
 
 /** The grant rows' read side: lookups and the queues the sweep, the timer and reminders work from. */
 export class GrantReads {
-  constructor(protected readonly db: Db) {}
+  constructor(protected readonly engine: Engine) {}
 
-  get(requestId: string): GrantRecord | undefined {
-    const row = this.db.prepare("SELECT * FROM grants WHERE request_id = ?").get(requestId) as GrantRow | undefined;
-    return row ? toGrant(row) : undefined;
+  protected get db(): Kysely<Database> {
+    return this.engine.db;
+  }
+
+  get(requestId: string): Promise<GrantRecord | undefined> {
+    return getGrant(this.db, requestId);
   }
 
   /** The grants of a person's active requests, in one query (`/jit list` and App Home). */
-  ofActiveRequests(requesterId: string): Map<string, GrantRecord> {
-    const rows = this.db
-      .prepare(
-        `SELECT g.* FROM grants g JOIN requests r ON r.id = g.request_id
-         WHERE r.requester_id = ? AND r.status = 'active'`,
-      )
-      .all(requesterId) as GrantRow[];
+  async ofActiveRequests(requesterId: string): Promise<Map<string, GrantRecord>> {
+    const rows = await this.db
+      .selectFrom("grants as g")
+      .innerJoin("requests as r", "r.id", "g.request_id")
+      .selectAll("g")
+      .where("r.requester_id", "=", requesterId)
+      .where("r.status", "=", "active")
+      .execute();
     return new Map(rows.map((row) => [row.request_id, toGrant(row)]));
   }
 
-  due(now: Date, limit: number): GrantRecord[] {
-    const rows = this.db
-      .prepare("SELECT * FROM grants WHERE status = 'active' AND due_at <= ? ORDER BY due_at LIMIT ?")
-      .all(now.getTime(), limit) as GrantRow[];
+  async due(now: Date, limit: number): Promise<GrantRecord[]> {
+    const rows = await this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("status", "=", "active")
+      .where("due_at", "<=", now.getTime())
+      .orderBy("due_at")
+      .orderBy("request_id")
+      .limit(limit)
+      .execute();
     return rows.map(toGrant);
   }
 
@@ -40,27 +57,36 @@ export class GrantReads {
    * due grant at most once however many there are, and a grant it cannot finish (in flight
    * elsewhere, or failing) neither stops the sweep nor makes it loop.
    */
-  duePage(now: Date, limit: number, after?: DueCursor): { grants: GrantRecord[]; next: DueCursor | undefined } {
-    const rows = this.db
-      .prepare(
-        `SELECT rowid AS cursor_rowid, * FROM grants WHERE status = 'active' AND due_at <= ?
-         AND (due_at, rowid) > (?, ?) ORDER BY due_at, rowid LIMIT ?`,
-      )
-      .all(now.getTime(), after?.dueAt ?? Number.MIN_SAFE_INTEGER, after?.rowid ?? -1, limit) as (GrantRow & {
-      cursor_rowid: number;
-    })[];
+  async duePage(
+    now: Date,
+    limit: number,
+    after?: DueCursor,
+  ): Promise<{ grants: GrantRecord[]; next: DueCursor | undefined }> {
+    let query = this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("status", "=", "active")
+      .where("due_at", "<=", now.getTime());
+    if (after) {
+      query = query.where(({ eb, refTuple, tuple }) =>
+        eb(refTuple("due_at", "request_id"), ">", tuple(after.dueAt, after.requestId)),
+      );
+    }
+    const rows = await query.orderBy("due_at").orderBy("request_id").limit(limit).execute();
     const last = rows.at(-1);
     return {
       grants: rows.map(toGrant),
-      next: last && rows.length === limit ? { dueAt: last.due_at, rowid: last.cursor_rowid } : undefined,
+      next: last && rows.length === limit ? { dueAt: last.due_at, requestId: last.request_id } : undefined,
     };
   }
 
-  nextDueAt(): Date | undefined {
-    const row = this.db.prepare("SELECT MIN(due_at) AS at FROM grants WHERE status = 'active'").get() as {
-      at: number | null;
-    };
-    return row.at === null ? undefined : new Date(row.at);
+  async nextDueAt(): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom("grants")
+      .select(({ fn }) => fn.min("due_at").as("at"))
+      .where("status", "=", "active")
+      .executeTakeFirst();
+    return row?.at === null || row?.at === undefined ? undefined : new Date(row.at);
   }
 
   /**
@@ -69,23 +95,34 @@ export class GrantReads {
    * would fill the page and starve everyone else's reminder. For a grant that is neither overdue
    * nor ending early, due_at equals expires_at, so the partial index on due_at finds them.
    */
-  needingReminder(before: Date, now: Date): GrantRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM grants WHERE status = 'active' AND due_at <= ? AND expires_at <= ? AND expires_at > ?
-         AND reminder_sent_at IS NULL AND end_reason IS NULL ORDER BY due_at LIMIT 1000`,
-      )
-      .all(before.getTime(), before.getTime(), now.getTime()) as GrantRow[];
+  async needingReminder(before: Date, now: Date): Promise<GrantRecord[]> {
+    const rows = await this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("status", "=", "active")
+      .where("due_at", "<=", before.getTime())
+      .where("expires_at", "<=", before.getTime())
+      .where("expires_at", ">", now.getTime())
+      .where("reminder_sent_at", "is", null)
+      .where("end_reason", "is", null)
+      .orderBy("due_at")
+      .limit(1000)
+      .execute();
     return rows.map(toGrant);
   }
 
-  inFlight(): GrantRecord[] {
-    return (this.db.prepare("SELECT * FROM grants WHERE status = 'granting'").all() as GrantRow[]).map(toGrant);
+  async inFlight(): Promise<GrantRecord[]> {
+    const rows = await this.db.selectFrom("grants").selectAll().where("status", "=", "granting").execute();
+    return rows.map(toGrant);
   }
 
-  active(): GrantRecord[] {
-    return (
-      this.db.prepare("SELECT * FROM grants WHERE status = 'active' ORDER BY expires_at").all() as GrantRow[]
-    ).map(toGrant);
+  async active(): Promise<GrantRecord[]> {
+    const rows = await this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("status", "=", "active")
+      .orderBy("expires_at")
+      .execute();
+    return rows.map(toGrant);
   }
 }

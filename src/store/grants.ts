@@ -1,79 +1,116 @@
-import type { EarlyEnd, GrantRecord } from "../domain/request.js";
-import { appendAudit } from "./audit.js";
-import type { Db } from "./db.js";
-import { GrantReads } from "./grant-reads.js";
-import type { RequestRepo } from "./requests.js";
+import type { GrantRecord } from "../domain/request.js";
+import type { Tx } from "./engine.js";
+import { GrantEnds, NO_LEASE } from "./grant-ends.js";
+import { getRequest, moveRequest } from "./request-rows.js";
 
 type State = GrantRecord["state"];
 
 /** The grant rows' guarded writes; every state change is one transaction guarded on the old state. */
-export class GrantRepo extends GrantReads {
-  constructor(
-    db: Db,
-    private readonly requests: RequestRepo,
-  ) {
-    super(db);
-  }
-
+export class GrantRepo extends GrantEnds {
   /**
    * Written before the provider is called, so a crash mid-call is found and reconciled at start-up.
    * False when the request is no longer `approved` (withdrawn meanwhile): nothing may be granted.
    */
-  start(input: { requestId: string; provider: string; at: Date; expiresAt: Date }): boolean {
-    const result = this.db
-      .prepare(
-        `INSERT INTO grants (request_id, provider, status, started_at, expires_at, due_at)
-         SELECT ?, ?, 'granting', ?, ?, ? WHERE EXISTS (SELECT 1 FROM requests WHERE id = ? AND status = 'approved')
-         ON CONFLICT (request_id) DO UPDATE SET status = 'granting', started_at = excluded.started_at,
-           expires_at = excluded.expires_at, due_at = excluded.due_at WHERE grants.status = 'granting'`,
-      )
-      .run(
-        input.requestId,
-        input.provider,
-        input.at.getTime(),
-        input.expiresAt.getTime(),
-        input.expiresAt.getTime(),
-        input.requestId,
-      );
-    return result.changes === 1;
+  async start(input: { requestId: string; provider: string; at: Date; expiresAt: Date }): Promise<boolean> {
+    return this.engine.write(async (tx) => {
+      if ((await this.engine.lockRequest(tx, input.requestId))?.status !== "approved") return false;
+      const result = await tx.db
+        .insertInto("grants")
+        .values({
+          request_id: input.requestId,
+          provider: input.provider,
+          status: "granting",
+          started_at: input.at.getTime(),
+          expires_at: input.expiresAt.getTime(),
+          due_at: input.expiresAt.getTime(),
+        })
+        .onConflict((conflict) =>
+          conflict
+            .column("request_id")
+            .doUpdateSet((eb) => ({
+              status: "granting",
+              started_at: eb.ref("excluded.started_at"),
+              expires_at: eb.ref("excluded.expires_at"),
+              due_at: eb.ref("excluded.due_at"),
+            }))
+            .where("grants.status", "=", "granting"),
+        )
+        .executeTakeFirst();
+      return result.numInsertedOrUpdatedRows === 1n;
+    });
   }
 
-  activate(input: { requestId: string; state: State; at: Date; expiresAt: Date; providerExpiresAt?: Date }): void {
-    this.db.transaction(() => {
-      const result = this.db
-        .prepare(
-          // A revoke asked for while granting makes it due at once, in the same write that activates it.
-          `UPDATE grants SET status = 'active', state = ?, granted_at = ?, expires_at = ?,
-             due_at = CASE WHEN revoke_requested_at IS NULL THEN ? ELSE ? END,
-             end_reason = CASE WHEN revoke_requested_at IS NULL THEN end_reason ELSE 'revoked' END,
-             provider_expires_at = ? WHERE request_id = ? AND status = 'granting'`,
-        )
-        .run(
-          JSON.stringify(input.state),
-          input.at.getTime(),
-          input.expiresAt.getTime(),
-          input.expiresAt.getTime(),
-          input.at.getTime(),
-          input.providerExpiresAt?.getTime() ?? null,
-          input.requestId,
-        );
-      if (result.changes !== 1) throw new Error(`grant ${input.requestId} is not being granted`);
-      this.requests.move(input.requestId, "approved", "activate", input.at, "jitbot", undefined, {
-        expiresAt: input.expiresAt.toISOString(),
+  async activate(input: {
+    requestId: string;
+    state: State;
+    at: Date;
+    expiresAt: Date;
+    providerExpiresAt?: Date;
+  }): Promise<void> {
+    await this.engine.write(async (tx) => {
+      await this.engine.lockRequest(tx, input.requestId);
+      const result = await tx.db
+        .updateTable("grants")
+        // A revoke asked for while granting makes it due at once, in the same write that activates it.
+        .set((eb) => ({
+          status: "active",
+          state: JSON.stringify(input.state),
+          granted_at: input.at.getTime(),
+          expires_at: input.expiresAt.getTime(),
+          due_at: eb
+            .case()
+            .when("revoke_requested_at", "is", null)
+            .then(eb.cast<number>(eb.val(input.expiresAt.getTime()), "bigint"))
+            .else(eb.cast<number>(eb.val(input.at.getTime()), "bigint"))
+            .end(),
+          end_reason: eb
+            .case()
+            .when("revoke_requested_at", "is", null)
+            .then(eb.ref("end_reason"))
+            .else("revoked")
+            .end(),
+          provider_expires_at: input.providerExpiresAt?.getTime() ?? null,
+        }))
+        .where("request_id", "=", input.requestId)
+        .where("status", "=", "granting")
+        .executeTakeFirst();
+      if (result.numUpdatedRows !== 1n) throw new Error(`grant ${input.requestId} is not being granted`);
+      await moveRequest(tx, {
+        id: input.requestId,
+        from: "approved",
+        event: "activate",
+        at: input.at,
+        actor: "jitbot",
+        detail: { expiresAt: input.expiresAt.toISOString() },
       });
-    })();
+      tx.changed(input.requestId, "grant.activated");
+    });
   }
 
   /** The provider confirmed nothing is left. The request may already have failed (another reconcile). */
-  fail(input: { requestId: string; at: Date; reason: string }): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare("UPDATE grants SET status = 'failed', last_error = ? WHERE request_id = ? AND status = 'granting'")
-        .run(input.reason, input.requestId);
-      if (this.requests.get(input.requestId)?.status === "approved") {
-        this.requests.move(input.requestId, "approved", "fail", input.at, "jitbot", input.reason);
-      }
-    })();
+  async fail(input: { requestId: string; at: Date; reason: string }): Promise<void> {
+    await this.engine.write(async (tx) => {
+      await this.engine.lockRequest(tx, input.requestId);
+      await tx.db
+        .updateTable("grants")
+        .set({ status: "failed", last_error: input.reason })
+        .where("request_id", "=", input.requestId)
+        .where("status", "=", "granting")
+        .execute();
+      await this.failRequest(tx, input);
+    });
+  }
+
+  private async failRequest(tx: Tx, input: { requestId: string; at: Date; reason: string }): Promise<void> {
+    if ((await getRequest(tx.db, input.requestId))?.status !== "approved") return;
+    await moveRequest(tx, {
+      id: input.requestId,
+      from: "approved",
+      event: "fail",
+      at: input.at,
+      actor: "jitbot",
+      note: input.reason,
+    });
   }
 
   /**
@@ -82,155 +119,32 @@ export class GrantRepo extends GrantReads {
    * retries it with backoff and alerts until the provider confirms. The request fails now: the
    * person never got this access, and `/jit list` must not show it as theirs.
    */
-  rollBackLater(input: { requestId: string; at: Date; reason: string; rollbackState: State }): void {
-    this.db.transaction(() => {
-      const result = this.db
-        .prepare(
-          `UPDATE grants SET state = CASE WHEN status = 'active' THEN state ELSE ? END, status = 'active',
-             granted_at = COALESCE(granted_at, ?), due_at = ?, end_reason = 'revoked', last_error = ?
-           WHERE request_id = ? AND status IN ('granting', 'active', 'failed')`,
-        )
-        .run(
-          JSON.stringify(input.rollbackState),
-          input.at.getTime(),
-          input.at.getTime(),
-          input.reason,
-          input.requestId,
-        );
-      if (result.changes !== 1) return;
-      appendAudit(this.db, {
-        at: input.at,
-        actor: "jitbot",
-        action: "grant.rollback_pending",
-        requestId: input.requestId,
-      });
-      if (this.requests.get(input.requestId)?.status === "approved") {
-        this.requests.move(input.requestId, "approved", "fail", input.at, "jitbot", input.reason);
-      }
-    })();
-  }
-
-  /** Ends a grant the provider confirmed revoked; false when it had already ended (no double end). */
-  end(input: {
-    requestId: string;
-    reason: "expired" | "revoked";
-    at: Date;
-    actor: string;
-    detail: string;
-    /** Whether a read-back after the revoke showed the access gone, and what it read. */
-    verified?: boolean;
-    readBack?: string;
-  }): boolean {
-    const audited = {
-      detail: input.detail,
-      ...(input.verified === undefined ? {} : { verified: input.verified }),
-      ...(input.readBack === undefined ? {} : { readBack: input.readBack }),
-    };
-    return this.db.transaction(() => {
-      const result = this.db
-        .prepare(
-          `UPDATE grants SET status = 'ended', end_reason = ?, ended_at = ?, last_error = NULL
-           WHERE request_id = ? AND status = 'active'`,
-        )
-        .run(input.reason, input.at.getTime(), input.requestId);
-      if (result.changes !== 1) return false;
-      // A roll-back that is finally confirmed: the request had already failed; only the audit learns.
-      if (this.requests.get(input.requestId)?.status !== "active") {
-        appendAudit(this.db, {
-          at: input.at,
-          actor: input.actor,
-          action: "grant.rolled_back",
-          requestId: input.requestId,
-          detail: audited,
-        });
-        return true;
-      }
-      const event = input.reason === "expired" ? "expire" : "revoke";
-      const original = this.requests.move(input.requestId, "active", event, input.at, input.actor, undefined, audited);
-      this.endExtensions(original.requesterId, input);
-      return true;
-    })();
-  }
-
-  /**
-   * An applied extension is `active` with no grant of its own: the whole chain under the grant
-   * ends with it. A chain stored before extensions always named their root may be deeper, and may
-   * even hold a grant of its own: that one is made due now, so the sweep takes it away too.
-   */
-  private endExtensions(
-    requesterId: string,
-    input: { requestId: string; reason: "expired" | "revoked"; at: Date; actor: string },
-  ): void {
-    const chain = this.db
-      .prepare(
-        `WITH RECURSIVE chain(id) AS (
-           SELECT id FROM requests WHERE extends_request_id = ? AND requester_id = ?
-           UNION SELECT r.id FROM requests r JOIN chain c ON r.extends_request_id = c.id WHERE r.requester_id = ?)
-         SELECT r.id, g.status AS grant_status FROM chain c JOIN requests r ON r.id = c.id
-           LEFT JOIN grants g ON g.request_id = r.id WHERE r.status = 'active'`,
-      )
-      .all(input.requestId, requesterId, requesterId) as { id: string; grant_status: string | null }[];
-    const event = input.reason === "expired" ? "expire" : "revoke";
-    for (const { id, grant_status } of chain) {
-      if (grant_status === null) {
-        this.requests.move(id, "active", event, input.at, input.actor, undefined, { endedWith: input.requestId });
-      } else if (grant_status === "active") {
-        this.db
-          .prepare(
-            `UPDATE grants SET due_at = MIN(due_at, ?), end_reason = COALESCE(end_reason, ?)
-             WHERE request_id = ? AND status = 'active'`,
-          )
-          .run(input.at.getTime(), input.reason, id);
-      }
-    }
-  }
-
-  /**
-   * Someone asked to end a request early. Decided in one transaction against what its grant is
-   * doing at this moment, so a grant completing at the same instant cannot slip between: active →
-   * due now; in flight → the intent is recorded and the grant is revoked the moment it completes;
-   * not started → the request is cancelled, so none starts. Undefined: there is nothing to end.
-   */
-  requestEnd(requestId: string, at: Date, actor: string): EarlyEnd | undefined {
-    return this.db.transaction((): EarlyEnd | undefined => {
-      if (this.requestEarlyEnd(requestId, at, actor)) return "revoking";
-      const recorded = this.db
-        .prepare(
-          `UPDATE grants SET revoke_requested_at = COALESCE(revoke_requested_at, ?),
-             revoke_requested_by = COALESCE(revoke_requested_by, ?)
-           WHERE request_id = ? AND status = 'granting'`,
-        )
-        .run(at.getTime(), actor, requestId);
-      if (recorded.changes === 1) {
-        appendAudit(this.db, {
-          at,
-          actor,
-          action: "grant.revoke_requested",
-          requestId,
-          detail: { whileGranting: true },
-        });
-        return "revoke_after_grant";
-      }
-      if (this.get(requestId) || this.requests.get(requestId)?.status !== "approved") return undefined;
-      this.requests.move(requestId, "approved", "cancel", at, actor, undefined, { beforeGrantStarted: true });
-      return "cancelled";
-    })();
-  }
-
-  /** `/jit revoke`: due now, remembered as an early revoke so the end is recorded as `revoked`. */
-  requestEarlyEnd(requestId: string, at: Date, actor: string): boolean {
-    return this.db.transaction(() => {
-      const result = this.db
-        .prepare(
-          `UPDATE grants SET due_at = MIN(due_at, ?), end_reason = 'revoked'
-           WHERE request_id = ? AND status = 'active'`,
-        )
-        .run(at.getTime(), requestId);
-      if (result.changes === 1) {
-        appendAudit(this.db, { at, actor, action: "grant.revoke_requested", requestId });
-      }
-      return result.changes === 1;
-    })();
+  async rollBackLater(input: { requestId: string; at: Date; reason: string; rollbackState: State }): Promise<void> {
+    await this.engine.write(async (tx) => {
+      await this.engine.lockRequest(tx, input.requestId);
+      const result = await tx.db
+        .updateTable("grants")
+        .set((eb) => ({
+          state: eb
+            .case()
+            .when("status", "=", "active")
+            .then(eb.ref("state"))
+            .else(JSON.stringify(input.rollbackState))
+            .end(),
+          status: "active",
+          granted_at: eb.fn.coalesce("granted_at", eb.val(input.at.getTime())),
+          due_at: input.at.getTime(),
+          end_reason: "revoked",
+          last_error: input.reason,
+        }))
+        .where("request_id", "=", input.requestId)
+        .where("status", "in", ["granting", "active", "failed"])
+        .executeTakeFirst();
+      if (result.numUpdatedRows !== 1n) return;
+      tx.audit({ at: input.at, actor: "jitbot", action: "grant.rollback_pending", requestId: input.requestId });
+      tx.changed(input.requestId, "grant.rollback_pending");
+      await this.failRequest(tx, input);
+    });
   }
 
   /**
@@ -238,75 +152,79 @@ export class GrantRepo extends GrantReads {
    * whose end has passed is over even while its revoke is still retrying: it is never extended.
    * `provider` is what the provider changed to match (new state, the end the cloud now enforces).
    */
-  extend(
+  async extend(
     requestId: string,
     expiresAt: Date,
     at: Date,
     actor: string,
     byRequestId: string,
     provider?: { state: State; providerExpiresAt?: Date; detail: string },
-  ): boolean {
-    return this.db.transaction(() => {
-      const result = this.db
-        .prepare(
-          `UPDATE grants SET expires_at = ?, due_at = ?, reminder_sent_at = NULL,
-             state = COALESCE(?, state), provider_expires_at = COALESCE(?, provider_expires_at)
-           WHERE request_id = ? AND status = 'active' AND end_reason IS NULL AND expires_at > ?`,
-        )
-        .run(
-          expiresAt.getTime(),
-          expiresAt.getTime(),
-          provider ? JSON.stringify(provider.state) : null,
-          provider?.providerExpiresAt?.getTime() ?? null,
-          requestId,
-          at.getTime(),
-        );
-      if (result.changes === 1) {
-        appendAudit(this.db, {
-          at,
-          actor,
-          action: "grant.extended",
-          requestId,
-          detail: {
-            expiresAt: expiresAt.toISOString(),
-            by: byRequestId,
-            ...(provider ? { provider: provider.detail } : {}),
-          },
-        });
-      }
-      return result.changes === 1;
-    })();
+  ): Promise<boolean> {
+    return this.engine.write(async (tx) => {
+      await this.engine.lockRequest(tx, requestId);
+      const result = await tx.db
+        .updateTable("grants")
+        .set({
+          expires_at: expiresAt.getTime(),
+          due_at: expiresAt.getTime(),
+          reminder_sent_at: null,
+          ...(provider ? { state: JSON.stringify(provider.state) } : {}),
+          ...(provider?.providerExpiresAt ? { provider_expires_at: provider.providerExpiresAt.getTime() } : {}),
+          ...NO_LEASE,
+        })
+        .where("request_id", "=", requestId)
+        .where("status", "=", "active")
+        .where("end_reason", "is", null)
+        .where("expires_at", ">", at.getTime())
+        .executeTakeFirst();
+      if (result.numUpdatedRows !== 1n) return false;
+      tx.audit({
+        at,
+        actor,
+        action: "grant.extended",
+        requestId,
+        detail: {
+          expiresAt: expiresAt.toISOString(),
+          by: byRequestId,
+          ...(provider ? { provider: provider.detail } : {}),
+        },
+      });
+      tx.changed(requestId, "grant.extended");
+      return true;
+    });
   }
 
-  revokeFailed(input: { requestId: string; error: string; nextAttemptAt: Date }): void {
-    this.db
-      .prepare(
-        `UPDATE grants SET revoke_attempts = revoke_attempts + 1, last_error = ?, due_at = ?
-         WHERE request_id = ? AND status = 'active'`,
-      )
-      .run(input.error, input.nextAttemptAt.getTime(), input.requestId);
+  async recordDm(requestId: string, channel: string, ts: string, hasSecret: boolean): Promise<void> {
+    await this.db
+      .updateTable("grants")
+      .set({ dm_channel: channel, dm_ts: ts, dm_has_secret: hasSecret ? 1 : 0 })
+      .where("request_id", "=", requestId)
+      .execute();
   }
 
-  recordDm(requestId: string, channel: string, ts: string, hasSecret: boolean): void {
-    this.db
-      .prepare("UPDATE grants SET dm_channel = ?, dm_ts = ?, dm_has_secret = ? WHERE request_id = ?")
-      .run(channel, ts, hasSecret ? 1 : 0, requestId);
+  async markReminderSent(requestId: string, at: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable("grants")
+      .set({ reminder_sent_at: at.getTime() })
+      .where("request_id", "=", requestId)
+      .where("reminder_sent_at", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
-  markReminderSent(requestId: string, at: Date): boolean {
-    const result = this.db
-      .prepare("UPDATE grants SET reminder_sent_at = ? WHERE request_id = ? AND reminder_sent_at IS NULL")
-      .run(at.getTime(), requestId);
-    return result.changes === 1;
+  async markAlerted(requestId: string, at: Date): Promise<void> {
+    await this.db
+      .updateTable("grants")
+      .set({ last_alert_at: at.getTime() })
+      .where("request_id", "=", requestId)
+      .execute();
   }
 
-  markAlerted(requestId: string, at: Date): void {
-    this.db.prepare("UPDATE grants SET last_alert_at = ? WHERE request_id = ?").run(at.getTime(), requestId);
-  }
-
-  setState(requestId: string, state: State, providerExpiresAt?: Date): void {
-    this.db
-      .prepare("UPDATE grants SET state = ?, provider_expires_at = ? WHERE request_id = ?")
-      .run(JSON.stringify(state), providerExpiresAt?.getTime() ?? null, requestId);
+  async setState(requestId: string, state: State, providerExpiresAt?: Date): Promise<void> {
+    await this.db
+      .updateTable("grants")
+      .set({ state: JSON.stringify(state), provider_expires_at: providerExpiresAt?.getTime() ?? null })
+      .where("request_id", "=", requestId)
+      .execute();
   }
 }

@@ -1,10 +1,9 @@
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { insertRequestIn } from "../../test/support/store-rows.js";
-import { tempDir } from "../../test/support/temp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engines } from "../../test/support/postgres.js";
+import { countRows, insertRequestIn } from "../../test/support/store-rows.js";
 import { DomainError } from "../domain/errors.js";
 import { type RequestEvent, RequestStatus, transition } from "../domain/status.js";
-import { Store } from "./index.js";
+import type { Store } from "./index.js";
 
 /**
  * Every state change is an UPDATE guarded on the old state. The service checks the state first, but
@@ -12,23 +11,9 @@ import { Store } from "./index.js";
  * can move the row. The guard in the UPDATE is what makes the loser change nothing, so these tests
  * drive the store directly, with the row already moved on, as the race would leave it.
  */
-const tmp = tempDir();
-const store = Store.open(join(tmp.dir, "guards.db"));
-afterAll(() => {
-  store.close();
-  tmp.cleanup();
-});
 const at = new Date("2026-03-02T10:00:00Z");
 const later = new Date("2026-03-02T10:05:00Z");
 let n = 0;
-
-/** A request whose row is in `status`, as if earlier transitions had put it there. */
-function requestIn(status: RequestStatus): string {
-  return insertRequestIn(store, `JR-G${String(n++).padStart(5, "0")}`, status, at);
-}
-
-const rowOf = (id: string) => store.db.prepare("SELECT * FROM requests WHERE id = ?").get(id);
-const auditRows = () => (store.db.prepare("SELECT COUNT(*) AS n FROM audit_events").get() as { n: number }).n;
 
 const STATUSES = Object.values(RequestStatus);
 const EVENTS: RequestEvent[] = ["approve", "deny", "cancel", "time_out", "activate", "fail", "expire", "revoke"];
@@ -40,7 +25,19 @@ const MOVES = STATUSES.flatMap((from) =>
   }),
 );
 
-describe("the store's guarded transitions", () => {
+describe.each(engines())("the store's guarded transitions ($name)", (engine) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await engine.open();
+  });
+  afterAll(() => store.close());
+
+  /** A request whose row is in `status`, as if earlier transitions had put it there. */
+  const requestIn = (status: RequestStatus) =>
+    insertRequestIn(store, `JR-G${String(n++).padStart(5, "0")}`, status, at);
+  const rowOf = (id: string) => store.kysely.selectFrom("requests").selectAll().where("id", "=", id).executeTakeFirst();
+  const auditRows = () => countRows(store, "audit_events");
+
   it("covers the whole state machine of DESIGN.md (eight legal moves, and withdrawing an approved request)", () => {
     expect(MOVES.map((m) => `${m.from} -${m.event}-> ${m.to}`)).toEqual([
       "pending -approve-> approved",
@@ -55,14 +52,17 @@ describe("the store's guarded transitions", () => {
     ]);
   });
 
-  it.each(MOVES)("$event moves a request that is still $from to $to, with one audit row", ({ from, event, to }) => {
-    const id = requestIn(from);
-    const audits = auditRows();
-    const moved = store.requests.transition({ id, from, event, at: later, actor: "U0LEAD" });
-    expect(moved.status).toBe(to);
-    expect(moved.updatedAt).toEqual(later);
-    expect(auditRows()).toBe(audits + 1);
-  });
+  it.each(MOVES)(
+    "$event moves a request that is still $from to $to, with one audit row",
+    async ({ from, event, to }) => {
+      const id = await requestIn(from);
+      const audits = await auditRows();
+      const moved = await store.requests.transition({ id, from, event, at: later, actor: "U0LEAD" });
+      expect(moved.status).toBe(to);
+      expect(moved.updatedAt).toEqual(later);
+      expect(await auditRows()).toBe(audits + 1);
+    },
+  );
 
   // The race each case stands for: e.g. "cancel, written for a pending request, meets a request
   // that was approved meanwhile" must not turn approved (about to be granted) into cancelled.
@@ -71,31 +71,31 @@ describe("the store's guarded transitions", () => {
   );
   it.each(races)(
     "$event, written for a $from request, changes nothing on one that is already $actual and reports a conflict",
-    ({ from, event, actual }) => {
-      const id = requestIn(actual);
-      const before = rowOf(id);
-      const audits = auditRows();
+    async ({ from, event, actual }) => {
+      const id = await requestIn(actual);
+      const before = await rowOf(id);
+      const audits = await auditRows();
       let refusal: unknown;
       try {
-        store.requests.transition({ id, from, event, at: later, actor: "jitbot", note: "too late" });
+        await store.requests.transition({ id, from, event, at: later, actor: "jitbot", note: "too late" });
       } catch (error) {
         refusal = error;
       }
       expect(refusal).toBeInstanceOf(DomainError);
       expect(["ALREADY_DECIDED", "INVALID_TRANSITION"]).toContain((refusal as DomainError).code);
-      expect(rowOf(id)).toEqual(before);
-      expect(auditRows()).toBe(audits);
+      expect(await rowOf(id)).toEqual(before);
+      expect(await auditRows()).toBe(audits);
     },
   );
 
-  it("never overwrites an approved or active request through the time-out or cancel paths", () => {
+  it("never overwrites an approved or active request through the time-out or cancel paths", async () => {
     for (const actual of ["approved", "active"] as const) {
       for (const event of ["time_out", "cancel"] as const) {
-        const id = requestIn(actual);
-        expect(() => store.requests.transition({ id, from: "pending", event, at: later, actor: "jitbot" })).toThrow(
-          DomainError,
-        );
-        expect(store.requests.mustGet(id).status).toBe(actual);
+        const id = await requestIn(actual);
+        await expect(
+          store.requests.transition({ id, from: "pending", event, at: later, actor: "jitbot" }),
+        ).rejects.toThrow(DomainError);
+        expect((await store.requests.mustGet(id)).status).toBe(actual);
       }
     }
   });

@@ -4,6 +4,14 @@ import type { Db } from "./db.js";
 
 export type StoreHealth = { ok: true } | { ok: false; reason: string };
 
+/** What the Store asks of either engine's monitor. */
+export interface HealthSource {
+  health(): StoreHealth;
+  observe(error: unknown): void;
+  checkIntegrity(): Promise<void>;
+  stop(): void;
+}
+
 /** SQLite result codes (and their extended forms, SQLITE_IOERR_WRITE…) that mean the file is unusable. */
 const FATAL = /^SQLITE_(CORRUPT|NOTADB|READONLY|IOERR|FULL|CANTOPEN)/;
 
@@ -51,7 +59,7 @@ export interface HealthTimings {
   now: () => number;
 }
 
-const DEFAULTS: HealthTimings = {
+export const HEALTH_DEFAULTS: HealthTimings = {
   probeEveryMs: 5_000,
   errorHoldMs: 60_000,
   integrityEveryMs: 15 * 60_000,
@@ -64,7 +72,7 @@ const DEFAULTS: HealthTimings = {
  * write never reaches the file, so it misses a disk that refuses writes), and a background
  * quick_check for corrupted pages.
  */
-export class HealthMonitor {
+export class HealthMonitor implements HealthSource {
   private lastError: { code: string; at: number } | undefined;
   private lastProbe: { at: number; failure?: string } | undefined;
   private integrity: { startedAt: number; problem?: string } | undefined;
@@ -76,7 +84,7 @@ export class HealthMonitor {
     private readonly file: string,
     timings: Partial<HealthTimings> = {},
   ) {
-    this.timings = { ...DEFAULTS, ...timings };
+    this.timings = { ...HEALTH_DEFAULTS, ...timings };
   }
 
   /** Remembers a fatal SQLite error; anything else is the caller's business. */
@@ -151,6 +159,9 @@ export class HealthMonitor {
   }
 
   private probe(now: number): void {
+    // The one connection may be inside a transaction that awaits between statements; a probe
+    // written there would commit or roll back with it. It runs at the next call instead.
+    if (this.db.inTransaction) return;
     try {
       this.db.prepare("UPDATE store_probe SET at = ? WHERE id = 1").run(now);
       this.lastProbe = { at: now };
@@ -162,25 +173,32 @@ export class HealthMonitor {
 }
 
 /**
- * Routes every fatal SQLite error a repository method throws through `observe`, so health() knows
- * of a failing disk from the first failed write rather than the next probe. The methods still throw.
+ * Routes every error a repository method rejects with through `observe`, so health() knows of a
+ * failing disk or an unreachable database from the first failed call rather than the next probe.
+ * The methods still reject.
  */
 export function reportingErrors<T extends object>(target: T, observe: (error: unknown) => void): T {
-  for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(target))) {
-    const method: unknown = Reflect.get(target, name);
-    if (name === "constructor" || typeof method !== "function") continue;
-    Object.defineProperty(target, name, {
-      configurable: true,
-      writable: true,
-      value: (...args: unknown[]) => {
-        try {
-          return method.apply(target, args);
-        } catch (error) {
-          observe(error);
-          throw error;
-        }
-      },
-    });
+  for (
+    let proto = Object.getPrototypeOf(target);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const method: unknown = Reflect.get(target, name);
+      if (name === "constructor" || typeof method !== "function" || Object.hasOwn(target, name)) continue;
+      Object.defineProperty(target, name, {
+        configurable: true,
+        writable: true,
+        value: async (...args: unknown[]) => {
+          try {
+            return await method.apply(target, args);
+          } catch (error) {
+            observe(error);
+            throw error;
+          }
+        },
+      });
+    }
   }
   return target;
 }

@@ -1,65 +1,81 @@
-import { type Async, asyncFacade } from "./async.js";
-import { type AuditEvent, appendAudit, auditHead, GENESIS, rowVerifies, useAuditKey, verifyAudit } from "./audit.js";
+import type { Kysely } from "kysely";
+import { type AuditEvent, auditHead, auditTrail, GENESIS, rowVerifies, verifyAudit } from "./audit.js";
 import { type AuditAnchor, signAnchor } from "./audit-anchor.js";
-import { type Db, openDatabase } from "./db.js";
+import type { ChangeListener, EngineKind } from "./engine.js";
 import { StoreRefusal } from "./errors.js";
-import { createPrivately } from "./files.js";
 import { FindingsRepo } from "./findings.js";
 import { GrantRepo } from "./grants.js";
-import { HealthMonitor, type HealthTimings, reportingErrors, type StoreHealth } from "./health.js";
-import { acquireStoreLock, type StoreLock } from "./lock.js";
+import { type HealthTimings, reportingErrors, type StoreHealth } from "./health.js";
+import { type Opened, openPostgresEngine, openSqlite } from "./open.js";
+import { isPostgresUrl } from "./postgres.js";
+import { ReplicaFacts, type ReplicaSeen } from "./replicas.js";
 import { RequestRepo } from "./requests.js";
+import type { Database } from "./schema.js";
 
+export type { AuditAnchor } from "./audit-anchor.js";
+export type { Change, ChangeKind, EngineKind } from "./engine.js";
 export type { StoreHealth } from "./health.js";
+export { migrate, openForReading, type StoreReader } from "./reader.js";
+export type { ReplicaSeen } from "./replicas.js";
 
 export interface StoreOptions {
-  /** JITBOT_AUDIT_KEY: audit rows are HMAC-SHA256 with it, so the file alone cannot re-forge them. */
+  /** JITBOT_AUDIT_KEY: audit rows are HMAC-SHA256 with it, so the database alone cannot re-forge them. */
   auditKey?: string;
   /** When the key is first used, the row that says so is stamped with this time. */
   now?: () => Date;
   health?: Partial<HealthTimings>;
+  /** PostgreSQL: asked for each new connection's password (Entra or IAM tokens); else the URL's. */
+  password?: () => Promise<string>;
+  /** PostgreSQL: pooled connections per replica (default 10). */
+  poolSize?: number;
 }
 
-/** The bot's durable state: one SQLite file, one writer (this process). */
+/**
+ * The bot's durable state. `location` chooses the engine: a postgres:// URL is PostgreSQL, shared
+ * by any number of replicas; anything else is a SQLite file, one process at a time.
+ */
 export class Store {
-  readonly requests: Async<RequestRepo>;
-  readonly grants: Async<GrantRepo>;
-  readonly findings: Async<FindingsRepo>;
-  private readonly monitor: HealthMonitor;
-  private readonly auditKey: Buffer | undefined;
+  readonly requests: RequestRepo;
+  readonly grants: GrantRepo;
+  readonly findings: FindingsRepo;
+  readonly engine: EngineKind;
+  private readonly facts: ReplicaFacts;
 
-  constructor(
-    readonly db: Db,
-    options: StoreOptions & { file?: string } = {},
-    private readonly lock?: StoreLock,
-  ) {
-    this.auditKey = options.auditKey ? Buffer.from(options.auditKey, "utf8") : undefined;
-    useAuditKey(db, this.auditKey);
-    this.monitor = new HealthMonitor(db, options.file ?? ":memory:", options.health);
-    const observe = (error: unknown) => this.monitor.observe(error);
-    const requests = reportingErrors(new RequestRepo(db), observe);
-    this.requests = asyncFacade(requests);
-    this.grants = asyncFacade(reportingErrors(new GrantRepo(db, requests), observe));
-    this.findings = asyncFacade(new FindingsRepo(db));
+  private constructor(private readonly opened: Opened) {
+    const { engine, monitor } = opened;
+    const observe = (error: unknown) => monitor.observe(error);
+    this.engine = engine.kind;
+    this.requests = reportingErrors(new RequestRepo(engine), observe);
+    this.grants = reportingErrors(new GrantRepo(engine), observe);
+    this.findings = reportingErrors(new FindingsRepo(engine), observe);
+    this.facts = reportingErrors(new ReplicaFacts(engine), observe);
   }
 
   /**
-   * Opens (creating privately) the file and takes its one-process lock first, so a second process
-   * is refused before it migrates or reconciles anything. Throws StoreRefusal with one sentence.
+   * Opens and migrates the store. SQLite: creates the file privately and takes its one-process lock
+   * first. PostgreSQL: migrates once under an advisory lock and starts listening for changes.
+   * Throws StoreRefusal with one sentence.
    */
-  static async open(file: string, options: StoreOptions = {}): Promise<Store> {
-    if (file === ":memory:") return Store.prepared(new Store(openDatabase(file), options), options);
-    createPrivately(file);
-    const lock = acquireStoreLock(file);
-    let db: Db | undefined;
+  static async open(location: string, options: StoreOptions = {}): Promise<Store> {
+    if (!isPostgresUrl(location) && /^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+      throw new StoreRefusal(
+        "DATABASE_URL_INVALID",
+        `the database URL must start with postgres:// or postgresql:// (got ${location.split(":")[0]}://…)`,
+      );
+    }
+    const auditKey = options.auditKey ? Buffer.from(options.auditKey, "utf8") : undefined;
+    const settings = { ...options, auditKey };
+    const opened = isPostgresUrl(location)
+      ? await openPostgresEngine(location, settings)
+      : openSqlite(location, settings);
+    const store = new Store(opened);
     try {
-      db = openDatabase(file);
-      return Store.prepared(new Store(db, { ...options, file }, lock), options);
+      await store.prepareAuditKey(options);
     } catch (error) {
-      db?.close();
-      lock.release();
+      await store.close();
       throw error;
     }
+    return store;
   }
 
   /**
@@ -67,84 +83,124 @@ export class Store {
    * one (every later row would break the chain). The first start with a key writes a keyed row, so
    * a chain re-forged entirely unkeyed cannot pass for one that never had a key.
    */
-  private static prepared(store: Store, options: StoreOptions): Store {
-    const head = auditHead(store.db);
+  private async prepareAuditKey(options: StoreOptions): Promise<void> {
+    const key = this.opened.engine.auditKey;
+    const head = await auditHead(this.kysely);
     if (head?.scheme === "hmac-sha256") {
-      if (!store.auditKey) {
-        store.close();
+      if (!key) {
         throw new StoreRefusal(
           "AUDIT_KEY_MISSING",
           "the audit log is keyed but JITBOT_AUDIT_KEY is not set; set it to the key the log was written with",
         );
       }
-      if (!rowVerifies(head, store.auditKey)) {
-        store.close();
+      if (!rowVerifies(head, key)) {
         throw new StoreRefusal(
           "AUDIT_KEY_MISMATCH",
           `JITBOT_AUDIT_KEY is not the key the audit log was written with (event ${head.seq} does not verify with it)`,
         );
       }
-    } else if (store.auditKey) {
-      store.auditSync({
+    } else if (key) {
+      await this.audit({
         at: options.now?.() ?? new Date(),
         actor: "jitbot",
         action: "audit.keyed",
         detail: { after: head?.seq ?? 0 },
       });
     }
-    return store;
+  }
+
+  /**
+   * For tests and tools that must read or tamper with rows directly, on either engine. The bot's
+   * own code goes through the repositories.
+   */
+  get kysely(): Kysely<Database> {
+    return this.opened.engine.db;
   }
 
   async audit(event: AuditEvent): Promise<void> {
     try {
-      appendAudit(this.db, event);
+      await this.opened.engine.write(async (tx) => tx.audit(event));
     } catch (error) {
-      this.monitor.observe(error);
+      this.opened.monitor.observe(error);
       throw error;
     }
   }
 
-  private auditSync(event: AuditEvent): void {
-    appendAudit(this.db, event);
-  }
-
-  async verifyAudit(anchors: readonly AuditAnchor[] = []) {
-    return verifyAudit(this.db, { key: this.auditKey, anchors });
+  verifyAudit(anchors: readonly AuditAnchor[] = []) {
+    return verifyAudit(this.kysely, { key: this.opened.engine.auditKey, anchors });
   }
 
   /** The chain's newest row, signed with the audit key when there is one: publish it elsewhere. */
   async auditAnchor(): Promise<AuditAnchor> {
-    const head = auditHead(this.db);
-    return signAnchor({ seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS }, this.auditKey);
+    const head = await auditHead(this.kysely);
+    return signAnchor({ seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS }, this.opened.engine.auditKey);
   }
 
-  /** Cheap enough for every readiness probe; see HealthMonitor. */
+  /** Every audit row about one request, oldest first. */
+  auditTrail(requestId: string) {
+    return auditTrail(this.kysely, requestId);
+  }
+
+  /**
+   * Calls `listener` after each committed change (grant activated, extended, ending, ended, revoke
+   * failed; request created or decided), made by this replica or, on PostgreSQL, any other. A
+   * `resync` means notices may have been missed (the LISTEN connection dropped): re-read.
+   */
+  onChange(listener: ChangeListener): () => void {
+    return this.opened.engine.onChange(listener);
+  }
+
+  /** True the first time any replica sees this Slack delivery (event_id or envelope_id). */
+  claimDelivery(id: string, at: Date): Promise<boolean> {
+    return this.facts.claimDelivery(id, at);
+  }
+
+  databaseTime(): Promise<Date> {
+    return this.facts.databaseTime();
+  }
+
+  heartbeat(replicaId: string, localNow: Date): Promise<void> {
+    return this.facts.heartbeat(replicaId, localNow);
+  }
+
+  replicas(since: Date): Promise<ReplicaSeen[]> {
+    return this.facts.replicas(since);
+  }
+
+  /** Cheap enough for every readiness probe: answered from memory, probes run in the background. */
   health(): StoreHealth {
-    return this.monitor.health();
+    return this.opened.monitor.health();
   }
 
-  /** Runs the corrupted-page check now rather than at its next turn. */
+  /** Runs the corrupted-page check (SQLite) or the probe (PostgreSQL) now rather than at its next turn. */
   checkIntegrity(): Promise<void> {
-    return this.monitor.checkIntegrity();
+    return this.opened.monitor.checkIntegrity();
   }
 
   isOpen(): boolean {
-    return this.db.open;
+    return this.opened.isOpen();
   }
 
   /** What /metrics reports of the store: requests by status and grants active now. */
   async gauges(): Promise<{ requestsByStatus: Record<string, number>; activeGrants: number }> {
-    const rows = this.db.prepare("SELECT status, COUNT(*) AS n FROM requests GROUP BY status").all() as {
-      status: string;
-      n: number;
-    }[];
-    const active = this.db.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'active'").get() as { n: number };
-    return { requestsByStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])), activeGrants: active.n };
+    const rows = await this.kysely
+      .selectFrom("requests")
+      .select(({ fn }) => ["status", fn.countAll<number>().as("n")])
+      .groupBy("status")
+      .execute();
+    const active = await this.kysely
+      .selectFrom("grants")
+      .select(({ fn }) => fn.countAll<number>().as("n"))
+      .where("status", "=", "active")
+      .executeTakeFirst();
+    return {
+      requestsByStatus: Object.fromEntries(rows.map((row) => [row.status, Number(row.n)])),
+      activeGrants: Number(active?.n ?? 0),
+    };
   }
 
   async close(): Promise<void> {
-    this.monitor.stop();
-    if (this.db.open) this.db.close();
-    this.lock?.release();
+    this.opened.monitor.stop();
+    await this.opened.close();
   }
 }

@@ -1,0 +1,120 @@
+import { type Kysely, sql } from "kysely";
+import type { AccessRequest } from "../domain/request.js";
+import { type AuditEvent, appendAudits } from "./audit.js";
+import { toRequest } from "./rows.js";
+import type { Database } from "./schema.js";
+
+export type EngineKind = "sqlite" | "postgres";
+
+/** What changed, for the scheduler of every replica; `resync`: notifications may have been missed. */
+export type ChangeKind =
+  | "request.created"
+  | "request.decided"
+  | "grant.activated"
+  | "grant.extended"
+  | "grant.end_requested"
+  | "grant.rollback_pending"
+  | "grant.revoke_failed"
+  | "grant.ended"
+  | "resync";
+
+export interface Change {
+  requestId: string;
+  kind: ChangeKind;
+}
+
+export type ChangeListener = (change: { requestId: string; kind: string }) => void;
+
+/**
+ * One writing transaction. Audit events and change notices are collected and written last, so the
+ * audit chain's lock is the last lock any transaction takes (no deadlock can wait on it) and a
+ * notice leaves only with the commit.
+ */
+export class Tx {
+  readonly audits: AuditEvent[] = [];
+  readonly changes: Change[] = [];
+  constructor(readonly db: Kysely<Database>) {}
+
+  audit(event: AuditEvent): void {
+    this.audits.push(event);
+  }
+
+  changed(requestId: string, kind: ChangeKind): void {
+    this.changes.push({ requestId, kind });
+  }
+}
+
+/** The dialect-specific parts of writing; everything else is one query for both engines. */
+export interface EngineSpec {
+  kind: EngineKind;
+  db: Kysely<Database>;
+  auditKey: Buffer | undefined;
+  /** PostgreSQL: the advisory lock key that serialises audit appends, and the NOTIFY channel. */
+  postgres?: { auditLock: string; channel: string };
+}
+
+export class Engine {
+  readonly kind: EngineKind;
+  readonly db: Kysely<Database>;
+  readonly auditKey: Buffer | undefined;
+  private readonly postgres: EngineSpec["postgres"];
+  private readonly listeners = new Set<ChangeListener>();
+
+  constructor(spec: EngineSpec) {
+    this.kind = spec.kind;
+    this.db = spec.db;
+    this.auditKey = spec.auditKey;
+    this.postgres = spec.postgres;
+  }
+
+  /**
+   * Runs `work` as one transaction. PostgreSQL: the audit append waits on an advisory lock held to
+   * commit, so concurrent writers on any replica extend one chain; notices are NOTIFY in the same
+   * transaction, delivered on commit. SQLite: one writer, notices emitted here after commit.
+   */
+  async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const { value, changes } = await this.db.transaction().execute(async (trx) => {
+      const tx = new Tx(trx);
+      const result = await work(tx);
+      if (tx.audits.length > 0) {
+        if (this.postgres) await sql`SELECT pg_advisory_xact_lock(${this.postgres.auditLock}::bigint)`.execute(trx);
+        await appendAudits(trx, tx.audits, this.auditKey);
+      }
+      if (this.postgres && tx.changes.length > 0) {
+        const payloads = tx.changes.map((change) => JSON.stringify(change));
+        await sql`SELECT pg_notify(${this.postgres.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
+      }
+      return { value: result, changes: tx.changes };
+    });
+    if (!this.postgres) for (const change of changes) this.emit(change);
+    return value;
+  }
+
+  /**
+   * Reads the request row, and on PostgreSQL locks it (SELECT … FOR UPDATE): every transaction
+   * about a request takes this first, so two replicas deciding or ending it queue up rather than
+   * interleave, and always in the same order (request, then grant, then the audit chain).
+   * SQLite has one writer at a time: the transaction itself is the lock.
+   */
+  async lockRequest(tx: Tx, requestId: string): Promise<AccessRequest | undefined> {
+    let query = tx.db.selectFrom("requests").selectAll().where("id", "=", requestId);
+    if (this.kind === "postgres") query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? toRequest(row) : undefined;
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(change: { requestId: string; kind: string }): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own; the write it reports has committed.
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import { type DatabaseConnection, type Driver, Kysely, SqliteDialect, SqliteDriver } from "kysely";
+import { type Db, openDatabase } from "./db.js";
+import { Engine } from "./engine.js";
+import { StoreRefusal } from "./errors.js";
+import { createPrivately } from "./files.js";
+import { HealthMonitor, type HealthSource, type HealthTimings } from "./health.js";
+import { PostgresHealth, unreachableCode } from "./health-postgres.js";
+import { ChangeListener } from "./listener.js";
+import { acquireStoreLock } from "./lock.js";
+import {
+  advisoryKey,
+  changeChannel,
+  openPostgres,
+  type PostgresOptions,
+  type PostgresTarget,
+  postgresTarget,
+} from "./postgres.js";
+import { migratePostgres } from "./postgres-migrate.js";
+import type { Database } from "./schema.js";
+
+/** An engine opened and migrated, with what watches it and what closes it. */
+export interface Opened {
+  engine: Engine;
+  monitor: HealthSource;
+  isOpen(): boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions extends PostgresOptions {
+  auditKey?: Buffer;
+  health?: Partial<HealthTimings>;
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR…); Kysely's
+ * own ROLLBACK would then fail with "no transaction is active" and hide the error that matters.
+ */
+class SqliteDriverKeepingErrors extends SqliteDriver {
+  constructor(private readonly raw: Db) {
+    super({ database: raw });
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.raw.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+class JitbotSqliteDialect extends SqliteDialect {
+  constructor(private readonly raw: Db) {
+    super({ database: raw });
+  }
+
+  override createDriver(): Driver {
+    return new SqliteDriverKeepingErrors(this.raw);
+  }
+}
+
+export function sqliteKysely(db: Db): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new JitbotSqliteDialect(db) });
+}
+
+/**
+ * The SQLite file of old: created private, its one-process lock taken before anything else, so a
+ * second process is refused before it migrates or reconciles anything.
+ */
+export function openSqlite(file: string, options: OpenOptions): Opened {
+  const memory = file === ":memory:";
+  if (!memory) createPrivately(file);
+  const lock = memory ? undefined : acquireStoreLock(file);
+  let db: Db | undefined;
+  try {
+    db = openDatabase(file);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const raw = db;
+  const kysely = sqliteKysely(raw);
+  let closed = false;
+  return {
+    engine: new Engine({ kind: "sqlite", db: kysely, auditKey: options.auditKey }),
+    monitor: new HealthMonitor(raw, file, options.health),
+    isOpen: () => raw.open,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await kysely.destroy();
+      lock?.release();
+    },
+  };
+}
+
+export async function openPostgresEngine(url: string, options: OpenOptions): Promise<Opened> {
+  const target = postgresTarget(url, options);
+  // The probe needs the pool and the pool reports to the monitor: the monitor comes first.
+  let probeDb: Kysely<Database> | undefined;
+  const monitor = new PostgresHealth(async (at) => {
+    await probeDb?.updateTable("store_probe").set({ at }).where("id", "=", 1).execute();
+  }, options.health);
+  const { db } = openPostgres(target, options, (error) => monitor.observe(error));
+  probeDb = db;
+  const channel = changeChannel(target.schema);
+  const engine = new Engine({
+    kind: "postgres",
+    db,
+    auditKey: options.auditKey,
+    postgres: { auditLock: advisoryKey("audit", target.schema), channel },
+  });
+  try {
+    await migratePostgres(db, target.schema);
+  } catch (error) {
+    await db.destroy();
+    throw asRefusal(error, target);
+  }
+  const listener = new ChangeListener({ ...target.config }, channel, (payload, resync) => {
+    const change = resync ? { requestId: "", kind: "resync" } : parseChange(payload);
+    if (change) engine.emit(change);
+  });
+  await listener.start();
+  let closed = false;
+  return {
+    engine,
+    monitor,
+    isOpen: () => !closed,
+    async close() {
+      if (closed) return;
+      closed = true;
+      monitor.stop();
+      await listener.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** A server out of reach is the operator's to fix: one sentence naming where (password hidden). */
+export function asRefusal(error: unknown, target: PostgresTarget): unknown {
+  const code = unreachableCode(error);
+  return code
+    ? new StoreRefusal("DATABASE_UNREACHABLE", `cannot reach the PostgreSQL database at ${target.redacted} (${code})`)
+    : error;
+}
+
+function parseChange(payload: string | undefined): { requestId: string; kind: string } | undefined {
+  try {
+    const value: unknown = JSON.parse(payload ?? "");
+    if (typeof value !== "object" || value === null) return undefined;
+    const { requestId, kind } = value as Record<string, unknown>;
+    return typeof requestId === "string" && typeof kind === "string" ? { requestId, kind } : undefined;
+  } catch {
+    return undefined;
+  }
+}
