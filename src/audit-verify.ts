@@ -1,18 +1,24 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { RuntimeSettings } from "./config/env.js";
-import { verifyAudit } from "./store/audit.js";
 import { type AuditAnchor, anchorsInLog, parseAnchor } from "./store/audit-anchor.js";
-import { NoDatabaseError, openForReading } from "./store/db.js";
+import { NoDatabaseError, StoreRefusal } from "./store/errors.js";
+import { openForReading, type StoreReader } from "./store/index.js";
+import { DatabaseAuthError, databasePassword } from "./store/pg-auth.js";
 
 export const AUDIT_VERIFY_USAGE = `audit verify [--anchor '<json>']... [--anchors <log file>]...
-                          check the audit log's chain (JITBOT_DB, default ./data/jitbot.db) and that it
+                          check the audit log's chain (JITBOT_DATABASE_URL, else JITBOT_DB) and that it
                           still reaches every published anchor; JITBOT_AUDIT_KEY checks keyed rows`;
 
 /**
  * `jitbot audit verify`: read-only and lock-free, so it runs beside the bot. A path that does not
  * exist is an error, never an empty database reported intact. Exit 0 intact, 1 broken, 2 misuse.
  */
-export function auditVerify(args: string[], settings: RuntimeSettings, out: NodeJS.WritableStream): number {
+export async function auditVerify(
+  args: string[],
+  settings: RuntimeSettings,
+  out: NodeJS.WritableStream,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const fail = (code: number, sentence: string) => {
     out.write(`${sentence}\n`);
     return code;
@@ -20,16 +26,18 @@ export function auditVerify(args: string[], settings: RuntimeSettings, out: Node
   if (settings.auditKeyProblem) return fail(2, settings.auditKeyProblem);
   const anchors = readAnchors(args);
   if (typeof anchors === "string") return fail(2, anchors);
-  let db: ReturnType<typeof openForReading>;
+  const location = settings.databaseUrl ?? settings.dbPath;
+  let reader: StoreReader;
   try {
-    db = openForReading(settings.dbPath);
+    reader = await openForReading(location, { auditKey: settings.auditKey, password: databasePassword(env) });
   } catch (error) {
-    if (error instanceof NoDatabaseError) return fail(1, `audit log not verified: ${error.message}`);
+    if (error instanceof NoDatabaseError || error instanceof StoreRefusal || error instanceof DatabaseAuthError) {
+      return fail(1, `audit log not verified: ${error.message}`);
+    }
     throw error;
   }
   try {
-    const key = settings.auditKey ? Buffer.from(settings.auditKey, "utf8") : undefined;
-    const verdict = verifyAudit(db, { key, anchors });
+    const verdict = await reader.verifyAudit(anchors);
     if (!verdict.ok) {
       return fail(1, `audit log BROKEN at event ${verdict.brokenAt}: ${verdict.why} (${verdict.events} events read)`);
     }
@@ -46,7 +54,7 @@ export function auditVerify(args: string[], settings: RuntimeSettings, out: Node
     }
     throw error;
   } finally {
-    db.close();
+    await reader.close();
   }
 }
 

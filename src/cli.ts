@@ -17,7 +17,7 @@ export async function runCli(
 ): Promise<number> {
   const settings = readEnv(env);
   const [command, sub] = args;
-  if (command === "audit" && sub === "verify") return auditVerify(args.slice(2), settings, out);
+  if (command === "audit" && sub === "verify") return auditVerify(args.slice(2), settings, out, env);
   if (command === "check-config") {
     const path = sub ?? settings.configPath;
     try {
@@ -36,7 +36,8 @@ export async function runCli(
   }
   if (command === "migrate") {
     const { migrate } = await import("./store/index.js");
-    const { from, to } = await migrate(settings.databaseUrl ?? settings.dbPath);
+    const { databasePassword } = await import("./store/pg-auth.js");
+    const { from, to } = await migrate(settings.databaseUrl ?? settings.dbPath, { password: databasePassword(env) });
     out.write(
       from === to
         ? `database schema already at version ${to}\n`

@@ -38,6 +38,8 @@ export interface JitbotOptions {
   slack: SlackSettings;
   logger: pino.Logger;
   clock?: Clock;
+  /** This process among the replicas sharing a database (JITBOT_REPLICA_ID); see src/config/env.ts. */
+  replicaId?: string;
   port?: number;
   host?: string;
   /** Extra HTTP routes (the playground); return true when handled. */
@@ -64,6 +66,7 @@ export interface Jitbot {
 export function createJitbot(options: JitbotOptions): Jitbot {
   const { policy, store, providers, logger } = options;
   const clock = options.clock ?? systemClock;
+  const replicaId = options.replicaId ?? "jitbot";
   // Answers to Slack go first: the work clicks start after their ack, and messages and updates,
   // yield while requests keep arriving (SlackLane).
   const laneFailed = (err: unknown) =>
@@ -155,13 +158,24 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     notifier,
     logger,
     metrics,
+    replicaId,
     // Fire and forget: rearm() never rejects, and the latest re-read is the one that arms.
     onScheduleChanged: () => void scheduler?.rearm(),
     ...options.engine,
   });
   const directory = new SlackDirectory(app.client, clock);
   const service = new AccessService({ store, policy, clock, directory, notifier, engine, providers });
-  scheduler = new Scheduler({ store, engine, policy, clock, notifier, providers, logger, cron: options.cron ?? true });
+  scheduler = new Scheduler({
+    store,
+    engine,
+    policy,
+    clock,
+    notifier,
+    providers,
+    logger,
+    replicaId,
+    cron: options.cron ?? true,
+  });
   homes.attach(service);
   const deps = { service, clock, logger, canRefresh: refreshable, homes, afterAck: lanes.clicks };
   registerListeners(app, deps);

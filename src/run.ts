@@ -11,6 +11,7 @@ import { runPlayground } from "./playground/run.js";
 import { StoreRefusal } from "./store/errors.js";
 import { loosePermissions } from "./store/files.js";
 import { Store } from "./store/index.js";
+import { DatabaseAuthError, databasePassword } from "./store/pg-auth.js";
 
 const SETUP_HINT = 'see README.md, section "Connect it to Slack"';
 
@@ -49,18 +50,20 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     process.stderr.write(`jitbot: ${settings.auditKeyProblem}\n`);
     return 2;
   }
+  const location = settings.databaseUrl ?? settings.dbPath;
   let store: Store;
   try {
-    store = await Store.open(settings.dbPath, { auditKey: settings.auditKey });
+    store = await Store.open(location, { auditKey: settings.auditKey, password: databasePassword(env) });
   } catch (error) {
-    // Another process on the file, or an audit key that would break the chain: one sentence, no start.
-    if (error instanceof StoreRefusal) {
+    // Another process on the file, an audit key that would break the chain, a database out of
+    // reach or a sign-in that cannot work: one sentence, no start.
+    if (error instanceof StoreRefusal || error instanceof DatabaseAuthError) {
       process.stderr.write(`jitbot: ${error.message}\n`);
       return 1;
     }
     throw error;
   }
-  for (const loose of loosePermissions(settings.dbPath)) {
+  for (const loose of settings.databaseUrl ? [] : loosePermissions(settings.dbPath)) {
     logger.warn({ path: loose.path, mode: loose.mode }, `other local users can reach the database: ${loose.fix}`);
   }
   const providers = await createProviders({ env, policy, clock, logger });
@@ -70,6 +73,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     providers,
     logger,
     clock,
+    replicaId: settings.replicaId,
     slack: settings.slack,
     port: settings.port,
   });
@@ -110,7 +114,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
       () => {
         if (!stopping)
           logger.info(
-            { profiles: policy.profiles.length, db: settings.dbPath, dryRun: policy.dryRun },
+            { profiles: policy.profiles.length, db: store.describe(), replica: settings.replicaId, dryRun: policy.dryRun },
             "jitbot is ready",
           );
       },

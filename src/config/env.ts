@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { existsSync } from "node:fs";
 
 export interface RuntimeSettings {
@@ -14,6 +15,12 @@ export interface RuntimeSettings {
    * several replicas; `?schema=name` puts jitbot's tables in that schema. Undefined: SQLite.
    */
   databaseUrl: string | undefined;
+  /**
+   * JITBOT_REPLICA_ID: this process's name among the replicas sharing a database (leases, metrics,
+   * doctor's skew report). Default: host name and process id, which stays the same when Kubernetes
+   * restarts the container in its pod (pid 1), so the restarted replica resumes its own leases.
+   */
+  replicaId: string;
   logLevel: string;
   /** JITBOT_AUDIT_KEY: the HMAC key of the audit chain; undefined when unset. */
   auditKey: string | undefined;
@@ -51,6 +58,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
     usingExamplePolicy,
     dbPath: env.JITBOT_DB?.trim() || "./data/jitbot.db",
     databaseUrl: env.JITBOT_DATABASE_URL?.trim() || undefined,
+    replicaId: env.JITBOT_REPLICA_ID?.trim() || `${hostname()}-${process.pid}`,
     logLevel: env.LOG_LEVEL?.trim() || "info",
     auditKey,
     auditKeyProblem:

@@ -25,6 +25,8 @@ export interface EngineDeps {
   /** Called whenever the earliest due revocation may have changed (the expiry timer re-arms). */
   onScheduleChanged?: () => void;
   metrics?: Metrics;
+  /** Owner of the leases this process takes on grants (in flight, being revoked); see LEASE_MS. */
+  replicaId?: string;
   /** Test seam: simulates a crash right after the provider call, before the store write. */
   crashAfterProviderCall?: (verb: "grant" | "revoke", requestId: string) => void;
 }

@@ -19,6 +19,8 @@ export interface SchedulerDeps {
   notifier: Notifier;
   providers: ProviderRegistry;
   logger: Logger;
+  /** Whose heartbeat this is (leases, doctor's clock-skew report). */
+  replicaId?: string;
   cron: boolean;
 }
 

@@ -218,6 +218,20 @@ export class GrantEnds extends GrantReads {
   }
 
   /**
+   * A replica's heartbeat: the leases it holds (grants in flight, revokes in progress) last another
+   * `leaseMs`. A replica that stops beating loses them when they lapse, and another takes over.
+   */
+  async renewLeases(owner: string, now: Date, leaseMs: number): Promise<number> {
+    const result = await this.db
+      .updateTable("grants")
+      .set({ lease_until: now.getTime() + leaseMs })
+      .where("lease_owner", "=", owner)
+      .where("status", "in", ["granting", "active"])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
    * Leases up to `limit` due grants to `owner` for `leaseMs`: those nobody holds, this owner's own,
    * and those whose holder's lease lapsed (a replica that died mid-revoke). PostgreSQL skips rows
    * another replica is claiming this instant (FOR UPDATE SKIP LOCKED), so no grant is claimed twice.

@@ -111,9 +111,22 @@ export class GrantReads {
     return rows.map(toGrant);
   }
 
-  async inFlight(): Promise<GrantRecord[]> {
-    const rows = await this.db.selectFrom("grants").selectAll().where("status", "=", "granting").execute();
-    return rows.map(toGrant);
+  /**
+   * Grants whose provider call was interrupted. With `claimableBy`, only those no other live
+   * replica holds: unleased, leased by this replica (an earlier life of it), or lease lapsed.
+   */
+  async inFlight(claimableBy?: { owner: string; now: Date }): Promise<GrantRecord[]> {
+    let query = this.db.selectFrom("grants").selectAll().where("status", "=", "granting");
+    if (claimableBy) {
+      query = query.where((eb) =>
+        eb.or([
+          eb("lease_owner", "is", null),
+          eb("lease_owner", "=", claimableBy.owner),
+          eb("lease_until", "<=", claimableBy.now.getTime()),
+        ]),
+      );
+    }
+    return (await query.execute()).map(toGrant);
   }
 
   async active(): Promise<GrantRecord[]> {

@@ -11,7 +11,22 @@ export class GrantRepo extends GrantEnds {
    * Written before the provider is called, so a crash mid-call is found and reconciled at start-up.
    * False when the request is no longer `approved` (withdrawn meanwhile): nothing may be granted.
    */
-  async start(input: { requestId: string; provider: string; at: Date; expiresAt: Date }): Promise<boolean> {
+  /**
+   * With `owner`, the in-flight row is leased to that replica for `leaseMs` (renewed by its
+   * heartbeat): another replica may take it over only once the lease lapsed, so an approval being
+   * granted on one replica is never granted again by another's start-up reconcile.
+   */
+  async start(input: {
+    requestId: string;
+    provider: string;
+    at: Date;
+    expiresAt: Date;
+    owner?: string;
+    leaseMs?: number;
+  }): Promise<boolean> {
+    const lease = input.owner
+      ? { lease_owner: input.owner, lease_until: input.at.getTime() + (input.leaseMs ?? 60_000) }
+      : NO_LEASE;
     return this.engine.write(async (tx) => {
       if ((await this.engine.lockRequest(tx, input.requestId))?.status !== "approved") return false;
       const result = await tx.db
@@ -23,6 +38,7 @@ export class GrantRepo extends GrantEnds {
           started_at: input.at.getTime(),
           expires_at: input.expiresAt.getTime(),
           due_at: input.expiresAt.getTime(),
+          ...lease,
         })
         .onConflict((conflict) =>
           conflict
@@ -32,8 +48,19 @@ export class GrantRepo extends GrantEnds {
               started_at: eb.ref("excluded.started_at"),
               expires_at: eb.ref("excluded.expires_at"),
               due_at: eb.ref("excluded.due_at"),
+              lease_owner: eb.ref("excluded.lease_owner"),
+              lease_until: eb.ref("excluded.lease_until"),
             }))
-            .where("grants.status", "=", "granting"),
+            .where((eb) =>
+              eb.and([
+                eb("grants.status", "=", "granting"),
+                eb.or([
+                  eb("grants.lease_owner", "is", null),
+                  eb("grants.lease_owner", "=", input.owner ?? null),
+                  eb("grants.lease_until", "<=", input.at.getTime()),
+                ]),
+              ]),
+            ),
         )
         .executeTakeFirst();
       return result.numInsertedOrUpdatedRows === 1n;
@@ -70,6 +97,7 @@ export class GrantRepo extends GrantEnds {
             .else("revoked")
             .end(),
           provider_expires_at: input.providerExpiresAt?.getTime() ?? null,
+          ...NO_LEASE,
         }))
         .where("request_id", "=", input.requestId)
         .where("status", "=", "granting")
@@ -93,7 +121,7 @@ export class GrantRepo extends GrantEnds {
       await this.engine.lockRequest(tx, input.requestId);
       await tx.db
         .updateTable("grants")
-        .set({ status: "failed", last_error: input.reason })
+        .set({ status: "failed", last_error: input.reason, ...NO_LEASE })
         .where("request_id", "=", input.requestId)
         .where("status", "=", "granting")
         .execute();

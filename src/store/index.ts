@@ -7,7 +7,7 @@ import { FindingsRepo } from "./findings.js";
 import { GrantRepo } from "./grants.js";
 import { type HealthTimings, reportingErrors, type StoreHealth } from "./health.js";
 import { type Opened, openPostgresEngine, openSqlite } from "./open.js";
-import { isPostgresUrl } from "./postgres.js";
+import { isPostgresUrl, postgresTarget } from "./postgres.js";
 import { ReplicaFacts, type ReplicaSeen } from "./replicas.js";
 import { RequestRepo } from "./requests.js";
 import type { Database } from "./schema.js";
@@ -41,7 +41,11 @@ export class Store {
   readonly engine: EngineKind;
   private readonly facts: ReplicaFacts;
 
-  private constructor(private readonly opened: Opened) {
+  private constructor(
+    private readonly opened: Opened,
+    /** Where the data lives, safe to log: the file, or the URL with its password masked. */
+    private readonly where: string,
+  ) {
     const { engine, monitor } = opened;
     const observe = (error: unknown) => monitor.observe(error);
     this.engine = engine.kind;
@@ -68,7 +72,7 @@ export class Store {
     const opened = isPostgresUrl(location)
       ? await openPostgresEngine(location, settings)
       : openSqlite(location, settings);
-    const store = new Store(opened);
+    const store = new Store(opened, isPostgresUrl(location) ? postgresTarget(location).redacted : location);
     try {
       await store.prepareAuditKey(options);
     } catch (error) {
@@ -113,6 +117,10 @@ export class Store {
    * For tests and tools that must read or tamper with rows directly, on either engine. The bot's
    * own code goes through the repositories.
    */
+  describe(): string {
+    return this.where;
+  }
+
   get kysely(): Kysely<Database> {
     return this.opened.engine.db;
   }
