@@ -114,7 +114,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
       () => {
         if (!stopping)
           logger.info(
-            { profiles: policy.profiles.length, db: store.describe(), replica: settings.replicaId, dryRun: policy.dryRun },
+            {
+              profiles: policy.profiles.length,
+              db: store.describe(),
+              replica: settings.replicaId,
+              dryRun: policy.dryRun,
+            },
             "jitbot is ready",
           );
       },

@@ -1,5 +1,5 @@
-import { hostname } from "node:os";
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 
 export interface RuntimeSettings {
   slack: { botToken: string; signingSecret: string; appToken?: string; apiUrl?: string } | undefined;

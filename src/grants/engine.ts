@@ -112,9 +112,9 @@ export class GrantEngine {
       );
   }
 
-  /** Start-up: see Granter.reconcile. */
-  reconcile(): Promise<void> {
-    return this.granter.reconcile();
+  /** At start-up, and every minute for what a stopped replica left behind: see Granter.reconcile. */
+  reconcile(when: "startup" | "periodic" = "startup"): Promise<void> {
+    return this.granter.reconcile(when);
   }
 
   /** Tells the expiry timer that the earliest due revocation may have moved. */

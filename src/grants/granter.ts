@@ -3,12 +3,15 @@ import { describeFailure } from "../domain/messages.js";
 import { findProfile } from "../domain/policy.js";
 import type { AccessRequest, GrantRecord } from "../domain/request.js";
 import type { EngineDeps } from "./engine.js";
+import { LEASE_MS, ownerOf } from "./lease.js";
 import type { GrantProvider } from "./provider.js";
 import { canReadBack, ROLLBACK_STATE } from "./provider.js";
 import { type ProviderCalls, subjectOf } from "./provider-calls.js";
 import { readBackUntil } from "./read-back.js";
 import { type Revoker, SimulatedCrash } from "./revoker.js";
 
+/** An approval this old with no grant row has lost the replica that approved it. */
+const ORPHANED_APPROVAL_MS = 30_000;
 const RESTARTED = "jitbot restarted while granting this access, so it was rolled back. Please request it again.";
 
 /**
@@ -34,6 +37,8 @@ export class Granter {
       provider: provider?.type ?? profile?.grant.type ?? "unknown",
       at: startedAt,
       expiresAt,
+      owner: ownerOf(this.deps),
+      leaseMs: LEASE_MS,
     });
     if (!started) {
       this.deps.logger.info({ requestId: request.id }, "no longer approved (withdrawn meanwhile): nothing granted");
@@ -112,19 +117,30 @@ export class Granter {
    * convenience) and the requester is told to ask again; an approval that never reached the engine
    * is granted now (one withdrawn meanwhile is not).
    */
-  async reconcile(): Promise<void> {
-    const { store } = this.deps;
-    for (const grant of await store.grants.inFlight()) {
+  async reconcile(when: "startup" | "periodic" = "startup"): Promise<void> {
+    const { store, clock } = this.deps;
+    const owner = ownerOf(this.deps);
+    const now = clock.now();
+    // At start-up, an earlier life of this replica left its rows leased to its own name; later on,
+    // this replica's own rows are its grants in progress (renewed by its heartbeat), never orphans.
+    const candidates = await store.grants.inFlight({ owner: when === "startup" ? owner : "", now });
+    for (const grant of candidates) {
+      // Whoever takes the row over rolls it back; another replica doing the same now is refused.
+      if (!(await store.grants.takeOver(grant.requestId, now, owner, LEASE_MS))) continue;
       const request = await store.requests.mustGet(grant.requestId);
       const profile = findProfile(this.deps.policy, request.profileId);
       const provider = profile && this.deps.providers.get(profile.grant.type);
       if (profile && provider) {
         await this.undo(provider, request, profile, grant.expiresAt, RESTARTED);
       } else {
-        await store.grants.fail({ requestId: grant.requestId, at: this.deps.clock.now(), reason: RESTARTED });
+        await store.grants.fail({ requestId: grant.requestId, at: clock.now(), reason: RESTARTED });
       }
     }
+    // An approval whose replica stopped before the grant started. Periodically, only approvals old
+    // enough that their own replica would have started by now (start() keeps it to one grant anyway).
+    const settled = now.getTime() - ORPHANED_APPROVAL_MS;
     for (const request of await store.requests.listByStatus("approved")) {
+      if (when === "periodic" && (request.decidedAt?.getTime() ?? 0) > settled) continue;
       if (!(await store.grants.get(request.id))) await this.grant(request);
     }
   }

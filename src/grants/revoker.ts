@@ -5,6 +5,7 @@ import type { BackgroundWork } from "./background.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import type { EngineDeps } from "./engine.js";
 import { isProviderError, ProviderError } from "./errors.js";
+import { LEASE_MS, ownerOf } from "./lease.js";
 import { type ActiveGrant, canReadBack, type GrantProvider, type RevokeReader } from "./provider.js";
 import { activeGrantOf, type ProviderCalls } from "./provider-calls.js";
 import { readBackUntil } from "./read-back.js";
@@ -38,19 +39,28 @@ export class Revoker {
     private readonly work: BackgroundWork,
   ) {}
 
-  /** Revokes every grant due now, page by page on the due index; returns how many ended. */
+  /**
+   * Revokes every grant due now that no other replica is revoking: each page is leased to this
+   * replica first (claimDue), so replicas sweeping at once share the work and never double it.
+   * Returns how many ended.
+   */
   async sweep(): Promise<number> {
     const { store, clock } = this.deps;
     const now = clock.now();
+    const owner = ownerOf(this.deps);
     let ended = 0;
-    let after: DueCursor | undefined;
-    do {
-      const page = await store.grants.duePage(now, SWEEP_PAGE, after);
-      after = page.next;
-      await forEachLimited(page.grants, this.deps.concurrency ?? 16, async (grant) => {
+    const seen = new Set<string>();
+    for (;;) {
+      const page = await store.grants.claimDue(now, SWEEP_PAGE, owner, LEASE_MS);
+      // This replica's own leases come back while their revokes run (the timer's sweep beside the
+      // minute's): each grant is looked at once per sweep.
+      const fresh = page.filter((grant) => !seen.has(grant.requestId));
+      for (const grant of fresh) seen.add(grant.requestId);
+      await forEachLimited(fresh, this.deps.concurrency ?? 16, async (grant) => {
         if (this.work.accepting && (await this.revokeSafely(grant))) ended++;
       });
-    } while (after && this.work.accepting);
+      if (page.length < SWEEP_PAGE || fresh.length === 0 || !this.work.accepting) break;
+    }
     this.deps.onScheduleChanged?.();
     return ended;
   }
@@ -91,7 +101,9 @@ export class Revoker {
 
   /** Revokes one grant that is due now (an early end), without waiting for the sweep. */
   async revokeDue(requestId: string): Promise<void> {
-    const grant = await this.deps.store.grants.get(requestId);
+    const { store, clock } = this.deps;
+    // Leased first: a sweep on another replica that found it due at the same moment leaves it alone.
+    const grant = await store.grants.claim(requestId, clock.now(), ownerOf(this.deps), LEASE_MS);
     if (grant) await this.revokeOne(grant);
     this.deps.onScheduleChanged?.();
   }

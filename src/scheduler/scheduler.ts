@@ -1,8 +1,9 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Policy } from "../config/schema.js";
-import type { Clock } from "../domain/clock.js";
+import type { Clock, TimerHandle } from "../domain/clock.js";
 import { findProfile } from "../domain/policy.js";
 import type { GrantEngine } from "../grants/engine.js";
+import { LEASE_MS } from "../grants/lease.js";
 import { Reaper } from "../grants/reaper.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Logger, Notifier } from "../service/ports.js";
@@ -24,6 +25,9 @@ export interface SchedulerDeps {
   cron: boolean;
 }
 
+/** How often a replica beats (see beat()); well inside LEASE_MS, so a live replica never loses a lease. */
+const HEARTBEAT_MS = 10_000;
+
 /** The time-based jobs, as one list: what runs when, and why. */
 export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift" | "audit-anchor" | "reap";
 
@@ -39,6 +43,10 @@ export class Scheduler {
   private readonly timer: ExpiryTimer;
   private readonly reaper: Reaper;
   private readonly tasks: ScheduledTask[] = [];
+  private beating: TimerHandle | undefined;
+  private stopped = false;
+  private adopting: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.reaper = new Reaper(deps);
@@ -51,10 +59,15 @@ export class Scheduler {
   }
 
   async start(): Promise<void> {
+    // Another replica's grants, extensions and revokes move the earliest expiry too.
+    this.unsubscribe = this.deps.store.onChange((change) => {
+      if (change.kind.startsWith("grant.") || change.kind === "resync") void this.timer.rearm(); // never rejects
+    });
     await this.deps.engine.reconcile();
     await this.run("sweep");
     this.startupSweepDone = true;
     await this.timer.rearm();
+    await this.beat();
     // A cloud call in transit at the crash may land after reconcile's roll-back: look for it now.
     this.startupReap = this.run("reap");
     this.deps.engine.track(this.startupReap);
@@ -141,7 +154,40 @@ export class Scheduler {
     }
   }
 
+  /**
+   * The replica's heartbeat: it says it is alive and what its clock reads (doctor's skew check),
+   * renews the leases it holds, and adopts what a stopped replica left behind (grants in flight
+   * whose lease lapsed, approvals never granted). Driven by the injected clock; never rejects.
+   */
+  private async beat(): Promise<void> {
+    const { store, clock, engine, logger } = this.deps;
+    const replicaId = this.deps.replicaId ?? "jitbot";
+    const now = clock.now();
+    try {
+      await store.heartbeat(replicaId, now);
+      await store.grants.renewLeases(replicaId, now, LEASE_MS);
+    } catch (error) {
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, "heartbeat failed");
+    }
+    // Adopting may call providers for minutes: it must never hold up the next beat.
+    if (!this.adopting && this.startupSweepDone) {
+      this.adopting = engine
+        .reconcile("periodic")
+        .catch((error: unknown) =>
+          logger.error({ err: error instanceof Error ? error.message : String(error) }, "adopting orphans failed"),
+        )
+        .finally(() => {
+          this.adopting = undefined;
+        });
+      engine.track(this.adopting);
+    }
+    if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
+  }
+
   stop(): void {
+    this.stopped = true;
+    this.beating?.cancel();
+    this.unsubscribe?.();
     this.timer.stop();
     // node-cron's stop() only clears its own timer; nothing waits on it and it does not reject.
     for (const task of this.tasks) void task.stop();

@@ -231,6 +231,35 @@ export class GrantEnds extends GrantReads {
     return Number(result.numUpdatedRows);
   }
 
+  /** Leases one due grant to `owner` (an early end revoked at once); undefined when another holds it. */
+  async claim(requestId: string, now: Date, owner: string, leaseMs: number): Promise<GrantRecord | undefined> {
+    const row = await this.db
+      .updateTable("grants")
+      .set({ lease_owner: owner, lease_until: now.getTime() + leaseMs })
+      .where("request_id", "=", requestId)
+      .where(claimable(now, owner))
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toGrant(row) : undefined;
+  }
+
+  /**
+   * Takes over a grant left in flight by a replica that stopped (its lease lapsed), or by an earlier
+   * life of this one, so exactly one replica rolls it back. False when a live replica still holds it.
+   */
+  async takeOver(requestId: string, now: Date, owner: string, leaseMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("grants")
+      .set({ lease_owner: owner, lease_until: now.getTime() + leaseMs })
+      .where("request_id", "=", requestId)
+      .where("status", "=", "granting")
+      .where((eb) =>
+        eb.or([eb("lease_owner", "is", null), eb("lease_owner", "=", owner), eb("lease_until", "<=", now.getTime())]),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
   /**
    * Leases up to `limit` due grants to `owner` for `leaseMs`: those nobody holds, this owner's own,
    * and those whose holder's lease lapsed (a replica that died mid-revoke). PostgreSQL skips rows

@@ -75,6 +75,11 @@ export function openSqlite(file: string, options: OpenOptions): Opened {
     throw error;
   }
   const raw = db;
+  // The file lock proves no other process is alive on this file: every lease is a dead process's.
+  // Read first: a file that cannot take writes is for the health monitor to report, not to refuse here.
+  if (raw.prepare("SELECT 1 FROM grants WHERE lease_owner IS NOT NULL LIMIT 1").get()) {
+    raw.prepare("UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL").run();
+  }
   const kysely = sqliteKysely(raw);
   let closed = false;
   return {
