@@ -28,6 +28,10 @@ export interface SchedulerDeps {
 /** How often a replica beats (see beat()); well inside LEASE_MS, so a live replica never loses a lease. */
 const HEARTBEAT_MS = 10_000;
 
+/** A pending request this old with no approval message lost its replica before announcing it. */
+const UNANNOUNCED_AFTER_MS = 30_000;
+const UNANNOUNCED_RETRY_MS = 600_000;
+
 /** The time-based jobs, as one list: what runs when, and why. */
 export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift" | "audit-anchor" | "reap";
 
@@ -173,6 +177,7 @@ export class Scheduler {
     if (!this.adopting && this.startupSweepDone) {
       this.adopting = engine
         .reconcile("periodic")
+        .then(() => this.announceUnannounced(now))
         .catch((error: unknown) =>
           logger.error({ err: error instanceof Error ? error.message : String(error) }, "adopting orphans failed"),
         )
@@ -182,6 +187,28 @@ export class Scheduler {
       engine.track(this.adopting);
     }
     if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
+  }
+
+  /**
+   * A request filed by a replica that stopped before its approval message went out (or while Slack
+   * was down) is announced by whichever replica claims it first, and tried again every ten minutes.
+   */
+  private async announceUnannounced(now: Date): Promise<void> {
+    const { store, notifier, policy } = this.deps;
+    const slot = Math.floor(now.getTime() / UNANNOUNCED_RETRY_MS);
+    for (const request of await store.requests.listByStatus("pending", 1000)) {
+      if (request.approvalTs || now.getTime() - request.createdAt.getTime() < UNANNOUNCED_AFTER_MS) continue;
+      const profile = findProfile(policy, request.profileId);
+      if (!profile || !(await store.claimDelivery(`announce:${request.id}:${slot}`, now))) continue;
+      this.deps.logger.warn(
+        { requestId: request.id },
+        "a request was never announced to its approvers: posting it now",
+      );
+      const posted = await notifier.requestSubmitted(request, profile);
+      if (posted.receipt) await store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
+      if (posted.approval)
+        await store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
+    }
   }
 
   stop(): void {

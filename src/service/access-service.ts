@@ -38,7 +38,11 @@ export interface EarlyEndAnswer {
   answer: string | undefined;
 }
 
-export type SubmitResult = { ok: true; request: AccessRequest } | { ok: false; errors: FieldErrors };
+export type SubmitResult =
+  | { ok: true; request: AccessRequest }
+  | { ok: false; errors: FieldErrors }
+  /** This modal's submission was filed already (a replay, or a resend racing the first). */
+  | { ok: false; duplicate: true };
 
 export interface MyAccess {
   pending: AccessRequest[];
@@ -116,13 +120,15 @@ export class AccessService {
    * A request modal files once. Slack may resend a submission, and anyone holding a signed one can
    * replay it within five minutes: false means this view id and hash were already taken.
    */
-  claimSubmission(view: { id: string; hash: string }, userId: string): Promise<boolean> {
-    return this.deps.store.requests.claimViewSubmission(view.id, view.hash, userId, this.deps.clock.now());
+  /** Whether this modal's submission was filed already; the claim itself is made with the request. */
+  submitted(view: { id: string; hash: string }): Promise<boolean> {
+    return this.deps.store.requests.viewSubmitted(view.id, view.hash);
   }
 
   async submit(
     userId: string,
     input: RequestInput & { profileId: string; extendsRequestId?: string },
+    view?: { id: string; hash: string },
   ): Promise<SubmitResult> {
     const { store, clock, directory, notifier } = this.deps;
     if (!this.deps.engine.isAccepting) throw new DomainError("SHUTTING_DOWN");
@@ -130,18 +136,22 @@ export class AccessService {
     if (!profile || Object.keys(errors).length > 0) return { ok: false, errors };
     const member = await directory.member(userId);
     if (!member.email) return { ok: false, errors: { profile: new DomainError("NO_EMAIL") } };
-    const request = await store.requests.insert({
-      id: newRequestId(),
-      profileId: profile.id,
-      requesterId: userId,
-      requesterName: member.name,
-      requesterEmail: member.email,
-      durationSeconds: input.durationSeconds ?? profile.duration.default,
-      justification: input.justification.trim(),
-      ticket: input.ticket.trim() || undefined,
-      createdAt: clock.now(),
-      extendsRequestId: extension?.id,
-    });
+    const request = await store.requests.insertOnce(
+      {
+        id: newRequestId(),
+        profileId: profile.id,
+        requesterId: userId,
+        requesterName: member.name,
+        requesterEmail: member.email,
+        durationSeconds: input.durationSeconds ?? profile.duration.default,
+        justification: input.justification.trim(),
+        ticket: input.ticket.trim() || undefined,
+        createdAt: clock.now(),
+        extendsRequestId: extension?.id,
+      },
+      view && { ...view, userId },
+    );
+    if (!request) return { ok: false, duplicate: true };
     if (extension && profile.extension?.autoApprove) {
       const approved = await store.requests.transition({
         id: request.id,

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { DomainError } from "../domain/errors.js";
 import type { AccessRequest, Approval } from "../domain/request.js";
 import type { RequestEvent, RequestStatus } from "../domain/status.js";
-import type { Engine } from "./engine.js";
+import type { Engine, Tx } from "./engine.js";
 import { approvalsOf, getRequest, type Move, moveRequest, mustGetRequest } from "./request-rows.js";
 import { toRequest } from "./rows.js";
 import type { Database } from "./schema.js";
@@ -36,8 +36,23 @@ export class RequestRepo {
   }
 
   async insert(request: NewRequest): Promise<AccessRequest> {
+    const filed = await this.insertOnce(request);
+    if (!filed) throw new Error(`request ${request.id} was not filed`);
+    return filed;
+  }
+
+  /**
+   * Files a request from a modal together with the modal's claim, in one transaction: undefined
+   * when that submission was filed already (a replay, or a retry racing it). A replica that stops
+   * between its ack and this write leaves no claim behind, so the person's resend files it.
+   */
+  async insertOnce(
+    request: NewRequest,
+    view?: { id: string; hash: string; userId: string },
+  ): Promise<AccessRequest | undefined> {
     const at = request.createdAt.getTime();
     return this.engine.write(async (tx) => {
+      if (view && !(await claimView(tx, view, request.createdAt))) return undefined;
       const row = await tx.db
         .insertInto("requests")
         .values({
@@ -77,18 +92,18 @@ export class RequestRepo {
    * a signature older than five minutes, so a day of claims is far more than a replay can reach.
    */
   async claimViewSubmission(viewId: string, viewHash: string, userId: string, at: Date): Promise<boolean> {
-    return this.engine.write(async (tx) => {
-      await tx.db
-        .deleteFrom("view_submissions")
-        .where("at", "<", at.getTime() - DAY_MS)
-        .execute();
-      const claimed = await tx.db
-        .insertInto("view_submissions")
-        .values({ view_id: viewId, view_hash: viewHash, user_id: userId, at: at.getTime() })
-        .onConflict((conflict) => conflict.doNothing())
-        .executeTakeFirst();
-      return claimed.numInsertedOrUpdatedRows === 1n;
-    });
+    return this.engine.write((tx) => claimView(tx, { id: viewId, hash: viewHash, userId }, at));
+  }
+
+  /** Whether a modal's submission was filed already (read before the ack; the claim is in insertOnce). */
+  async viewSubmitted(viewId: string, viewHash: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("view_submissions")
+      .select("view_id")
+      .where("view_id", "=", viewId)
+      .where("view_hash", "=", viewHash)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   get(id: string): Promise<AccessRequest | undefined> {
@@ -236,4 +251,17 @@ export class RequestRepo {
   ): Promise<AccessRequest> {
     return this.transition({ id, from, event, at, actor, note, detail });
   }
+}
+
+async function claimView(tx: Tx, view: { id: string; hash: string; userId: string }, at: Date): Promise<boolean> {
+  await tx.db
+    .deleteFrom("view_submissions")
+    .where("at", "<", at.getTime() - DAY_MS)
+    .execute();
+  const claimed = await tx.db
+    .insertInto("view_submissions")
+    .values({ view_id: view.id, view_hash: view.hash, user_id: view.userId, at: at.getTime() })
+    .onConflict((conflict) => conflict.doNothing())
+    .executeTakeFirst();
+  return claimed.numInsertedOrUpdatedRows === 1n;
 }

@@ -20,6 +20,8 @@ export interface RecordedCall {
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
   at: number;
+  /** The status answered, once the answer is sent. */
+  status?: number;
 }
 
 interface Fault {
@@ -78,7 +80,7 @@ export async function startFakeGraph(): Promise<FakeGraph> {
         body = {};
       }
       const method = req.method ?? "GET";
-      calls.push({
+      const call: RecordedCall = {
         method,
         path,
         query: url.search,
@@ -86,6 +88,10 @@ export async function startFakeGraph(): Promise<FakeGraph> {
         headers: req.headers,
         body,
         at: Date.now(),
+      };
+      calls.push(call);
+      res.once("finish", () => {
+        call.status = res.statusCode;
       });
       const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, {

@@ -28,16 +28,19 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
     if (Object.keys(errors).length > 0) {
       return ack({ response_action: "errors", errors });
     }
-    // Claimed only now: a submission refused above leaves the modal open to be fixed and resent.
-    if (!(await service.claimSubmission(view, userId))) {
+    // A submission refused above leaves the modal open to be fixed and resent. The claim is written
+    // with the request itself (after the ack), so a replica lost in between loses nothing.
+    if (await service.submitted(view)) {
       logger.info({ userId, viewId: view.id }, "a request modal was submitted again; nothing filed twice");
       return ack();
     }
     await ack();
     afterAck.later(() =>
       guarded(client, logger, { userId }, async () => {
-        const result = await service.submit(userId, form);
-        if (!result.ok) {
+        const result = await service.submit(userId, form, view);
+        if (!result.ok && "duplicate" in result) {
+          logger.info({ userId, viewId: view.id }, "a request modal was submitted again; nothing filed twice");
+        } else if (!result.ok) {
           const why = Object.values(toModalErrors(result.errors)).join(" ");
           await client.chat.postMessage({ channel: userId, text: `Your request was not filed: ${why}` });
         }
