@@ -136,3 +136,36 @@ describe.runIf(testDatabaseUrl())("minute jobs on both replicas act once", () =>
     expect(dms).toHaveLength(1);
   });
 });
+
+describe.runIf(testDatabaseUrl())("App Home across two replicas", () => {
+  const openHome = (t: TestBot, userId: string) =>
+    t.driver.post(
+      JSON.stringify({
+        type: "event_callback",
+        team_id: "T0PLAY",
+        api_app_id: "A0JITBOT",
+        event_id: `Ev${userId}${Date.now()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event: { type: "app_home_opened", user: userId, channel: `D${userId}`, tab: "home", event_ts: "1.1" },
+      }),
+      "application/json",
+    );
+
+  it("refreshes the requester's Home opened on one replica after an approval on the other", async () => {
+    const { a, b, slack } = await twoReplicas();
+    const home = (userId: string) => JSON.stringify(slack.homes.get(userId) ?? {});
+    await openHome(a, "U0ALICE");
+    await openHome(a, "U0EVE");
+    await waitFor(() => slack.homes.has("U0ALICE") && slack.homes.has("U0EVE"), "two homes");
+    // Filed and approved through replica b, which never saw Alice open her Home.
+    const { id, approval } = await fileRequest(b, "aks-prod-sre", 3600);
+    await b.driver.click("U0LEAD", approval, "jit_approve");
+    await waitFor(
+      () => home("U0ALICE").includes(id) && home("U0ALICE").includes("jit_revoke"),
+      "Alice's Home, current",
+    );
+    // Eve may not decide on aks-prod-sre: her Home is not re-published with it.
+    await b.bot.engine.idle();
+    expect(home("U0EVE")).not.toContain(id);
+  });
+});
