@@ -141,7 +141,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     const provider = profile && providers.get(profile.grant.type);
     return provider !== undefined && canRefresh(provider);
   };
-  const homes = new HomeTabs(app.client, clock, logger);
+  const homes = new HomeTabs(app.client, clock, logger, store);
   const slackNotifier = new SlackNotifier(
     app.client,
     logger,

@@ -66,7 +66,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
   for (const loose of settings.databaseUrl ? [] : loosePermissions(settings.dbPath)) {
     logger.warn({ path: loose.path, mode: loose.mode }, `other local users can reach the database: ${loose.fix}`);
   }
-  const providers = await createProviders({ env, policy, clock, logger });
+  const providers = await createProviders({
+    env,
+    policy,
+    clock,
+    logger,
+    lock: (key, work) => store.exclusive(key, work),
+  });
   const bot = createJitbot({
     policy,
     store,

@@ -19,3 +19,25 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   const base = Math.min(5_000 * 2 ** Math.max(0, attempt), 15 * 60_000);
   return Math.round(base * (0.5 + random() * 0.5));
 }
+
+/**
+ * Runs `work` alone for its key: the read-modify-write of one cloud object (an IAM role's inline
+ * policy) must not interleave with another. The store offers one that holds across replicas.
+ */
+export type KeyedLock = <T>(key: string, work: () => Promise<T>) => Promise<T>;
+
+/** A KeyedLock within this process: each key's works run one after another, in call order. */
+export function serialisedByKey(): KeyedLock {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const previous = tails.get(key) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    tails.set(key, settled);
+    // `settled` never rejects, and the clean-up only has to happen some time after it.
+    void settled.then(() => {
+      if (tails.get(key) === settled) tails.delete(key);
+    });
+    return next;
+  };
+}

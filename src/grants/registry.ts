@@ -1,5 +1,6 @@
 import type { GrantType, Policy } from "../config/schema.js";
 import type { Clock } from "../domain/clock.js";
+import type { KeyedLock } from "./concurrency.js";
 import { DryRunProvider } from "./dry-run/provider.js";
 import type { GrantProvider } from "./provider.js";
 
@@ -10,6 +11,11 @@ export interface ProviderDeps {
   policy: Policy;
   clock: Clock;
   logger?: { warn(obj: object, msg?: string): void };
+  /**
+   * Serialises a read-modify-write of one cloud object (an IAM role's policy). From the store, so
+   * it holds across replicas; without it, within this process only.
+   */
+  lock?: KeyedLock;
 }
 
 const ALL_TYPES: GrantType[] = [

@@ -7,10 +7,11 @@ import { LEASE_MS } from "../grants/lease.js";
 import { Reaper } from "../grants/reaper.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Logger, Notifier } from "../service/ports.js";
-import type { Store } from "../store/index.js";
+import { ExclusiveTimeout, type Store } from "../store/index.js";
 import { publishAuditAnchor } from "./audit-anchor.js";
 import { reportDrift } from "./drift.js";
 import { ExpiryTimer } from "./expiry-timer.js";
+import { type PeriodicJob, periodOf } from "./periods.js";
 
 export interface SchedulerDeps {
   store: Store;
@@ -72,31 +73,56 @@ export class Scheduler {
     this.startupSweepDone = true;
     await this.timer.rearm();
     await this.beat();
-    // A cloud call in transit at the crash may land after reconcile's roll-back: look for it now.
+    // A cloud call in transit at the crash may land after reconcile's roll-back: look for it now,
+    // on every start (another replica's pass may have listed the cloud before it landed); the
+    // reaper's lock keeps it from overlapping a pass of another replica.
     this.startupReap = this.run("reap");
     this.deps.engine.track(this.startupReap);
-    // At start-up too, so a new deployment has an anchor before its first day is out.
-    await this.run("audit-anchor");
+    // At start-up too, so a new deployment has an anchor before its first day is out; one a day
+    // across replicas and restarts: not if one was already posted today.
+    await this.runOncePerPeriod("audit-anchor");
     if (!this.deps.cron) return;
-    const every = (expression: string, name: string, jobs: Job[]) =>
-      this.tasks.push(
-        cron.schedule(
-          expression,
-          async () => {
-            for (const job of jobs) await this.run(job);
-          },
-          { name, noOverlap: true },
-        ),
-      );
-    every("* * * * *", "jitbot-minute", ["sweep", "reminders", "approval-timeouts"]);
-    every("7 * * * *", "jitbot-drift", ["drift"]);
-    every("13 3 * * *", "jitbot-audit-anchor", ["audit-anchor"]);
-    every("*/15 * * * *", "jitbot-reaper", ["reap"]);
+    const every = (expression: string, name: string, run: () => Promise<unknown>) =>
+      this.tasks.push(cron.schedule(expression, run, { name, noOverlap: true }));
+    // Every replica: each grant, reminder and time-out is claimed row by row in the store.
+    every("* * * * *", "jitbot-minute", async () => {
+      for (const job of ["sweep", "reminders", "approval-timeouts"] as const) await this.run(job);
+    });
+    // Once per period across replicas: whoever claims the period first.
+    every("7 * * * *", "jitbot-drift", () => this.runOncePerPeriod("drift"));
+    every("13 3 * * *", "jitbot-audit-anchor", () => this.runOncePerPeriod("audit-anchor"));
+    every("*/15 * * * *", "jitbot-reaper", () => this.runOncePerPeriod("reap"));
   }
 
   /** Never rejects (see ExpiryTimer.rearm). */
   rearm(): Promise<void> {
     return this.timer.rearm();
+  }
+
+  /**
+   * Runs a periodic job for the period the clock is in, unless a replica (this one included) has
+   * already claimed that period: one anchor a day, one drift report an hour, one reaper pass a slot.
+   */
+  async runOncePerPeriod(job: PeriodicJob): Promise<boolean> {
+    const { store, clock, logger, replicaId } = this.deps;
+    const now = clock.now();
+    const period = periodOf(job, now);
+    let claimed: boolean;
+    try {
+      claimed = await store.claimJob(job, period, replicaId ?? "jitbot", now);
+    } catch (error) {
+      logger.error(
+        { job, period, err: error instanceof Error ? error.message : String(error) },
+        "scheduled job failed",
+      );
+      return false;
+    }
+    if (!claimed) {
+      logger.debug({ job, period }, "scheduled job skipped: already run for this period");
+      return false;
+    }
+    await this.run(job);
+    return true;
   }
 
   /** Runs one job now; errors are logged, never thrown into cron. */
@@ -107,7 +133,7 @@ export class Scheduler {
       if (job === "approval-timeouts") await this.timeOutUndecided();
       if (job === "drift") await reportDrift(this.deps);
       if (job === "audit-anchor") await publishAuditAnchor(this.deps);
-      if (job === "reap") await this.reaper.run();
+      if (job === "reap") await this.reap();
     } catch (error) {
       this.deps.logger.error(
         { job, err: error instanceof Error ? error.message : String(error) },
@@ -115,6 +141,16 @@ export class Scheduler {
       );
     }
     await this.timer.rearm();
+  }
+
+  /** One reaper pass at a time across replicas: two would race to remove and announce one orphan. */
+  private async reap(): Promise<void> {
+    try {
+      await this.deps.store.exclusive("job:reap", () => this.reaper.run());
+    } catch (error) {
+      if (!(error instanceof ExclusiveTimeout)) throw error;
+      this.deps.logger.info({ job: "reap" }, "reaper pass skipped: another replica's pass is still running");
+    }
   }
 
   private async sendExpiryReminders(): Promise<void> {

@@ -7,19 +7,26 @@ import type { Logger, Notifier } from "../service/ports.js";
 import { asSlackView } from "./blocks/kit.js";
 import { homeView } from "./blocks/overview.js";
 
+/** Who has opened App Home, kept where every replica sees it (the store). */
+export interface HomeVisitors {
+  homeOpened(userId: string, at: Date): Promise<void>;
+  /** Visitors still remembered at `now` (a visit is forgotten after 30 days). */
+  homeVisitors(now: Date): Promise<string[]>;
+}
+
 /**
  * The App Home tab. Published when someone opens it, and again after each change to a request
- * it shows — for the people who have opened it since start-up: the requester, and approvers who
- * could decide (so a tab left open never shows stale buttons or grants).
+ * it shows — for the people who have opened it, on any replica, in the last 30 days: the
+ * requester, and approvers who could decide (so a tab left open never shows stale buttons or grants).
  */
 export class HomeTabs {
-  private readonly visitors = new Set<string>();
   private service: AccessService | undefined;
 
   constructor(
     private readonly client: WebClient,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly visitors: HomeVisitors,
   ) {}
 
   /** The service is built after the notifier that refreshes homes; it is attached once ready. */
@@ -28,7 +35,12 @@ export class HomeTabs {
   }
 
   async opened(userId: string): Promise<void> {
-    this.visitors.add(userId);
+    try {
+      await this.visitors.homeOpened(userId, this.clock.now());
+    } catch (error) {
+      // The tab is still shown; it is only not refreshed after later changes.
+      this.logger.warn({ userId, err: (error as Error).message }, "could not remember an App Home visit");
+    }
     await this.publish(userId);
   }
 
@@ -47,9 +59,16 @@ export class HomeTabs {
   /** Re-publishes the homes a change to `request` shows up in; failures are only logged. */
   async refreshFor(request: AccessRequest): Promise<void> {
     const service = this.service;
-    if (!service || this.visitors.size === 0) return;
+    if (!service) return;
+    let visitors: string[];
+    try {
+      visitors = await this.visitors.homeVisitors(this.clock.now());
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, "could not read App Home visitors; homes not refreshed");
+      return;
+    }
     const profile = findProfile(service.policy, request.profileId);
-    for (const userId of this.visitors) {
+    for (const userId of visitors) {
       const involved =
         userId === request.requesterId ||
         (profile !== undefined &&

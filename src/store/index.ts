@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { Clock } from "../domain/clock.js";
 import { type AuditEvent, auditHead, auditTrail, GENESIS, rowVerifies, verifyAudit } from "./audit.js";
 import { type AuditAnchor, signAnchor } from "./audit-anchor.js";
 import type { ChangeListener, EngineKind } from "./engine.js";
@@ -11,9 +12,11 @@ import { isPostgresUrl, postgresTarget } from "./postgres.js";
 import { ReplicaFacts, type ReplicaSeen } from "./replicas.js";
 import { RequestRepo } from "./requests.js";
 import type { Database } from "./schema.js";
+import { SharedState } from "./shared-state.js";
 
 export type { AuditAnchor } from "./audit-anchor.js";
 export type { Change, ChangeKind, EngineKind } from "./engine.js";
+export { ExclusiveTimeout } from "./exclusive.js";
 export type { StoreHealth } from "./health.js";
 export { migrate, openForReading, type StoreReader } from "./reader.js";
 export type { ReplicaSeen } from "./replicas.js";
@@ -28,6 +31,10 @@ export interface StoreOptions {
   password?: () => Promise<string>;
   /** PostgreSQL: pooled connections per replica (default 10). */
   poolSize?: number;
+  /** The clock `exclusive` times its waits with (default: the system clock). */
+  clock?: Clock;
+  /** How long `exclusive` waits for a key held elsewhere before giving up (default 30 s). */
+  exclusiveWaitMs?: number;
 }
 
 /**
@@ -40,6 +47,7 @@ export class Store {
   readonly findings: FindingsRepo;
   readonly engine: EngineKind;
   private readonly facts: ReplicaFacts;
+  private readonly shared: SharedState;
 
   private constructor(
     private readonly opened: Opened,
@@ -53,6 +61,7 @@ export class Store {
     this.grants = reportingErrors(new GrantRepo(engine), observe);
     this.findings = reportingErrors(new FindingsRepo(engine), observe);
     this.facts = reportingErrors(new ReplicaFacts(engine), observe);
+    this.shared = reportingErrors(new SharedState(engine), observe);
   }
 
   /**
@@ -161,6 +170,33 @@ export class Store {
   /** True the first time any replica sees this Slack delivery (event_id or envelope_id). */
   claimDelivery(id: string, at: Date): Promise<boolean> {
     return this.facts.claimDelivery(id, at);
+  }
+
+  /**
+   * True for the one replica that claims the periodic job `name` for `period` first (e.g. the
+   * audit anchor for a UTC day): the others skip that period's run.
+   */
+  claimJob(name: string, period: string, owner: string, at: Date): Promise<boolean> {
+    return this.shared.claimJob(name, period, owner, at);
+  }
+
+  /** `userId` opened App Home at `at`; every replica refreshes it after changes that concern them. */
+  homeOpened(userId: string, at: Date): Promise<void> {
+    return this.shared.homeOpened(userId, at);
+  }
+
+  /** Who opened App Home in the 30 days before `now`, on any replica. */
+  homeVisitors(now: Date): Promise<string[]> {
+    return this.shared.homeVisitors(now);
+  }
+
+  /**
+   * Runs `work` while no other task of any replica runs work under the same key, and releases the
+   * key however `work` ends. PostgreSQL: a session advisory lock; SQLite (one process): in-process.
+   * Waiting longer than `exclusiveWaitMs` for the key rejects with ExclusiveTimeout.
+   */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.opened.exclusive(key, work);
   }
 
   databaseTime(): Promise<Date> {

@@ -109,6 +109,18 @@ export const SQLITE_MIGRATIONS: string[] = [
    CREATE TABLE slack_deliveries (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
    CREATE INDEX slack_deliveries_by_age ON slack_deliveries(at);
    CREATE TABLE replicas (id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, offset_ms INTEGER NOT NULL);`,
+  // 8: state no replica may keep to itself: which periodic job ran for which period (so the daily
+  // anchor, the drift report and the reaper run once across replicas), and who opened App Home.
+  `CREATE TABLE job_runs (
+     name TEXT NOT NULL,
+     period TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (name, period)
+   );
+   CREATE INDEX job_runs_by_age ON job_runs(at);
+   CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at INTEGER NOT NULL);
+   CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`,
 ];
 
 export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -220,8 +232,21 @@ CREATE TABLE slack_deliveries (id TEXT PRIMARY KEY, at BIGINT NOT NULL);
 CREATE INDEX slack_deliveries_by_age ON slack_deliveries(at);
 CREATE TABLE replicas (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL, offset_ms BIGINT NOT NULL);`;
 
+const POSTGRES_8 = `
+CREATE TABLE job_runs (
+  name TEXT NOT NULL,
+  period TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (name, period)
+);
+CREATE INDEX job_runs_by_age ON job_runs(at);
+CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at BIGINT NOT NULL);
+CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`;
+
 /** Each script takes a PostgreSQL schema from the version before it to `reaches`. */
 export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
   { reaches: 6, ddl: POSTGRES_1_TO_6 },
   { reaches: 7, ddl: POSTGRES_7 },
+  { reaches: 8, ddl: POSTGRES_8 },
 ];

@@ -1,7 +1,9 @@
 import { type DatabaseConnection, type Driver, Kysely, SqliteDialect, SqliteDriver } from "kysely";
+import { type Clock, systemClock } from "../domain/clock.js";
 import { type Db, openDatabase } from "./db.js";
 import { Engine } from "./engine.js";
 import { StoreRefusal } from "./errors.js";
+import { type Exclusive, type ExclusiveOptions, inProcessExclusive, postgresExclusive } from "./exclusive.js";
 import { createPrivately } from "./files.js";
 import { HealthMonitor, type HealthSource, type HealthTimings } from "./health.js";
 import { PostgresHealth, unreachableCode } from "./health-postgres.js";
@@ -22,6 +24,7 @@ import type { Database } from "./schema.js";
 export interface Opened {
   engine: Engine;
   monitor: HealthSource;
+  exclusive: Exclusive;
   isOpen(): boolean;
   close(): Promise<void>;
 }
@@ -29,6 +32,14 @@ export interface Opened {
 export interface OpenOptions extends PostgresOptions {
   auditKey?: Buffer;
   health?: Partial<HealthTimings>;
+  /** Times the wait of `exclusive` (default: the system clock). */
+  clock?: Clock;
+  /** How long `exclusive` waits for a key another task or replica holds (default 30 s). */
+  exclusiveWaitMs?: number;
+}
+
+function exclusiveOptions(options: OpenOptions): ExclusiveOptions {
+  return { clock: options.clock ?? systemClock, waitMs: options.exclusiveWaitMs ?? 30_000 };
 }
 
 /**
@@ -85,6 +96,8 @@ export function openSqlite(file: string, options: OpenOptions): Opened {
   return {
     engine: new Engine({ kind: "sqlite", db: kysely, auditKey: options.auditKey }),
     monitor: new HealthMonitor(raw, file, options.health),
+    // One process per file: serialising within it is serialising everywhere.
+    exclusive: inProcessExclusive(exclusiveOptions(options)),
     isOpen: () => raw.open,
     async close() {
       if (closed) return;
@@ -102,7 +115,7 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
   const monitor = new PostgresHealth(async (at) => {
     await probeDb?.updateTable("store_probe").set({ at }).where("id", "=", 1).execute();
   }, options.health);
-  const { db } = openPostgres(target, options, (error) => monitor.observe(error));
+  const { db, pool } = openPostgres(target, options, (error) => monitor.observe(error));
   probeDb = db;
   const channel = changeChannel(target.schema);
   const engine = new Engine({
@@ -126,6 +139,7 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
   return {
     engine,
     monitor,
+    exclusive: postgresExclusive(pool, target.schema, exclusiveOptions(options)),
     isOpen: () => !closed,
     async close() {
       if (closed) return;

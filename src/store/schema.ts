@@ -15,6 +15,8 @@ export interface Database {
   drift_findings: { profile_id: string; finding_key: string; fingerprint: string; reported_at: number };
   slack_deliveries: { id: string; at: number };
   replicas: { id: string; seen_at: number; offset_ms: number };
+  job_runs: { name: string; period: string; owner: string; at: number };
+  home_visitors: { user_id: string; opened_at: number };
 }
 
 export interface RequestTable {

@@ -46,17 +46,21 @@ export interface TestBotOptions {
   providers?: ProviderRegistry;
   people?: FakeUser[];
   clock?: ManualClock;
+  /** A SQLite file, or a PostgreSQL URL that several bots (replicas) share. */
   dbFile?: string;
+  /** A fake Slack several bots share (replicas of one app); the caller closes it. */
+  slack?: { api: FakeSlackWebApi; apiUrl: string };
+  replicaId?: string;
   engine?: { concurrency?: number; crashAfterProviderCall?: (verb: "grant" | "revoke", id: string) => void };
 }
 
 /** The real bot (Bolt HTTP, SQLite file, WebClient) against the fake Slack Web API on 127.0.0.1. */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
   const tmp = options.dbFile ? undefined : tempDir();
-  const slack = new FakeSlackWebApi(options.people ?? PEOPLE);
-  const apiUrl = await slack.listen();
-  const store = await Store.open(options.dbFile ?? join(tmp?.dir ?? "", "jitbot.db"));
+  const slack = options.slack?.api ?? new FakeSlackWebApi(options.people ?? PEOPLE);
+  const apiUrl = options.slack?.apiUrl ?? (await slack.listen());
   const clock = options.clock ?? new ManualClock(new Date());
+  const store = await Store.open(options.dbFile ?? join(tmp?.dir ?? "", "jitbot.db"), { clock });
   const policy = options.policy ?? examplePolicy();
   const providers = options.providers ?? dryRunProviders();
   const logs: string[] = [];
@@ -67,6 +71,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     providers,
     logger,
     clock,
+    replicaId: options.replicaId,
     slack: { botToken: slack.token, signingSecret: SIGNING_SECRET, apiUrl, retries: 0 },
     port: 0,
     host: "127.0.0.1",
@@ -88,7 +93,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     async close() {
       await bot.stop(1_000);
       await store.close();
-      await slack.close();
+      if (!options.slack) await slack.close();
       tmp?.cleanup();
     },
   };

@@ -1,6 +1,7 @@
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import type { Profile } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
+import type { KeyedLock } from "../concurrency.js";
 import { ProviderError } from "../errors.js";
 import type {
   ActiveGrant,
@@ -40,6 +41,8 @@ interface Deps {
   clients: AwsClients;
   clock: Clock;
   logger?: AwsLogger;
+  /** Serialises edits of one role's revoke policy; across replicas when the store provides it. */
+  lock: KeyedLock;
 }
 
 function awsRoleOf(profile: Profile): AwsRoleOptions {
@@ -145,7 +148,7 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Exte
     // housekeeping. A deny is written only while a session can outlive the grant: an early revoke, or a
     // last session that STS's 15-minute floor made longer than the grant.
     if (!sessionStillValid) {
-      await pruneStaleDenies(iam, options.roleArn, now);
+      await pruneStaleDenies(iam, options.roleArn, now, this.deps.lock);
       return { detail: `The AWS session ended at ${sessionEnd ?? "its expiry"}; no deny needed.` };
     }
     const identity =
@@ -157,6 +160,7 @@ export class AwsRoleProvider implements GrantProvider, CredentialRefresher, Exte
       options.roleArn,
       { identity, issuedAt, endsAt },
       now,
+      this.deps.lock,
     );
     const cutoff = statement.Condition.DateLessThan["aws:TokenIssueTime"];
     return {

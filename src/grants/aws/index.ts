@@ -1,5 +1,6 @@
 import type { Policy } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
+import { type KeyedLock, serialisedByKey } from "../concurrency.js";
 import type { GrantProvider } from "../provider.js";
 import { type AwsLogger, AwsRoleProvider } from "./access.js";
 import { EksAccessEntryProvider } from "./access-entry.js";
@@ -8,6 +9,9 @@ import { STS_MIN_SECONDS } from "./options.js";
 
 export { AwsRoleProvider } from "./access.js";
 export { EksAccessEntryProvider } from "./access-entry.js";
+
+/** Without a store's lock (tools, tests): one per process, shared by every provider instance. */
+const inThisProcess = serialisedByKey();
 
 /**
  * The AWS providers (`aws-role`, `eks-access-entry`). SDK clients are created on first use, from
@@ -18,6 +22,8 @@ export function createAwsProviders(deps: {
   policy: Policy;
   clock: Clock;
   logger?: AwsLogger;
+  /** Serialises edits of one IAM role's policy; the store's `exclusive` holds across replicas. */
+  lock?: KeyedLock;
 }): GrantProvider[] {
   const clients = new AwsClients(deps.env);
   for (const profile of deps.policy.profiles) {
@@ -34,7 +40,7 @@ export function createAwsProviders(deps: {
     }
   }
   return [
-    new AwsRoleProvider({ clients, clock: deps.clock, logger: deps.logger }),
+    new AwsRoleProvider({ clients, clock: deps.clock, logger: deps.logger, lock: deps.lock ?? inThisProcess }),
     new EksAccessEntryProvider(clients),
   ];
 }

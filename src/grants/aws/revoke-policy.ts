@@ -4,6 +4,8 @@ import {
   type IAMClient,
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
+import type { KeyedLock } from "../concurrency.js";
+import { isProviderError, ProviderError } from "../errors.js";
 import { isAwsError, toProviderError } from "./errors.js";
 import { type DenyStatement, mergeDenyStatements, type SessionToDeny, withoutStale } from "./revoke-statements.js";
 import { roleNameOf } from "./validate.js";
@@ -40,19 +42,22 @@ export async function readStatements(iam: IAMClient, roleName: string): Promise<
   }
 }
 
-/** Serialises read-modify-write of one role's policy inside this process (revokes can overlap). */
-const roleLocks = new Map<string, Promise<unknown>>();
-
-function withRoleLock<T>(roleArn: string, work: () => Promise<T>): Promise<T> {
-  const previous = roleLocks.get(roleArn) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  const settled = next.catch(() => undefined);
-  roleLocks.set(roleArn, settled);
-  // `settled` never rejects, and the clean-up only has to happen some time after it.
-  void settled.then(() => {
-    if (roleLocks.get(roleArn) === settled) roleLocks.delete(roleArn);
-  });
-  return next;
+/**
+ * The read-modify-write of one role's policy runs alone for that role: two revokes at once (on this
+ * replica or another) would each read the old document and the later write would drop the other's
+ * deny. A lock that fails for its own reason (its wait ran out) becomes a retryable provider error.
+ */
+async function withRoleLock<T>(lock: KeyedLock, roleArn: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await lock(`aws-role-policy:${roleArn}`, work);
+  } catch (error) {
+    if (isProviderError(error)) throw error;
+    throw new ProviderError(
+      "UNAVAILABLE",
+      `Another revoke is still editing the ${REVOKE_POLICY_NAME} policy of ${roleArn}; jitbot tries again.`,
+      { cause: error },
+    );
+  }
 }
 
 /** Whitespace-free JSON: IAM does not count whitespace against the quota, and this keeps the document small. */
@@ -70,8 +75,9 @@ export function denySessionsIssuedBefore(
   roleArn: string,
   session: SessionToDeny,
   now: Date,
+  lock: KeyedLock,
 ): Promise<{ statement: DenyStatement; removedStale: number }> {
-  return withRoleLock(roleArn, async () => {
+  return withRoleLock(lock, roleArn, async () => {
     const roleName = roleNameOf(roleArn);
     try {
       const existing = await readStatements(iam, roleName);
@@ -91,8 +97,8 @@ export function denySessionsIssuedBefore(
 }
 
 /** Removes stale statements only (no new deny); deletes the policy once nothing is left in it. */
-export function pruneStaleDenies(iam: IAMClient, roleArn: string, now: Date): Promise<number> {
-  return withRoleLock(roleArn, async () => {
+export function pruneStaleDenies(iam: IAMClient, roleArn: string, now: Date, lock: KeyedLock): Promise<number> {
+  return withRoleLock(lock, roleArn, async () => {
     const roleName = roleNameOf(roleArn);
     try {
       const existing = await readStatements(iam, roleName);
