@@ -27,11 +27,12 @@ export class GrantExtender {
 
   extend(rootId: string, addSeconds: number, actor: string, byRequestId: string): Promise<ExtendResult> {
     const before = this.running.get(rootId) ?? Promise.resolve(undefined);
+    // Across replicas too: two extensions approved on two replicas at once must not both start from
+    // the old end (one would be lost). The store's lock spans every replica on the database.
+    const applyOnce = () =>
+      this.deps.store.exclusive(`grant-extend:${rootId}`, () => this.apply(rootId, addSeconds, actor, byRequestId));
     // A failure of the one before must neither skip this one nor surface twice (or unhandled).
-    const next = before.then(
-      () => this.apply(rootId, addSeconds, actor, byRequestId),
-      () => this.apply(rootId, addSeconds, actor, byRequestId),
-    );
+    const next = before.then(applyOnce, applyOnce);
     this.running.set(rootId, next);
     const forget = () => {
       if (this.running.get(rootId) === next) this.running.delete(rootId);
