@@ -20,6 +20,7 @@ import { createHttpSurface, type Readiness } from "./slack/http-surface.js";
 import { SlackLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { socketModeReceiver } from "./slack/socket-receiver.js";
 import type { Store } from "./store/index.js";
 
 export interface SlackSettings {
@@ -129,11 +130,12 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     ...(!socketMode
       ? { receiver: surface.receiver }
       : {
-          appToken: options.slack.appToken,
           socketMode: true,
-          // Bolt does not hand the App's clientOptions to the Socket Mode client: without this,
-          // apps.connections.open ignores SLACK_API_URL (GovSlack) and retries a hundred times.
-          installerOptions: { clientOptions },
+          receiver: socketModeReceiver({
+            appToken: options.slack.appToken ?? "",
+            logger: boltLogger(logger),
+            clientOptions,
+          }),
         }),
   });
   const refreshable = (profileId: string) => {
@@ -177,7 +179,15 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     cron: options.cron ?? true,
   });
   homes.attach(service);
-  const deps = { service, clock, logger, canRefresh: refreshable, homes, afterAck: lanes.clicks };
+  const deps = {
+    service,
+    clock,
+    logger,
+    canRefresh: refreshable,
+    homes,
+    afterAck: lanes.clicks,
+    claimDelivery: (id: string) => store.claimDelivery(id, clock.now()),
+  };
   registerListeners(app, deps);
   app.error(async (error) => {
     logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled Slack listener error");
