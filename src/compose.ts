@@ -9,7 +9,7 @@ import { GrantEngine } from "./grants/engine.js";
 import { canRefresh } from "./grants/provider.js";
 import type { ProviderRegistry } from "./grants/registry.js";
 import { boltLogger } from "./logger.js";
-import { Metrics } from "./metrics.js";
+import { Metrics, storeGauges } from "./metrics.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { AccessService } from "./service/access-service.js";
 import { SlackConnection } from "./slack/connection.js";
@@ -74,10 +74,11 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, "work after an ack failed");
   const lanes = { clicks: new SlackLane({ onError: laneFailed }), reporting: new SlackLane() };
   const allLanes = Object.values(lanes);
-  const metrics = new Metrics(
-    async () => (store.isOpen() ? store.gauges() : undefined),
-    () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
-  );
+  const metrics = new Metrics({
+    replica: replicaId,
+    storeGauges: () => storeGauges(store, clock, logger),
+    deferred: () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
+  });
   // A labelled counter has no series until its first inc(); start each provider's at 0 so that
   // rate() and "increase > 0" alerts work from the first scrape, not from the first failure.
   for (const type of providers.keys()) {
@@ -105,7 +106,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     signingSecret: socketMode ? undefined : options.slack.signingSecret,
     logger,
     readiness,
-    metricsText: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    metricsText: () => metrics.scrape(),
     slackConnected: () => slack?.connected ?? false,
     onSlackRequest: (res, started) => {
       for (const lane of allLanes) lane.requestArrived();
