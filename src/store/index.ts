@@ -15,6 +15,7 @@ import type { Database } from "./schema.js";
 export type { AuditAnchor } from "./audit-anchor.js";
 export type { Change, ChangeKind, EngineKind } from "./engine.js";
 export type { StoreHealth } from "./health.js";
+export { type DatabaseInspection, inspectDatabase } from "./inspect.js";
 export { migrate, openForReading, type StoreReader } from "./reader.js";
 export type { ReplicaSeen } from "./replicas.js";
 
