@@ -9,7 +9,7 @@ import { GrantEngine } from "./grants/engine.js";
 import { canRefresh } from "./grants/provider.js";
 import type { ProviderRegistry } from "./grants/registry.js";
 import { boltLogger } from "./logger.js";
-import { Metrics } from "./metrics.js";
+import { Metrics, storeGauges } from "./metrics.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { AccessService } from "./service/access-service.js";
 import { SlackConnection } from "./slack/connection.js";
@@ -20,6 +20,7 @@ import { createHttpSurface, type Readiness } from "./slack/http-surface.js";
 import { SlackLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { socketModeReceiver } from "./slack/socket-receiver.js";
 import type { Store } from "./store/index.js";
 
 export interface SlackSettings {
@@ -73,10 +74,11 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, "work after an ack failed");
   const lanes = { clicks: new SlackLane({ onError: laneFailed }), reporting: new SlackLane() };
   const allLanes = Object.values(lanes);
-  const metrics = new Metrics(
-    async () => (store.isOpen() ? store.gauges() : undefined),
-    () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
-  );
+  const metrics = new Metrics({
+    replica: replicaId,
+    storeGauges: () => storeGauges(store, clock, logger),
+    deferred: () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
+  });
   // A labelled counter has no series until its first inc(); start each provider's at 0 so that
   // rate() and "increase > 0" alerts work from the first scrape, not from the first failure.
   for (const type of providers.keys()) {
@@ -104,7 +106,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     signingSecret: socketMode ? undefined : options.slack.signingSecret,
     logger,
     readiness,
-    metricsText: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    metricsText: () => metrics.scrape(),
     slackConnected: () => slack?.connected ?? false,
     onSlackRequest: (res, started) => {
       for (const lane of allLanes) lane.requestArrived();
@@ -129,11 +131,12 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     ...(!socketMode
       ? { receiver: surface.receiver }
       : {
-          appToken: options.slack.appToken,
           socketMode: true,
-          // Bolt does not hand the App's clientOptions to the Socket Mode client: without this,
-          // apps.connections.open ignores SLACK_API_URL (GovSlack) and retries a hundred times.
-          installerOptions: { clientOptions },
+          receiver: socketModeReceiver({
+            appToken: options.slack.appToken ?? "",
+            logger: boltLogger(logger),
+            clientOptions,
+          }),
         }),
   });
   const refreshable = (profileId: string) => {
@@ -177,7 +180,15 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     cron: options.cron ?? true,
   });
   homes.attach(service);
-  const deps = { service, clock, logger, canRefresh: refreshable, homes, afterAck: lanes.clicks };
+  const deps = {
+    service,
+    clock,
+    logger,
+    canRefresh: refreshable,
+    homes,
+    afterAck: lanes.clicks,
+    claimDelivery: (id: string) => store.claimDelivery(id, clock.now()),
+  };
   registerListeners(app, deps);
   app.error(async (error) => {
     logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled Slack listener error");

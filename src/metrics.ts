@@ -1,57 +1,72 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Clock } from "./domain/clock.js";
+import type { Logger } from "./service/ports.js";
+import type { Store } from "./store/index.js";
 
-/** What the store tells /metrics (Store.gauges). */
+/** What the store tells /metrics (Store.gauges, and Store.replicas for the replicas seen). */
 export interface StoreGauges {
   requestsByStatus: Record<string, number>;
   activeGrants: number;
+  /** Replicas whose heartbeat is at most a minute old (Store.replicas). */
+  replicasSeen: number;
 }
 
-/** Prometheus metrics for one bot instance (its own registry, so tests can run several). */
+export interface MetricSources {
+  /** JITBOT_REPLICA_ID: a `replica` label on every series, so each replica's share shows. */
+  replica: string;
+  /**
+   * One store read per scrape; undefined once the store is closed (shutdown). A store that cannot
+   * answer leaves its gauges out of the scrape (never a made-up 0 active grants) and sets
+   * `jitbot_store_up` to 0, while everything else is still served: during a database outage the
+   * revocation failures are the metrics that matter most.
+   */
+  storeGauges: () => Promise<StoreGauges | undefined>;
+  deferred?: () => Record<string, number>;
+}
+
+/** Prometheus metrics for one bot instance (its own registries, so tests can run several). */
 export class Metrics {
+  /** Every metric that does not need the database. */
   readonly registry = new Registry();
+  /** The gauges read from the store, served only when the read succeeded. */
+  private readonly storeRegistry = new Registry();
+  private readonly storeUp: Gauge;
+  private readonly requests: Gauge;
+  private readonly grantsActive: Gauge;
+  private readonly replicasSeen: Gauge;
+  private reading: Promise<StoreGauges | undefined> | undefined;
   readonly revocationLag: Histogram;
   readonly revocationFailures: Counter;
   readonly revocations: Counter;
   readonly providerCalls: Histogram;
   readonly slackAck: Histogram;
 
-  /**
-   * `storeGauges` answers undefined once the store is closed (shutdown): no requests, no grants. A
-   * store that cannot answer fails the scrape (a 500 with a logged reference) rather than report a
-   * made-up 0 active grants; Prometheus then shows the target down, and /readyz says why.
-   */
-  constructor(
-    storeGauges: () => Promise<StoreGauges | undefined>,
-    deferred: () => Record<string, number> = () => ({}),
-  ) {
+  constructor(private readonly sources: MetricSources) {
     const registry = this.registry;
-    // prom-client collects every metric of a scrape together: both store gauges share one read.
-    let reading: Promise<StoreGauges | undefined> | undefined;
-    const read = () => {
-      reading ??= storeGauges().finally(() => {
-        reading = undefined;
-      });
-      return reading;
-    };
+    const deferred: () => Record<string, number> = sources.deferred ?? (() => ({}));
+    for (const r of [registry, this.storeRegistry]) r.setDefaultLabels({ replica: sources.replica });
     collectDefaultMetrics({ register: registry, prefix: "jitbot_process_" });
-    new Gauge({
+    this.storeUp = new Gauge({
+      name: "jitbot_store_up",
+      help: "1 when this scrape's read of the database succeeded; 0 and the store gauges left out when it failed",
+      registers: [registry],
+    });
+    const storeOnly = [this.storeRegistry];
+    this.requests = new Gauge({
       name: "jitbot_requests",
       help: "Requests by state",
       labelNames: ["state"],
-      registers: [registry],
-      async collect() {
-        const gauges = await read();
-        this.reset();
-        for (const [state, n] of Object.entries(gauges?.requestsByStatus ?? {})) this.set({ state }, n);
-      },
+      registers: storeOnly,
     });
-    new Gauge({
+    this.grantsActive = new Gauge({
       name: "jitbot_grants_active",
       help: "Grants currently active (including overdue ones still being revoked)",
-      registers: [registry],
-      async collect() {
-        this.set((await read())?.activeGrants ?? 0);
-      },
+      registers: storeOnly,
+    });
+    this.replicasSeen = new Gauge({
+      name: "jitbot_replicas_seen",
+      help: "Replicas sharing this database whose heartbeat is at most a minute old",
+      registers: storeOnly,
     });
     new Gauge({
       name: "jitbot_slack_deferred",
@@ -93,5 +108,58 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
       registers: [registry],
     });
+  }
+
+  /**
+   * The whole scrape in Prometheus text format. Concurrent scrapes share one store read. Never
+   * fails because of the store (see MetricSources.storeGauges).
+   */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    this.reading ??= this.sources.storeGauges().finally(() => {
+      this.reading = undefined;
+    });
+    const gauges = await this.reading.catch(() => undefined);
+    this.storeUp.set(gauges ? 1 : 0);
+    if (gauges) {
+      this.requests.reset();
+      for (const [state, n] of Object.entries(gauges.requestsByStatus)) this.requests.set({ state }, n);
+      this.grantsActive.set(gauges.activeGrants);
+      this.replicasSeen.set(gauges.replicasSeen);
+    }
+    const base = await this.registry.metrics();
+    const store = gauges ? await this.storeRegistry.metrics() : "";
+    return { contentType: this.registry.contentType, body: `${base}${store}` };
+  }
+
+  /** Every metric name /metrics can show (docs and tests list them). */
+  async names(): Promise<string[]> {
+    const all = [...(await this.registry.getMetricsAsJSON()), ...(await this.storeRegistry.getMetricsAsJSON())];
+    return all.map((metric) => metric.name);
+  }
+}
+
+/** A replica counts as seen when it beat within this long (each beats far more often). */
+const SEEN_WITHIN_MS = 60_000;
+
+/**
+ * The store's part of a scrape: two counts and one read of the replicas table. A failure is logged
+ * here (the scrape itself goes on without these gauges); undefined once the store is closed.
+ */
+export async function storeGauges(
+  store: Pick<Store, "isOpen" | "gauges" | "replicas">,
+  clock: Clock,
+  logger: Logger,
+): Promise<StoreGauges | undefined> {
+  if (!store.isOpen()) return undefined;
+  try {
+    const since = new Date(clock.now().getTime() - SEEN_WITHIN_MS);
+    const [gauges, replicas] = await Promise.all([store.gauges(), store.replicas(since)]);
+    return { ...gauges, replicasSeen: replicas.length };
+  } catch (error) {
+    logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      "/metrics could not read the database; its gauges are left out of this scrape",
+    );
+    throw error;
   }
 }

@@ -2,11 +2,12 @@ import { readEnv } from "../config/env.js";
 import { ConfigError, loadPolicyFile } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import { awsChecks } from "./aws.js";
+import { databaseChecks, databaseSecrets } from "./database.js";
 import { entraChecks, isEntraProfile } from "./entra.js";
 import { type CheckRow, failed, guard, ok, renderTable, skipped } from "./report.js";
 import { slackChecks } from "./slack.js";
 
-/** Environment variables whose values must never reach the doctor's output. */
+/** Environment variables whose values must never reach the doctor's output (and the database URL's password). */
 const SECRET_VARS = [
   "SLACK_BOT_TOKEN",
   "SLACK_SIGNING_SECRET",
@@ -17,13 +18,13 @@ const SECRET_VARS = [
 ];
 
 /**
- * `jitbot doctor`: checks, with the configured credentials, everything the bot needs from Slack,
- * Entra and AWS, and prints one ✓/✗ row per check with the fix under each ✗. Read-only except the
+ * `jitbot doctor`: checks, with the configured credentials, everything the bot needs from its
+ * database, Slack, Entra and AWS, and prints one ✓/✗ row per check with the fix under each ✗. Read-only except the
  * dry AssumeRole (a 15-minute session that is thrown away). Exit code 1 when any check failed.
  */
 export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<number> {
   const settings = readEnv(env);
-  const secrets = SECRET_VARS.flatMap((name) => env[name]?.trim() || []);
+  const secrets = [...SECRET_VARS.flatMap((name) => env[name]?.trim() || []), ...databaseSecrets(env)];
   const rows: CheckRow[] = [];
   let policy: Policy | undefined;
   try {
@@ -40,6 +41,15 @@ export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStre
       ),
     );
   }
+  const location = settings.databaseUrl ?? settings.dbPath;
+  rows.push(
+    ...(await guard(
+      "database",
+      settings.databaseUrl ? "JITBOT_DATABASE_URL" : location,
+      () => databaseChecks({ location, env }),
+      "check JITBOT_DATABASE_URL or JITBOT_DB",
+    )),
+  );
   if (settings.missingSlack.length > 0) {
     rows.push(
       failed(

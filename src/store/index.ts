@@ -18,6 +18,7 @@ export type { AuditAnchor } from "./audit-anchor.js";
 export type { Change, ChangeKind, EngineKind } from "./engine.js";
 export { ExclusiveTimeout } from "./exclusive.js";
 export type { StoreHealth } from "./health.js";
+export { type DatabaseInspection, inspectDatabase } from "./inspect.js";
 export { migrate, openForReading, type StoreReader } from "./reader.js";
 export type { ReplicaSeen } from "./replicas.js";
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { MANIFEST_BOT_SCOPES } from "../../src/doctor/slack.js";
 import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
+import { migrate } from "../../src/store/index.js";
 import { identityEndpoint } from "../entra/harness.js";
 import { FakeAws } from "../fakes/aws-server.js";
 import { type FakeGraph, startFakeGraph } from "../fakes/graph-server.js";
@@ -68,6 +69,8 @@ export async function startDoctorWorld(options: { dryRun?: boolean } = {}): Prom
     JITBOT_CONFIG: configPath,
     JITBOT_DB: join(tmp.dir, "jitbot.db"),
   };
+  // The database the bot would have made at its first start (the doctor never creates one).
+  await migrate(join(tmp.dir, "jitbot.db"));
   return {
     slack,
     graph,

@@ -30,13 +30,35 @@ export class FakeSocketModeServer extends EventEmitter {
     return `ws://127.0.0.1:${(this.server.address() as AddressInfo).port}/link`;
   }
 
-  /** Sends one envelope as Slack does and resolves with the app's ack payload. */
-  async deliver(type: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const envelopeId = `env-${Math.random().toString(36).slice(2)}`;
-    const acked = new Promise<Record<string, unknown>>((resolve) =>
-      this.on("ack", (id: string, body: Record<string, unknown>) => id === envelopeId && resolve(body)),
-    );
-    this.sendJson({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== "events_api" });
+  /**
+   * Sends one envelope as Slack does and resolves with the app's ack payload. `redelivery` sends an
+   * envelope again under the id it had: Slack re-sends an envelope whose ack it did not get
+   * (https://api.slack.com/apis/connections/socket-implement, "Acknowledge events"); an Events API
+   * retry comes with `retry_attempt` and `retry_reason`, as over HTTP.
+   */
+  async deliver(
+    type: string,
+    payload: Record<string, unknown>,
+    redelivery: { envelopeId?: string; retryAttempt?: number } = {},
+  ): Promise<Record<string, unknown>> {
+    const envelopeId = redelivery.envelopeId ?? `env-${Math.random().toString(36).slice(2)}`;
+    const acked = new Promise<Record<string, unknown>>((resolve) => {
+      const listener = (id: string, body: Record<string, unknown>) => {
+        if (id !== envelopeId) return;
+        this.off("ack", listener);
+        resolve(body);
+      };
+      this.on("ack", listener);
+    });
+    const retry =
+      redelivery.retryAttempt === undefined ? {} : { retry_attempt: redelivery.retryAttempt, retry_reason: "timeout" };
+    this.sendJson({
+      envelope_id: envelopeId,
+      type,
+      payload,
+      accepts_response_payload: type !== "events_api",
+      ...retry,
+    });
     return acked;
   }
 

@@ -177,7 +177,7 @@ describe("a request, approved, becomes access", () => {
     expect((await fetch(`${t.bot.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${t.bot.url}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${t.bot.url}/metrics`)).text();
-    expect(metrics).toContain('jitbot_requests{state="active"}');
+    expect(metrics).toContain('jitbot_requests{state="active",replica="jitbot"}');
   });
 
   it("keeps an audit trail whose chain verifies", async () => {

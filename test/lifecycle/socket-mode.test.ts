@@ -12,6 +12,9 @@ const slack = new FakeSlackWebApi(PEOPLE);
 const socket = new FakeSocketModeServer();
 let bot: Jitbot;
 const store = await Store.open(":memory:");
+const logs: string[] = [];
+const dropped = (delivery: string) =>
+  logs.some((line) => line.includes(`"delivery":"${delivery}"`) && line.includes("already handled"));
 
 beforeAll(async () => {
   const apiUrl = await slack.listen();
@@ -21,7 +24,7 @@ beforeAll(async () => {
     policy: examplePolicy(),
     store,
     providers: dryRunProviders(),
-    logger: createLogger("silent"),
+    logger: createLogger("debug", { write: (line: string) => void logs.push(line) }),
     clock: new ManualClock(new Date()),
     slack: { botToken: slack.token, signingSecret: "", appToken: "xapp-test-token", apiUrl, retries: 0 },
     port: 0,
@@ -65,6 +68,35 @@ describe("Socket Mode (SLACK_APP_TOKEN set)", () => {
     await socket.deliver("slash_commands", command("U0ALICE", "request aks-prod-sre 2h over a socket"));
     const opened = await waitFor(() => slack.callsOf("views.open").at(-1), "views.open");
     expect(JSON.stringify(opened.view)).toContain("over a socket");
+  });
+
+  it("acks a redelivered envelope again and handles it once", async () => {
+    const before = slack.callsOf("views.open").length;
+    const envelopeId = "env-redelivered-0001";
+    const payload = command("U0LEAD", "request aks-prod-sre 1h redelivered envelope");
+    const first = await socket.deliver("slash_commands", payload, { envelopeId });
+    const again = await socket.deliver("slash_commands", payload, { envelopeId });
+    expect([first, again]).toEqual([{}, {}]);
+    await waitFor(() => dropped(`envelope:${envelopeId}`), "the redelivery dropped");
+    await waitFor(() => slack.callsOf("views.open").length > before, "the modal");
+    expect(slack.callsOf("views.open").length).toBe(before + 1);
+  });
+
+  it("handles an Events API retry in a new envelope once (same event_id)", async () => {
+    const event = {
+      type: "event_callback",
+      team_id: "T0PLAY",
+      api_app_id: "A0JITBOT",
+      event_id: "Ev0SOCKETRETRY",
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: "app_home_opened", user: "U0EVE", channel: "DU0EVE", tab: "home", event_ts: "1.1" },
+    };
+    const publishes = () => slack.callsOf("views.publish").filter((call) => call.user_id === "U0EVE").length;
+    await socket.deliver("events_api", event);
+    await waitFor(() => publishes() === 1, "Eve's home");
+    await socket.deliver("events_api", event, { retryAttempt: 1 });
+    await waitFor(() => dropped("event:Ev0SOCKETRETRY"), "the retry dropped");
+    expect(publishes()).toBe(1);
   });
 
   it("still serves health and readiness over HTTP", async () => {

@@ -8,9 +8,10 @@ import type { GrantType } from "../../src/config/schema.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import type { GrantProvider } from "../../src/grants/provider.js";
 import { type EntraFixture, startEntraFixture } from "../entra/harness.js";
+import { sample } from "../observability/helpers.js";
 import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
 import { fileRequest, requestAndApprove } from "../support/flow.js";
-import { auditOf, counterValue, driveClock } from "./support.js";
+import { auditOf, driveClock } from "./support.js";
 
 let entra: EntraFixture;
 let t: TestBot;
@@ -31,7 +32,7 @@ afterEach(async () => {
 
 const metricsText = () => t.bot.metrics.registry.metrics();
 const revocations = async (type: string, verified: boolean) =>
-  counterValue(await metricsText(), `jitbot_revocations_total{provider="${type}",verified="${verified}"}`);
+  sample(await metricsText(), "jitbot_revocations_total", { provider: type, verified: String(verified) }) ?? Number.NaN;
 const alerts = () => t.slack.messagesIn("C0APPROVALS").filter((m) => m.text.startsWith("Could not revoke"));
 const ended = (id: string) =>
   auditOf(t.store, id).find((r) => r.action === "request.revoked" || r.action === "request.expired");

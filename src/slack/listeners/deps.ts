@@ -12,4 +12,6 @@ export interface SlackDeps {
   homes: HomeTabs;
   /** Where a click's work after its ack waits its turn while Slack requests keep arriving. */
   afterAck: SlackLane;
+  /** True the first time any replica sees this Slack delivery id (Store.claimDelivery). */
+  claimDelivery: (id: string) => Promise<boolean>;
 }

@@ -5,6 +5,7 @@ import { DomainError } from "../../domain/errors.js";
 import { domainMessage } from "../../domain/messages.js";
 import { ACTION, BLOCK, CALLBACK, VALUE } from "../ids.js";
 import { guarded, tell } from "../reply.js";
+import { isDuplicateDelivery } from "./deliveries.js";
 import type { SlackDeps } from "./deps.js";
 
 /**
@@ -140,6 +141,7 @@ async function answeringOnFailure(args: Parameters<Middleware<AnyMiddlewareArgs>
 
 export function registerGate(app: App, deps: SlackDeps): void {
   const gate: Middleware<AnyMiddlewareArgs> = async (args) => {
+    if (await isDuplicateDelivery(args, deps)) return;
     const verdict = triage(args.body);
     if (verdict.kind === "claimed") return answeringOnFailure(args, deps);
     // An options request must be answered with options: an empty list says "nothing matches".
