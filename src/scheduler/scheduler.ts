@@ -1,9 +1,8 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Policy } from "../config/schema.js";
-import type { Clock, TimerHandle } from "../domain/clock.js";
+import type { Clock } from "../domain/clock.js";
 import { findProfile } from "../domain/policy.js";
 import type { GrantEngine } from "../grants/engine.js";
-import { LEASE_MS } from "../grants/lease.js";
 import { Reaper } from "../grants/reaper.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Logger, Notifier } from "../service/ports.js";
@@ -12,6 +11,7 @@ import { publishAuditAnchor } from "./audit-anchor.js";
 import { reportDrift } from "./drift.js";
 import { ExpiryTimer } from "./expiry-timer.js";
 import { type PeriodicJob, periodOf } from "./periods.js";
+import { ReplicaDuties } from "./replica-duties.js";
 
 export interface SchedulerDeps {
   store: Store;
@@ -25,13 +25,6 @@ export interface SchedulerDeps {
   replicaId?: string;
   cron: boolean;
 }
-
-/** How often a replica beats (see beat()); well inside LEASE_MS, so a live replica never loses a lease. */
-const HEARTBEAT_MS = 10_000;
-
-/** A pending request this old with no approval message lost its replica before announcing it. */
-const UNANNOUNCED_AFTER_MS = 30_000;
-const UNANNOUNCED_RETRY_MS = 600_000;
 
 /** The time-based jobs, as one list: what runs when, and why. */
 export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift" | "audit-anchor" | "reap";
@@ -48,13 +41,12 @@ export class Scheduler {
   private readonly timer: ExpiryTimer;
   private readonly reaper: Reaper;
   private readonly tasks: ScheduledTask[] = [];
-  private beating: TimerHandle | undefined;
-  private stopped = false;
-  private adopting: Promise<void> | undefined;
+  private readonly duties: ReplicaDuties;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.reaper = new Reaper(deps);
+    this.duties = new ReplicaDuties(deps);
     this.timer = new ExpiryTimer(
       deps.clock,
       () => deps.store.grants.nextDueAt(),
@@ -72,7 +64,7 @@ export class Scheduler {
     await this.run("sweep");
     this.startupSweepDone = true;
     await this.timer.rearm();
-    await this.beat();
+    this.duties.start();
     // A cloud call in transit at the crash may land after reconcile's roll-back: look for it now,
     // on every start (another replica's pass may have listed the cloud before it landed); the
     // reaper's lock keeps it from overlapping a pass of another replica.
@@ -194,62 +186,8 @@ export class Scheduler {
     }
   }
 
-  /**
-   * The replica's heartbeat: it says it is alive and what its clock reads (doctor's skew check),
-   * renews the leases it holds, and adopts what a stopped replica left behind (grants in flight
-   * whose lease lapsed, approvals never granted). Driven by the injected clock; never rejects.
-   */
-  private async beat(): Promise<void> {
-    const { store, clock, engine, logger } = this.deps;
-    const replicaId = this.deps.replicaId ?? "jitbot";
-    const now = clock.now();
-    try {
-      await store.heartbeat(replicaId, now);
-      await store.grants.renewLeases(replicaId, now, LEASE_MS);
-    } catch (error) {
-      logger.error({ err: error instanceof Error ? error.message : String(error) }, "heartbeat failed");
-    }
-    // Adopting may call providers for minutes: it must never hold up the next beat.
-    if (!this.adopting && this.startupSweepDone) {
-      this.adopting = engine
-        .reconcile("periodic")
-        .then(() => this.announceUnannounced(now))
-        .catch((error: unknown) =>
-          logger.error({ err: error instanceof Error ? error.message : String(error) }, "adopting orphans failed"),
-        )
-        .finally(() => {
-          this.adopting = undefined;
-        });
-      engine.track(this.adopting);
-    }
-    if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
-  }
-
-  /**
-   * A request filed by a replica that stopped before its approval message went out (or while Slack
-   * was down) is announced by whichever replica claims it first, and tried again every ten minutes.
-   */
-  private async announceUnannounced(now: Date): Promise<void> {
-    const { store, notifier, policy } = this.deps;
-    const slot = Math.floor(now.getTime() / UNANNOUNCED_RETRY_MS);
-    for (const request of await store.requests.listByStatus("pending", 1000)) {
-      if (request.approvalTs || now.getTime() - request.createdAt.getTime() < UNANNOUNCED_AFTER_MS) continue;
-      const profile = findProfile(policy, request.profileId);
-      if (!profile || !(await store.claimDelivery(`announce:${request.id}:${slot}`, now))) continue;
-      this.deps.logger.warn(
-        { requestId: request.id },
-        "a request was never announced to its approvers: posting it now",
-      );
-      const posted = await notifier.requestSubmitted(request, profile);
-      if (posted.receipt) await store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
-      if (posted.approval)
-        await store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
-    }
-  }
-
   stop(): void {
-    this.stopped = true;
-    this.beating?.cancel();
+    this.duties.stop();
     this.unsubscribe?.();
     this.timer.stop();
     // node-cron's stop() only clears its own timer; nothing waits on it and it does not reject.

@@ -1,0 +1,81 @@
+import type { TimerHandle } from "../domain/clock.js";
+import { findProfile } from "../domain/policy.js";
+import { LEASE_MS } from "../grants/lease.js";
+import type { SchedulerDeps } from "./scheduler.js";
+
+/** How often a replica beats: well inside LEASE_MS, so a live replica never loses a lease. */
+const HEARTBEAT_MS = 10_000;
+/** A pending request this old with no approval message lost its replica before announcing it. */
+const UNANNOUNCED_AFTER_MS = 30_000;
+/** An announcement that failed (Slack down) is tried again by whichever replica claims the next slot. */
+const UNANNOUNCED_RETRY_MS = 600_000;
+
+type Chore = "adopt" | "announce";
+
+/**
+ * What each replica does on its heartbeat, driven by the injected clock: says it is alive and what
+ * its clock reads (doctor's skew check), renews the leases it holds, and picks up what a stopped
+ * replica left behind — grants in flight whose lease lapsed and approvals never granted (adopt),
+ * requests never announced to their approvers (announce). The chores run in the background, each
+ * at most once at a time, so a slow provider never holds up the next beat. Nothing here rejects.
+ */
+export class ReplicaDuties {
+  private beating: TimerHandle | undefined;
+  private stopped = false;
+  private readonly running = new Map<Chore, Promise<void>>();
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  start(): void {
+    void this.beat(); // never rejects
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.beating?.cancel();
+  }
+
+  private async beat(): Promise<void> {
+    const { store, clock, logger } = this.deps;
+    const replicaId = this.deps.replicaId ?? "jitbot";
+    const now = clock.now();
+    try {
+      await store.heartbeat(replicaId, now);
+      await store.grants.renewLeases(replicaId, now, LEASE_MS);
+    } catch (error) {
+      logger.error({ err: describe(error) }, "heartbeat failed");
+    }
+    this.chore("adopt", () => this.deps.engine.reconcile("periodic"));
+    this.chore("announce", () => this.announceUnannounced(now));
+    if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
+  }
+
+  private chore(name: Chore, work: () => Promise<void>): void {
+    if (this.stopped || this.running.has(name)) return;
+    const run = work()
+      .catch((error: unknown) => this.deps.logger.error({ chore: name, err: describe(error) }, "replica chore failed"))
+      .finally(() => this.running.delete(name));
+    this.running.set(name, run);
+    this.deps.engine.track(run);
+  }
+
+  private async announceUnannounced(now: Date): Promise<void> {
+    const { store, notifier, policy, logger } = this.deps;
+    const slot = Math.floor(now.getTime() / UNANNOUNCED_RETRY_MS);
+    for (const request of await store.requests.listByStatus("pending", 1000)) {
+      if (request.approvalTs || now.getTime() - request.createdAt.getTime() < UNANNOUNCED_AFTER_MS) continue;
+      const profile = findProfile(policy, request.profileId);
+      if (!profile || !(await store.claimDelivery(`announce:${request.id}:${slot}`, now))) continue;
+      logger.warn({ requestId: request.id }, "a request was never announced to its approvers: posting it now");
+      const posted = await notifier.requestSubmitted(request, profile);
+      if (posted.receipt) await store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
+      if (posted.approval) {
+        await store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
+      }
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

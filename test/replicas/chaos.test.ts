@@ -1,0 +1,303 @@
+/**
+ * Three bot processes on one PostgreSQL behind a round-robin front, with the fake Slack and the
+ * fake Graph; 300 requests filed and approved and 300 grants expiring while a random replica is
+ * killed with SIGKILL and restarted every few seconds (issue 14). Each replica is the production
+ * start-up path (src/run.ts) with a ScaledClock, so one-minute grants end in seconds.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import type { FakeUser } from "../../src/playground/slack-web-api.js";
+import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
+import { Store } from "../../src/store/index.js";
+import { TENANT_ID } from "../entra/harness.js";
+import { type FakeGraph, startFakeGraph } from "../fakes/graph-server.js";
+import { type IdentityEndpoint, startIdentityEndpoint } from "../fakes/identity-endpoint.js";
+import { dropSchemas, freshSchemaUrl, testDatabaseUrl } from "../support/postgres.js";
+import { SlackDriver } from "../support/slack-driver.js";
+import { tempDir } from "../support/temp.js";
+import { type Front, startFront } from "./front.js";
+import { ScaledClock } from "./scaled-clock.js";
+
+const REQUESTS = Number(process.env.JITBOT_CHAOS_REQUESTS ?? 300);
+const SPEED = 20;
+const SECRET = "chaos-signing-secret-0123456789abcdef";
+const HOST = new URL("./replica-host.ts", import.meta.url).pathname;
+const tmp = tempDir();
+
+const lead: FakeUser = { id: "U0LEAD", name: "Lee Lead", email: "lee@contoso.com" };
+const people: FakeUser[] = Array.from({ length: REQUESTS }, (_, i) => {
+  const n = String(i + 1).padStart(3, "0");
+  return { id: `U0R${n}`, name: `Requester ${n}`, email: `r${n}@contoso.com`, groups: ["S0SRE"] };
+});
+
+class Replica {
+  child: ChildProcess | undefined;
+  starts = 0;
+  constructor(
+    readonly port: number,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  start(): void {
+    this.starts++;
+    const log = createWriteStream(join(tmp.dir, `replica-${this.port}.log`), { flags: "a" });
+    const child = spawn(process.execPath, ["--import", "tsx", HOST], {
+      env: { ...this.env, PORT: String(this.port), JITBOT_REPLICA_ID: `replica-${this.port}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.child = child;
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  async ready(): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      const ok = await fetch(`http://127.0.0.1:${this.port}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      );
+      if (ok) return;
+      await pause(50);
+    }
+    throw new Error(`replica on ${this.port} never became ready (see its log in ${tmp.dir})`);
+  }
+}
+
+// Real time between real processes: these waits poll what the processes did, they assert no speed.
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, ms: number) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value) return value;
+    await pause(25);
+  }
+  return undefined;
+}
+
+let graph: FakeGraph;
+let identity: IdentityEndpoint;
+let slack: FakeSlackWebApi;
+let front: Front;
+let url: string;
+let groupId: string;
+const replicas: Replica[] = [];
+const userIds = new Map<string, string>();
+
+describe.runIf(testDatabaseUrl() !== undefined)(
+  "three replicas on one PostgreSQL, one killed every few seconds",
+  () => {
+    beforeAll(async () => {
+      url = freshSchemaUrl();
+      graph = await startFakeGraph();
+      graph.directory.replicationDelayMs = 0;
+      groupId = graph.directory.addGroup();
+      for (const person of people) {
+        userIds.set(
+          person.id,
+          graph.directory.addUser({ userPrincipalName: person.email ?? "", mail: person.email }).id,
+        );
+      }
+      identity = await startIdentityEndpoint();
+      slack = new FakeSlackWebApi([lead, ...people]);
+      const apiUrl = await slack.listen();
+      const policyFile = join(tmp.dir, "jitbot.yaml");
+      writeFileSync(
+        policyFile,
+        stringify({
+          entra: { tenantId: TENANT_ID, revokeSessionsOnExpiry: false },
+          profiles: [
+            {
+              id: "aks-group",
+              title: "AKS prod (group)",
+              cluster: { kind: "aks", name: "prod-aks", resourceGroup: "rg-prod", subscriptionId: TENANT_ID },
+              grant: { type: "entra-group", groupId },
+              duration: { default: "1m", max: "1h" },
+              approval: { channel: "C0APPROVALS", approvers: { users: ["U0LEAD"] } },
+            },
+          ],
+        }),
+      );
+      const clock = new ScaledClock(Date.now(), Date.now(), SPEED);
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...identity.env(),
+        JITBOT_DATABASE_URL: url,
+        JITBOT_CONFIG: policyFile,
+        SLACK_BOT_TOKEN: slack.token,
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: apiUrl,
+        GRAPH_BASE_URL: graph.baseUrl,
+        LOG_LEVEL: "info",
+        JITBOT_CHAOS_CLOCK: clock.toJson(),
+      };
+      for (let i = 0; i < 3; i++) replicas.push(new Replica(await freePort(), env));
+      for (const replica of replicas) replica.start();
+      await Promise.all(replicas.map((replica) => replica.ready()));
+      front = await startFront(replicas.map((replica) => replica.port));
+    }, 120_000);
+
+    afterAll(async () => {
+      await Promise.all(replicas.map((replica) => replica.kill()));
+      await front?.close();
+      await slack?.close?.();
+      await graph?.close();
+      await identity?.close();
+      await dropSchemas();
+    }, 60_000);
+
+    it("grants and revokes every approved request exactly once, loses none, DMs each grant once", async () => {
+      const driver = new SlackDriver(front.url, SECRET, slack);
+      let chaos = true;
+      let kills = 0;
+      const killer = (async () => {
+        while (chaos) {
+          await pause(2_000 + Math.random() * 2_000);
+          if (!chaos) break;
+          const victim = replicas[Math.floor(Math.random() * replicas.length)];
+          if (!victim) continue;
+          await victim.kill();
+          kills++;
+          await pause(300);
+          victim.start();
+        }
+      })();
+
+      // What a person does: asks again when Slack showed nothing, waits for what was acknowledged.
+      const fileAndApprove = async (person: FakeUser) => {
+        const announced = () => slack.messagesIn("C0APPROVALS").find((m) => m.text.includes(`<@${person.id}>`));
+        for (let attempt = 0; attempt < 10 && !announced(); attempt++) {
+          const before = [...slack.views.values()].filter((v) => v.userId === person.id).length;
+          await driver.command(person.id, "request aks-group").catch(() => undefined);
+          const view = await until(
+            () => [...slack.views.values()].filter((v) => v.userId === person.id)[before],
+            3_000,
+          );
+          if (!view) continue;
+          // Submitting again after a lost answer is safe: a modal files once (its claim is written
+          // with the request). A request filed but never announced is announced by another replica.
+          await until(async () => {
+            if (announced()) return true;
+            await driver
+              .submit(person.id, view, {
+                profile: "aks-group",
+                duration: "60",
+                justification: "Chaos drill: investigating incident INC-7",
+                ticket: "OPS-7",
+              })
+              .catch(() => undefined);
+            await pause(300);
+            return undefined;
+          }, 10_000);
+        }
+        const approval = announced();
+        if (!approval) throw new Error(`${person.id}: never announced`);
+        const decided = await until(async () => {
+          const dm = slack.dmsOf(person.id).find((m) => /^(Access granted|Granting)|could not|failed/i.test(m.text));
+          if (dm) return dm;
+          // The message loses its buttons once decided; a click lost with its replica is clicked again.
+          await Promise.resolve()
+            .then(() => driver.click("U0LEAD", approval, "jit_approve"))
+            .catch(() => undefined);
+          await pause(500);
+          return undefined;
+        }, 60_000);
+        if (!decided) throw new Error(`${person.id}: approved but never told`);
+      };
+      const queue = [...people];
+      await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          for (let person = queue.shift(); person; person = queue.shift()) await fileAndApprove(person);
+        }),
+      );
+
+      const db = new pg.Client({ connectionString: url.replace(/[?&]schema=[^&]*/, "") });
+      await db.connect();
+      const schema = new URL(url).searchParams.get("schema");
+      if (schema) await db.query(`SET search_path TO ${schema}`);
+      const finals = await until(async () => {
+        const { rows } = await db.query<{ status: string; n: string }>(
+          "SELECT status, COUNT(*) AS n FROM requests GROUP BY status",
+        );
+        const counts = Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+        const open = REQUESTS - (counts.expired ?? 0) - (counts.failed ?? 0);
+        return open === 0 ? counts : undefined;
+      }, 120_000);
+      chaos = false;
+      await killer;
+      expect(finals, "every request reached expired or failed").toBeDefined();
+      const { rows } = await db.query<{ id: string; requester_id: string; status: string }>(
+        "SELECT id, requester_id, status FROM requests",
+      );
+      await db.end();
+      expect(rows).toHaveLength(REQUESTS);
+
+      const adds = new Map<string, number>();
+      const removes = new Map<string, number>();
+      // Effective changes only: a revoke repeated after a replica died between Graph's answer and the
+      // store's write finds the member gone (404) and changes nothing, which is the point of idempotence.
+      for (const call of graph.calls.filter((c) => c.status !== undefined && c.status < 300)) {
+        if (call.method === "POST" && call.path.endsWith(`/groups/${groupId}/members/$ref`)) {
+          const id = /directoryObjects\/([^"/]+)/.exec(JSON.stringify(call.body))?.[1] ?? "";
+          adds.set(id, (adds.get(id) ?? 0) + 1);
+        }
+        const removed = new RegExp(`/groups/${groupId}/members/([^/]+)/\\$ref$`).exec(call.path);
+        if (call.method === "DELETE" && removed?.[1]) removes.set(removed[1], (removes.get(removed[1]) ?? 0) + 1);
+      }
+      const failed = rows.filter((row) => row.status === "failed");
+      let repeatedRemoves = 0;
+      for (const row of rows) {
+        const userId = userIds.get(row.requester_id) ?? "";
+        expect(graph.directory.isMember(groupId, userId), `${row.requester_id} left the group`).toBe(false);
+        if (row.status === "expired") {
+          expect(adds.get(userId) ?? 0, `${row.id} granted once`).toBe(1);
+          expect(removes.get(userId) ?? 0, `${row.id} revoked once`).toBe(1);
+          repeatedRemoves += graph.calls.filter((c) => c.method === "DELETE" && c.path.includes(userId)).length - 1;
+          // Posted, not as it reads now: the DM is edited when the access ends.
+          const granted = slack
+            .callsOf("chat.postMessage")
+            .filter(
+              (args) => String(args.text ?? "").startsWith("Access granted") && String(args.text).includes(row.id),
+            );
+          expect(granted, `${row.id}: one grant DM`).toHaveLength(1);
+        } else {
+          // Killed while granting: start-up reconcile on another replica rolled it back and said so.
+          expect(adds.get(userId) ?? 0).toBeLessThanOrEqual(1);
+          expect(slack.dmsOf(row.requester_id).some((m) => /could not|failed/i.test(m.text))).toBe(true);
+        }
+      }
+      const store = await Store.open(url);
+      try {
+        expect((await store.verifyAudit()).ok).toBe(true);
+      } finally {
+        await store.close();
+      }
+      process.stdout.write(
+        `chaos: ${REQUESTS} requests, ${kills} kills, ${rows.length - failed.length} expired, ${failed.length} rolled back, ${repeatedRemoves} removals repeated after a kill (no-ops)\n`,
+      );
+      expect(kills, "replicas were killed while work was in progress").toBeGreaterThanOrEqual(2);
+    }, 300_000);
+  },
+);
