@@ -137,28 +137,36 @@ describe("10,000 grants expiring in the same second against a throttling provide
     await scheduler.start();
     expect(provider.revoked.size).toBe(0);
 
-    const active = () =>
-      (store.db.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'active'").get() as { n: number }).n;
+    const active = async () => {
+      const row = await store.kysely
+        .selectFrom("grants")
+        .select(({ fn }) => fn.countAll<number>().as("n"))
+        .where("status", "=", "active")
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    };
     let simulatedSeconds = 0;
     await clock.advance(60_000);
-    while (active() > 0 && simulatedSeconds < 600) {
+    while ((await active()) > 0 && simulatedSeconds < 600) {
       await clock.advance(1_000);
       simulatedSeconds++;
     }
     scheduler.stop();
     const elapsedMs = performance.now() - started;
 
-    expect(active()).toBe(0);
+    expect(await active()).toBe(0);
     expect(provider.revoked.size).toBe(GRANTS);
     expect([...provider.revoked.values()].every((n) => n === 1)).toBe(true);
     expect(provider.throttled).toBeGreaterThan(0);
     expect(new Set(notifier.ended).size).toBe(GRANTS);
     expect(notifier.ended).toHaveLength(GRANTS);
     expect(notifier.alerts).toHaveLength(0);
-    const expired = store.db.prepare("SELECT COUNT(*) AS n FROM requests WHERE status = 'expired'").get() as {
-      n: number;
-    };
-    expect(expired.n).toBe(GRANTS);
+    const expired = await store.kysely
+      .selectFrom("requests")
+      .select(({ fn }) => fn.countAll<number>().as("n"))
+      .where("status", "=", "expired")
+      .executeTakeFirstOrThrow();
+    expect(Number(expired.n)).toBe(GRANTS);
     // The ceiling is 200/s, so 10,000 need at least 50 simulated seconds; Retry-After keeps it near that.
     expect(simulatedSeconds).toBeGreaterThanOrEqual(GRANTS / PER_SECOND - 1);
     expect(simulatedSeconds).toBeLessThan(GRANTS / PER_SECOND + 30);

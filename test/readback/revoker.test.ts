@@ -33,8 +33,8 @@ const metricsText = () => t.bot.metrics.registry.metrics();
 const revocations = async (type: string, verified: boolean) =>
   counterValue(await metricsText(), `jitbot_revocations_total{provider="${type}",verified="${verified}"}`);
 const alerts = () => t.slack.messagesIn("C0APPROVALS").filter((m) => m.text.startsWith("Could not revoke"));
-const ended = (id: string) =>
-  auditOf(t.store, id).find((r) => r.action === "request.revoked" || r.action === "request.expired");
+const ended = async (id: string) =>
+  (await auditOf(t.store, id)).find((r) => r.action === "request.revoked" || r.action === "request.expired");
 
 describe("read-back after a revoke", () => {
   it("a removal that replicates within the wait ends the grant verified, after reading it again through the clock", async () => {
@@ -46,7 +46,7 @@ describe("read-back after a revoke", () => {
     expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
     expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(false);
     expect(reads() - before).toBeGreaterThanOrEqual(2);
-    expect(ended(id)?.detail).toMatchObject({
+    expect((await ended(id))?.detail).toMatchObject({
       verified: true,
       readBack: expect.stringContaining("no longer a direct member"),
     });
@@ -63,7 +63,7 @@ describe("read-back after a revoke", () => {
     const grant = await t.store.grants.get(id);
     expect(grant?.status).toBe("active");
     expect(grant?.lastError).toMatch(/still shows the access after jitbot removed it \(.*is a direct member/);
-    expect(ended(id)).toBeUndefined();
+    expect(await ended(id)).toBeUndefined();
     expect(alerts()).toHaveLength(1);
     expect(JSON.stringify(alerts()[0]?.blocks)).toContain("still shows the access");
     expect(await revocations("entra-group", false)).toBe(1);
@@ -78,7 +78,7 @@ describe("read-back after a revoke", () => {
       })(),
     );
     expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
-    expect(ended(id)?.detail).toMatchObject({ verified: true });
+    expect((await ended(id))?.detail).toMatchObject({ verified: true });
     expect(await revocations("entra-group", true)).toBe(1);
   });
 
@@ -102,7 +102,7 @@ describe("read-back after a revoke", () => {
       })(),
     );
     expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
-    expect(ended(id)?.detail).toMatchObject({ verified: true });
+    expect((await ended(id))?.detail).toMatchObject({ verified: true });
   });
 
   it("the provider's own expiry does not settle a revoke whose read-back still shows the access", async () => {
@@ -149,7 +149,7 @@ describe("read-back after the roll-back of a failed grant", () => {
       })(),
     );
     expect(entra.graph.directory.applications.size).toBe(0);
-    expect(auditOf(t.store, id).find((r) => r.action === "grant.rolled_back")?.detail).toMatchObject({
+    expect((await auditOf(t.store, id)).find((r) => r.action === "grant.rolled_back")?.detail).toMatchObject({
       verified: true,
     });
   });
