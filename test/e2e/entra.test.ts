@@ -63,8 +63,11 @@ describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
     await t.clock.advance(3600_000 + 1_000);
     await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
     expect(entra.graph.directory.applications.size).toBe(apps.length - 1);
-    const redacted = t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts);
-    expect(redacted?.edited).toBe(true);
-    expect(textOf(redacted ?? dm)).not.toContain(secret ?? "unused");
+    // The DM is edited after the request is marked expired: wait for the edit, not only the status.
+    const redacted = await waitFor(
+      () => t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts && m.edited),
+      "the DM without the secret",
+    );
+    expect(textOf(redacted)).not.toContain(secret ?? "unused");
   });
 });

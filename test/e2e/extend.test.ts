@@ -104,7 +104,8 @@ describe("extending an Entra grant moves the end Entra enforces", () => {
     const newSecret = secretIn(fresh);
     expect(newSecret).not.toBe(oldSecret);
     expect((await t.store.grants.get(id))?.expiresAt.getTime()).toBe(oldEnd + 1800_000);
-    expect((await t.store.grants.get(id))?.dmTs).toBe(fresh.ts);
+    // The new DM's ts is stored after Slack answered the post: wait for that write, not only the post.
+    await waitFor(async () => (await t.store.grants.get(id))?.dmTs === fresh.ts, "the new DM's ts in the store");
     // The old DM keeps its steps but not the secret.
     const old = t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts);
     expect(old?.edited).toBe(true);
