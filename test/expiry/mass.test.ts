@@ -212,5 +212,7 @@ describe("10,000 grants expiring in the same second against a throttling provide
       `mass expiry: ${GRANTS} grants seeded in ${Math.round(seeded - started)} ms, revoked in ${simulatedSeconds} simulated s, ${provider.throttled} throttled answers, ${Math.round(elapsedMs)} ms real in all`,
     );
     await store.close();
-  }, 60_000);
+    // Real time is only reported: alone it takes ~25 s, and three times that on a loaded machine
+    // (the whole suite on two shared cores). The limit only catches a hang.
+  }, 180_000);
 });
