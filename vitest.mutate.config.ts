@@ -8,11 +8,13 @@ import base from "./vitest.config.js";
  * endpoint (test/entra/harness.ts) cannot be shared, and their dry run fails. The suites that drive
  * whole bots over Slack (lifecycle, e2e, browser, fuzz, bench) cover the same lines again and would
  * multiply a run's time on two cores. (Not mergeConfig: it would append these lists to the base's,
- * which includes every test.)
+ * which includes every test.) Without the base's projects: one process, the default engine.
  */
+const { projects: _projects, ...single } = base.test ?? {};
+
 export default defineConfig({
   test: {
-    ...base.test,
+    ...single,
     include: [
       "src/**/*.test.ts",
       "test/expiry/**/*.test.ts",

@@ -50,10 +50,8 @@ export async function activeCount(store: Store): Promise<number> {
   return (await store.gauges()).activeGrants;
 }
 
-export function endedCount(store: Store, ids: readonly string[]): number {
+export async function endedCount(store: Store, ids: readonly string[]): Promise<number> {
   const set = new Set(ids);
-  const rows = store.db.prepare("SELECT request_id FROM grants WHERE status = 'ended'").all() as {
-    request_id: string;
-  }[];
+  const rows = await store.kysely.selectFrom("grants").select("request_id").where("status", "=", "ended").execute();
   return rows.filter((r) => set.has(r.request_id)).length;
 }

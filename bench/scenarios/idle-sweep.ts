@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { systemClock } from "../../src/domain/clock.js";
 import { Store } from "../../src/store/index.js";
+import { countRows } from "../../test/support/store-rows.js";
 import { startBenchBot } from "../lib/bot.js";
 import { LatencyProvider } from "../lib/latency-provider.js";
 import { activeCount } from "../lib/seed.js";
@@ -17,38 +19,34 @@ export interface IdleSizes {
 /**
  * A store after years of use: `finished` ended grants and `active` grants due in a day, nothing due.
  * Seeded with one INSERT … SELECT over a counter per table, in one transaction (seconds, not minutes);
- * the rows bypass the audit chain, which the sweep never reads.
+ * the rows bypass the audit chain, which the sweep never reads. SQLite's SQL (printf, PRAGMA
+ * optimize): the bench's bots run on a SQLite file (bench/store-engines.ts measures PostgreSQL).
  */
 async function buildStore(file: string, sizes: IdleSizes): Promise<void> {
   const store = await Store.open(file);
   const total = sizes.finished + sizes.active;
+  const { finished } = sizes;
   const now = Date.now();
-  const counter = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @total)";
-  store.db.transaction(() => {
-    store.db
-      .prepare(
-        `INSERT INTO requests (id, profile_id, requester_id, requester_name, requester_email, duration_seconds,
+  const counter = sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${total})`;
+  await store.kysely.transaction().execute(async (tx) => {
+    await sql`INSERT INTO requests (id, profile_id, requester_id, requester_name, requester_email, duration_seconds,
            justification, status, created_at, updated_at)
          ${counter}
          SELECT printf('JR-I%07d', i), 'aks-prod-sre', 'U0REQ' || (i % 50), 'Requester', 'r@contoso.com', 3600,
-           'benchmark history', CASE WHEN i <= @finished THEN 'expired' ELSE 'active' END,
-           @now - (@total - i) * 1000, @now FROM n`,
-      )
-      .run({ total, finished: sizes.finished, now });
-    store.db
-      .prepare(
-        `INSERT INTO grants (request_id, provider, status, state, started_at, granted_at, expires_at, due_at,
+           'benchmark history', CASE WHEN i <= ${finished} THEN 'expired' ELSE 'active' END,
+           ${now} - (${total} - i) * 1000, ${now} FROM n`.execute(tx);
+    await sql`INSERT INTO grants (request_id, provider, status, state, started_at, granted_at, expires_at, due_at,
            end_reason, ended_at)
          ${counter}
-         SELECT printf('JR-I%07d', i), 'entra-group', CASE WHEN i <= @finished THEN 'ended' ELSE 'active' END,
-           '{"bench":true}', @now - (@total - i) * 1000, @now - (@total - i) * 1000,
-           CASE WHEN i <= @finished THEN @now - 1000 ELSE @now + 86400000 + i END,
-           CASE WHEN i <= @finished THEN @now - 1000 ELSE @now + 86400000 + i END,
-           CASE WHEN i <= @finished THEN 'expired' END, CASE WHEN i <= @finished THEN @now END FROM n`,
-      )
-      .run({ total, finished: sizes.finished, now });
-  })();
-  store.db.pragma("optimize");
+         SELECT printf('JR-I%07d', i), 'entra-group', CASE WHEN i <= ${finished} THEN 'ended' ELSE 'active' END,
+           '{"bench":true}', ${now} - (${total} - i) * 1000, ${now} - (${total} - i) * 1000,
+           CASE WHEN i <= ${finished} THEN ${now} - 1000 ELSE ${now} + 86400000 + i END,
+           CASE WHEN i <= ${finished} THEN ${now} - 1000 ELSE ${now} + 86400000 + i END,
+           CASE WHEN i <= ${finished} THEN 'expired' END, CASE WHEN i <= ${finished} THEN ${now} END FROM n`.execute(
+      tx,
+    );
+  });
+  await sql`PRAGMA optimize`.execute(store.kysely);
   await store.close();
 }
 
@@ -71,7 +69,7 @@ export async function idleSweepScenario(sizes: IdleSizes): Promise<ScenarioResul
       }
       const cold = times[0] ?? 0;
       const warm = summarize(times.slice(1));
-      const grants = (b.store.db.prepare("SELECT COUNT(*) AS n FROM grants").get() as { n: number }).n;
+      const grants = await countRows(b.store, "grants");
       return {
         scenario: "idle sweep",
         rows: [

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GrantType } from "../../src/config/schema.js";
 import { ManualClock } from "../../src/domain/clock.js";
@@ -9,14 +7,12 @@ import { awsPolicy } from "../aws/helpers.js";
 import { FakeAws } from "../fakes/aws-server.js";
 import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
 import { textOf } from "../support/slack-driver.js";
-import { tempDir } from "../support/temp.js";
+import { databaseHolds } from "../support/store-rows.js";
 import { requestAndApprove } from "./helpers.js";
 
 let aws: FakeAws;
 let t: TestBot;
 const clock = new ManualClock(new Date());
-const tmp = tempDir();
-const dbFile = join(tmp.dir, "e2e-aws.db");
 
 beforeAll(async () => {
   aws = new FakeAws(() => clock.now());
@@ -25,12 +21,11 @@ beforeAll(async () => {
   const providers = new Map<GrantType, GrantProvider>(
     createAwsProviders({ env: aws.env(), policy, clock }).map((p) => [p.type, p]),
   );
-  t = await startTestBot({ policy, providers, clock, dbFile });
+  t = await startTestBot({ policy, providers, clock });
 });
 afterAll(async () => {
   await t.close();
   await aws.close();
-  tmp.cleanup();
 });
 
 describe("Slack → approve → AssumeRole → DM, with the real AWS SDK", () => {
@@ -49,10 +44,8 @@ describe("Slack → approve → AssumeRole → DM, with the real AWS SDK", () =>
     expect(text).toContain("eks get-token");
     expect(text).toContain("kubectl auth can-i");
     expect(text).toContain("jit_refresh");
-    t.store.db.pragma("wal_checkpoint(TRUNCATE)");
-    const page = readFileSync(dbFile);
     for (const secret of [session.secretAccessKey, session.sessionToken]) {
-      expect(page.includes(Buffer.from(secret))).toBe(false);
+      expect(await databaseHolds(t.store, t.location, secret)).toBe(false);
       expect(t.logs.join("\n")).not.toContain(secret);
     }
   });

@@ -1,17 +1,15 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GrantType } from "../../src/config/schema.js";
 import { SimulatedCrash } from "../../src/grants/engine.js";
 import type { GrantProvider } from "../../src/grants/provider.js";
 import { type EntraFixture, startEntraFixture } from "../entra/harness.js";
-import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
-import { tempDir } from "../support/temp.js";
+import { botDatabases, startTestBot, type TestBot, waitFor } from "../support/bot.js";
 
+// Before the afterAll below: its databases go after the fixture is closed.
+const databases = botDatabases();
 let entra: EntraFixture;
-const tmp = tempDir();
 afterAll(async () => {
   await entra.close();
-  tmp.cleanup();
 });
 beforeAll(async () => {
   entra = await startEntraFixture();
@@ -28,12 +26,12 @@ async function crashThenRestart(standingMembers: string[]): Promise<{ second: Te
     { id: "U0ALICE", name: "Alice", email },
     { id: "U0LEAD", name: "Lee", email: "lee@contoso.com" },
   ];
-  const dbFile = join(tmp.dir, `crash-${standingMembers.length}.db`);
+  const location = databases.location();
   const first = await startTestBot({
     policy,
     providers: providers(),
     people,
-    dbFile,
+    location,
     engine: {
       crashAfterProviderCall: (verb) => {
         if (verb === "grant") throw new SimulatedCrash("killed");
@@ -59,7 +57,7 @@ async function crashThenRestart(standingMembers: string[]): Promise<{ second: Te
   );
   await first.bot.engine.idle();
   await first.close();
-  const second = await startTestBot({ policy, providers: providers(), people, dbFile });
+  const second = await startTestBot({ policy, providers: providers(), people, location });
   return { second, id, userId };
 }
 

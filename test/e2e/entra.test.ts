@@ -1,30 +1,25 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GrantType } from "../../src/config/schema.js";
 import type { GrantProvider } from "../../src/grants/provider.js";
 import { type EntraFixture, startEntraFixture } from "../entra/harness.js";
 import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
 import { textOf } from "../support/slack-driver.js";
-import { tempDir } from "../support/temp.js";
+import { databaseHolds } from "../support/store-rows.js";
 import { requestAndApprove } from "./helpers.js";
 
 let entra: EntraFixture;
 let t: TestBot;
-const tmp = tempDir();
-const dbFile = join(tmp.dir, "e2e-entra.db");
 let aliceId = "";
 
 beforeAll(async () => {
   entra = await startEntraFixture({ namespace: "sre" });
   aliceId = entra.graph.directory.addUser({ userPrincipalName: "alice@contoso.com", mail: "alice@contoso.com" }).id;
   const providers = new Map<GrantType, GrantProvider>(entra.providers.map((p) => [p.type, p]));
-  t = await startTestBot({ policy: entra.policy, providers, dbFile });
+  t = await startTestBot({ policy: entra.policy, providers });
 });
 afterAll(async () => {
   await t.close();
   await entra.close();
-  tmp.cleanup();
 });
 
 describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
@@ -62,15 +57,17 @@ describe("Slack → approve → Entra → DM, with the real Graph SDK", () => {
     expect(textOf(dm)).toContain("az login --service-principal");
     const apps = [...entra.graph.directory.applications.values()];
     expect(apps.length).toBeGreaterThan(0);
-    t.store.db.pragma("wal_checkpoint(TRUNCATE)");
-    expect(readFileSync(dbFile).includes(Buffer.from(secret ?? "unused"))).toBe(false);
+    expect(await databaseHolds(t.store, t.location, secret ?? "unused")).toBe(false);
     expect(t.logs.join("\n")).not.toContain(secret ?? "unused");
     // Expiry, with the injected clock: the app is deleted and the DM loses the secret.
     await t.clock.advance(3600_000 + 1_000);
     await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
     expect(entra.graph.directory.applications.size).toBe(apps.length - 1);
-    const redacted = t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts);
-    expect(redacted?.edited).toBe(true);
-    expect(textOf(redacted ?? dm)).not.toContain(secret ?? "unused");
+    // The DM is edited after the request is marked expired: wait for the edit, not only the status.
+    const redacted = await waitFor(
+      () => t.slack.dmsOf("U0ALICE").find((m) => m.ts === dm.ts && m.edited),
+      "the DM without the secret",
+    );
+    expect(textOf(redacted)).not.toContain(secret ?? "unused");
   });
 });

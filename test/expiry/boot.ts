@@ -10,10 +10,10 @@ import { examplePolicy, PEOPLE, SIGNING_SECRET, waitFor } from "../support/bot.j
  * Starts the bot without waiting for its start-up to finish, so a test can watch `/readyz`
  * while the start-up catch-up is still revoking (startTestBot only returns once it is ready).
  */
-export async function bootInBackground(options: { dbFile: string; clock: ManualClock; providers: ProviderRegistry }) {
+export async function bootInBackground(options: { location: string; clock: ManualClock; providers: ProviderRegistry }) {
   const slack = new FakeSlackWebApi(PEOPLE);
   const apiUrl = await slack.listen();
-  const store = await Store.open(options.dbFile);
+  const store = await Store.open(options.location);
   const bot: Jitbot = createJitbot({
     policy: examplePolicy(),
     store,

@@ -31,7 +31,7 @@ function processes(fake: FakeProvider) {
     async start(crash?: "grant" | "revoke"): Promise<TestBot> {
       const t = await startTestBot({
         clock,
-        dbFile: db.file,
+        location: db.file,
         providers: registryWith(fake),
         engine: crash
           ? {
@@ -132,7 +132,7 @@ describe("killed in the middle of a revoke", () => {
     const second = await life.start();
     expect(fake.revoked.get(id)).toBe(2);
     expect((await second.store.requests.mustGet(id)).status).toBe("expired");
-    expect(auditActions(second, id).filter((a) => a === "request.expired")).toHaveLength(1);
+    expect((await auditActions(second, id)).filter((a) => a === "request.expired")).toHaveLength(1);
     await tick(second, 120_000, 60_000);
     await second.bot.scheduler.run("sweep");
     expect(fake.revoked.get(id)).toBe(2);

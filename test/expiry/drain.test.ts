@@ -10,8 +10,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function bot(fake: FakeProvider, dbFile?: string): Promise<TestBot> {
-  const t = await startTestBot({ clock: clockAt(), providers: registryWith(fake), dbFile });
+async function bot(fake: FakeProvider, location?: string): Promise<TestBot> {
+  const t = await startTestBot({ clock: clockAt(), providers: registryWith(fake), location });
   open.push(t);
   return t;
 }

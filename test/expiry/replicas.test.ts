@@ -24,10 +24,10 @@ const withAuditChannel = () =>
 async function twoReplicas(provider = new FakeProvider("entra-group")) {
   const slack = new FakeSlackWebApi(PEOPLE);
   const apiUrl = await slack.listen();
-  const dbFile = freshSchemaUrl();
+  const location = freshSchemaUrl();
   const clock = clockAt();
   const policy = withAuditChannel();
-  const shared = { dbFile, clock, policy, providers: registryWith(provider), slack: { api: slack, apiUrl } };
+  const shared = { location, clock, policy, providers: registryWith(provider), slack: { api: slack, apiUrl } };
   const bots: TestBot[] = [];
   open.push({ bots, slack });
   bots.push(await startTestBot({ ...shared, replicaId: "replica-a" }));

@@ -165,9 +165,12 @@ export function approvalNow(t: TestBot, approval: PostedMessage): PostedMessage 
   return t.slack.messagesIn(approval.channel).find((m) => m.ts === approval.ts) ?? approval;
 }
 
-export function auditActions(t: TestBot, requestId: string): string[] {
-  const rows = t.store.db
-    .prepare("SELECT action FROM audit_events WHERE request_id = ? ORDER BY seq")
-    .all(requestId) as { action: string }[];
+export async function auditActions(t: TestBot, requestId: string): Promise<string[]> {
+  const rows = await t.store.kysely
+    .selectFrom("audit_events")
+    .select("action")
+    .where("request_id", "=", requestId)
+    .orderBy("seq")
+    .execute();
   return rows.map((r) => r.action);
 }

@@ -1,5 +1,7 @@
+import { type Compilable, CompiledQuery, type Kysely } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { Store } from "../../src/store/index.js";
+import type { Database } from "../../src/store/schema.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 import { clockAt, FakeProvider, Gate, registryWith } from "./support.js";
 
@@ -50,31 +52,72 @@ describe("sweeps that overlap", () => {
     await Promise.all([cron, early, again]);
     await t.settle();
     for (const id of ids) expect(fake.revoked.get(id), id).toBe(1);
-    const ended = t.store.db.prepare("SELECT COUNT(*) AS n FROM grants WHERE status = 'ended'").get() as { n: number };
-    expect(ended.n).toBe(40);
+    const ended = await t.store.kysely
+      .selectFrom("grants")
+      .select(({ fn }) => fn.countAll<number>().as("n"))
+      .where("status", "=", "ended")
+      .executeTakeFirstOrThrow();
+    expect(Number(ended.n)).toBe(40);
   });
 });
 
+/**
+ * The plans are SQLite's (EXPLAIN QUERY PLAN on an in-memory store): PostgreSQL's planner chooses
+ * by table statistics, so a plan read from a test's near-empty table would say nothing. The
+ * queries are built as GrantReads.duePage and nextDueAt build them (src/store/grant-reads.ts).
+ */
 describe("the queries the sweep depends on stay indexed", () => {
-  const plans = [
+  const cursor = { dueAt: 0, requestId: "JR-000000" };
+  const plans: { what: string; seeks?: string; query: (db: Kysely<Database>) => Compilable }[] = [
     {
-      what: "a page of due grants",
-      sql: `SELECT rowid AS cursor_rowid, * FROM grants WHERE status = 'active' AND due_at <= ?
-            AND (due_at, rowid) > (?, ?) ORDER BY due_at, rowid LIMIT ?`,
-      args: [1, 0, 0, 500],
+      what: "the first page of due grants",
+      query: (db: Kysely<Database>) => duePage(db),
     },
-    { what: "the earliest due time", sql: "SELECT MIN(due_at) AS at FROM grants WHERE status = 'active'", args: [] },
+    {
+      what: "a page of due grants after the cursor (due_at, request_id)",
+      // The cursor is where the index search starts, not a filter over every due grant before it.
+      seeks: "(due_at,request_id)>(?,?)",
+      query: (db: Kysely<Database>) =>
+        duePage(db).where(({ eb, refTuple, tuple }) =>
+          eb(refTuple("due_at", "request_id"), ">", tuple(cursor.dueAt, cursor.requestId)),
+        ),
+    },
+    {
+      what: "the earliest due time",
+      query: (db: Kysely<Database>) =>
+        db
+          .selectFrom("grants")
+          .select(({ fn }) => fn.min("due_at").as("at"))
+          .where("status", "=", "active"),
+    },
   ];
-  for (const { what, sql, args } of plans) {
+  for (const { what, query, seeks } of plans) {
     it(`${what} searches the partial index and sorts nothing`, async () => {
       const store = await Store.open(":memory:");
-      const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
-        .map((row) => row.detail)
-        .join("\n");
-      expect(plan).toContain("grants_due");
-      expect(plan).not.toContain("TEMP B-TREE");
-      expect(plan).not.toMatch(/SCAN grants\b/);
-      await store.close();
+      try {
+        const compiled = query(store.kysely).compile();
+        const explained = await store.kysely.executeQuery<{ detail: string }>(
+          CompiledQuery.raw(`EXPLAIN QUERY PLAN ${compiled.sql}`, [...compiled.parameters]),
+        );
+        const plan = explained.rows.map((row) => row.detail).join("\n");
+        expect(plan).toContain("grants_due");
+        expect(plan).not.toContain("TEMP B-TREE");
+        expect(plan).not.toMatch(/SCAN grants\b/);
+        if (seeks) expect(plan).toContain(seeks);
+      } finally {
+        await store.close();
+      }
     });
   }
 });
+
+function duePage(db: Kysely<Database>) {
+  return db
+    .selectFrom("grants")
+    .selectAll()
+    .where("status", "=", "active")
+    .where("due_at", "<=", 1)
+    .orderBy("due_at")
+    .orderBy("request_id")
+    .limit(500);
+}

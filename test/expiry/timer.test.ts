@@ -55,7 +55,7 @@ describe("a grant ends at its second, by the timer", () => {
     expect(textOf(redacted ?? { text: "", blocks: [] })).not.toContain("DRYRUN-PLACEHOLDER");
     expect(textOf(redacted ?? { text: "", blocks: [] })).toContain("Removed: these credentials are no longer valid.");
     expect(textOf(approvalNow(t, approval))).toContain("Access has ended — approved by");
-    expect(auditActions(t, id).filter((a) => a === "request.expired")).toHaveLength(1);
+    expect((await auditActions(t, id)).filter((a) => a === "request.expired")).toHaveLength(1);
   });
 
   it("re-arms for the next grant after one ends, and for an earlier grant filed after a later one", async () => {
@@ -75,7 +75,7 @@ describe("a restart catches up before it reports ready", () => {
     const db = sharedDbFile();
     cleanups.push(db.cleanup);
     const fake = new FakeProvider("entra-group");
-    const first = await startTestBot({ clock: clockAt(), dbFile: db.file, providers: registryWith(fake) });
+    const first = await startTestBot({ clock: clockAt(), location: db.file, providers: registryWith(fake) });
     const a = await activeGrant(first, "aks-prod-sre", 3600);
     const b = await activeGrant(first, "aks-prod-dev", 7200);
     const downAt = first.clock.now().getTime();
@@ -84,7 +84,7 @@ describe("a restart catches up before it reports ready", () => {
     // Down for three hours: both grants are overdue when the next process starts.
     fake.revokeGate = new Gate();
     const booting = await bootInBackground({
-      dbFile: db.file,
+      location: db.file,
       clock: new ManualClock(new Date(downAt + 3 * 3600_000)),
       providers: registryWith(fake),
     });

@@ -1,27 +1,16 @@
 import { findProfile, mayRequest, validateRequestInput } from "../../src/domain/policy.js";
-import { verifyAudit } from "../../src/store/audit.js";
 import { PEOPLE, type TestBot } from "../support/bot.js";
-
-interface RequestRow {
-  id: string;
-  profile_id: string;
-  requester_id: string;
-  requester_email: string | null;
-  duration_seconds: number;
-  justification: string;
-  ticket: string | null;
-  status: string;
-}
+import { countRows } from "../support/store-rows.js";
 
 /**
  * What must hold however the bot was attacked: every stored request is one the policy allows,
  * every decision was taken by someone allowed to take it, no grant exists without its approvals,
  * and the audit chain verifies. Returns the violations, one sentence each.
  */
-export function violations(t: TestBot): string[] {
+export async function violations(t: TestBot): Promise<string[]> {
   const found: string[] = [];
-  const db = t.store.db;
-  const requests = db.prepare("SELECT * FROM requests").all() as RequestRow[];
+  const db = t.store.kysely;
+  const requests = await db.selectFrom("requests").selectAll().execute();
   for (const row of requests) {
     const profile = findProfile(t.policy, row.profile_id);
     if (!profile) {
@@ -41,11 +30,11 @@ export function violations(t: TestBot): string[] {
     for (const [field, error] of Object.entries(errors))
       found.push(`${row.id}: ${field} breaks policy (${error?.code})`);
   }
-  const approvals = db
-    .prepare(
-      "SELECT a.request_id, a.approver_id, a.decision, r.profile_id, r.requester_id FROM approvals a JOIN requests r ON r.id = a.request_id",
-    )
-    .all() as { request_id: string; approver_id: string; profile_id: string; requester_id: string }[];
+  const approvals = await db
+    .selectFrom("approvals as a")
+    .innerJoin("requests as r", "r.id", "a.request_id")
+    .select(["a.request_id", "a.approver_id", "a.decision", "r.profile_id", "r.requester_id"])
+    .execute();
   for (const a of approvals) {
     const profile = findProfile(t.policy, a.profile_id);
     const approver = PEOPLE.find((p) => p.id === a.approver_id);
@@ -58,22 +47,31 @@ export function violations(t: TestBot): string[] {
     if (a.approver_id === a.requester_id && !profile?.approval.selfApproval)
       found.push(`${a.request_id}: approved by its own requester`);
   }
-  const grants = db
-    .prepare(
-      `SELECT g.request_id, r.profile_id, r.extends_request_id,
-              (SELECT count(*) FROM approvals a WHERE a.request_id = g.request_id AND a.decision = 'approve') AS approvals
-         FROM grants g JOIN requests r ON r.id = g.request_id`,
-    )
-    .all() as { request_id: string; profile_id: string; extends_request_id: string | null; approvals: number }[];
+  const grants = await db
+    .selectFrom("grants as g")
+    .innerJoin("requests as r", "r.id", "g.request_id")
+    .select((eb) => [
+      "g.request_id",
+      "r.profile_id",
+      eb
+        .selectFrom("approvals as a")
+        .select(({ fn }) => fn.countAll<number>().as("n"))
+        .whereRef("a.request_id", "=", "g.request_id")
+        .where("a.decision", "=", "approve")
+        .as("approvals"),
+    ])
+    .execute();
   for (const g of grants) {
     const required = findProfile(t.policy, g.profile_id)?.approval.required ?? Number.POSITIVE_INFINITY;
-    if (g.approvals < required) found.push(`${g.request_id}: granted with ${g.approvals} of ${required} approvals`);
+    // PostgreSQL counts in BIGINT, which the driver hands back as a string.
+    const given = Number(g.approvals);
+    if (given < required) found.push(`${g.request_id}: granted with ${given} of ${required} approvals`);
   }
-  const audit = verifyAudit(db);
+  const audit = await t.store.verifyAudit();
   if (!audit.ok) found.push(`audit chain broken at row ${audit.brokenAt}: ${audit.why}`);
   return found;
 }
 
-export function requestCount(t: TestBot): number {
-  return (t.store.db.prepare("SELECT count(*) AS n FROM requests").get() as { n: number }).n;
+export function requestCount(t: TestBot): Promise<number> {
+  return countRows(t.store, "requests");
 }

@@ -54,9 +54,9 @@ beforeAll(async () => {
       justification: "Rotating the ingress certificate",
       ticket: "OPS-7",
     });
-    await waitFor(() => requestCount(t) === i + 1, "the seeded request");
+    await waitFor(async () => (await requestCount(t)) === i + 1, "the seeded request");
   }
-  const ids = (t.store.db.prepare("SELECT id FROM requests").all() as { id: string }[]).map((r) => r.id);
+  const ids = (await t.store.kysely.selectFrom("requests").select("id").execute()).map((r) => r.id);
   liveIds.push(...ids);
   const first = ids[0] ?? "";
   const approval = await waitFor(
@@ -65,7 +65,7 @@ beforeAll(async () => {
   );
   await t.driver.click("U0LEAD", approval, "jit_approve");
   await waitFor(async () => (await t.store.requests.mustGet(first)).status === "active", "the seeded grant");
-  seeded = requestCount(t);
+  seeded = await requestCount(t);
 });
 
 afterAll(async () => {
@@ -183,7 +183,7 @@ describe("the Slack surface under fuzzing", () => {
       await t.bot.engine.idle();
       expect((await fetch(`${t.bot.url}/healthz`)).status).toBe(200);
       expect(crashes).toEqual([]);
-      expect(violations(t)).toEqual([]);
+      expect(await violations(t)).toEqual([]);
       // A listener that threw past its guard: the person heard nothing. (A Slack API refusal of a
       // forged view or trigger id is "listener failed": the person got a sentence with a reference.)
       const listenerErrors = t.logs.filter((line) => line.includes("unhandled Slack listener error"));
@@ -192,7 +192,7 @@ describe("the Slack surface under fuzzing", () => {
       console.log(
         `fuzz: ${stats.tried} inputs (${stats.raw} raw HTTP), ${[...stats.byKind].map(([k, n]) => `${k} ${n}`).join(", ")}; ` +
           `slowest answer ${Math.round(stats.maxMs)} ms (${stats.slowest}); crashes ${crashes.length}; connection resets ${stats.resets} (after up to ${Math.round(stats.maxResetMs)} ms); Slack API refusals told to the clicker ${refusedBySlack}; ` +
-          `requests ${requestCount(t)} (seeded ${seeded}, accepted submissions ${stats.acceptedSubmissions})`,
+          `requests ${await requestCount(t)} (seeded ${seeded}, accepted submissions ${stats.acceptedSubmissions})`,
       );
     },
     RUN_TIMEOUT_MS,
@@ -201,7 +201,7 @@ describe("the Slack surface under fuzzing", () => {
   it("files requests only through accepted submissions", async () => {
     // Work after the ack (filing, posting) has settled once the bot stops; the store is still open.
     await t.bot.stop(5_000);
-    expect(requestCount(t)).toBeLessThanOrEqual(seeded + stats.acceptedSubmissions);
-    expect(violations(t)).toEqual([]);
+    expect(await requestCount(t)).toBeLessThanOrEqual(seeded + stats.acceptedSubmissions);
+    expect(await violations(t)).toEqual([]);
   });
 });

@@ -3,12 +3,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { signedHeaders } from "../../src/slack/signing.js";
 import { Store } from "../../src/store/index.js";
 import { SIGNING_SECRET, startTestBot, type TestBot, waitFor } from "../support/bot.js";
+import { countRows } from "../support/store-rows.js";
 import { tempDir } from "../support/temp.js";
 
 const tmp = tempDir("jitbot-replay-");
 afterAll(() => tmp.cleanup());
 
-const count = (t: TestBot) => (t.store.db.prepare("SELECT count(*) AS n FROM requests").get() as { n: number }).n;
+const count = (t: TestBot) => countRows(t.store, "requests");
 
 /** Records the exact bytes and signature headers of every request the driver sends. */
 function recordSent(t: TestBot) {
@@ -24,7 +25,7 @@ function recordSent(t: TestBot) {
 describe("a replayed view_submission", () => {
   it("files nothing twice, even after a restart: the replay only closes the modal", async () => {
     const dbFile = join(tmp.dir, "jitbot.db");
-    const t = await startTestBot({ dbFile });
+    const t = await startTestBot({ location: dbFile });
     const sent = recordSent(t);
     await t.driver.command("U0ALICE", "request aks-prod-sre");
     const view = await waitFor(() => [...t.slack.views.values()].find((v) => v.userId === "U0ALICE"), "the modal");
@@ -48,7 +49,7 @@ describe("a replayed view_submission", () => {
     expect(t.slack.messagesIn("C0APPROVALS")).toHaveLength(1);
 
     // The claim is in the database: a restart does not reopen the window.
-    const again = await startTestBot({ dbFile });
+    const again = await startTestBot({ location: dbFile });
     try {
       const after = await again.driver.post(submission.body, submission.contentType, submission.headers);
       expect(after.status).toBe(200);
@@ -58,7 +59,7 @@ describe("a replayed view_submission", () => {
     }
     expect(again.slack.messagesIn("C0APPROVALS")).toHaveLength(0);
     const store = await Store.open(dbFile);
-    expect((store.db.prepare("SELECT count(*) AS n FROM requests").get() as { n: number }).n).toBe(1);
+    expect(await countRows(store, "requests")).toBe(1);
     await store.close();
   });
 
@@ -76,7 +77,7 @@ describe("a replayed view_submission", () => {
       });
       expect(fixed.json?.response_action).toBeUndefined();
       await waitFor(() => t.slack.messagesIn("C0APPROVALS").length === 1, "the approval message");
-      expect(count(t)).toBe(1);
+      expect(await count(t)).toBe(1);
     } finally {
       await t.close();
     }

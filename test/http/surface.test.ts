@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedHeaders, slackSignature } from "../../src/slack/signing.js";
 import { SIGNING_SECRET, startTestBot, type TestBot } from "../support/bot.js";
 import { bodyPieces, rawRequest } from "../support/raw-http.js";
+import { countRows } from "../support/store-rows.js";
 
 let t: TestBot;
 beforeAll(async () => {
@@ -15,10 +16,10 @@ const MB = 1024 * 1024;
 const slashHelp = "command=%2Fjit&text=help&user_id=U0ALICE&team_id=T0PLAY&trigger_id=U0ALICE.x";
 
 /** What a hostile request must never change: nothing filed, nothing posted, no modal opened. */
-function footprint() {
+async function footprint() {
   return {
-    requests: t.store.db.prepare("SELECT count(*) AS n FROM requests").get(),
-    audit: t.store.db.prepare("SELECT count(*) AS n FROM audit_events").get(),
+    requests: await countRows(t.store, "requests"),
+    audit: await countRows(t.store, "audit_events"),
     slackCalls: t.slack.calls.length,
   };
 }
@@ -38,12 +39,12 @@ describe("the HTTP surface never dies", () => {
   it.each(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"])(
     "%s /slack/events is 405 with Allow: POST, and the bot keeps serving",
     async (method) => {
-      const before = footprint();
+      const before = await footprint();
       const answer = await rawRequest(t.bot.url, head(method, "/slack/events", { "content-length": 0 }));
       expect(answer.status).toBe(405);
       expect(answer.headers.allow).toBe("POST");
       await expectAlive();
-      expect(footprint()).toEqual(before);
+      expect(await footprint()).toEqual(before);
     },
   );
 
@@ -60,7 +61,7 @@ describe("the HTTP surface never dies", () => {
   });
 
   it("refuses an unsigned POST with 401 before reading it, and a signature that does not match", async () => {
-    const before = footprint();
+    const before = await footprint();
     const unsigned = await t.driver.post(slashHelp, "application/x-www-form-urlencoded", {});
     expect(unsigned.status).toBe(401);
     const forged = await t.driver.post(slashHelp, "application/x-www-form-urlencoded", {
@@ -71,11 +72,11 @@ describe("the HTTP surface never dies", () => {
     const announced = await rawRequest(t.bot.url, head("POST", "/slack/events", { "content-length": 1000 }));
     expect(announced.status).toBe(401);
     await expectAlive();
-    expect(footprint()).toEqual(before);
+    expect(await footprint()).toEqual(before);
   });
 
   it("refuses a signed request stamped more than five minutes in the future (Bolt only refuses stale ones)", async () => {
-    const before = footprint();
+    const before = await footprint();
     const future = Math.floor(Date.now() / 1000) + 6 * 60;
     const answer = await t.driver.post(
       slashHelp,
@@ -97,7 +98,7 @@ describe("the HTTP surface never dies", () => {
     const now = await t.driver.post(slashHelp, "application/x-www-form-urlencoded");
     expect(now.status).toBe(200);
     await expectAlive();
-    expect(footprint().requests).toEqual(before.requests);
+    expect((await footprint()).requests).toEqual(before.requests);
   });
 
   it.each([
@@ -106,11 +107,11 @@ describe("the HTTP surface never dies", () => {
     ["a form whose payload is null", "application/x-www-form-urlencoded", "payload=null"],
     ["a JSON array", "application/json", "[1,2]"],
   ])("answers a correctly signed %s with 400", async (_what, contentType, body) => {
-    const before = footprint();
+    const before = await footprint();
     const answer = await t.driver.post(body, contentType);
     expect(answer.status).toBe(400);
     await expectAlive();
-    expect(footprint()).toEqual(before);
+    expect(await footprint()).toEqual(before);
   });
 
   it("refuses a 10 MB body announced by Content-Length with 413 without reading it", async () => {
@@ -154,28 +155,28 @@ describe("the HTTP surface never dies", () => {
   ])(
     "answers a signed body Bolt cannot route (%s) with 400 at once, not after Bolt's 3 s timeout",
     async (_, body, type) => {
-      const before = footprint();
+      const before = await footprint();
       const started = performance.now();
       const answer = await t.driver.post(body, type);
       expect(answer.status).toBe(400);
       expect(performance.now() - started).toBeLessThan(2_500);
-      expect(footprint()).toEqual(before);
+      expect(await footprint()).toEqual(before);
     },
   );
 
   it("answers Slack's unsigned SSL check (ssl_check=1&token=…) as Bolt does, and nothing else unsigned", async () => {
-    const before = footprint();
+    const before = await footprint();
     const form = "application/x-www-form-urlencoded";
     expect((await t.driver.post("ssl_check=1&token=xyz", form, {})).status).toBe(200);
     expect((await t.driver.post(`ssl_check=1&${slashHelp}`, form, {})).status).toBe(401);
     expect((await t.driver.post("ssl_check=1", "application/json", {})).status).toBe(401);
     expect((await t.driver.post(`ssl_check=1&token=${"x".repeat(600)}`, form, {})).status).toBe(401);
     await expectAlive();
-    expect(footprint()).toEqual(before);
+    expect(await footprint()).toEqual(before);
   });
 
   it("refuses at once a signed payload whose workspace id is not a string (it stalled the event loop for 9 s)", async () => {
-    const before = footprint();
+    const before = await footprint();
     const hostileKey = "x".repeat(60_000);
     const payload = {
       type: "view_submission",
@@ -188,7 +189,7 @@ describe("the HTTP surface never dies", () => {
     expect(answer.status).toBe(400);
     expect(performance.now() - started).toBeLessThan(2_500);
     await expectAlive();
-    expect(footprint()).toEqual(before);
+    expect(await footprint()).toEqual(before);
   });
 
   it("still answers Slack after all of the above", async () => {

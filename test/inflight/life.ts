@@ -17,7 +17,7 @@ export function lifetimes(fake: FakeProvider, policy?: Policy) {
       const t = await startTestBot({
         clock,
         policy,
-        dbFile: db.file,
+        location: db.file,
         providers: registryWith(fake),
         engine: crash
           ? {
@@ -49,8 +49,11 @@ export function dmsMentioning(t: TestBot, userId: string, text: string) {
   return t.slack.dmsOf(userId).filter((m) => m.text.includes(text));
 }
 
-export function auditRows(t: TestBot, requestId: string): { action: string; actor: string }[] {
-  return t.store.db
-    .prepare("SELECT action, actor FROM audit_events WHERE request_id = ? ORDER BY seq")
-    .all(requestId) as { action: string; actor: string }[];
+export function auditRows(t: TestBot, requestId: string): Promise<{ action: string; actor: string }[]> {
+  return t.store.kysely
+    .selectFrom("audit_events")
+    .select(["action", "actor"])
+    .where("request_id", "=", requestId)
+    .orderBy("seq")
+    .execute();
 }

@@ -51,7 +51,7 @@ describe("ending a request whose grant is still in flight", () => {
       expect(credentialDms(t, id)).toEqual([]);
       await waitFor(() => dmsMentioning(t, "U0ALICE", `${id} to AKS prod`).length, "the 'was revoked' DM");
       expect(dmsMentioning(t, "U0ALICE", "was revoked").length).toBe(1);
-      expect(auditRows(t, id)).toEqual(
+      expect(await auditRows(t, id)).toEqual(
         expect.arrayContaining([
           { action: "grant.revoke_requested", actor: ask.user },
           { action: "request.active", actor: "jitbot" },
@@ -96,7 +96,7 @@ describe("ending a request whose grant is still in flight", () => {
     expect((await second.store.requests.mustGet(id)).status).toBe("revoked");
     expect(fake.granted.has(id)).toBe(false);
     expect(credentialDms(second, id)).toEqual([]);
-    expect(auditRows(second, id)).toContainEqual({ action: "grant.revoke_requested", actor: "U0ALICE" });
+    expect(await auditRows(second, id)).toContainEqual({ action: "grant.revoke_requested", actor: "U0ALICE" });
   });
 
   it("survives a restart in the middle of the grant call: rolled back, and whoever asked is told", async () => {
@@ -117,7 +117,7 @@ describe("ending a request whose grant is still in flight", () => {
       "the channel message",
     );
     expect(JSON.stringify(said.blocks)).toContain("<@U0LEAD> had asked to revoke it meanwhile");
-    expect(auditRows(second, id)).toContainEqual({ action: "grant.revoke_requested", actor: "U0LEAD" });
+    expect(await auditRows(second, id)).toContainEqual({ action: "grant.revoke_requested", actor: "U0LEAD" });
   });
 });
 
@@ -157,7 +157,7 @@ describe("withdrawing an approved request whose grant has not started", () => {
     await t.driver.command("U0LEAD", `revoke ${id}`);
     await waitFor(() => dmsMentioning(t, "U0ALICE", "<@U0LEAD> withdrew your request").length, "the requester DM");
     expect((await t.store.requests.mustGet(id)).status).toBe("cancelled");
-    expect(auditRows(t, id)).toContainEqual({ action: "request.cancelled", actor: "U0LEAD" });
+    expect(await auditRows(t, id)).toContainEqual({ action: "request.cancelled", actor: "U0LEAD" });
     await waitFor(() => dmsMentioning(t, "U0LEAD", "withdrawn before its grant started").length, "the answer");
   });
 });

@@ -47,7 +47,7 @@ describe("a roll-back the provider does not confirm", () => {
     expect((await second.store.grants.get(id))?.status).toBe("ended");
     expect((await second.store.requests.mustGet(id)).status).toBe("failed");
     expect(fake.revoked.get(id)).toBe(1);
-    expect(auditRows(second, id).map((r) => r.action)).toEqual(
+    expect((await auditRows(second, id)).map((r) => r.action)).toEqual(
       expect.arrayContaining(["grant.rollback_pending", "grant.rolled_back"]),
     );
     await waitFor(() => dmsMentioning(second, "U0ALICE", `The roll-back of ${id}`).length, "the confirmation DM");

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenedView, PostedMessage } from "../../src/playground/slack-web-api.js";
 import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
+import { countRows } from "../support/store-rows.js";
 
 let t: TestBot;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ async function openModal(userId = "U0ALICE", text = "request aks-prod-sre"): Pro
 
 const errorsOf = (res: { json?: Record<string, unknown> }) => (res.json?.errors ?? {}) as Record<string, string>;
 
-const requestCount = () => t.store.db.prepare("SELECT count(*) AS n FROM requests").get() as { n: number };
+const requestCount = () => countRows(t.store, "requests");
 
 async function pendingRequest(): Promise<{ id: string; message: PostedMessage }> {
   const before = t.slack.messagesIn("C0APPROVALS").length;
@@ -62,11 +63,11 @@ describe("every free-text field has a server-side cap, whatever the modal allowe
     ],
     ["a ticket over 100 characters", { ticket: `OPS-${"1".repeat(97)}` }, "ticket", "101 characters, at most 100"],
   ])("refuses %s in the modal, filing nothing", async (_case, change, field, sentence) => {
-    const before = requestCount().n;
+    const before = await requestCount();
     const res = await t.driver.submit("U0ALICE", await openModal(), { ...good, ...change });
     expect(res.json?.response_action).toBe("errors");
     expect(errorsOf(res)[field]).toContain(sentence);
-    expect(requestCount().n).toBe(before);
+    expect(await requestCount()).toBe(before);
   });
 
   it("accepts a justification of exactly 2,000 characters", async () => {
@@ -130,11 +131,11 @@ describe("a damaged form or button gets the clicker a sentence, not silence", ()
     ["private_metadata over Slack's 3,000 characters", JSON.stringify({ extends: null, pad: "p".repeat(3000) })],
     ["private_metadata that is a JSON string", JSON.stringify("hello")],
   ])("refuses a request form with %s, filing nothing", async (_case, privateMetadata) => {
-    const before = requestCount().n;
+    const before = await requestCount();
     const res = await submitWith(await openModal(), { privateMetadata });
     expect(res.status).toBe(200);
     expect(errorsOf(res).profile).toContain(damaged);
-    expect(requestCount().n).toBe(before);
+    expect(await requestCount()).toBe(before);
   });
 
   it("refuses a request form whose state has the wrong shape", async () => {

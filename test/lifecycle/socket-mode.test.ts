@@ -6,12 +6,13 @@ import { createLogger } from "../../src/logger.js";
 import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
 import { Store } from "../../src/store/index.js";
 import { FakeSocketModeServer } from "../fakes/socket-mode-server.js";
-import { examplePolicy, PEOPLE, waitFor } from "../support/bot.js";
+import { botDatabases, examplePolicy, PEOPLE, waitFor } from "../support/bot.js";
 
 const slack = new FakeSlackWebApi(PEOPLE);
 const socket = new FakeSocketModeServer();
 let bot: Jitbot;
-const store = await Store.open(":memory:");
+// On the run's test engine (SQLite, or a PostgreSQL schema in the postgres project).
+const store = await Store.open(botDatabases().location());
 const logs: string[] = [];
 const dropped = (delivery: string) =>
   logs.some((line) => line.includes(`"delivery":"${delivery}"`) && line.includes("already handled"));

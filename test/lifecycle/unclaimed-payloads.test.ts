@@ -93,7 +93,7 @@ describe("a listener that fails before it answers", () => {
       await own.driver.command("U0ALICE", "request aks-prod-sre");
       const view = await waitFor(() => [...own.slack.views.values()].find((v) => v.userId === "U0ALICE"), "the modal");
       // The claim of the submission is the first store write after the form's checks: make it fail.
-      own.store.db.exec("DROP TABLE view_submissions");
+      await own.store.kysely.schema.dropTable("view_submissions").execute();
       const started = performance.now();
       const res = await own.driver.submit("U0ALICE", view, {
         profile: "aks-prod-sre",

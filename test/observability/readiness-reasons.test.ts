@@ -1,7 +1,6 @@
 import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { createJitbot, type Jitbot } from "../../src/compose.js";
 import { ManualClock } from "../../src/domain/clock.js";
@@ -11,11 +10,15 @@ import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
 import { Store } from "../../src/store/index.js";
 import { FakeSocketModeServer } from "../fakes/socket-mode-server.js";
 import { examplePolicy, PEOPLE, SIGNING_SECRET, startTestBot, waitFor } from "../support/bot.js";
+import { readOnlyFiles } from "../support/read-only.js";
 import { SlackDriver } from "../support/slack-driver.js";
 import { tempDir } from "../support/temp.js";
 
 const tmp = tempDir("jitbot-readyz-reasons-");
 afterAll(() => tmp.cleanup());
+// Registered after the folder's clean-up, so it runs first (hooks unwind as a stack): the files are
+// writable again when the folder is removed.
+const readOnly = readOnlyFiles();
 
 type Ready = { status: number; body: { status: string; reason?: string } };
 
@@ -125,11 +128,13 @@ describe("/readyz when the Slack API is unreachable at start-up", () => {
   );
 });
 
+/** SQLite's failures: a file that can only be read, a corrupted page (store/health.test.ts has them all). */
 describe("/readyz reflects the store's health", () => {
   it("is 503 with the reason when the database file can only be read", async () => {
     const dbFile = join(tmp.dir, "readonly.db");
-    await (await startTestBot({ dbFile })).close();
-    const store = new Store(new Database(dbFile, { readonly: true }));
+    await (await startTestBot({ location: dbFile })).close();
+    readOnly.make(dbFile);
+    const store = await Store.open(dbFile);
     const slack = new FakeSlackWebApi(PEOPLE);
     const { bot, starting } = boot(store, await slack.listen());
     try {
@@ -151,12 +156,19 @@ describe("/readyz reflects the store's health", () => {
 
   it("is 503 with the reason when a page of the database file is corrupted", async () => {
     const dbFile = join(tmp.dir, "corrupt.db");
-    const first = await startTestBot({ dbFile });
-    const insert = first.store.db.prepare(
-      `INSERT INTO requests (id, profile_id, requester_id, requester_name, duration_seconds, justification, status,
-         created_at, updated_at) VALUES (?, 'aks-prod-sre', 'U0ALICE', 'Alice', 3600, ?, 'denied', 1, 1)`,
-    );
-    for (let i = 0; i < 500; i++) insert.run(`JR-${i}`, "x".repeat(200));
+    const first = await startTestBot({ location: dbFile });
+    const rows = Array.from({ length: 500 }, (_, i) => ({
+      id: `JR-${i}`,
+      profile_id: "aks-prod-sre",
+      requester_id: "U0ALICE",
+      requester_name: "Alice",
+      duration_seconds: 3600,
+      justification: "x".repeat(200),
+      status: "denied",
+      created_at: 1,
+      updated_at: 1,
+    }));
+    await first.store.kysely.insertInto("requests").values(rows).execute();
     await first.close();
 
     const store = await Store.open(dbFile);

@@ -31,7 +31,7 @@ describe("/readyz", () => {
     const dbFile = join(tmp.dir, "jitbot.db");
     const provider = new ControlledProvider("entra-group");
     const clock = new ManualClock(new Date());
-    const first = await startTestBot({ dbFile, clock, providers: registryWith(provider) });
+    const first = await startTestBot({ location: dbFile, clock, providers: registryWith(provider) });
     const id = await requestAndApprove(first);
     await first.close();
 

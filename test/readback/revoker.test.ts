@@ -34,8 +34,8 @@ const metricsText = () => t.bot.metrics.registry.metrics();
 const revocations = async (type: string, verified: boolean) =>
   sample(await metricsText(), "jitbot_revocations_total", { provider: type, verified: String(verified) }) ?? Number.NaN;
 const alerts = () => t.slack.messagesIn("C0APPROVALS").filter((m) => m.text.startsWith("Could not revoke"));
-const ended = (id: string) =>
-  auditOf(t.store, id).find((r) => r.action === "request.revoked" || r.action === "request.expired");
+const ended = async (id: string) =>
+  (await auditOf(t.store, id)).find((r) => r.action === "request.revoked" || r.action === "request.expired");
 
 describe("read-back after a revoke", () => {
   it("a removal that replicates within the wait ends the grant verified, after reading it again through the clock", async () => {
@@ -47,7 +47,7 @@ describe("read-back after a revoke", () => {
     expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
     expect(entra.graph.directory.isMember(entra.groupId, aliceId)).toBe(false);
     expect(reads() - before).toBeGreaterThanOrEqual(2);
-    expect(ended(id)?.detail).toMatchObject({
+    expect((await ended(id))?.detail).toMatchObject({
       verified: true,
       readBack: expect.stringContaining("no longer a direct member"),
     });
@@ -64,7 +64,7 @@ describe("read-back after a revoke", () => {
     const grant = await t.store.grants.get(id);
     expect(grant?.status).toBe("active");
     expect(grant?.lastError).toMatch(/still shows the access after jitbot removed it \(.*is a direct member/);
-    expect(ended(id)).toBeUndefined();
+    expect(await ended(id)).toBeUndefined();
     expect(alerts()).toHaveLength(1);
     expect(JSON.stringify(alerts()[0]?.blocks)).toContain("still shows the access");
     expect(await revocations("entra-group", false)).toBe(1);
@@ -79,7 +79,7 @@ describe("read-back after a revoke", () => {
       })(),
     );
     expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
-    expect(ended(id)?.detail).toMatchObject({ verified: true });
+    expect((await ended(id))?.detail).toMatchObject({ verified: true });
     expect(await revocations("entra-group", true)).toBe(1);
   });
 
@@ -103,7 +103,7 @@ describe("read-back after a revoke", () => {
       })(),
     );
     expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
-    expect(ended(id)?.detail).toMatchObject({ verified: true });
+    expect((await ended(id))?.detail).toMatchObject({ verified: true });
   });
 
   it("the provider's own expiry does not settle a revoke whose read-back still shows the access", async () => {
@@ -150,7 +150,7 @@ describe("read-back after the roll-back of a failed grant", () => {
       })(),
     );
     expect(entra.graph.directory.applications.size).toBe(0);
-    expect(auditOf(t.store, id).find((r) => r.action === "grant.rolled_back")?.detail).toMatchObject({
+    expect((await auditOf(t.store, id)).find((r) => r.action === "grant.rolled_back")?.detail).toMatchObject({
       verified: true,
     });
   });

@@ -19,10 +19,16 @@ export async function driveClock<T>(clock: ManualClock, work: Promise<T>, stepMs
 }
 
 /** The audit rows of one request, with their parsed detail. */
-export function auditOf(store: Store, requestId: string): { action: string; detail: Record<string, unknown> }[] {
-  const rows = store.db
-    .prepare("SELECT action, detail FROM audit_events WHERE request_id = ? ORDER BY seq")
-    .all(requestId) as { action: string; detail: string }[];
+export async function auditOf(
+  store: Store,
+  requestId: string,
+): Promise<{ action: string; detail: Record<string, unknown> }[]> {
+  const rows = await store.kysely
+    .selectFrom("audit_events")
+    .select(["action", "detail"])
+    .where("request_id", "=", requestId)
+    .orderBy("seq")
+    .execute();
   return rows.map((r) => ({ action: r.action, detail: JSON.parse(r.detail) as Record<string, unknown> }));
 }
 

@@ -86,7 +86,7 @@ describe("the orphan reaper on EKS access entries", () => {
     const before = channelCount(t);
     await t.bot.scheduler.run("reap");
     expect(exists(ALICE_ROLE)).toBe(false);
-    expect(auditOf(t, "orphan.removed")).toEqual([
+    expect(await auditOf(t, "orphan.removed")).toEqual([
       expect.objectContaining({ requestId: id, detail: expect.objectContaining({ profile: "eks-view" }) }),
     ]);
     const posts = channelPosts(t, before);
@@ -96,7 +96,7 @@ describe("the orphan reaper on EKS access entries", () => {
     // Idempotent: the next pass finds nothing and says nothing.
     await t.bot.scheduler.run("reap");
     expect(channelPosts(t, before)).toHaveLength(1);
-    expect(auditOf(t, "orphan.removed")).toHaveLength(1);
+    expect(await auditOf(t, "orphan.removed")).toHaveLength(1);
     expect([...aws.accessEntries.keys()].filter((k) => k.includes("/nodes/"))).toHaveLength(7);
   });
 
@@ -132,12 +132,12 @@ describe("the orphan reaper on EKS access entries", () => {
   it("deletes nothing when the listing fails", async () => {
     const id = await rolledBack();
     plant(ALICE_ROLE, { "managed-by": "jitbot", "jit-request-id": id });
-    const audits = auditOf(t, "orphan.removed").length;
+    const audits = (await auditOf(t, "orphan.removed")).length;
     const before = channelCount(t);
     aws.failNext(503, "ServiceUnavailableException", "Service unavailable");
     await t.bot.scheduler.run("reap");
     expect(exists(ALICE_ROLE)).toBe(true);
-    expect(auditOf(t, "orphan.removed")).toHaveLength(audits);
+    expect(await auditOf(t, "orphan.removed")).toHaveLength(audits);
     expect(channelPosts(t, before)).toHaveLength(0);
     expect(t.logs.join("\n")).toContain("listing what jitbot created failed");
     // The next pass, with AWS back, removes it.

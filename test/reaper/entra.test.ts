@@ -65,11 +65,11 @@ describe("the orphan reaper on Entra", () => {
     const before = channelCount(t);
     await t.bot.scheduler.run("reap");
     expect(isMember(aliceId)).toBe(false);
-    expect(auditOf(t, "orphan.removed").filter((a) => a.requestId === id)).toHaveLength(1);
+    expect((await auditOf(t, "orphan.removed")).filter((a) => a.requestId === id)).toHaveLength(1);
     expect(channelPosts(t, before)).toHaveLength(1);
     await t.bot.scheduler.run("reap");
     expect(channelPosts(t, before)).toHaveLength(1);
-    expect(auditOf(t, "orphan.removed").filter((a) => a.requestId === id)).toHaveLength(1);
+    expect((await auditOf(t, "orphan.removed")).filter((a) => a.requestId === id)).toHaveLength(1);
   });
 
   it("removes a PIM assignment whose justification names a rolled-back request", async () => {
@@ -90,7 +90,7 @@ describe("the orphan reaper on Entra", () => {
     await t.bot.scheduler.run("reap");
     expect(entra.graph.directory.pimAssignments.size).toBe(0);
     expect(isMember(aliceId)).toBe(false);
-    const removed = auditOf(t, "orphan.removed").filter((a) => a.requestId === id);
+    const removed = (await auditOf(t, "orphan.removed")).filter((a) => a.requestId === id);
     expect(removed.some((a) => String(a.detail.key).startsWith("pim:"))).toBe(true);
     expect(entra.graph.writes()).toContain(`POST ${PIM_REQUESTS}`);
   });
@@ -106,7 +106,7 @@ describe("the orphan reaper on Entra", () => {
     expect(entra.graph.directory.applicationByUniqueName(`jitbot-${id}`)).toBeUndefined();
     expect(entra.graph.directory.applicationByUniqueName("team-app")).toBeDefined();
     expect(
-      auditOf(t, "orphan.removed").some((a) => a.requestId === id && String(a.detail.key).startsWith("app:")),
+      (await auditOf(t, "orphan.removed")).some((a) => a.requestId === id && String(a.detail.key).startsWith("app:")),
     ).toBe(true);
     const listing = entra.graph.calls.find((c) => c.method === "GET" && c.path === "/applications");
     expect(new URLSearchParams(listing?.query).get("$filter")).toBe("startswith(displayName,'jitbot aks-sp ')");
@@ -154,10 +154,10 @@ describe("the orphan reaper on Entra", () => {
     });
     // Graph's retries (3) all answer 503 too.
     entra.graph.failNext(4, 0, /^GET \/groups\/[^/]+\/members$/);
-    const audits = auditOf(t, "orphan.removed").length;
+    const audits = (await auditOf(t, "orphan.removed")).length;
     await t.bot.scheduler.run("reap");
     expect(isMember(aliceId)).toBe(true);
-    expect(auditOf(t, "orphan.removed")).toHaveLength(audits);
+    expect(await auditOf(t, "orphan.removed")).toHaveLength(audits);
     await t.bot.scheduler.run("reap");
     expect(isMember(aliceId)).toBe(false);
   });

@@ -10,9 +10,15 @@ export function channelCount(t: TestBot): number {
 }
 
 /** Audit rows of one action, with their parsed detail. */
-export function auditOf(t: TestBot, action: string): { requestId: string | null; detail: Record<string, unknown> }[] {
-  const rows = t.store.db
-    .prepare("SELECT request_id, detail FROM audit_events WHERE action = ? ORDER BY seq")
-    .all(action) as { request_id: string | null; detail: string }[];
+export async function auditOf(
+  t: TestBot,
+  action: string,
+): Promise<{ requestId: string | null; detail: Record<string, unknown> }[]> {
+  const rows = await t.store.kysely
+    .selectFrom("audit_events")
+    .select(["request_id", "detail"])
+    .where("action", "=", action)
+    .orderBy("seq")
+    .execute();
   return rows.map((row) => ({ requestId: row.request_id, detail: JSON.parse(row.detail) as Record<string, unknown> }));
 }

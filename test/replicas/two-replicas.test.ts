@@ -21,7 +21,7 @@ async function twoReplicas(provider = new FakeProvider("entra-group")) {
   const slack = new FakeSlackWebApi(PEOPLE);
   const apiUrl = await slack.listen();
   const shared = {
-    dbFile: freshSchemaUrl(),
+    location: freshSchemaUrl(),
     clock: clockAt(),
     policy: examplePolicy(),
     providers: registryWith(provider),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 import { createJitbot, type Jitbot } from "../../src/compose.js";
 import { parsePolicy } from "../../src/config/load.js";
 import type { Policy } from "../../src/config/schema.js";
@@ -8,7 +9,8 @@ import type { GrantEngine } from "../../src/grants/engine.js";
 import { dryRunProviders, type ProviderRegistry } from "../../src/grants/registry.js";
 import { createLogger } from "../../src/logger.js";
 import { FakeSlackWebApi, type FakeUser } from "../../src/playground/slack-web-api.js";
-import { Store } from "../../src/store/index.js";
+import { type EngineKind, Store } from "../../src/store/index.js";
+import { dropSchema, dropSchemas, freshSchemaUrl } from "./postgres.js";
 import { SlackDriver } from "./slack-driver.js";
 import { tempDir } from "./temp.js";
 
@@ -32,6 +34,8 @@ export interface TestBot {
   slack: FakeSlackWebApi;
   driver: SlackDriver;
   store: Store;
+  /** Where the store is: a SQLite file, or a postgres:// URL naming the bot's schema. */
+  location: string;
   clock: ManualClock;
   policy: Policy;
   providers: ProviderRegistry;
@@ -46,21 +50,48 @@ export interface TestBotOptions {
   providers?: ProviderRegistry;
   people?: FakeUser[];
   clock?: ManualClock;
-  /** A SQLite file, or a PostgreSQL URL that several bots (replicas) share. */
-  dbFile?: string;
+  /** A database to open (from botDatabases(), to restart on it, or a PostgreSQL URL several bots share); by default a fresh one of its own. */
+  location?: string;
   /** A fake Slack several bots share (replicas of one app); the caller closes it. */
   slack?: { api: FakeSlackWebApi; apiUrl: string };
   replicaId?: string;
   engine?: { concurrency?: number; crashAfterProviderCall?: (verb: "grant" | "revoke", id: string) => void };
 }
 
-/** The real bot (Bolt HTTP, SQLite file, WebClient) against the fake Slack Web API on 127.0.0.1. */
+/**
+ * The engine the bots of a test run use: SQLite, or PostgreSQL in the vitest project "postgres",
+ * which sets JITBOT_TEST_ENGINE (vitest.config.ts), on a schema of JITBOT_TEST_DATABASE_URL.
+ */
+export function botEngine(): EngineKind {
+  return process.env.JITBOT_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";
+}
+
+/**
+ * Databases that outlive one bot, for tests that stop a bot and start another on the same one: a
+ * file in a temporary folder, or a fresh schema on PostgreSQL. Call at the top of a test file
+ * (before its own afterAll, which closes the bots): the folder and the schemas go after it.
+ */
+export function botDatabases(): { location(): string } {
+  const tmp = tempDir();
+  let n = 0;
+  afterAll(async () => {
+    tmp.cleanup();
+    await dropSchemas();
+  });
+  return { location: () => (botEngine() === "postgres" ? freshSchemaUrl() : join(tmp.dir, `jitbot-${n++}.db`)) };
+}
+
+/**
+ * The real bot (Bolt HTTP, the store on the test engine, WebClient) against the fake Slack Web API
+ * on 127.0.0.1. Without a `location`, the bot has a database of its own, gone when it closes.
+ */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const tmp = options.dbFile ? undefined : tempDir();
+  const own = options.location ? undefined : ownDatabase();
+  const location = options.location ?? own?.location ?? "";
   const slack = options.slack?.api ?? new FakeSlackWebApi(options.people ?? PEOPLE);
   const apiUrl = options.slack?.apiUrl ?? (await slack.listen());
   const clock = options.clock ?? new ManualClock(new Date());
-  const store = await Store.open(options.dbFile ?? join(tmp?.dir ?? "", "jitbot.db"), { clock });
+  const store = await Store.open(location, { clock });
   const policy = options.policy ?? examplePolicy();
   const providers = options.providers ?? dryRunProviders();
   const logs: string[] = [];
@@ -85,6 +116,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     slack,
     driver,
     store,
+    location,
     clock,
     policy,
     providers,
@@ -94,9 +126,18 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       await bot.stop(1_000);
       await store.close();
       if (!options.slack) await slack.close();
-      tmp?.cleanup();
+      await own?.drop();
     },
   };
+}
+
+function ownDatabase(): { location: string; drop(): Promise<void> } {
+  if (botEngine() === "postgres") {
+    const location = freshSchemaUrl();
+    return { location, drop: () => dropSchema(location) };
+  }
+  const tmp = tempDir();
+  return { location: join(tmp.dir, "jitbot.db"), drop: async () => tmp.cleanup() };
 }
 
 /** Background work (after the ack) finished: the engine's queue is empty. */

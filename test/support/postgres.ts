@@ -37,10 +37,21 @@ export async function adminClient(): Promise<pg.Client> {
 
 /** Drops the schemas this process created; never anyone else's. */
 export async function dropSchemas(): Promise<void> {
-  if (created.length === 0) return;
+  await drop(created.splice(0));
+}
+
+/** Drops one schema freshSchemaUrl() made, when its one user is done with it. */
+export async function dropSchema(url: string): Promise<void> {
+  const schema = new URL(url).searchParams.get("schema");
+  const at = schema ? created.indexOf(schema) : -1;
+  if (at >= 0) await drop(created.splice(at, 1));
+}
+
+async function drop(schemas: string[]): Promise<void> {
+  if (schemas.length === 0) return;
   const client = await adminClient();
   try {
-    for (const schema of created.splice(0)) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   } finally {
     await client.end();
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { RequestStatus } from "../../src/domain/status.js";
@@ -58,4 +59,26 @@ export function openRaw(location: string): { kysely: Kysely<Tables>; engine: Eng
     ? openPostgres(postgresTarget(location), { poolSize: 1 }).db
     : sqliteKysely(new Database(location));
   return { kysely, engine: isPostgresUrl(location) ? "postgres" : "sqlite", close: () => kysely.destroy() };
+}
+
+/**
+ * Whether `text` is anywhere in the database. SQLite: in the file's bytes, free pages included,
+ * after folding the WAL into it (a deleted row's bytes can outlive the row). PostgreSQL: in any
+ * row of any table of the store's schema, each row read as text.
+ */
+export async function databaseHolds(store: Store, location: string, text: string): Promise<boolean> {
+  if (store.engine === "sqlite") {
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(store.kysely);
+    return readFileSync(location).includes(Buffer.from(text));
+  }
+  const tables = await sql<{ name: string }>`
+    SELECT table_name AS name FROM information_schema.tables
+     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`.execute(store.kysely);
+  // An answer of "no" from an empty schema would be a test that cannot fail.
+  if (tables.rows.length === 0) throw new Error("the store's schema has no tables");
+  for (const { name } of tables.rows) {
+    const rows = await sql<{ row: string }>`SELECT t::text AS row FROM ${sql.table(name)} AS t`.execute(store.kysely);
+    if (rows.rows.some((r) => r.row.includes(text))) return true;
+  }
+  return false;
 }
