@@ -1,6 +1,7 @@
 import type { TimerHandle } from "../domain/clock.js";
 import { findProfile } from "../domain/policy.js";
 import { LEASE_MS } from "../grants/lease.js";
+import type { ConnectInstructions } from "../grants/provider.js";
 import type { SchedulerDeps } from "./scheduler.js";
 
 /** How often a replica beats: well inside LEASE_MS, so a live replica never loses a lease. */
@@ -10,13 +11,16 @@ const UNANNOUNCED_AFTER_MS = 30_000;
 /** An announcement that failed (Slack down) is tried again by whichever replica claims the next slot. */
 const UNANNOUNCED_RETRY_MS = 600_000;
 
-type Chore = "adopt" | "announce";
+/** A grant this old with no DM lost its replica (or Slack) before the person was told. */
+const UNTOLD_AFTER_MS = 30_000;
+
+type Chore = "adopt" | "announce" | "tell";
 
 /**
  * What each replica does on its heartbeat, driven by the injected clock: says it is alive and what
  * its clock reads (doctor's skew check), renews the leases it holds, and picks up what a stopped
  * replica left behind — grants in flight whose lease lapsed and approvals never granted (adopt),
- * requests never announced to their approvers (announce). The chores run in the background, each
+ * requests never announced to their approvers (announce), grants whose person was never told (tell). The chores run in the background, each
  * at most once at a time, so a slow provider never holds up the next beat. Nothing here rejects.
  */
 export class ReplicaDuties {
@@ -47,6 +51,7 @@ export class ReplicaDuties {
     }
     this.chore("adopt", () => this.deps.engine.reconcile("periodic"));
     this.chore("announce", () => this.announceUnannounced(now));
+    this.chore("tell", () => this.tellUntold(now));
     if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
   }
 
@@ -57,6 +62,18 @@ export class ReplicaDuties {
       .finally(() => this.running.delete(name));
     this.running.set(name, run);
     this.deps.engine.track(run);
+  }
+
+  private async tellUntold(now: Date): Promise<void> {
+    const { store, notifier, policy, logger } = this.deps;
+    for (const grant of await store.grants.untold(new Date(now.getTime() - UNTOLD_AFTER_MS), 100)) {
+      const request = await store.requests.mustGet(grant.requestId);
+      const profile = findProfile(policy, request.profileId);
+      if (!profile || !(await store.claimDelivery(`tell:${grant.requestId}`, now))) continue;
+      logger.warn({ requestId: grant.requestId }, "a grant's DM was never sent: telling the person now");
+      const dm = await notifier.grantActivated(request, profile, grant, LOST_STEPS);
+      if (dm) await store.grants.recordDm(grant.requestId, dm.channel, dm.ts, false);
+    }
   }
 
   private async announceUnannounced(now: Date): Promise<void> {
@@ -75,6 +92,23 @@ export class ReplicaDuties {
     }
   }
 }
+
+/**
+ * The DM for a grant whose own DM was lost: the provider's steps (and any credentials in them) lived
+ * only in the memory of the replica that stopped, so they cannot be sent again.
+ */
+const LOST_STEPS: ConnectInstructions = {
+  summary: "jitbot restarted before it could send your connect steps.",
+  sections: [
+    {
+      heading: "What to do",
+      text:
+        "If this access is a group or role membership, connect as you usually do: it is in place until the time above. " +
+        "If it came with credentials, they were lost in the restart: end it with `/jit revoke` and request it again.",
+    },
+  ],
+  notes: [],
+};
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

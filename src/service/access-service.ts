@@ -178,6 +178,8 @@ export class AccessService {
     approverId: string,
     decision: "approve" | "deny",
     note?: string,
+    /** The approval message clicked: known before its ts is stored when the click beats that write. */
+    clicked?: { channel: string; ts: string },
   ): Promise<AccessRequest> {
     const { store, clock, notifier } = this.deps;
     const noteTooLong = note === undefined ? undefined : checkLength("denyReason", note);
@@ -188,6 +190,11 @@ export class AccessService {
     if (!profile) throw new DomainError("PROFILE_NOT_FOUND", { id: request.profileId });
     const refusal = checkApprover(profile, request.requesterId, await this.person(approverId));
     if (refusal) throw refusal;
+    // A click on a message whose ts the replica that posted it has not stored yet (or never will,
+    // if it stopped): the message clicked in the approval channel is that message, so it is updated.
+    if (!request.approvalTs && clicked?.channel === profile.approval.channel) {
+      await store.requests.setApprovalMessage(requestId, clicked.channel, clicked.ts);
+    }
     const outcome = await store.requests.decide({
       id: requestId,
       approverId,

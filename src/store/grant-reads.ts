@@ -129,6 +129,24 @@ export class GrantReads {
     return (await query.execute()).map(toGrant);
   }
 
+  /**
+   * Active grants whose person was never sent their DM (the replica that granted stopped first, or
+   * Slack was down), granted at or before `grantedBy`.
+   */
+  async untold(grantedBy: Date, limit: number): Promise<GrantRecord[]> {
+    const rows = await this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("status", "=", "active")
+      .where("dm_ts", "is", null)
+      .where("end_reason", "is", null)
+      .where("granted_at", "<=", grantedBy.getTime())
+      .orderBy("granted_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toGrant);
+  }
+
   async active(): Promise<GrantRecord[]> {
     const rows = await this.db
       .selectFrom("grants")

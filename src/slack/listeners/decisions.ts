@@ -23,6 +23,7 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
     requestId: string,
     decision: "approve" | "deny",
     note?: string,
+    clicked?: { channel: string; ts: string },
   ) =>
     afterAck.later(() =>
       guarded(
@@ -30,7 +31,7 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
         logger,
         place,
         async () => {
-          await service.decide(requestId, place.userId, decision, note);
+          await service.decide(requestId, place.userId, decision, note, clicked);
         },
         REFUSAL,
       ),
@@ -41,7 +42,9 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
     const place = { userId: body.user.id, channelId: body.channel?.id };
     const requestId = readRequestIdButton(action.value);
     if (!requestId.ok) return guarded(client, logger, place, () => Promise.reject(requestId.error), REFUSAL);
-    decideLater(client, place, requestId.value, "approve");
+    const clicked =
+      body.channel?.id && body.message?.ts ? { channel: body.channel.id, ts: body.message.ts } : undefined;
+    decideLater(client, place, requestId.value, "approve", undefined, clicked);
   });
 
   app.action<BlockButtonAction>(ACTION.deny, async ({ ack, body, action, client }) => {
