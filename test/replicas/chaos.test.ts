@@ -185,6 +185,20 @@ describe.runIf(testDatabaseUrl() !== undefined)(
         }
       })();
 
+      const db = new pg.Client({ connectionString: url.replace(/[?&]schema=[^&]*/, "") });
+      await db.connect();
+      const schema = new URL(url).searchParams.get("schema");
+      if (schema) await db.query(`SET search_path TO ${schema}`);
+      /** For a failure message: where this person's requests and grants stand. */
+      const stateOf = async (userId: string) => {
+        const { rows } = await db.query(
+          `SELECT r.id, r.status, g.status AS grant, g.dm_ts, g.lease_owner, g.last_error
+           FROM requests r LEFT JOIN grants g ON g.request_id = r.id WHERE r.requester_id = $1`,
+          [userId],
+        );
+        const dms = slack.dmsOf(userId).map((m) => m.text.slice(0, 80));
+        return `${JSON.stringify(rows)}; DMs: ${JSON.stringify(dms)}`;
+      };
       // What a person does: asks again when Slack showed nothing, waits for what was acknowledged.
       const fileAndApprove = async (person: FakeUser) => {
         const announced = () => slack.messagesIn("C0APPROVALS").find((m) => m.text.includes(`<@${person.id}>`));
@@ -224,7 +238,7 @@ describe.runIf(testDatabaseUrl() !== undefined)(
           await pause(500);
           return undefined;
         }, 60_000);
-        if (!decided) throw new Error(`${person.id}: approved but never told`);
+        if (!decided) throw new Error(`${person.id}: approved but never told (${await stateOf(person.id)})`);
       };
       const queue = [...people];
       await Promise.all(
@@ -233,10 +247,6 @@ describe.runIf(testDatabaseUrl() !== undefined)(
         }),
       );
 
-      const db = new pg.Client({ connectionString: url.replace(/[?&]schema=[^&]*/, "") });
-      await db.connect();
-      const schema = new URL(url).searchParams.get("schema");
-      if (schema) await db.query(`SET search_path TO ${schema}`);
       const finals = await until(async () => {
         const { rows } = await db.query<{ status: string; n: string }>(
           "SELECT status, COUNT(*) AS n FROM requests GROUP BY status",
