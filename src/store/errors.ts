@@ -6,6 +6,8 @@ export class StoreRefusal extends Error {
       | "AUDIT_KEY_MISSING"
       | "AUDIT_KEY_MISMATCH"
       | "DATABASE_UNREACHABLE"
+      | "DATABASE_SIGN_IN_REFUSED"
+      | "DATABASE_PERMISSION"
       | "DATABASE_URL_INVALID",
     message: string,
   ) {

@@ -154,9 +154,28 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
 /** A server out of reach is the operator's to fix: one sentence naming where (password hidden). */
 export function asRefusal(error: unknown, target: PostgresTarget): unknown {
   const code = unreachableCode(error);
-  return code
-    ? new StoreRefusal("DATABASE_UNREACHABLE", `cannot reach the PostgreSQL database at ${target.redacted} (${code})`)
-    : error;
+  if (code) {
+    return new StoreRefusal(
+      "DATABASE_UNREACHABLE",
+      `cannot reach the PostgreSQL database at ${target.redacted} (${code})`,
+    );
+  }
+  // PostgreSQL's SQLSTATE classes: 28 is a refused sign-in, 42501 a missing privilege.
+  const sqlState = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof sqlState === "string" && sqlState.startsWith("28")) {
+    return new StoreRefusal(
+      "DATABASE_SIGN_IN_REFUSED",
+      `PostgreSQL at ${target.redacted} refused the sign-in (${sqlState}: ${message}); check the user, its password or JITBOT_DATABASE_AUTH`,
+    );
+  }
+  if (sqlState === "42501") {
+    return new StoreRefusal(
+      "DATABASE_PERMISSION",
+      `the database role may not create or change jitbot's schema "${target.schema}" at ${target.redacted} (${message}); run jitbot migrate as a role that may (docs/deploy.md, "The database and its roles")`,
+    );
+  }
+  return error;
 }
 
 function parseChange(payload: string | undefined): { requestId: string; kind: string } | undefined {

@@ -286,8 +286,19 @@ describe.runIf(testDatabaseUrl())("connecting to PostgreSQL", () => {
     await insertRequest(store, "JR-PW1", at);
     expect(asked).toBeGreaterThan(0);
     await store.close();
-    await expect(StoreClass.open(url.toString(), { password: async () => "not-the-password" })).rejects.toThrow(
-      /password authentication failed/,
+    const refused = StoreClass.open(url.toString(), { password: async () => "not-the-password" });
+    await expect(refused).rejects.toThrow(
+      /^PostgreSQL at .* refused the sign-in \(28P01: password authentication failed/,
+    );
+    await expect(refused).rejects.not.toThrow(/not-the-password/);
+  });
+
+  it("refuses to start, in one sentence naming the fix, when its role may not create the schema", async () => {
+    // The maintenance database: every role may connect to it, none but its owner may create in it.
+    const url = new URL(freshSchemaUrl());
+    url.pathname = "/postgres";
+    await expect(StoreClass.open(url.toString())).rejects.toThrow(
+      /^the database role may not create or change jitbot's schema "jt_\w+" at postgres:\/\/\w+:\*\*\*@.*\(permission denied for database postgres\); run jitbot migrate as a role that may/,
     );
   });
 
