@@ -1,6 +1,5 @@
 import { findProfile } from "../domain/policy.js";
 import type { EarlyEnd, GrantRecord } from "../domain/request.js";
-import type { DueCursor } from "../store/grant-reads.js";
 import type { BackgroundWork } from "./background.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import type { EngineDeps } from "./engine.js";

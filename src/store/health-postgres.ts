@@ -54,7 +54,7 @@ export class PostgresHealth implements HealthSource {
       return { ok: false, reason: `the PostgreSQL database has not answered for ${seconds} s` };
     }
     if (!this.probing && (this.lastProbeAt === undefined || now - this.lastProbeAt >= this.timings.probeEveryMs)) {
-      void this.probe(now);
+      void this.probe(now); // never rejects: its outcome is what health() reads next time
     }
     return this.failure ? { ok: false, reason: this.failure.reason } : { ok: true };
   }

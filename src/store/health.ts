@@ -98,7 +98,7 @@ export class HealthMonitor implements HealthSource {
     const now = this.timings.now();
     if (!this.lastProbe || now - this.lastProbe.at >= this.timings.probeEveryMs) this.probe(now);
     if (!this.running && (!this.integrity || now - this.integrity.startedAt >= this.timings.integrityEveryMs)) {
-      void this.checkIntegrity();
+      void this.checkIntegrity(); // never rejects: it records its own failure for health()
     }
     if (this.lastProbe?.failure) return { ok: false, reason: reasonFor(this.lastProbe.failure) };
     const error = this.lastError;
@@ -155,7 +155,7 @@ export class HealthMonitor implements HealthSource {
   }
 
   stop(): void {
-    void this.running?.worker?.terminate();
+    void this.running?.worker?.terminate(); // the check is abandoned; nothing waits for its end
   }
 
   private probe(now: number): void {

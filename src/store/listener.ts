@@ -37,7 +37,7 @@ export class ChangeListener {
       if (dropped) return;
       dropped = true;
       client.removeAllListeners("notification");
-      void client.end().catch(() => undefined);
+      void client.end().catch(() => undefined); // a dead connection: its end matters to nobody
       this.retry();
     };
     // Without an error listener a dropped socket would end the process.
@@ -65,7 +65,7 @@ export class ChangeListener {
     if (this.closed || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.connect();
+      void this.connect(); // never rejects: a failed connect schedules the next retry
     }, this.retryMs);
     this.timer.unref();
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MS.max);

@@ -100,6 +100,7 @@ function startBot(dbFile: string): Bot {
       new Promise<void>((resolve, reject) => {
         if (pattern.test(out)) return resolve();
         waiters.push({ pattern, resolve });
+        // Only ever rejects this waiter: the exit is the failure it reports.
         void exited.then((code) => reject(new Error(`exited (${code}) before ${pattern}: ${out} ${err}`)));
       }),
     async kill(signal) {
