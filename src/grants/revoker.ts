@@ -45,12 +45,13 @@ export class Revoker {
    */
   async sweep(): Promise<number> {
     const { store, clock } = this.deps;
-    const now = clock.now();
     const owner = ownerOf(this.deps);
     let ended = 0;
     const seen = new Set<string>();
     for (;;) {
-      const page = await store.grants.claimDue(now, SWEEP_PAGE, owner, LEASE_MS);
+      // Each page's lease starts now, not at the sweep's start: a page claimed minutes into a long
+      // sweep would otherwise be born lapsed, and another replica could revoke it a second time.
+      const page = await store.grants.claimDue(clock.now(), SWEEP_PAGE, owner, LEASE_MS);
       // This replica's own leases come back while their revokes run (the timer's sweep beside the
       // minute's): each grant is looked at once per sweep.
       const fresh = page.filter((grant) => !seen.has(grant.requestId));

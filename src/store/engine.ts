@@ -49,6 +49,8 @@ export interface EngineSpec {
   kind: EngineKind;
   db: Kysely<Database>;
   auditKey: Buffer | undefined;
+  /** A pool for plain reads (see Engine.reads); the writing one when absent. */
+  reads?: Kysely<Database>;
   /** PostgreSQL: the advisory lock key that serialises audit appends, and the NOTIFY channel. */
   postgres?: { auditLock: string; channel: string };
 }
@@ -60,9 +62,17 @@ export class Engine {
   private readonly postgres: EngineSpec["postgres"];
   private readonly listeners = new Set<ChangeListener>();
 
+  /**
+   * Where reads outside a transaction go. PostgreSQL: a small pool of its own, so an answer inside
+   * Slack's 3 s (`/jit list`, App Home) never queues behind writes waiting on the audit chain's lock.
+   * SQLite: the one connection.
+   */
+  readonly reads: Kysely<Database>;
+
   constructor(spec: EngineSpec) {
     this.kind = spec.kind;
     this.db = spec.db;
+    this.reads = spec.reads ?? spec.db;
     this.auditKey = spec.auditKey;
     this.postgres = spec.postgres;
   }
@@ -76,13 +86,15 @@ export class Engine {
     const { value, changes } = await this.db.transaction().execute(async (trx) => {
       const tx = new Tx(trx);
       const result = await work(tx);
-      if (tx.audits.length > 0) {
-        if (this.postgres) await sql`SELECT pg_advisory_xact_lock(${this.postgres.auditLock}::bigint)`.execute(trx);
-        await appendAudits(trx, tx.audits, this.auditKey);
-      }
+      // NOTIFY is sent at commit whenever it is queued: queued first, it is not one more round trip
+      // under the audit lock, which every audited write on every replica waits for.
       if (this.postgres && tx.changes.length > 0) {
         const payloads = tx.changes.map((change) => JSON.stringify(change));
         await sql`SELECT pg_notify(${this.postgres.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
+      }
+      if (tx.audits.length > 0) {
+        if (this.postgres) await sql`SELECT pg_advisory_xact_lock(${this.postgres.auditLock}::bigint)`.execute(trx);
+        await appendAudits(trx, tx.audits, this.auditKey);
       }
       return { value: result, changes: tx.changes };
     });

@@ -20,7 +20,7 @@ export class GrantReads {
   constructor(protected readonly engine: Engine) {}
 
   protected get db(): Kysely<Database> {
-    return this.engine.db;
+    return this.engine.reads;
   }
 
   get(requestId: string): Promise<GrantRecord | undefined> {

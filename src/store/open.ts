@@ -108,6 +108,9 @@ export function openSqlite(file: string, options: OpenOptions): Opened {
   };
 }
 
+/** Connections kept for plain reads beside the writing pool (Engine.reads). */
+const READ_POOL_SIZE = 4;
+
 export async function openPostgresEngine(url: string, options: OpenOptions): Promise<Opened> {
   const target = postgresTarget(url, options);
   // The probe needs the pool and the pool reports to the monitor: the monitor comes first.
@@ -117,17 +120,19 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
   }, options.health);
   const { db, pool } = openPostgres(target, options, (error) => monitor.observe(error));
   probeDb = db;
+  const reads = openPostgres(target, { ...options, poolSize: READ_POOL_SIZE }, (error) => monitor.observe(error)).db;
   const channel = changeChannel(target.schema);
   const engine = new Engine({
     kind: "postgres",
     db,
+    reads,
     auditKey: options.auditKey,
     postgres: { auditLock: advisoryKey("audit", target.schema), channel },
   });
   try {
     await migratePostgres(db, target.schema);
   } catch (error) {
-    await db.destroy();
+    await Promise.all([db.destroy(), reads.destroy()]);
     throw asRefusal(error, target);
   }
   const listener = new ChangeListener({ ...target.config }, channel, (payload, resync) => {
@@ -146,7 +151,7 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
       closed = true;
       monitor.stop();
       await listener.close();
-      await db.destroy();
+      await Promise.all([db.destroy(), reads.destroy()]);
     },
   };
 }

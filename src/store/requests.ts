@@ -32,7 +32,7 @@ export class RequestRepo {
   constructor(private readonly engine: Engine) {}
 
   private get db(): Kysely<Database> {
-    return this.engine.db;
+    return this.engine.reads;
   }
 
   async insert(request: NewRequest): Promise<AccessRequest> {
