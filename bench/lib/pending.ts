@@ -23,7 +23,7 @@ export async function filePendingRequests(
       justification: "Benchmark: investigating the failing ingress",
       ticket: "OPS-42",
     });
-    if (!result.ok) throw new Error(`could not file a request: ${JSON.stringify(result.errors)}`);
+    if (!result.ok) throw new Error(`could not file a request: ${JSON.stringify(result)}`);
     const request = result.request;
     out.push({ id: request.id, channel: request.approvalChannel ?? "C0APPROVALS", ts: request.approvalTs ?? "" });
   });

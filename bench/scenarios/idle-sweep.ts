@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { systemClock } from "../../src/domain/clock.js";
 import { Store } from "../../src/store/index.js";
 import { startBenchBot } from "../lib/bot.js";
@@ -23,32 +24,28 @@ async function buildStore(file: string, sizes: IdleSizes): Promise<void> {
   const store = await Store.open(file);
   const total = sizes.finished + sizes.active;
   const now = Date.now();
-  const counter = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @total)";
-  store.db.transaction(() => {
-    store.db
-      .prepare(
-        `INSERT INTO requests (id, profile_id, requester_id, requester_name, requester_email, duration_seconds,
+  // SQLite's own SQL (printf, a recursive counter): this scenario measures the embedded default.
+  const counter = sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${total})`;
+  const finished = sizes.finished;
+  await store.kysely.transaction().execute(async (tx) => {
+    await sql`INSERT INTO requests (id, profile_id, requester_id, requester_name, requester_email, duration_seconds,
            justification, status, created_at, updated_at)
          ${counter}
          SELECT printf('JR-I%07d', i), 'aks-prod-sre', 'U0REQ' || (i % 50), 'Requester', 'r@contoso.com', 3600,
-           'benchmark history', CASE WHEN i <= @finished THEN 'expired' ELSE 'active' END,
-           @now - (@total - i) * 1000, @now FROM n`,
-      )
-      .run({ total, finished: sizes.finished, now });
-    store.db
-      .prepare(
-        `INSERT INTO grants (request_id, provider, status, state, started_at, granted_at, expires_at, due_at,
+           'benchmark history', CASE WHEN i <= ${finished} THEN 'expired' ELSE 'active' END,
+           ${now} - (${total} - i) * 1000, ${now} FROM n`.execute(tx);
+    await sql`INSERT INTO grants (request_id, provider, status, state, started_at, granted_at, expires_at, due_at,
            end_reason, ended_at)
          ${counter}
-         SELECT printf('JR-I%07d', i), 'entra-group', CASE WHEN i <= @finished THEN 'ended' ELSE 'active' END,
-           '{"bench":true}', @now - (@total - i) * 1000, @now - (@total - i) * 1000,
-           CASE WHEN i <= @finished THEN @now - 1000 ELSE @now + 86400000 + i END,
-           CASE WHEN i <= @finished THEN @now - 1000 ELSE @now + 86400000 + i END,
-           CASE WHEN i <= @finished THEN 'expired' END, CASE WHEN i <= @finished THEN @now END FROM n`,
-      )
-      .run({ total, finished: sizes.finished, now });
-  })();
-  store.db.pragma("optimize");
+         SELECT printf('JR-I%07d', i), 'entra-group', CASE WHEN i <= ${finished} THEN 'ended' ELSE 'active' END,
+           '{"bench":true}', ${now} - (${total} - i) * 1000, ${now} - (${total} - i) * 1000,
+           CASE WHEN i <= ${finished} THEN ${now} - 1000 ELSE ${now} + 86400000 + i END,
+           CASE WHEN i <= ${finished} THEN ${now} - 1000 ELSE ${now} + 86400000 + i END,
+           CASE WHEN i <= ${finished} THEN 'expired' END, CASE WHEN i <= ${finished} THEN ${now} END FROM n`.execute(
+      tx,
+    );
+  });
+  await sql`PRAGMA optimize`.execute(store.kysely);
   await store.close();
 }
 
@@ -71,7 +68,11 @@ export async function idleSweepScenario(sizes: IdleSizes): Promise<ScenarioResul
       }
       const cold = times[0] ?? 0;
       const warm = summarize(times.slice(1));
-      const grants = (b.store.db.prepare("SELECT COUNT(*) AS n FROM grants").get() as { n: number }).n;
+      const count = await b.store.kysely
+        .selectFrom("grants")
+        .select(({ fn }) => fn.countAll<number>().as("n"))
+        .executeTakeFirst();
+      const grants = Number(count?.n ?? 0);
       return {
         scenario: "idle sweep",
         rows: [

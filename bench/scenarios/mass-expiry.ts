@@ -69,7 +69,7 @@ export async function massExpiryScenario(sizes: MassSizes): Promise<ScenarioResu
     const throughput = deletes.length / elapsedS;
     const share = (throughput / sizes.ratePerSecond) * 100;
     const stillMembers = graph.directory.groups.get(groupId)?.size ?? -1;
-    const ended = endedCount(b.store, ids);
+    const ended = await endedCount(b.store, ids);
     const exactlyOnce = ended === sizes.grants && stillMembers === 0 && [...perPath.values()].every((n) => n === 1);
     return {
       scenario: "mass expiry",
