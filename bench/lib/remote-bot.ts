@@ -149,7 +149,12 @@ class Ipc {
 
   constructor(private readonly child: ChildProcess) {
     this.readyUrl = new Promise((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`bot process exited (${code}) before it was ready`)));
+      child.once("exit", (code, signal) => {
+        reject(new Error(`bot process exited (${code ?? signal}) before it was ready`));
+        // A killed bot answers nothing more: whoever waits hears so instead of hanging.
+        for (const pending of this.waiting.values()) pending.reject(new Error("the bot process is gone"));
+        this.waiting.clear();
+      });
       child.on("message", (message: HostReply) => {
         if (message.type === "ready") return resolve(message.url);
         const pending = this.waiting.get(message.id);
@@ -166,6 +171,9 @@ class Ipc {
 
   ask(command: Ask): Promise<unknown> {
     const id = ++this.seq;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      return Promise.reject(new Error("the bot process is gone"));
+    }
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.child.send({ ...command, id } satisfies HostCommand);
