@@ -32,6 +32,8 @@ export interface PhaseResult {
  */
 export class AckLoad {
   errors = 0;
+  /** What the failures were ("bot answered HTTP 500", "socket hang up"…), counted. */
+  readonly errorKinds: Record<string, number> = {};
   private nextApproval = 0;
 
   constructor(
@@ -62,8 +64,10 @@ export class AckLoad {
           const ms = await this.send(kind, i);
           all.push(ms);
           byKind.get(kind)?.push(ms);
-        } catch {
+        } catch (error) {
           this.errors++;
+          const kind = error instanceof Error ? error.message : String(error);
+          this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
         }
       }
     };

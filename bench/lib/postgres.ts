@@ -63,7 +63,9 @@ export async function benchDatabase(): Promise<BenchDatabase | string> {
 
 /** The fallback for a role that may not create databases: a schema in the URL's own database. */
 async function schemaIn(base: URL, name: string): Promise<BenchDatabase | string> {
-  const owner = new pg.Client({ connectionString: new URL(`?`, base).toString().replace(/\?$/, "") });
+  const plain = new URL(base);
+  plain.search = "";
+  const owner = new pg.Client({ connectionString: plain.toString() });
   owner.on("error", () => undefined);
   try {
     await owner.connect();

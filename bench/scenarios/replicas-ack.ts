@@ -66,6 +66,7 @@ export async function replicasAckScenario(sizes: AckSizes): Promise<ScenarioResu
         botCpuMsPerRequest: Math.round(main.cpuMsPerRequest * 1000) / 1000,
         botEventLoopDelayMs: main.loopDelay,
         replicaPeakRssMB: stats.map((s) => s.maxRssMB),
+        errorKinds: load.errorKinds,
       },
       wallMs: performance.now() - started,
     };
