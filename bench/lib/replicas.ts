@@ -30,17 +30,19 @@ export function skipped(scenario: string, reason: string, started: number): Scen
   };
 }
 
+/** A throwaway database (benchDatabase), or why there is none: the scenario then reports skipped. */
+export { benchDatabase };
+
 /**
- * A throwaway database, `before` on it (a bulk seed), then the three replicas: replica-a first (it
- * migrates), the other two together. A string: no PostgreSQL (see skipped).
+ * On the throwaway database: `before` (a bulk seed), then the three replicas: replica-a first (it
+ * migrates), the other two together. Owns the database from here: close() drops it.
  */
 export async function startReplicas(
+  db: BenchDatabase,
   options: Omit<RemoteBotOptions, "database" | "replicaId" | "slack" | "seed"> & {
     before?: (db: BenchDatabase) => Promise<void>;
   },
-): Promise<Replicas | string> {
-  const db = await benchDatabase();
-  if (typeof db === "string") return db;
+): Promise<Replicas> {
   const slack = new FakeSlackWebApi(benchPeople());
   const bots: RemoteBot[] = [];
   const close = async () => {

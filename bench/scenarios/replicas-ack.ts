@@ -1,5 +1,5 @@
 import { AckLoad, approvalsIn, KINDS, type Phase } from "../lib/ack-load.js";
-import { skipped, startReplicas } from "../lib/replicas.js";
+import { benchDatabase, skipped, startReplicas } from "../lib/replicas.js";
 import { BenchSlackClient } from "../lib/slack-client.js";
 import { type ScenarioResult, summarize } from "../lib/stats.js";
 import type { AckSizes } from "./ack.js";
@@ -16,8 +16,9 @@ const SCENARIO = "ack, 3 replicas";
  */
 export async function replicasAckScenario(sizes: AckSizes): Promise<ScenarioResult> {
   const started = performance.now();
-  const replicas = await startReplicas({ latencyMs: 0 });
-  if (typeof replicas === "string") return skipped(SCENARIO, replicas, started);
+  const db = await benchDatabase();
+  if (typeof db === "string") return skipped(SCENARIO, db, started);
+  const replicas = await startReplicas(db, { latencyMs: 0 });
   const clients = replicas.bots.map((b) => new BenchSlackClient(b.url));
   try {
     const warmup: Phase = { kinds: KINDS, concurrency: sizes.concurrency, total: sizes.warmup ?? 0 };

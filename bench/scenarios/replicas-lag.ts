@@ -1,5 +1,5 @@
 import type { RevokeCall } from "../host/protocol.js";
-import { skipped, startReplicas } from "../lib/replicas.js";
+import { benchDatabase, skipped, startReplicas } from "../lib/replicas.js";
 import { round, type ScenarioResult, summarize, until } from "../lib/stats.js";
 
 export interface ReplicasLagSizes {
@@ -18,8 +18,9 @@ const SCENARIO = "revocation lag, 3 replicas";
  */
 export async function replicasLagScenario(sizes: ReplicasLagSizes): Promise<ScenarioResult> {
   const started = performance.now();
-  const replicas = await startReplicas({ providerType: "entra-group", latencyMs: 0 });
-  if (typeof replicas === "string") return skipped(SCENARIO, replicas, started);
+  const db = await benchDatabase();
+  if (typeof db === "string") return skipped(SCENARIO, db, started);
+  const replicas = await startReplicas(db, { providerType: "entra-group", latencyMs: 0 });
   const [a, b, c] = replicas.bots;
   try {
     if (!a || !b || !c) throw new Error("three replicas expected");

@@ -4,7 +4,7 @@ import { identityEndpoint } from "../../test/entra/harness.js";
 import { startFakeGraph } from "../../test/fakes/graph-server.js";
 import { examplePolicy } from "../../test/support/bot.js";
 import { PROFILE } from "../lib/people.js";
-import { skipped, startReplicas } from "../lib/replicas.js";
+import { benchDatabase, skipped, startReplicas } from "../lib/replicas.js";
 import { activeCount, bulkSeedActiveGrants, endedCount } from "../lib/seed.js";
 import { round, type ScenarioResult, until } from "../lib/stats.js";
 import { startThrottleProxy } from "../lib/throttle-proxy.js";
@@ -22,6 +22,8 @@ const SCENARIO = "mass expiry, 3 replicas";
  */
 export async function replicasMassScenario(sizes: MassSizes): Promise<ScenarioResult> {
   const started = performance.now();
+  const database = await benchDatabase();
+  if (typeof database === "string") return skipped(SCENARIO, database, started);
   await identityEndpoint();
   const graph = await startFakeGraph();
   const proxy = await startThrottleProxy(graph.baseUrl, sizes.ratePerSecond, sizes.burst);
@@ -36,7 +38,7 @@ export async function replicasMassScenario(sizes: MassSizes): Promise<ScenarioRe
   let dueSecond = 0;
   let seedMs = 0;
   let store: Store | undefined;
-  const replicas = await startReplicas({
+  const replicas = await startReplicas(database, {
     providerType: "entra-group",
     graphBaseUrl: proxy.baseUrl,
     before: async (db) => {
@@ -53,7 +55,6 @@ export async function replicasMassScenario(sizes: MassSizes): Promise<ScenarioRe
     },
   });
   try {
-    if (typeof replicas === "string") return skipped(SCENARIO, replicas, started);
     if (!store) throw new Error("the store was not seeded");
     const db = store;
     const readyBeforeDueMs = dueSecond - Date.now();
@@ -138,7 +139,7 @@ export async function replicasMassScenario(sizes: MassSizes): Promise<ScenarioRe
   } finally {
     // This process's store first: dropping the database cuts every connection still open to it.
     await store?.close();
-    if (typeof replicas !== "string") await replicas.close();
+    await replicas.close();
     await proxy.close();
     await graph.close();
   }
