@@ -75,7 +75,10 @@ if (!first) process.exit(0);
 // The in-process scenarios' number (bot + fakes + tsx in one process) is reported beside it.
 const botPeaks = reports.flatMap((r) => r.results.map((x) => Number(x.details?.botPeakRssMB ?? Number.NaN)));
 const botPeak = Math.max(0, ...botPeaks.filter((v) => !Number.isNaN(v)));
-const inProcess = reports.filter((r) => r.results.every((x) => x.details?.botPeakRssMB === undefined));
+// The replica scenarios run their bots elsewhere too; their own process holds only fakes and load.
+const inProcess = reports.filter((r) =>
+  r.results.every((x) => x.details?.botPeakRssMB === undefined && x.details?.replicas === undefined && x.rows.length),
+);
 const inProcessPeak = Math.max(0, ...inProcess.map((r) => r.memory.value ?? 0));
 const report: BenchReport = {
   ...first,

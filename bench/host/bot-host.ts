@@ -1,6 +1,6 @@
 /**
- * The bot process of the production-like bench: the real bot (Bolt HTTP receiver, SQLite file,
- * WebClient) and nothing else — the fake Slack and the load generator live in the parent. Run from
+ * The bot process of the production-like bench: the real bot (Bolt HTTP receiver, SQLite file or
+ * PostgreSQL, WebClient) and nothing else — the fake Slack and the load generator live in the parent. Run from
  * compiled JS (`dist/.bench/bench/host/bot-host.js`, built by `npm run bench`), or under tsx when no
  * build is there (the smoke test). Settings come as JSON in JITBOT_BENCH_HOST; commands over IPC.
  */
@@ -10,12 +10,14 @@ import { createJitbot } from "../../src/compose.js";
 import { parsePolicy } from "../../src/config/load.js";
 import type { GrantType } from "../../src/config/schema.js";
 import { systemClock } from "../../src/domain/clock.js";
+import { createEntraProviders } from "../../src/grants/entra/index.js";
 import type { GrantProvider } from "../../src/grants/provider.js";
 import { dryRunProviders } from "../../src/grants/registry.js";
 import { createLogger } from "../../src/logger.js";
 import { Store } from "../../src/store/index.js";
 import { LatencyProvider } from "../lib/latency-provider.js";
 import { filePendingRequests } from "../lib/pending.js";
+import { seedActiveGrants } from "../lib/seed.js";
 import type { HostCommand, HostConfig, HostReply, HostStats } from "./protocol.js";
 
 const config = JSON.parse(process.env.JITBOT_BENCH_HOST ?? "{}") as HostConfig;
@@ -33,10 +35,16 @@ const policyText = (() => {
   throw new Error("jitbot.example.yaml not found");
 })();
 const policy = parsePolicy(policyText, "jitbot.example.yaml");
-const store = await Store.open(config.dbFile);
+const store = await Store.open(config.database);
 const provider = new LatencyProvider(config.providerType, config.latencyMs, systemClock);
 const providers = new Map<GrantType, GrantProvider>(dryRunProviders());
 providers.set(provider.type, provider);
+if (config.graphBaseUrl) {
+  // The real Entra providers; the token comes from the bench's managed-identity endpoint (IDENTITY_*).
+  for (const real of createEntraProviders({ env: { GRAPH_BASE_URL: config.graphBaseUrl }, policy })) {
+    providers.set(real.type, real);
+  }
+}
 // Production logs JSON to stdout at LOG_LEVEL (default info); the parent points stdout at /dev/null.
 const bot = createJitbot({
   policy,
@@ -44,6 +52,7 @@ const bot = createJitbot({
   providers,
   logger: createLogger(config.logLevel),
   clock: systemClock,
+  replicaId: config.replicaId,
   slack: { botToken: config.slackToken, signingSecret: config.signingSecret, apiUrl: config.slackApiUrl, retries: 0 },
   port: 0,
   host: "127.0.0.1",
@@ -78,6 +87,19 @@ async function handle(command: HostCommand): Promise<HostReply> {
   switch (command.cmd) {
     case "file":
       return { type: "reply", id: command.id, value: await filePendingRequests(bot.service, command.count) };
+    case "seed": {
+      const ids = await seedActiveGrants(store, {
+        count: command.expiresAt.length,
+        expiresAt: (i) => command.expiresAt[i] ?? Date.now(),
+      });
+      return {
+        type: "reply",
+        id: command.id,
+        value: ids.map((requestId, i) => ({ requestId, expiresAt: command.expiresAt[i] ?? 0 })),
+      };
+    }
+    case "revokes":
+      return { type: "reply", id: command.id, value: provider.revokes };
     case "idle":
       await bot.engine.idle();
       return { type: "reply", id: command.id, value: null };

@@ -7,15 +7,37 @@ export interface HostConfig {
   slackApiUrl: string;
   slackToken: string;
   signingSecret: string;
-  dbFile: string;
+  /** A SQLite file, or a postgres:// URL that several bot processes share. */
+  database: string;
+  /** This process among the replicas on one database (createJitbot's replicaId). */
+  replicaId?: string;
   providerType: GrantType;
   latencyMs: number;
+  /**
+   * When set, the entra-group provider is the real one (Graph SDK, managed-identity token) talking
+   * to this base URL (the bench's throttle in front of its fake Graph), not the in-process sleeper.
+   */
+  graphBaseUrl?: string;
   concurrency?: number;
   logLevel: string;
 }
 
+/** A grant made through this process's store, and when it ends (ms since the epoch). */
+export interface Seeded {
+  requestId: string;
+  expiresAt: number;
+}
+
+/** One revoke call as the in-process provider saw it arrive (ms since the epoch). */
+export interface RevokeCall {
+  requestId: string;
+  at: number;
+}
+
 export type HostCommand =
   | { id: number; cmd: "file"; count: number }
+  | { id: number; cmd: "seed"; expiresAt: number[] }
+  | { id: number; cmd: "revokes" }
   | { id: number; cmd: "idle" }
   | { id: number; cmd: "stats" }
   | { id: number; cmd: "resetLoopDelay" }
@@ -43,5 +65,5 @@ export interface HostStats {
 
 export type HostReply =
   | { type: "ready"; url: string }
-  | { type: "reply"; id: number; value: Pending[] | HostStats | null }
+  | { type: "reply"; id: number; value: Pending[] | Seeded[] | RevokeCall[] | HostStats | null }
   | { type: "error"; id: number; message: string };

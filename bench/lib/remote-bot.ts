@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { GrantType } from "../../src/config/schema.js";
 import { FakeSlackWebApi } from "../../src/playground/slack-web-api.js";
 import { Store } from "../../src/store/index.js";
-import type { HostCommand, HostConfig, HostReply, HostStats } from "../host/protocol.js";
+import type { HostCommand, HostConfig, HostReply, HostStats, RevokeCall, Seeded } from "../host/protocol.js";
 import { quiesce } from "./bot.js";
 import type { Pending } from "./pending.js";
 import { benchPeople, SIGNING_SECRET } from "./people.js";
@@ -29,17 +29,31 @@ export interface RemoteBotOptions {
   providerType?: GrantType;
   latencyMs?: number;
   concurrency?: number;
-  /** Runs on the store file before the bot process starts. */
+  /** Runs on the store before the bot process starts. */
   seed?: (store: Store) => void | Promise<void>;
+  /** A postgres:// URL several bot processes share; a fresh SQLite file when absent. */
+  database?: string;
+  replicaId?: string;
+  /** The real entra-group provider against this Graph base URL (see HostConfig.graphBaseUrl). */
+  graphBaseUrl?: string;
+  /** A fake Slack shared by several bot processes (its owner closes it); one of its own otherwise. */
+  slack?: { fake: FakeSlackWebApi; apiUrl: string };
 }
 
 /** The bot in its own process; the fake Slack here, in the bench's process, as in production. */
 export interface RemoteBot {
   url: string;
   slack: FakeSlackWebApi;
-  dbFile: string;
+  /** The SQLite file or the PostgreSQL URL. */
+  database: string;
   pid: number;
   file(count: number): Promise<Pending[]>;
+  /** Active grants written through this process's own store, ending at the given times. */
+  seed(expiresAt: number[]): Promise<Seeded[]>;
+  /** The revoke calls this process's in-process provider received. */
+  revokes(): Promise<RevokeCall[]>;
+  /** SIGKILL: no drain, no goodbye, as a node dies. */
+  kill(): Promise<void>;
   idle(): Promise<void>;
   stats(): Promise<HostStats>;
   resetLoopDelay(): Promise<void>;
@@ -54,21 +68,24 @@ export interface RemoteBot {
  * JITBOT_BENCH_LOG sets the bot's LOG_LEVEL (default info, as in production; stdout is discarded).
  */
 export async function startRemoteBot(options: RemoteBotOptions = {}): Promise<RemoteBot> {
-  const tmp = mkdtempSync(join(tmpdir(), "jitbot-bench-"));
-  const dbFile = join(tmp, "jitbot.db");
+  const tmp = options.database ? undefined : mkdtempSync(join(tmpdir(), "jitbot-bench-"));
+  const database = options.database ?? join(tmp ?? "", "jitbot.db");
   if (options.seed) {
-    const store = await Store.open(dbFile);
+    const store = await Store.open(database);
     await options.seed(store);
     await store.close();
   }
-  const slack = new FakeSlackWebApi(benchPeople());
+  const ownSlack = options.slack === undefined;
+  const slack = options.slack?.fake ?? new FakeSlackWebApi(benchPeople());
   const config: HostConfig = {
-    slackApiUrl: await slack.listen(),
+    slackApiUrl: options.slack?.apiUrl ?? (await slack.listen()),
     slackToken: slack.token,
     signingSecret: SIGNING_SECRET,
-    dbFile,
+    database,
+    replicaId: options.replicaId,
     providerType: options.providerType ?? "entra-group",
     latencyMs: options.latencyMs ?? 0,
+    graphBaseUrl: options.graphBaseUrl,
     concurrency: options.concurrency,
     logLevel: process.env.JITBOT_BENCH_LOG ?? "info",
   };
@@ -82,12 +99,24 @@ export async function startRemoteBot(options: RemoteBotOptions = {}): Promise<Re
   });
   const ipc = new Ipc(child);
   const url = await ipc.ready();
+  const cleanUp = async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    if (ownSlack) await slack.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  };
   return {
     url,
     slack,
-    dbFile,
+    database,
     pid: child.pid ?? 0,
     file: (count) => ipc.ask({ cmd: "file", count }) as Promise<Pending[]>,
+    seed: (expiresAt) => ipc.ask({ cmd: "seed", expiresAt }) as Promise<Seeded[]>,
+    revokes: () => ipc.ask({ cmd: "revokes" }) as Promise<RevokeCall[]>,
+    async kill() {
+      child.kill("SIGKILL");
+      await ipc.exited(5_000);
+      await cleanUp();
+    },
     idle: async () => void (await ipc.ask({ cmd: "idle" })),
     stats: () => ipc.ask({ cmd: "stats" }) as Promise<HostStats>,
     resetLoopDelay: async () => void (await ipc.ask({ cmd: "resetLoopDelay" })),
@@ -98,9 +127,7 @@ export async function startRemoteBot(options: RemoteBotOptions = {}): Promise<Re
         await ipc.exited(5_000);
         return last;
       } finally {
-        if (child.exitCode === null) child.kill("SIGKILL");
-        await slack.close();
-        rmSync(tmp, { recursive: true, force: true });
+        await cleanUp();
       }
     },
   };
@@ -108,6 +135,8 @@ export async function startRemoteBot(options: RemoteBotOptions = {}): Promise<Re
 
 type Ask =
   | { cmd: "file"; count: number }
+  | { cmd: "seed"; expiresAt: number[] }
+  | { cmd: "revokes" }
   | { cmd: "idle" }
   | { cmd: "stats" }
   | { cmd: "resetLoopDelay" }
@@ -120,7 +149,12 @@ class Ipc {
 
   constructor(private readonly child: ChildProcess) {
     this.readyUrl = new Promise((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`bot process exited (${code}) before it was ready`)));
+      child.once("exit", (code, signal) => {
+        reject(new Error(`bot process exited (${code ?? signal}) before it was ready`));
+        // A killed bot answers nothing more: whoever waits hears so instead of hanging.
+        for (const pending of this.waiting.values()) pending.reject(new Error("the bot process is gone"));
+        this.waiting.clear();
+      });
       child.on("message", (message: HostReply) => {
         if (message.type === "ready") return resolve(message.url);
         const pending = this.waiting.get(message.id);
@@ -137,6 +171,9 @@ class Ipc {
 
   ask(command: Ask): Promise<unknown> {
     const id = ++this.seq;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      return Promise.reject(new Error("the bot process is gone"));
+    }
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.child.send({ ...command, id } satisfies HostCommand);

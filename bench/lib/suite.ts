@@ -4,6 +4,9 @@ import { type ApproveSizes, approveDmScenario } from "../scenarios/approve-dm.js
 import { type CatchUpSizes, catchUpScenario } from "../scenarios/catch-up.js";
 import { type IdleSizes, idleSweepScenario } from "../scenarios/idle-sweep.js";
 import { type MassSizes, massExpiryScenario } from "../scenarios/mass-expiry.js";
+import { replicasAckScenario } from "../scenarios/replicas-ack.js";
+import { type ReplicasLagSizes, replicasLagScenario } from "../scenarios/replicas-lag.js";
+import { replicasMassScenario } from "../scenarios/replicas-mass.js";
 import { type LagSizes, revocationLagScenario } from "../scenarios/revocation-lag.js";
 import { type Row, round, type ScenarioResult } from "./stats.js";
 
@@ -14,6 +17,10 @@ export interface Sizes {
   mass: MassSizes;
   catchUp: CatchUpSizes;
   idle: IdleSizes;
+  /** Issue 14: three bot processes on one PostgreSQL (skipped, with a printed line, without one). */
+  replicasLag: ReplicasLagSizes;
+  replicasMass: MassSizes;
+  replicasAck: AckSizes;
 }
 
 /** The sizes of issue 7. */
@@ -24,6 +31,9 @@ export const FULL: Sizes = {
   mass: { grants: Number(process.env.JITBOT_BENCH_MASS ?? 10_000), ratePerSecond: 200 },
   catchUp: { grants: 1_000, latencyMs: 20 },
   idle: { finished: 1_000_000, active: 10_000, sweeps: 200 },
+  replicasLag: { grants: 300, spreadMs: 15_000 },
+  replicasMass: { grants: Number(process.env.JITBOT_BENCH_MASS ?? 10_000), ratePerSecond: 200 },
+  replicasAck: { total: 5_000, concurrency: 50, warmup: 500 },
 };
 
 /** Every scenario, tiny: proves the bench code works in seconds (`--quick`, the smoke test). */
@@ -34,10 +44,33 @@ export const QUICK: Sizes = {
   mass: { grants: 120, ratePerSecond: 50, burst: 10 },
   catchUp: { grants: 40, latencyMs: 20 },
   idle: { finished: 5_000, active: 500, sweeps: 10 },
+  replicasLag: { grants: 20, spreadMs: 1_000 },
+  replicasMass: { grants: 120, ratePerSecond: 50, burst: 10, leadMs: 5_000 },
+  replicasAck: { total: 60, concurrency: 10, warmup: 12 },
 };
 
-export type ScenarioName = "ack" | "approve" | "lag" | "mass" | "catchUp" | "idle";
-export const SCENARIOS: ScenarioName[] = ["ack", "approve", "lag", "mass", "catchUp", "idle"];
+export type ScenarioName =
+  | "ack"
+  | "replicasAck"
+  | "approve"
+  | "lag"
+  | "replicasLag"
+  | "mass"
+  | "replicasMass"
+  | "catchUp"
+  | "idle";
+/** In table order: each replica row right under its single-replica row. */
+export const SCENARIOS: ScenarioName[] = [
+  "ack",
+  "replicasAck",
+  "approve",
+  "lag",
+  "replicasLag",
+  "mass",
+  "replicasMass",
+  "catchUp",
+  "idle",
+];
 
 export interface BenchReport {
   at: string;
@@ -64,6 +97,12 @@ function run(name: ScenarioName, sizes: Sizes): Promise<ScenarioResult> {
       return catchUpScenario(sizes.catchUp);
     case "idle":
       return idleSweepScenario(sizes.idle);
+    case "replicasLag":
+      return replicasLagScenario(sizes.replicasLag);
+    case "replicasMass":
+      return replicasMassScenario(sizes.replicasMass);
+    case "replicasAck":
+      return replicasAckScenario(sizes.replicasAck);
   }
 }
 

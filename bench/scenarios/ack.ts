@@ -1,4 +1,4 @@
-import { requesterId } from "../lib/people.js";
+import { AckLoad, approvalsIn, KINDS, type Kind, type Phase } from "../lib/ack-load.js";
 import { startRemoteBot } from "../lib/remote-bot.js";
 import { BenchSlackClient } from "../lib/slack-client.js";
 import { type ScenarioResult, summarize } from "../lib/stats.js";
@@ -15,15 +15,6 @@ export interface AckSizes {
   reference?: { concurrency: number; total: number };
 }
 
-type Kind = "help" | "list" | "request" | "approve";
-const KINDS: Kind[] = ["help", "list", "request", "approve"];
-
-interface Phase {
-  kinds: Kind[];
-  concurrency: number;
-  total: number;
-}
-
 /**
  * Slack drops what is not acknowledged in 3 s. A mix of the four things people do most — /jit help,
  * /jit list, /jit request (opens the modal) and Approve clicks (which start a grant in the background)
@@ -37,7 +28,6 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
   try {
     const warmup = sizes.warmup ?? 0;
     const reference = sizes.reference;
-    const approvalsIn = (p: Phase) => (p.kinds.includes("approve") ? Math.ceil(p.total / p.kinds.length) : 0);
     const target: Phase = { kinds: KINDS, concurrency: sizes.concurrency, total: sizes.total };
     const phases = {
       warmup: { kinds: KINDS, concurrency: sizes.concurrency, total: warmup },
@@ -48,50 +38,9 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
     const pending = await b.file(
       [phases.warmup, target, phases.fewer].reduce((n, p) => n + (p ? approvalsIn(p) : 0), 0),
     );
-    let nextApproval = 0;
     const client = new BenchSlackClient(b.url);
-    let errors = 0;
-    const send = (kind: Kind, i: number): Promise<number> => {
-      const user = requesterId(i % 50);
-      if (kind === "help") return client.command(user, "help");
-      if (kind === "list") return client.command(user, "list");
-      if (kind === "request") return client.command(user, "request aks-prod-sre 2h fixing the ingress controller");
-      const approval = pending[nextApproval++];
-      return approval ? client.approve(approval.id, approval.channel, approval.ts) : client.command(user, "help");
-    };
-    /** One phase, `concurrency` in flight: its latencies by kind, and its rate. */
-    const run = async (phase: Phase) => {
-      const byKind = new Map<Kind, number[]>(phase.kinds.map((k) => [k, []]));
-      const all: number[] = [];
-      let next = 0;
-      const worker = async () => {
-        while (next < phase.total) {
-          const i = next++;
-          const kind = phase.kinds[i % phase.kinds.length] as Kind;
-          try {
-            const ms = await send(kind, i);
-            all.push(ms);
-            byKind.get(kind)?.push(ms);
-          } catch {
-            errors++;
-          }
-        }
-      };
-      await b.resetLoopDelay();
-      const before = await b.stats();
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: phase.concurrency }, worker));
-      const seconds = (performance.now() - t0) / 1000;
-      const after = await b.stats();
-      await b.idle();
-      return {
-        all,
-        byKind,
-        perSecond: Math.round(all.length / seconds),
-        cpuMsPerRequest: (after.cpuMs - before.cpuMs) / all.length,
-        loopDelay: { p99: after.loopDelayP99Ms, max: after.loopDelayMaxMs },
-      };
-    };
+    const load = new AckLoad([b], [client], pending);
+    const run = (phase: Phase) => load.run(phase);
     await run(phases.warmup);
     const main = await run(target);
     const fewer = phases.fewer && (await run(phases.fewer));
@@ -144,7 +93,7 @@ export async function ackScenario(sizes: AckSizes): Promise<ScenarioResult> {
       checks: {
         answered: main.all.length,
         referenceAnswered: (fewer?.all.length ?? 0) + (floor?.all.length ?? 0),
-        errors,
+        errors: load.errors,
         granted: bot.grants,
         approvals: pending.length,
       },

@@ -14,6 +14,8 @@ export interface MassSizes {
   ratePerSecond: number;
   /** The throttle's bucket size; default one second of the rate. */
   burst?: number;
+  /** Replicas: how far ahead of the seed the due second lies, to cover three bot processes' start. */
+  leadMs?: number;
 }
 
 /**

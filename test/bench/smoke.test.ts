@@ -43,6 +43,34 @@ describe("npm run bench -- --quick", () => {
       active: QUICK.idle.active,
     });
 
+    // The replica scenarios need PostgreSQL: without a server they skip (printed); in CI the test
+    // database URL is set and they must run.
+    const replicas = ["revocation lag, 3 replicas", "mass expiry, 3 replicas", "ack, 3 replicas"];
+    const ran = replicas.filter((name) => checks[name]?.skipped !== true);
+    if (process.env.JITBOT_TEST_DATABASE_URL) expect(ran).toEqual(replicas);
+    if (ran.includes("revocation lag, 3 replicas")) {
+      expect(checks["revocation lag, 3 replicas"]).toMatchObject({
+        seeded: QUICK.replicasLag.grants,
+        revoked: QUICK.replicasLag.grants,
+        duplicates: 0,
+        missing: 0,
+        revokedByA: 0,
+      });
+    }
+    if (ran.includes("mass expiry, 3 replicas")) {
+      expect(checks["mass expiry, 3 replicas"]).toMatchObject({
+        ended: QUICK.replicasMass.grants,
+        exactlyOnce: true,
+        stillMembers: 0,
+        deletes: QUICK.replicasMass.grants,
+        distinctUsers: QUICK.replicasMass.grants,
+      });
+    }
+    if (ran.includes("ack, 3 replicas")) {
+      expect(checks["ack, 3 replicas"]).toMatchObject({ answered: QUICK.replicasAck.total, errors: 0 });
+      expect(checks["ack, 3 replicas"]?.granted).toBe(checks["ack, 3 replicas"]?.approvals);
+    }
+
     const rows = [...report.results.flatMap((r) => r.rows), report.memory];
     expect(rows.filter((r) => r.target && r.target !== "reported").every((r) => typeof r.met === "boolean")).toBe(true);
   }, 180_000); // counts, not speed: a loaded two-core machine must not fail it
