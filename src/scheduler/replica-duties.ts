@@ -8,8 +8,11 @@ import type { SchedulerDeps } from "./scheduler.js";
 const HEARTBEAT_MS = 10_000;
 /** A pending request this old with no approval message lost its replica before announcing it. */
 const UNANNOUNCED_AFTER_MS = 30_000;
-/** An announcement that failed (Slack down) is tried again by whichever replica claims the next slot. */
-const UNANNOUNCED_RETRY_MS = 600_000;
+/**
+ * An announcement that failed (Slack down, or its replica stopped mid-way) is tried again by
+ * whichever replica claims the next slot.
+ */
+const UNANNOUNCED_RETRY_MS = 60_000;
 
 /** A grant this old with no DM lost its replica (or Slack) before the person was told. */
 const UNTOLD_AFTER_MS = 30_000;
@@ -69,7 +72,9 @@ export class ReplicaDuties {
     for (const grant of await store.grants.untold(new Date(now.getTime() - UNTOLD_AFTER_MS), 100)) {
       const request = await store.requests.mustGet(grant.requestId);
       const profile = findProfile(policy, request.profileId);
-      if (!profile || !(await store.claimDelivery(`tell:${grant.requestId}`, now))) continue;
+      // Claimed per slot: a replica that claims it and stops before the DM leaves it to the next slot.
+      const slot = Math.floor(now.getTime() / UNTOLD_AFTER_MS);
+      if (!profile || !(await store.claimDelivery(`tell:${grant.requestId}:${slot}`, now))) continue;
       logger.warn({ requestId: grant.requestId }, "a grant's DM was never sent: telling the person now");
       const dm = await notifier.grantActivated(request, profile, grant, LOST_STEPS);
       if (dm) await store.grants.recordDm(grant.requestId, dm.channel, dm.ts, false);

@@ -120,7 +120,9 @@ export async function openPostgresEngine(url: string, options: OpenOptions): Pro
   }, options.health);
   const { db, pool } = openPostgres(target, options, (error) => monitor.observe(error));
   probeDb = db;
-  const reads = openPostgres(target, { ...options, poolSize: READ_POOL_SIZE }, (error) => monitor.observe(error)).db;
+  // Its idle connections' drops are heard (so none can end the process) but not reported: a read
+  // that fails is reported by the repository, and the probe on the writing pool judges recovery.
+  const reads = openPostgres(target, { ...options, poolSize: READ_POOL_SIZE }, () => undefined).db;
   const channel = changeChannel(target.schema);
   const engine = new Engine({
     kind: "postgres",
