@@ -30,6 +30,7 @@ const SPEED = 10;
 const SECRET = "chaos-signing-secret-0123456789abcdef";
 const HOST = new URL("./replica-host.ts", import.meta.url).pathname;
 const tmp = tempDir();
+let closing = false;
 
 const lead: FakeUser = { id: "U0LEAD", name: "Lee Lead", email: "lee@contoso.com" };
 const people: FakeUser[] = Array.from({ length: REQUESTS }, (_, i) => {
@@ -46,6 +47,8 @@ class Replica {
   ) {}
 
   start(): void {
+    // The killer may still be between a kill and its restart when the suite ends or fails.
+    if (closing) return;
     this.starts++;
     const log = createWriteStream(join(tmp.dir, `replica-${this.port}.log`), { flags: "a" });
     const child = spawn(process.execPath, ["--import", "tsx", HOST], {
@@ -162,6 +165,7 @@ describe.runIf(testDatabaseUrl() !== undefined)(
     }, 120_000);
 
     afterAll(async () => {
+      closing = true;
       await Promise.all(replicas.map((replica) => replica.kill()));
       await front?.close();
       await slack?.close?.();
