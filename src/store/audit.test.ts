@@ -103,7 +103,7 @@ describe.each(ENGINES)("the audit chain ($name)", (engine) => {
     expect((refusal as Error).message).toMatch(
       engine.name === "sqlite"
         ? /^there is no database at .* \(set JITBOT_DB to the bot's database file\)$/
-        : /^there is no jitbot schema "jt_\w+" at postgres:\/\/jitbot:\*\*\*@.* \(set JITBOT_DATABASE_URL, with \?schema= if the bot uses one\)$/,
+        : /^there is no jitbot schema "jt_\w+" at postgres:\/\/\w+:\*\*\*@.* \(set JITBOT_DATABASE_URL, with \?schema= if the bot uses one\)$/,
     );
   });
 

@@ -88,7 +88,7 @@ describe.runIf(testDatabaseUrl())("jitbot doctor: PostgreSQL", () => {
     }
     const rows = await check(url);
     expect(row(rows, "database")).toMatchObject({ status: "ok", result: "connected (PostgreSQL)" });
-    expect(row(rows, "database")?.target).toMatch(/^postgres:\/\/jitbot:\*\*\*@127\.0\.0\.1:5432\/\w+ schema jt_/);
+    expect(row(rows, "database")?.target).toMatch(/^postgres:\/\/\w+:\*\*\*@127\.0\.0\.1:\d+\/\w+ schema jt_/);
     expect(row(rows, "database schema")).toMatchObject({
       status: "ok",
       result: `version ${SCHEMA_VERSION}, this jitbot's`,
@@ -167,7 +167,7 @@ describe.runIf(testDatabaseUrl())("jitbot doctor with JITBOT_DATABASE_URL", () =
     const { code, output } = await w.run({ JITBOT_DATABASE_URL: url.toString() });
     expect(code).toBe(1);
     expect(output).toMatch(
-      /✗\s+database\s+JITBOT_DATABASE_URL\s+cannot read the PostgreSQL database at postgres:\/\/jitbot:\*\*\*@/,
+      /✗\s+database\s+JITBOT_DATABASE_URL\s+cannot read the PostgreSQL database at postgres:\/\/\w+:\*\*\*@/,
     );
     expect(output).toContain("28P01");
     expect(output).not.toContain("Wrong-Password-0123");

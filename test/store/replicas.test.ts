@@ -313,7 +313,7 @@ describe.runIf(testDatabaseUrl())("connecting to PostgreSQL", () => {
     url.password = "hidden-pw";
     await expect(StoreClass.open(url.toString())).rejects.toThrow(
       new RegExp(
-        `^cannot reach the PostgreSQL database at postgres://jitbot:\\*\\*\\*@127\\.0\\.0\\.1:${port}/.* \\(ECONNREFUSED\\)$`,
+        `^cannot reach the PostgreSQL database at postgres://\\w+:\\*\\*\\*@127\\.0\\.0\\.1:${port}/.* \\(ECONNREFUSED\\)$`,
       ),
     );
   });
