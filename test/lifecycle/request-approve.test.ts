@@ -26,6 +26,9 @@ async function fileRequest(justification = "Investigating the failing ingress in
   const message = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before], "the approval message");
   const id = /JR-[A-Z0-9]{6}/.exec(message.text)?.[0];
   if (!id) throw new Error("no request id in the approval message");
+  // The message's ts is stored just after Slack answers the post; a withdrawal faster than that
+  // would find no message to update (a click on the message itself carries its ts instead).
+  await waitFor(async () => (await t.store.requests.mustGet(id)).approvalTs, "the approval message's ts stored");
   return { id, message };
 }
 
