@@ -133,3 +133,11 @@ describe("codeBlock", () => {
     expect(codeBlock("--password='a&b<c>@here'")).toBe("```--password='a&amp;b&lt;c&gt;@here'```");
   });
 });
+
+describe("slackDate", () => {
+  it("names the whole second that has begun, in each reader's zone, with a UTC fallback to the minute", () => {
+    const at = new Date("2030-01-01T12:34:56.789Z");
+    expect(slackDate(at)).toBe("<!date^1893501296^{date_short_pretty} {time}|2030-01-01 12:34 UTC>");
+    expect(slackDate(at, "{time}")).toBe("<!date^1893501296^{time}|2030-01-01 12:34 UTC>");
+  });
+});
