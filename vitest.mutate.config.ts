@@ -26,6 +26,7 @@ export default defineConfig({
     ],
     exclude: ["test/expiry/mass.test.ts", "node_modules/**"],
     globalSetup: ["test/fakes/tls-global-setup.ts"],
+    setupFiles: ["test/support/mutate-setup.ts"],
     env: { JITBOT_TEST_DATABASE_URL: "" },
   },
 });
