@@ -150,6 +150,15 @@ describe("what a person typed, against the profile", () => {
     expect(validateRequestInput(profile("open"), { ...good, ticket: "" })).toEqual({});
   });
 
+  it("says in each refusal what the rule was, so the person's sentence can name it", () => {
+    const errors = (input: Partial<typeof good>) => validateRequestInput(profile("closed"), { ...good, ...input });
+    expect(errors({ durationSeconds: 4 * 3600 + 1 }).duration?.detail).toEqual({ max: 4 * 3600 });
+    expect(errors({ durationSeconds: 59 }).duration?.detail).toEqual({ min: 60 });
+    expect(errors({ justification: "short" }).justification?.detail).toEqual({ minLength: 10 });
+    expect(errors({ ticket: "ops 7" }).ticket?.detail).toEqual({ pattern: "^[A-Z]+-[0-9]+$" });
+    expect(checkApprover(profile("closed"), "U0ALICE", person("U0EVE"))?.detail).toEqual({ profile: "closed" });
+  });
+
   it("takes any ticket where none is required and no pattern is set", () => {
     expect(validateRequestInput(profile("open"), { ...good, ticket: "whatever #12" })).toEqual({});
   });
