@@ -17,7 +17,13 @@ export default {
         "src/slack/escape.ts",
         "src/domain/**/*.ts",
         "!src/domain/**/*.test.ts",
+        // The store's guarded transitions (request-rows.ts: the UPDATE … WHERE status = from),
+        // decisions and approval counting (requests.ts), the grant's guarded moves and leases
+        // (grants.ts, grant-ends.ts), and the audit chain (audit.ts).
+        "src/store/request-rows.ts",
         "src/store/requests.ts",
+        "src/store/grants.ts",
+        "src/store/grant-ends.ts",
         "src/store/audit.ts",
         "src/grants/revoker.ts",
         "src/scheduler/expiry-timer.ts",

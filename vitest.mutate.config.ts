@@ -9,6 +9,9 @@ import base from "./vitest.config.js";
  * whole bots over Slack (lifecycle, e2e, browser, fuzz, bench) cover the same lines again and would
  * multiply a run's time on two cores. (Not mergeConfig: it would append these lists to the base's,
  * which includes every test.) Without the base's projects: one process, the default engine.
+ * The store's tests run on SQLite only: the guards and the audit chain are the same queries on both
+ * engines, and a mutant run needs no server, so a PostgreSQL URL in the shell is ignored here (and
+ * its global setup, which would create a database per run, is left out).
  */
 const { projects: _projects, ...single } = base.test ?? {};
 
@@ -22,5 +25,8 @@ export default defineConfig({
       "test/doctor/audit-verify.test.ts",
     ],
     exclude: ["test/expiry/mass.test.ts", "node_modules/**"],
+    globalSetup: ["test/fakes/tls-global-setup.ts"],
+    setupFiles: ["test/support/mutate-setup.ts"],
+    env: { JITBOT_TEST_DATABASE_URL: "" },
   },
 });

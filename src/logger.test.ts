@@ -184,6 +184,55 @@ describe("logging", () => {
     expect(() => linesOf((logger) => logger.info({ cyclic }, "x"))).not.toThrow();
   });
 
+  it("returns an object without secrets itself, cycles and nulls included, so nothing is copied needlessly", () => {
+    const cyclic: Record<string, unknown> = { requestId: "JR-1", none: null, list: [1, null, { n: 2 }] };
+    cyclic.self = cyclic;
+    expect(redactDeep(cyclic)).toBe(cyclic);
+  });
+
+  it("cuts an object nested deeper than twelve levels, and keeps one at twelve", () => {
+    const nested = (levels: number): Record<string, unknown> => {
+      let value: Record<string, unknown> = { leaf: "v" };
+      for (let i = 0; i < levels; i++) value = { next: value };
+      return value;
+    };
+    const atTwelve = nested(12);
+    expect(redactDeep(atTwelve)).toBe(atTwelve);
+    expect(JSON.stringify(redactDeep(nested(13)))).toContain('"next":"[too deep]"');
+    expect(JSON.stringify(redactDeep(nested(13)))).not.toContain("leaf");
+  });
+
+  it("keeps an error whole (its message and stack), its secret-named fields censored by the paths", () => {
+    const failure = Object.assign(new Error("the token endpoint refused"), { token: "ERROR-TOKEN-1" });
+    const line = linesOf((logger) => logger.error({ err: failure }, "x"));
+    expect(line).toContain("the token endpoint refused");
+    expect(line).not.toContain("ERROR-TOKEN-1");
+  });
+
+  it("writes Bolt's info, warn and error lines as JSON at their level, parts joined by a space", () => {
+    const { lines, logger } = capture();
+    const bolt = boltLogger(logger);
+    bolt.info("socket", "connected");
+    bolt.warn("retrying", 2);
+    bolt.error("failed:", new Error("boom"));
+    const logged = lines.map(
+      (line) => JSON.parse(line) as { level: number; msg: string; component: string; app: string },
+    );
+    expect(logged.map(({ level, msg, component, app }) => [level, msg, component, app])).toEqual([
+      [30, "socket connected", "bolt", "jitbot"],
+      [40, "retrying 2", "bolt", "jitbot"],
+      [50, "failed: boom", "bolt", "jitbot"],
+    ]);
+  });
+
+  it("logs at info unless told otherwise", () => {
+    const lines: string[] = [];
+    const logger = createLogger(undefined, { write: (line: string) => void lines.push(line) });
+    logger.debug("hidden");
+    logger.info("shown");
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(["shown"]);
+  });
+
   it("drops the Slack client's debug lines that carry request or response bodies", () => {
     const { lines, logger } = capture();
     const bolt = boltLogger(logger);

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { parsePolicy } from "../config/load.js";
 import type { Profile } from "../config/schema.js";
-import { checkApprover, durationChoices, mayRequest, type Person, validateRequestInput } from "./policy.js";
+import {
+  checkApprover,
+  durationChoices,
+  findProfile,
+  groupsThatMatter,
+  mayRequest,
+  type Person,
+  requestableProfiles,
+  validateRequestInput,
+} from "./policy.js";
 
 /** Two profiles, one per way of naming people: by user id and by Slack user group. */
 const policy = parsePolicy(
@@ -140,11 +149,56 @@ describe("what a person typed, against the profile", () => {
   it("does not ask for a ticket where none is required", () => {
     expect(validateRequestInput(profile("open"), { ...good, ticket: "" })).toEqual({});
   });
+
+  it("says in each refusal what the rule was, so the person's sentence can name it", () => {
+    const errors = (input: Partial<typeof good>) => validateRequestInput(profile("closed"), { ...good, ...input });
+    expect(errors({ durationSeconds: 4 * 3600 + 1 }).duration?.detail).toEqual({ max: 4 * 3600 });
+    expect(errors({ durationSeconds: 59 }).duration?.detail).toEqual({ min: 60 });
+    expect(errors({ justification: "short" }).justification?.detail).toEqual({ minLength: 10 });
+    expect(errors({ ticket: "ops 7" }).ticket?.detail).toEqual({ pattern: "^[A-Z]+-[0-9]+$" });
+    expect(checkApprover(profile("closed"), "U0ALICE", person("U0EVE"))?.detail).toEqual({ profile: "closed" });
+  });
+
+  it("takes any ticket where none is required and no pattern is set", () => {
+    expect(validateRequestInput(profile("open"), { ...good, ticket: "whatever #12" })).toEqual({});
+  });
+
+  it("refuses a justification or a ticket over its cap, naming the field (a forged payload ignores max_length)", () => {
+    const errors = validateRequestInput(profile("closed"), {
+      ...good,
+      justification: "x".repeat(2001),
+      ticket: `OPS-${"1".repeat(97)}`,
+    });
+    expect(errors.justification).toMatchObject({ code: "TEXT_TOO_LONG", detail: { field: "justification" } });
+    expect(errors.ticket).toMatchObject({ code: "TEXT_TOO_LONG", detail: { field: "ticket" } });
+    expect(Object.keys(validateRequestInput(profile("closed"), { ...good, justification: "x".repeat(2000) }))).toEqual(
+      [],
+    );
+  });
 });
 
 describe("the durations offered", () => {
   it("offers the standard steps up to the cap, plus the default and the cap", () => {
     expect(durationChoices(profile("open"))).toEqual([900, 1800, 3600, 5400]);
     expect(durationChoices(profile("closed"))).toEqual([900, 1800, 3600, 7200, 14_400]);
+  });
+
+  it("puts a default between the standard steps in its place, in ascending order", () => {
+    const odd = { ...profile("closed"), duration: { default: 2700, max: 10_000 } };
+    expect(durationChoices(odd)).toEqual([900, 1800, 2700, 3600, 7200, 10_000]);
+  });
+});
+
+describe("profiles and the groups a decision depends on", () => {
+  it("lists only the profiles a person may request, and finds one by id", () => {
+    expect(requestableProfiles(policy, person("U0EVE")).map((p) => p.id)).toEqual(["open"]);
+    expect(requestableProfiles(policy, person("U0ALICE")).map((p) => p.id)).toEqual(["closed", "open"]);
+    expect(findProfile(policy, "open")?.id).toBe("open");
+    expect(findProfile(policy, "none")).toBeUndefined();
+  });
+
+  it("asks Slack about the requester groups and the approver groups, and no others", () => {
+    expect(groupsThatMatter(profile("closed"))).toEqual(["S0SRE", "S0ONCALL"]);
+    expect(groupsThatMatter(profile("open"))).toEqual([]);
   });
 });

@@ -109,6 +109,17 @@ describe("truncateMrkdwn", () => {
     expect((cut.match(/```/g) ?? []).length % 2).toBe(0);
   });
 
+  it("keeps text of exactly the limit whole, and cuts plain text at the limit less room for the ellipsis and a fence", () => {
+    expect(truncateMrkdwn("abcdefgh", 8)).toBe("abcdefgh");
+    expect(truncateMrkdwn("abcdefghi", 8)).toBe("abcd…");
+    expect(truncateMrkdwn("a b\nc d\te f", 9)).toBe("a b\nc…");
+  });
+
+  it("cuts before an emoji rather than through it", () => {
+    expect(truncateMrkdwn("ab🚀cdefgh", 7)).toBe("ab…");
+    expect(truncateMrkdwn("ab🚀cdefgh", 8)).toBe("ab🚀…");
+  });
+
   it("cuts where a plain slice would have left half an entity", () => {
     const text = escapeMrkdwn("&".repeat(10));
     expect(text.slice(0, 12)).toBe("&amp;&amp;&a");
@@ -117,6 +128,11 @@ describe("truncateMrkdwn", () => {
 });
 
 describe("truncate (plain_text)", () => {
+  it("cuts before an emoji rather than through it", () => {
+    expect(truncate("ab🚀cdefgh", 4)).toBe("ab…");
+    expect(truncate("ab🚀cdefgh", 5)).toBe("ab🚀…");
+  });
+
   it("keeps within the limit and never splits an emoji", () => {
     fc.assert(
       fc.property(typed, fc.integer({ min: 2, max: 300 }), (text, max) => {
@@ -131,5 +147,13 @@ describe("truncate (plain_text)", () => {
 describe("codeBlock", () => {
   it("sends Slack's control characters as entities and leaves the rest of a command as typed", () => {
     expect(codeBlock("--password='a&b<c>@here'")).toBe("```--password='a&amp;b&lt;c&gt;@here'```");
+  });
+});
+
+describe("slackDate", () => {
+  it("names the whole second that has begun, in each reader's zone, with a UTC fallback to the minute", () => {
+    const at = new Date("2030-01-01T12:34:56.789Z");
+    expect(slackDate(at)).toBe("<!date^1893501296^{date_short_pretty} {time}|2030-01-01 12:34 UTC>");
+    expect(slackDate(at, "{time}")).toBe("<!date^1893501296^{time}|2030-01-01 12:34 UTC>");
   });
 });

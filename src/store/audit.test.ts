@@ -124,6 +124,69 @@ describe.each(ENGINES)("the audit chain ($name)", (engine) => {
     });
   });
 
+  it("names a row deleted from the middle as missing", async () => {
+    const location = await chain(5);
+    const db = await attacker(location);
+    await db.kysely.deleteFrom("audit_events").where("seq", "=", 3).execute();
+    await db.close();
+    expect(await verify(location)).toEqual({ ok: false, events: 3, brokenAt: 4, why: "row 3 is missing" });
+  });
+
+  it("catches a row relinked to another predecessor even when its own hash was recomputed", async () => {
+    const location = await chain(5);
+    const db = await attacker(location);
+    const relinked = { ...(await db.rowOf(4)), prev_hash: "f".repeat(64) };
+    await db.rewrite(4, { prev_hash: relinked.prev_hash, hash: hashOf(relinked) });
+    await db.close();
+    expect(await verify(location)).toEqual({ ok: false, events: 4, brokenAt: 4, why: "link to the previous row" });
+  });
+
+  it("refuses a row under a hash scheme it does not know, and a cut-short hash, with a verdict rather than a throw", async () => {
+    const location = await chain(3);
+    const db = await attacker(location);
+    await db.rewrite(3, { scheme: "md5" });
+    await db.rewrite(2, { hash: "abc" });
+    await db.close();
+    expect(await verify(location)).toEqual({
+      ok: false,
+      events: 2,
+      brokenAt: 2,
+      why: "contents do not match its hash",
+    });
+    const other = await chain(3);
+    const db2 = await attacker(other);
+    await db2.rewrite(3, { scheme: "md5" });
+    await db2.close();
+    expect(await verify(other)).toMatchObject({ ok: false, brokenAt: 3, why: 'unknown hash scheme "md5"' });
+  });
+
+  it("walks a chain longer than one page of reads, every row once", async () => {
+    const location = await chain(0);
+    const db = await attacker(location);
+    let prev_hash = "0".repeat(64);
+    const rows = [];
+    for (let seq = 1; seq <= 2_001; seq++) {
+      const row = {
+        seq,
+        at: seq,
+        actor: "U0LEAD",
+        action: "request.approved",
+        request_id: `r${seq}`,
+        detail: "{}",
+        prev_hash,
+      };
+      prev_hash = hashOf(row);
+      rows.push({ ...row, hash: prev_hash, scheme: "sha256" });
+    }
+    for (let i = 0; i < rows.length; i += 500)
+      await db.kysely
+        .insertInto("audit_events")
+        .values(rows.slice(i, i + 500))
+        .execute();
+    await db.close();
+    expect(await verify(location)).toEqual({ ok: true, events: 2_001, keyed: 0, anchors: 0 });
+  });
+
   describe("keyed (JITBOT_AUDIT_KEY)", () => {
     it("verifies with its key, and starts with a keyed row saying the key is in use", async () => {
       const location = await chain(5, KEY);
@@ -241,6 +304,28 @@ describe.each(ENGINES)("the audit chain ($name)", (engine) => {
         brokenAt: 5,
         why: "its hash differs from the anchor published for it",
       });
+    });
+
+    it("accept the anchor of an empty chain, and report the newest of several anchors the chain no longer reaches", async () => {
+      const location = await chain(0);
+      const store = await Store.open(location);
+      const anchors = [anchorJson(await store.auditAnchor())];
+      for (let i = 1; i <= 5; i++) {
+        await store.audit({ at: new Date(Date.UTC(2026, 0, 5, 9, i)), actor: "U0LEAD", action: "request.approved" });
+        anchors.push(anchorJson(await store.auditAnchor()));
+      }
+      await store.close();
+      const [empty, , , third, , fifth] = anchors as [string, string, string, string, string, string];
+      expect(await verify(location, undefined, [empty, third, fifth])).toEqual({
+        ok: true,
+        events: 5,
+        keyed: 0,
+        anchors: 3,
+      });
+      const db = await attacker(location);
+      await db.kysely.deleteFrom("audit_events").where("seq", ">", 2).execute();
+      await db.close();
+      expect(await verify(location, undefined, [third, fifth, empty])).toMatchObject({ ok: false, brokenAt: 5 });
     });
 
     it("refuse an anchor not signed with the key (a forged one)", async () => {

@@ -88,6 +88,66 @@ describe.each(engines())("the store's guarded transitions ($name)", (engine) => 
     },
   );
 
+  it("records a decision's moment, note and audit detail, and tells every replica it was decided", async () => {
+    const id = await requestIn("pending");
+    const notices: string[] = [];
+    const stop = store.onChange((change) => {
+      if (change.requestId === id) notices.push(change.kind);
+    });
+    const moved = await store.requests.transition({
+      id,
+      from: "pending",
+      event: "deny",
+      at: later,
+      actor: "U0LEAD",
+      note: "not during the freeze",
+      detail: { approvals: 0, required: 2 },
+    });
+    stop();
+    expect(moved).toMatchObject({ status: "denied", decidedAt: later, decisionNote: "not during the freeze" });
+    expect(await store.requests.mustGet(id)).toMatchObject({ decidedAt: later, decisionNote: "not during the freeze" });
+    // SQLite tells this replica's listeners on commit; PostgreSQL's notice arrives later, over LISTEN.
+    if (engine.name === "sqlite") expect(notices).toEqual(["request.decided"]);
+    const row = (await store.auditTrail(id)).at(-1);
+    expect(row).toMatchObject({ action: "request.denied", actor: "U0LEAD", at: later.getTime() });
+    expect(JSON.parse(row?.detail ?? "")).toEqual({ approvals: 0, required: 2, note: "not during the freeze" });
+  });
+
+  it("leaves the decision alone when a decided request moves on, and audits exactly the detail given", async () => {
+    const id = await requestIn("pending");
+    await store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD", note: "ok" });
+    await store.requests.transition({ id, from: "approved", event: "activate", at: later, actor: "jitbot" });
+    const notices: string[] = [];
+    const stop = store.onChange((change) => {
+      if (change.requestId === id) notices.push(change.kind);
+    });
+    const moved = await store.requests.transition({
+      id,
+      from: "active",
+      event: "expire",
+      at: later,
+      actor: "jitbot",
+      detail: { verified: true },
+    });
+    stop();
+    expect(moved).toMatchObject({ status: "expired", decidedAt: at, decisionNote: "ok", updatedAt: later });
+    expect(notices).toEqual([]);
+    const row = (await store.auditTrail(id)).at(-1);
+    expect(row).toMatchObject({ action: "request.expired", actor: "jitbot" });
+    expect(JSON.parse(row?.detail ?? "")).toEqual({ verified: true });
+  });
+
+  it("names the move it refused when the row went on to a state the event could still leave", async () => {
+    // Withdrawn while pending, but approved meanwhile: cancelling an approved request is a legal
+    // move, so the refusal cannot come from the state machine and must name the stale move itself.
+    const id = await requestIn("approved");
+    const refused = await store.requests
+      .transition({ id, from: "pending", event: "cancel", at: later, actor: "U0ALICE" })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({ code: "INVALID_TRANSITION", detail: { from: "pending", event: "cancel" } });
+  });
+
   it("never overwrites an approved or active request through the time-out or cancel paths", async () => {
     for (const actual of ["approved", "active"] as const) {
       for (const event of ["time_out", "cancel"] as const) {
