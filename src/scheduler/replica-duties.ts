@@ -17,13 +17,14 @@ const UNANNOUNCED_RETRY_MS = 60_000;
 /** A grant this old with no DM lost its replica (or Slack) before the person was told. */
 const UNTOLD_AFTER_MS = 30_000;
 
-type Chore = "adopt" | "announce" | "tell";
+type Chore = "adopt" | "announce" | "tell" | "link";
 
 /**
  * What each replica does on its heartbeat, driven by the injected clock: says it is alive and what
  * its clock reads (doctor's skew check), renews the leases it holds, and picks up what a stopped
  * replica left behind — grants in flight whose lease lapsed and approvals never granted (adopt),
- * requests never announced to their approvers (announce), grants whose person was never told (tell). The chores run in the background, each
+ * requests never announced to their approvers (announce), grants whose person was never told (tell),
+ * audit events queued and never linked into the chain (link). The chores run in the background, each
  * at most once at a time, so a slow provider never holds up the next beat. Nothing here rejects.
  */
 export class ReplicaDuties {
@@ -47,14 +48,19 @@ export class ReplicaDuties {
     const replicaId = this.deps.replicaId ?? "jitbot";
     const now = clock.now();
     try {
-      await store.heartbeat(replicaId, now);
-      await store.grants.renewLeases(replicaId, now, LEASE_MS);
+      // Leases first, from the clock as the renewal is sent: a beat that waited on a busy pool must
+      // not renew to a time already half gone, or another replica takes the grants it is revoking.
+      await store.grants.renewLeases(replicaId, clock.now(), LEASE_MS);
+      await store.heartbeat(replicaId, clock.now());
     } catch (error) {
       logger.error({ err: describe(error) }, "heartbeat failed");
     }
     this.chore("adopt", () => this.deps.engine.reconcile("periodic"));
     this.chore("announce", () => this.announceUnannounced(now));
     this.chore("tell", () => this.tellUntold(now));
+    this.chore("link", async () => {
+      if (!(await store.linkAudits())) logger.warn({}, "audit events are waiting to be linked into the chain");
+    });
     if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
   }
 

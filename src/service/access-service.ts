@@ -169,7 +169,11 @@ export class AccessService {
     if (posted.approval) {
       await store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
     }
-    return { ok: true, request: await store.requests.mustGet(request.id) };
+    const stored = await store.requests.mustGet(request.id);
+    // Withdrawn (or timed out) while the messages were being posted: the withdrawal found no ts to
+    // update, so the messages would keep offering Approve and Withdraw for a closed request.
+    if (stored.status !== "pending") await notifier.messagesCaughtUp(stored, profile);
+    return { ok: true, request: stored };
   }
 
   /** An approver's click. Refusals come back as DomainErrors for an ephemeral answer. */

@@ -36,6 +36,8 @@ export interface Notifier {
   requestDecided(request: AccessRequest, profile: Profile, approvals: Approval[]): Promise<void>;
   /** Cancelled (by `closedBy`, the requester unless said otherwise) or timed out. */
   requestClosed(request: AccessRequest, profile: Profile, closedBy?: string): Promise<void>;
+  /** Brings the approval message and the receipt up to a state decided before their ts was stored. */
+  messagesCaughtUp(request: AccessRequest, profile: Profile): Promise<void>;
   approvalReminder(request: AccessRequest, profile: Profile, timesOutAt: Date): Promise<void>;
   /** The audit chain's signed head, posted to the policy's audit channel. */
   auditAnchored(channel: string, anchor: AuditAnchor): Promise<void>;

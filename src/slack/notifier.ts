@@ -70,6 +70,12 @@ export class SlackNotifier implements Notifier {
     await this.update(request.receiptChannel, request.receiptTs, receiptMessage(request, profile), "receipt");
   }
 
+  /** Brings the approval message and the receipt up to a state decided before their ts was stored. */
+  async messagesCaughtUp(request: AccessRequest, profile: Profile) {
+    await this.refreshApproval(request, profile);
+    await this.settleReceipt(request, profile);
+  }
+
   async approvalRecorded(request: AccessRequest, profile: Profile, approvals: Approval[]) {
     await this.refreshApproval(request, profile, approvals);
   }

@@ -42,12 +42,29 @@ export async function auditHead(db: Kysely<Database>): Promise<AuditRow | undefi
   return db.selectFrom("audit_events").selectAll().orderBy("seq", "desc").limit(1).executeTakeFirst();
 }
 
+/** An event as the chain stores it: times in milliseconds, detail as JSON text. */
+export type AuditEntry = Pick<AuditRow, "at" | "actor" | "action" | "request_id" | "detail">;
+
+export function auditEntry(event: AuditEvent): AuditEntry {
+  return {
+    at: event.at.getTime(),
+    actor: event.actor,
+    action: event.action,
+    request_id: event.requestId ?? null,
+    detail: JSON.stringify(event.detail ?? {}),
+  };
+}
+
 /**
  * Appends events after the chain's head; call inside the transaction of the change they record,
  * holding whatever serialises appends (see Engine.write). The hash is computed here, never in
  * SQL, so a chain reads and verifies the same whichever engine wrote it.
  */
 export async function appendAudits(db: Kysely<Database>, events: AuditEvent[], key: Buffer | undefined) {
+  await appendEntries(db, events.map(auditEntry), key);
+}
+
+export async function appendEntries(db: Kysely<Database>, entries: AuditEntry[], key: Buffer | undefined) {
   const last = await db
     .selectFrom("audit_events")
     .select(["seq", "hash"])
@@ -57,17 +74,9 @@ export async function appendAudits(db: Kysely<Database>, events: AuditEvent[], k
   let seq = last?.seq ?? 0;
   let previous = last?.hash ?? GENESIS;
   const scheme: AuditScheme = key ? "hmac-sha256" : "sha256";
-  const rows = events.map((event) => {
+  const rows = entries.map((entry) => {
     seq++;
-    const row = {
-      seq,
-      at: event.at.getTime(),
-      actor: event.actor,
-      action: event.action,
-      request_id: event.requestId ?? null,
-      detail: JSON.stringify(event.detail ?? {}),
-      prev_hash: previous,
-    };
+    const row = { seq, ...entry, prev_hash: previous };
     previous = hashOf(row, key);
     return { ...row, hash: previous, scheme };
   });

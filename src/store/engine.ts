@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { AccessRequest } from "../domain/request.js";
 import { type AuditEvent, appendAudits } from "./audit.js";
+import { AuditChainer, queueAudits } from "./audit-chainer.js";
 import { toRequest } from "./rows.js";
 import type { Database } from "./schema.js";
 
@@ -61,6 +62,7 @@ export class Engine {
   readonly auditKey: Buffer | undefined;
   private readonly postgres: EngineSpec["postgres"];
   private readonly listeners = new Set<ChangeListener>();
+  private readonly chainer: AuditChainer | undefined;
 
   /**
    * Where reads outside a transaction go. PostgreSQL: a small pool of its own, so an answer inside
@@ -75,30 +77,47 @@ export class Engine {
     this.reads = spec.reads ?? spec.db;
     this.auditKey = spec.auditKey;
     this.postgres = spec.postgres;
+    this.chainer = spec.postgres ? new AuditChainer(spec.db, spec.postgres.auditLock, spec.auditKey) : undefined;
   }
 
   /**
-   * Runs `work` as one transaction. PostgreSQL: the audit append waits on an advisory lock held to
-   * commit, so concurrent writers on any replica extend one chain; notices are NOTIFY in the same
-   * transaction, delivered on commit. SQLite: one writer, notices emitted here after commit.
+   * Links queued audit events into the chain (PostgreSQL; nothing to do on SQLite). A failure leaves
+   * them queued, their changes committed: it is not the write's failure, and the next pass (the
+   * heartbeat's at the latest) links them.
+   */
+  async linkAudits(): Promise<boolean> {
+    if (!this.chainer) return true;
+    try {
+      await this.chainer.link();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Runs `work` as one transaction. PostgreSQL: audit events are queued in it and linked into the one
+   * chain by a pass of the chainer after commit, which this awaits (see AuditChainer); notices are
+   * NOTIFY in the same transaction, delivered on commit. SQLite: one writer appends to the chain in
+   * the transaction and emits notices here after commit.
    */
   async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const { value, changes } = await this.db.transaction().execute(async (trx) => {
+    const { value, changes, audited } = await this.db.transaction().execute(async (trx) => {
       const tx = new Tx(trx);
       const result = await work(tx);
-      // NOTIFY is sent at commit whenever it is queued: queued first, it is not one more round trip
-      // under the audit lock, which every audited write on every replica waits for.
+      // NOTIFY is sent at commit whenever it is queued.
       if (this.postgres && tx.changes.length > 0) {
         const payloads = tx.changes.map((change) => JSON.stringify(change));
         await sql`SELECT pg_notify(${this.postgres.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
       }
       if (tx.audits.length > 0) {
-        if (this.postgres) await sql`SELECT pg_advisory_xact_lock(${this.postgres.auditLock}::bigint)`.execute(trx);
-        await appendAudits(trx, tx.audits, this.auditKey);
+        if (this.chainer) await queueAudits(trx, tx.audits);
+        else await appendAudits(trx, tx.audits, this.auditKey);
       }
-      return { value: result, changes: tx.changes };
+      return { value: result, changes: tx.changes, audited: tx.audits.length > 0 };
     });
     if (!this.postgres) for (const change of changes) this.emit(change);
+    if (audited) await this.linkAudits();
     return value;
   }
 

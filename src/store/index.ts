@@ -208,6 +208,14 @@ export class Store {
     return this.facts.heartbeat(replicaId, localNow);
   }
 
+  /**
+   * Links audit events still queued into the chain: those of a replica that died between its commit
+   * and its link pass, or whose pass failed. False when the pass failed (they stay queued).
+   */
+  linkAudits(): Promise<boolean> {
+    return this.opened.engine.linkAudits();
+  }
+
   replicas(since: Date): Promise<ReplicaSeen[]> {
     return this.facts.replicas(since);
   }

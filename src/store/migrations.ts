@@ -121,6 +121,18 @@ export const SQLITE_MIGRATIONS: string[] = [
    CREATE INDEX job_runs_by_age ON job_runs(at);
    CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at INTEGER NOT NULL);
    CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`,
+  // 9: audit events waiting to be linked into the chain. PostgreSQL writers queue them here inside
+  // the transaction of their change, without a lock, and a chainer links them in batches (see
+  // src/store/audit-chainer.ts); SQLite has one writer and appends to the chain directly, so its
+  // table stays empty and exists only to keep one version number.
+  `CREATE TABLE audit_pending (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     request_id TEXT,
+     detail TEXT NOT NULL
+   );`,
 ];
 
 export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -244,9 +256,20 @@ CREATE INDEX job_runs_by_age ON job_runs(at);
 CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at BIGINT NOT NULL);
 CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`;
 
+const POSTGRES_9 = `
+CREATE TABLE audit_pending (
+  id BIGSERIAL PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  request_id TEXT,
+  detail TEXT NOT NULL
+);`;
+
 /** Each script takes a PostgreSQL schema from the version before it to `reaches`. */
 export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
   { reaches: 6, ddl: POSTGRES_1_TO_6 },
   { reaches: 7, ddl: POSTGRES_7 },
   { reaches: 8, ddl: POSTGRES_8 },
+  { reaches: 9, ddl: POSTGRES_9 },
 ];

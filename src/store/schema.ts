@@ -17,6 +17,17 @@ export interface Database {
   replicas: { id: string; seen_at: number; offset_ms: number };
   job_runs: { name: string; period: string; owner: string; at: number };
   home_visitors: { user_id: string; opened_at: number };
+  audit_pending: AuditPendingTable;
+}
+
+/** An audit event committed with its change and not yet linked into the chain (PostgreSQL). */
+export interface AuditPendingTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  request_id: string | null;
+  detail: string;
 }
 
 export interface RequestTable {

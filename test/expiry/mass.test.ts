@@ -59,6 +59,7 @@ class CountingNotifier implements Notifier {
   async approvalRecorded() {}
   async requestDecided() {}
   async requestClosed() {}
+  async messagesCaughtUp() {}
   async approvalReminder() {}
   async grantActivated() {
     return undefined;

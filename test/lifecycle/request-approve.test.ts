@@ -26,9 +26,6 @@ async function fileRequest(justification = "Investigating the failing ingress in
   const message = await waitFor(() => t.slack.messagesIn("C0APPROVALS")[before], "the approval message");
   const id = /JR-[A-Z0-9]{6}/.exec(message.text)?.[0];
   if (!id) throw new Error("no request id in the approval message");
-  // The message's ts is stored just after Slack answers the post; a withdrawal faster than that
-  // would find no message to update (a click on the message itself carries its ts instead).
-  await waitFor(async () => (await t.store.requests.mustGet(id)).approvalTs, "the approval message's ts stored");
   return { id, message };
 }
 
@@ -150,6 +147,33 @@ describe("a request, approved, becomes access", () => {
       () => textOf(t.slack.messagesIn("C0APPROVALS").find((m) => m.ts === message.ts) ?? message).includes("Withdrawn"),
       "the message update",
     );
+  });
+
+  it("withdraws a request filed a moment ago, before its approval message was stored, and the message says so", async () => {
+    const posting = t.slack.holdNext("chat.postMessage", (args) => args.channel === "C0APPROVALS");
+    await t.driver.command("U0ALICE", "request aks-prod-sre 2h");
+    const view = await waitFor(
+      () => [...t.slack.views.values()].filter((v) => v.userId === "U0ALICE").at(-1),
+      "the modal",
+    );
+    const justification = "Cancelled before its message was even stored";
+    await t.driver.submit("U0ALICE", view, { profile: "aks-prod-sre", duration: "7200", justification, ticket: "" });
+    await posting.reached;
+    const filed = await waitFor(
+      async () =>
+        (await t.store.requests.listByRequester("U0ALICE", ["pending"])).find((r) => r.justification === justification),
+      "the request",
+    );
+    const res = await t.driver.command("U0ALICE", `cancel ${filed.id}`);
+    expect(JSON.stringify(res.json)).toContain(`Withdrawing ${filed.id}`);
+    await waitFor(async () => (await t.store.requests.mustGet(filed.id)).status === "cancelled", "the cancellation");
+    posting.release();
+    const message = await waitFor(
+      () => t.slack.messagesIn("C0APPROVALS").find((m) => m.text.includes(filed.id)),
+      "the approval message",
+    );
+    await waitFor(() => textOf(message).includes("Withdrawn"), "the message brought up to date");
+    expect(JSON.stringify(message.blocks)).not.toContain("jit_approve");
   });
 
   it("ends access early with /jit revoke, through the provider", async () => {

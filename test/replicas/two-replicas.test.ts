@@ -111,4 +111,25 @@ describe.runIf(testDatabaseUrl())("two replicas on one PostgreSQL", () => {
     await waitFor(async () => (await b.store.requests.mustGet(id)).status === "active", "B grants it");
     expect(provider.grantCalls.get(id)).toBe(1);
   }, 120_000);
+
+  it("links into the audit chain the events a replica committed and stopped before linking", async () => {
+    const { a, b, clock } = await twoReplicas();
+    const { id } = await fileRequest(a, "aks-prod-sre", 3600);
+    const linked = await a.store.verifyAudit();
+    // What A leaves when it stops between its commit and its link pass.
+    await a.store.kysely
+      .insertInto("audit_pending")
+      .values({
+        at: clock.now().getTime(),
+        actor: "U0LEAD",
+        action: "request.approval_recorded",
+        request_id: id,
+        detail: "{}",
+      })
+      .execute();
+    await a.close();
+    await tickBoth(b, b, 11_000);
+    await waitFor(async () => (await b.store.auditTrail(id)).length === 2, "B links it on its heartbeat");
+    expect(await b.store.verifyAudit()).toMatchObject({ ok: true, events: (linked.events ?? 0) + 1 });
+  }, 120_000);
 });

@@ -169,6 +169,41 @@ describe.runIf(testDatabaseUrl())("several replicas on one PostgreSQL schema", (
     await closeAll([a, b]);
   });
 
+  it("has a write's audit events in the chain when the write returns, none left queued", async () => {
+    const [a, b] = await replicas(2);
+    if (!a || !b) throw new Error("two replicas");
+    await Promise.all(
+      [a, b].flatMap((store, r) =>
+        Array.from({ length: 20 }, async (_, i) => {
+          const id = `JR-Q${r}${String(i).padStart(3, "0")}`;
+          await insertRequest(store, id, at);
+          expect((await store.auditTrail(id)).map((row) => row.action)).toEqual(["request.submitted"]);
+        }),
+      ),
+    );
+    expect(await countRows(a, "audit_pending")).toBe(0);
+    await closeAll([a, b]);
+  });
+
+  it("links the events a replica queued and died before linking, at another replica's next pass", async () => {
+    const [a, b] = await replicas(2);
+    if (!a || !b) throw new Error("two replicas");
+    await insertRequest(a, "JR-LINK01", at);
+    // What a replica killed between its commit and its link pass leaves behind.
+    await sql`INSERT INTO audit_pending (at, actor, action, request_id, detail)
+              VALUES (${at.getTime()}, 'U0BOB', 'request.approved', 'JR-LINK01', '{"required":1}')`.execute(a.kysely);
+    expect(await a.verifyAudit()).toMatchObject({ ok: true, events: 1 });
+    expect(await b.linkAudits()).toBe(true);
+    expect(await countRows(a, "audit_pending")).toBe(0);
+    expect(await a.verifyAudit()).toMatchObject({ ok: true, events: 2 });
+    const trail = await a.auditTrail("JR-LINK01");
+    expect(trail.map((row) => [row.seq, row.action, row.detail])).toEqual([
+      [1, "request.submitted", expect.any(String)],
+      [2, "request.approved", '{"required":1}'],
+    ]);
+    await closeAll([a, b]);
+  });
+
   it("tells another replica of a change only once it commits", async () => {
     const [a, b] = await replicas(2);
     if (!a || !b) throw new Error("two replicas");

@@ -33,7 +33,7 @@ export async function insertRequestIn(store: Store, id: string, status: RequestS
 /** Rows in a table, on either engine. */
 export async function countRows(
   store: Store,
-  table: "requests" | "grants" | "audit_events" | "approvals" | "slack_deliveries",
+  table: "requests" | "grants" | "audit_events" | "audit_pending" | "approvals" | "slack_deliveries",
 ): Promise<number> {
   const row = await store.kysely
     .selectFrom(table)
