@@ -1,11 +1,15 @@
 import { type Compilable, CompiledQuery, type Kysely } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ActiveGrant } from "../../src/grants/provider.js";
 import { Store } from "../../src/store/index.js";
 import type { Database } from "../../src/store/schema.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 import { clockAt, FakeProvider, Gate, registryWith } from "./support.js";
 
 const open: TestBot[] = [];
+const fail = (): never => {
+  throw new Error("no bot");
+};
 afterEach(async () => {
   for (const bot of open.splice(0)) await bot.close();
 });
@@ -59,6 +63,35 @@ describe("sweeps that overlap", () => {
       .executeTakeFirstOrThrow();
     expect(Number(ended.n)).toBe(40);
   });
+
+  it("leases each page from the clock as it claims it: a long sweep's later pages are never born lapsed", async () => {
+    let t: TestBot | undefined;
+    const lapsed: string[] = [];
+    let calls = 0;
+    /** The first page is slow: 90 s pass during it, longer than a lease. */
+    class SlowFirstPage extends FakeProvider {
+      override async revoke(grant: ActiveGrant) {
+        const bot = t ?? fail();
+        const row = await bot.store.kysely
+          .selectFrom("grants")
+          .select("lease_until")
+          .where("request_id", "=", grant.requestId)
+          .executeTakeFirstOrThrow();
+        if ((row.lease_until ?? 0) <= bot.clock.now().getTime()) lapsed.push(grant.requestId);
+        if (++calls === 50) await bot.clock.advance(90_000);
+        return super.revoke(grant);
+      }
+    }
+    const fake = new SlowFirstPage("entra-group");
+    t = await startTestBot({ clock: clockAt(), providers: registryWith(fake), engine: { concurrency: 4 } });
+    open.push(t);
+    const ids = await seed(t, 520, new Date(t.clock.now().getTime() + 60_000));
+    await t.bot.scheduler.rearm();
+    await t.clock.advance(60_000);
+    await t.settle();
+    expect(lapsed).toEqual([]);
+    for (const id of ids) expect(fake.revoked.get(id), id).toBe(1);
+  }, 60_000);
 });
 
 /**
