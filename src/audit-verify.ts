@@ -41,9 +41,11 @@ export async function auditVerify(
     if (!verdict.ok) {
       return fail(1, `audit log BROKEN at event ${verdict.brokenAt}: ${verdict.why} (${verdict.events} events read)`);
     }
+    const queued = await reader.queuedAudits();
     const extras = [
       verdict.keyed > 0 ? `${verdict.keyed} keyed with JITBOT_AUDIT_KEY` : "",
       verdict.anchors > 0 ? `${verdict.anchors} anchor(s) matched` : "",
+      queued > 0 ? `${queued} more committed and waiting to be linked: the bot links them within seconds` : "",
     ].filter(Boolean);
     const suffix = extras.length ? ` (${extras.join("; ")})` : "";
     return fail(0, `audit log intact: ${verdict.events} events, every link verified${suffix}`);

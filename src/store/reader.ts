@@ -14,6 +14,8 @@ export interface StoreReader {
   verifyAudit(anchors?: readonly AuditAnchor[]): Promise<AuditVerdict>;
   auditAnchor(): Promise<AuditAnchor>;
   auditTrail(requestId: string): Promise<AuditRow[]>;
+  /** PostgreSQL: events committed with their change and not yet linked into the chain. */
+  queuedAudits(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,15 @@ export async function openForReading(
       return signAnchor({ seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS }, key);
     },
     auditTrail: (requestId) => auditTrail(db, requestId),
+    queuedAudits: async () => {
+      // A schema older than version 9 has no queue: nothing can be waiting.
+      const row = await db
+        .selectFrom("audit_pending")
+        .select(({ fn }) => fn.countAll<number>().as("n"))
+        .executeTakeFirst()
+        .catch(() => undefined);
+      return Number(row?.n ?? 0);
+    },
     close: () => db.destroy(),
   };
 }
