@@ -1,4 +1,3 @@
-import { createServer } from "node:net";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/domain/clock.js";
 import type { AutoApproveOnCall } from "../../src/oncall/config.js";
@@ -6,6 +5,7 @@ import { OnCallLookup } from "../../src/oncall/index.js";
 import { PagerDutyOnCall } from "../../src/oncall/pagerduty.js";
 import { startFakePagerDuty } from "../fakes/pagerduty-server.js";
 import { waitFor } from "../support/bot.js";
+import { closedPort } from "../support/closed-port.js";
 
 const pd = await startFakePagerDuty();
 afterAll(() => pd.close());
@@ -172,11 +172,3 @@ describe("PagerDuty GET /oncalls", () => {
     expect(pd.calls).toHaveLength(0);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
