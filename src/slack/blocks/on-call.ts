@@ -65,9 +65,11 @@ export function autoApprovalSkippedMessage(
   request: AccessRequest,
   sentence: string,
 ): { text: string; blocks: Block[] } {
+  // jitbot's own words, but a schedule id or a service's name may sit in them: escaped like typed text.
+  const plain = escapeMrkdwn(sentence);
   return {
-    text: messageText(`${request.id}: ${sentence}`),
-    blocks: [section(`ℹ️ *${request.id}*: ${sentence}`)],
+    text: messageText(`${request.id}: ${plain}`),
+    blocks: [section(`ℹ️ *${request.id}*: ${plain}`)],
   };
 }
 
