@@ -85,7 +85,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     replicaId: settings.replicaId,
     slack: settings.slack,
     port: settings.port,
-    onCall: createOnCallLookup(env, clock),
+    onCall: createOnCallLookup(env, clock, { logger }),
   });
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {

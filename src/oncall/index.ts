@@ -1,4 +1,5 @@
 import type { Clock } from "../domain/clock.js";
+import type { Logger } from "../service/ports.js";
 import type { AutoApproveOnCall, OnCallProvider } from "./config.js";
 import { DeadlinePassed } from "./http.js";
 import type { OnCallAnswer, OnCallFailure, OnCallNow, OnCallSource } from "./types.js";
@@ -14,6 +15,8 @@ export interface OnCallLookupOptions {
   timeoutMs?: number;
   /** How long a schedule's answer is reused: on-call shifts change by the hour, requests by the second. */
   cacheMs?: number;
+  /** Where failures are reported for operators (a revoked key shows here before anyone asks why). */
+  logger?: Logger;
 }
 
 const VARIABLE: Record<OnCallProvider, string> = { pagerduty: "PAGERDUTY_TOKEN", opsgenie: "OPSGENIE_API_KEY" };
@@ -30,6 +33,7 @@ export class OnCallLookup {
   private readonly quietUntil = new Map<OnCallProvider, { until: number; failure: OnCallFailure }>();
   private readonly timeoutMs: number;
   private readonly cacheMs: number;
+  private readonly logger: Logger | undefined;
 
   constructor(
     private readonly sources: Partial<Record<OnCallProvider, OnCallSource>>,
@@ -38,6 +42,7 @@ export class OnCallLookup {
   ) {
     this.timeoutMs = options.timeoutMs ?? 2_000;
     this.cacheMs = options.cacheMs ?? 60_000;
+    this.logger = options.logger;
   }
 
   async check(setting: AutoApproveOnCall, email: string): Promise<OnCallVerdict> {
@@ -91,6 +96,13 @@ export class OnCallLookup {
       answer = { ok: false, failure: { code: "UNREACHABLE" } };
     }
     const at = this.clock.now().getTime();
+    if (!answer.ok) {
+      // The failure's code and numbers only: never a key, never a response body.
+      this.logger?.warn(
+        { provider: source.provider, schedule: scheduleId, failure: answer.failure },
+        "on-call lookup failed; the request goes to approvers",
+      );
+    }
     if (answer.ok) this.cache.set(key, { until: at + this.cacheMs, value: answer.value });
     else if (answer.failure.code === "RATE_LIMITED") {
       const wait = (answer.failure.retryAfterSeconds ?? 60) * 1000;

@@ -76,6 +76,18 @@ describe("PagerDuty GET /oncalls", () => {
     });
   });
 
+  it("logs a failure for operators with its code, and never the key", async () => {
+    const lines: string[] = [];
+    const log = (obj: object, msg?: string) => void lines.push(`${msg} ${JSON.stringify(obj)}`);
+    const logger = { debug: log, info: log, warn: log, error: log };
+    const source = new PagerDutyOnCall("u+revoked-key-0001", pd.baseUrl);
+    await new OnCallLookup({ pagerduty: source }, new ManualClock(), { logger }).check(setting(), "alice@contoso.com");
+    expect(lines).toEqual([
+      'on-call lookup failed; the request goes to approvers {"provider":"pagerduty","schedule":"PPAYMNT","failure":{"code":"UNAUTHORIZED"}}',
+    ]);
+    expect(lines.join()).not.toContain("revoked-key");
+  });
+
   it("the fake refuses any other header form, as PagerDuty documents (Bearer is a 401)", async () => {
     const res = await fetch(`${pd.baseUrl}/oncalls`, { headers: { Authorization: `Bearer ${pd.token}` } });
     expect(res.status).toBe(401);
