@@ -1,5 +1,5 @@
 import type { Policy } from "../config/schema.js";
-import { type OnCallProvider, PROVIDER_NAME } from "../oncall/config.js";
+import { KEY_VARIABLE, type OnCallProvider, PROVIDER_NAME } from "../oncall/config.js";
 import { onCallSources } from "../oncall/env.js";
 import { DeadlinePassed } from "../oncall/http.js";
 import { failureSentence, type OnCallFailure } from "../oncall/types.js";
@@ -34,8 +34,7 @@ export async function onCallChecks(env: NodeJS.ProcessEnv, policy: Policy): Prom
     const check = `${PROVIDER_NAME[provider]} schedule`;
     const source = sources[provider];
     if (!source) {
-      const variable = provider === "pagerduty" ? "PAGERDUTY_TOKEN" : "OPSGENIE_API_KEY";
-      rows.push(failed(check, schedule, `${variable} is not set`, FIX.NOT_CONFIGURED));
+      rows.push(failed(check, schedule, `${KEY_VARIABLE[provider]} is not set`, FIX.NOT_CONFIGURED));
       continue;
     }
     const controller = new AbortController();

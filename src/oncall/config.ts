@@ -32,6 +32,12 @@ export const playgroundOnCallSchema = z.array(
 
 export const PROVIDER_NAME: Record<OnCallProvider, string> = { pagerduty: "PagerDuty", opsgenie: "Opsgenie" };
 
+/** The environment variable holding each service's API key. */
+export const KEY_VARIABLE: Record<OnCallProvider, string> = {
+  pagerduty: "PAGERDUTY_TOKEN",
+  opsgenie: "OPSGENIE_API_KEY",
+};
+
 /** Within the profile's own duration.max, or the setting could never apply as written. */
 export function checkAutoApproveOnCall(
   profile: { duration: { max: number }; approval: { autoApproveOnCall?: AutoApproveOnCall } },

@@ -1,6 +1,6 @@
 import type { Policy } from "../config/schema.js";
 import type { Clock } from "../domain/clock.js";
-import { type OnCallProvider, PROVIDER_NAME } from "./config.js";
+import { KEY_VARIABLE, type OnCallProvider, PROVIDER_NAME } from "./config.js";
 import { OnCallLookup, type OnCallLookupOptions } from "./index.js";
 import { OPSGENIE_API_URL, OpsgenieOnCall } from "./opsgenie.js";
 import { PAGERDUTY_API_URL, PagerDutyOnCall } from "./pagerduty.js";
@@ -29,7 +29,6 @@ export function readOnCallEnv(env: NodeJS.ProcessEnv = process.env): OnCallEnv {
   };
 }
 
-const KEY_VARIABLE: Record<OnCallProvider, string> = { pagerduty: "PAGERDUTY_TOKEN", opsgenie: "OPSGENIE_API_KEY" };
 const URL_VARIABLE: Record<OnCallProvider, string> = { pagerduty: "PAGERDUTY_API_URL", opsgenie: "OPSGENIE_API_URL" };
 
 /** The clients for the keys that are set; a provider without one answers "not configured". */

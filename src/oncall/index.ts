@@ -1,6 +1,6 @@
 import type { Clock } from "../domain/clock.js";
 import type { Logger } from "../service/ports.js";
-import type { AutoApproveOnCall, OnCallProvider } from "./config.js";
+import { type AutoApproveOnCall, KEY_VARIABLE, type OnCallProvider } from "./config.js";
 import { DeadlinePassed } from "./http.js";
 import type { OnCallAnswer, OnCallFailure, OnCallNow, OnCallSource } from "./types.js";
 
@@ -18,8 +18,6 @@ export interface OnCallLookupOptions {
   /** Where failures are reported for operators (a revoked key shows here before anyone asks why). */
   logger?: Logger;
 }
-
-const VARIABLE: Record<OnCallProvider, string> = { pagerduty: "PAGERDUTY_TOKEN", opsgenie: "OPSGENIE_API_KEY" };
 
 /**
  * Asks PagerDuty or Opsgenie whether a requester is on call now for one of a profile's schedules.
@@ -49,7 +47,7 @@ export class OnCallLookup {
     const { provider } = setting;
     const source = this.sources[provider];
     if (!source)
-      return { kind: "unavailable", provider, failure: { code: "NOT_CONFIGURED", variable: VARIABLE[provider] } };
+      return { kind: "unavailable", provider, failure: { code: "NOT_CONFIGURED", variable: KEY_VARIABLE[provider] } };
     const wanted = email.trim().toLowerCase();
     const controller = new AbortController();
     const deadline = this.clock.setTimer(() => controller.abort(new DeadlinePassed(this.timeoutMs)), this.timeoutMs);
