@@ -4,10 +4,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OnCallLookup } from "../../src/oncall/index.js";
+import { OpsgenieOnCall } from "../../src/oncall/opsgenie.js";
 import { PagerDutyOnCall } from "../../src/oncall/pagerduty.js";
 import type { PostedMessage } from "../../src/playground/slack-web-api.js";
+import { startFakeOpsgenie } from "../fakes/opsgenie-server.js";
 import { type FakePagerDuty, startFakePagerDuty } from "../fakes/pagerduty-server.js";
-import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
+import { examplePolicy, startTestBot, type TestBot, waitFor } from "../support/bot.js";
 import { closedPort } from "../support/closed-port.js";
 import { fileRequest } from "../support/flow.js";
 import { textOf } from "../support/slack-driver.js";
@@ -188,5 +190,31 @@ describe("on-call auto-approval", () => {
       "the reason",
     );
     expect(await b.store.requests.approvals(id)).toEqual([]);
+  });
+});
+
+describe("on-call auto-approval with Opsgenie", () => {
+  it("approves someone on call in an Opsgenie schedule (flat recipients, GenieKey) and names it in the channel", async () => {
+    const og = await startFakeOpsgenie();
+    const schedule = "4a6f0b9e-7c1d-4e2f-9a3b-5c6d7e8f9a0b";
+    og.schedules.set(schedule, { id: schedule, name: "Platform primary", onCall: ["alice@contoso.com"] });
+    try {
+      t = await startTestBot({
+        policy: examplePolicy((yaml) =>
+          yaml.replace(
+            "autoApproveOnCall: { provider: pagerduty, schedules: [PSAMPLE1], max: 2h }",
+            `autoApproveOnCall: { provider: opsgenie, schedules: [${schedule}], max: 2h }`,
+          ),
+        ),
+        onCall: (clock) => new OnCallLookup({ opsgenie: new OpsgenieOnCall(og.apiKey, og.baseUrl) }, clock),
+      });
+      const { id, approval } = await fileRequest(t, PROFILE, HOUR);
+      expect(approval.text).toContain("auto-approved: <@U0ALICE> is on call for Platform primary (Opsgenie)");
+      expect(og.calls.map((c) => c.authorization)).toEqual([`GenieKey ${og.apiKey}`]);
+      const bot = t;
+      await waitFor(async () => (await bot.store.requests.get(id))?.status === "active", "the grant");
+    } finally {
+      await og.close();
+    }
   });
 });
