@@ -2,6 +2,7 @@ import { AUDIT_VERIFY_USAGE, auditVerify } from "./audit-verify.js";
 import { readEnv } from "./config/env.js";
 import { ConfigError, loadPolicyFile } from "./config/load.js";
 import { CONFORMANCE_USAGE } from "./conformance/args.js";
+import { onCallConfigProblems } from "./oncall/env.js";
 
 const USAGE = `usage: jitbot <command>
   ${AUDIT_VERIFY_USAGE}
@@ -22,6 +23,9 @@ export async function runCli(
     const path = sub ?? settings.configPath;
     try {
       const policy = loadPolicyFile(path);
+      // The file is valid, but a profile would ask a service jitbot has no key for.
+      const onCall = onCallConfigProblems(policy, env);
+      if (onCall.length > 0) throw new ConfigError(path, onCall);
       out.write(
         `${path}: valid — ${policy.profiles.length} profile(s): ${policy.profiles.map((p) => p.id).join(", ")}\n`,
       );

@@ -10,6 +10,7 @@ import { canRefresh } from "./grants/provider.js";
 import type { ProviderRegistry } from "./grants/registry.js";
 import { boltLogger } from "./logger.js";
 import { Metrics, storeGauges } from "./metrics.js";
+import type { OnCallLookup } from "./oncall/index.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { AccessService } from "./service/access-service.js";
 import { SlackConnection } from "./slack/connection.js";
@@ -20,6 +21,7 @@ import { createHttpSurface, type Readiness } from "./slack/http-surface.js";
 import { SlackLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { SlackOnCallNotifier } from "./slack/on-call-notifier.js";
 import { socketModeReceiver } from "./slack/socket-receiver.js";
 import type { Store } from "./store/index.js";
 
@@ -48,6 +50,8 @@ export interface JitbotOptions {
   /** node-cron jobs; off in tests that drive the sweep themselves. */
   cron?: boolean;
   engine?: Partial<Pick<ConstructorParameters<typeof GrantEngine>[0], "concurrency" | "crashAfterProviderCall">>;
+  /** PagerDuty/Opsgenie on-call lookups for approval.autoApproveOnCall (src/oncall/env.ts). */
+  onCall?: OnCallLookup;
 }
 
 export interface Jitbot {
@@ -167,7 +171,11 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     ...options.engine,
   });
   const directory = new SlackDirectory(app.client, clock);
-  const service = new AccessService({ store, policy, clock, directory, notifier, engine, providers });
+  const onCall = options.onCall && {
+    lookup: options.onCall,
+    notifier: refreshingHomes(new SlackOnCallNotifier(app.client, logger), homes),
+  };
+  const service = new AccessService({ store, policy, clock, directory, notifier, engine, providers, onCall });
   scheduler = new Scheduler({
     store,
     engine,

@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "./domain/clock.js";
 import { newCorrelationId } from "./domain/messages.js";
 import { createProviders } from "./grants/registry.js";
 import { createLogger } from "./logger.js";
+import { createOnCallLookup, onCallConfigProblems } from "./oncall/env.js";
 import { runPlayground } from "./playground/run.js";
 import { StoreRefusal } from "./store/errors.js";
 import { loosePermissions } from "./store/files.js";
@@ -73,6 +74,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     logger,
     lock: (key, work) => store.exclusive(key, work),
   });
+  // Safe to run with (every such request goes to approvers, saying why), but not what was meant.
+  for (const problem of onCallConfigProblems(policy, env)) logger.warn({}, problem);
   const bot = createJitbot({
     policy,
     store,
@@ -82,6 +85,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     replicaId: settings.replicaId,
     slack: settings.slack,
     port: settings.port,
+    onCall: createOnCallLookup(env, clock, { logger }),
   });
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {

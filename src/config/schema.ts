@@ -7,6 +7,7 @@ import {
   entraServicePrincipalOptions,
   PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
+import { autoApproveOnCallSchema, checkAutoApproveOnCall, playgroundOnCallSchema } from "../oncall/config.js";
 import { formatDuration } from "./duration.js";
 import {
   durationSchema,
@@ -63,6 +64,7 @@ const profileSchema = z
       approvers: peopleSchema,
       required: z.number().int().min(1).max(10).default(1),
       selfApproval: z.boolean().default(false),
+      autoApproveOnCall: autoApproveOnCallSchema.optional(),
     }),
     justification: z
       .strictObject({ minLength: z.number().int().min(0).max(1000).default(10) })
@@ -108,6 +110,7 @@ const profileSchema = z
       });
     }
     checkExtension(profile, ctx);
+    checkAutoApproveOnCall(profile, ctx);
     if (profile.ticket.pattern !== undefined) {
       const problem = ticketPatternProblem(profile.ticket.pattern);
       if (problem) ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: problem });
@@ -176,7 +179,9 @@ export const policySchema = z
     entra: z
       .strictObject({ revokeSessionsOnExpiry: z.boolean().default(false), tenantId: uuidSchema.optional() })
       .default({ revokeSessionsOnExpiry: false }),
-    playground: z.strictObject({ users: z.array(playgroundUser).min(1) }).optional(),
+    playground: z
+      .strictObject({ users: z.array(playgroundUser).min(1), onCall: playgroundOnCallSchema.optional() })
+      .optional(),
     // Where the audit chain's daily anchor is posted, beside the log: a copy outside the database.
     audit: z.strictObject({ channel: slackChannelIdSchema.optional() }).optional(),
     profiles: z.array(profileSchema).min(1, { message: "needs at least one profile" }),

@@ -4,6 +4,7 @@ import type { Policy } from "../config/schema.js";
 import { awsChecks } from "./aws.js";
 import { databaseChecks, databaseSecrets } from "./database.js";
 import { entraChecks, isEntraProfile } from "./entra.js";
+import { onCallChecks } from "./on-call.js";
 import { type CheckRow, failed, guard, ok, renderTable, skipped } from "./report.js";
 import { slackChecks } from "./slack.js";
 
@@ -15,6 +16,8 @@ const SECRET_VARS = [
   "AZURE_CLIENT_SECRET",
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
+  "PAGERDUTY_TOKEN",
+  "OPSGENIE_API_KEY",
 ];
 
 /**
@@ -69,6 +72,13 @@ export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStre
     );
   }
   if (policy) rows.push(...(await cloudChecks(env, policy)));
+  // Read-only and outside the clouds: checked in dry runs too, since auto-approval runs in them.
+  if (policy) {
+    const onCallPolicy = policy;
+    rows.push(
+      ...(await guard("on-call", "PagerDuty / Opsgenie", () => onCallChecks(env, onCallPolicy), "check egress")),
+    );
+  }
   out.write(`jitbot doctor — ${settings.configPath}\n\n${renderTable(rows, secrets)}`);
   return rows.some((row) => row.status === "failed") ? 1 : 0;
 }

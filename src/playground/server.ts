@@ -7,6 +7,7 @@ import { createProviders, dryRunProviders, type ProviderRegistry } from "../gran
 import type { Store } from "../store/index.js";
 import { PlaygroundApi } from "./api.js";
 import { PlaygroundGuard } from "./guard.js";
+import { playgroundOnCall } from "./on-call.js";
 import { SlackRelay } from "./relay.js";
 import { playgroundRoutes } from "./routes.js";
 import { FakeSlackWebApi } from "./slack-web-api.js";
@@ -95,6 +96,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     host,
     routes: (req, res) => routes.handle(req, res),
     cron: options.cron ?? true,
+    onCall: playgroundOnCall(policy, options.env ?? process.env, clock),
   });
   try {
     await bot.start();

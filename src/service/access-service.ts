@@ -20,6 +20,7 @@ import { canCheckRequest, canExtend } from "../grants/provider.js";
 import type { ProviderRegistry } from "../grants/registry.js";
 import type { Store } from "../store/index.js";
 import { applyApproved, extensionRefusal, extensionRoom, extensionTarget } from "./approved.js";
+import { approveOnCall, type OnCallDeps, onCallDecision } from "./on-call-approval.js";
 import type { Directory, Notifier } from "./ports.js";
 
 export interface ServiceDeps {
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   notifier: Notifier;
   engine: GrantEngine;
   providers: ProviderRegistry;
+  /** On-call auto-approval (approval.autoApproveOnCall); without it every request goes to approvers. */
+  onCall?: OnCallDeps;
 }
 
 /** What an early end did, and the sentence for whoever asked (none when the DM says it all). */
@@ -164,6 +167,11 @@ export class AccessService {
       await applyApproved(this.deps, approved, profile);
       return { ok: true, request: approved };
     }
+    const onCall = this.deps.onCall;
+    const decision = onCall && (await onCallDecision(onCall.lookup, profile, request));
+    if (onCall && decision?.kind === "approve") {
+      return { ok: true, request: await approveOnCall({ ...this.deps, onCall }, request, profile, decision.verdict) };
+    }
     const posted = await notifier.requestSubmitted(request, profile);
     if (posted.receipt) await store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
     if (posted.approval) {
@@ -173,6 +181,9 @@ export class AccessService {
     // Withdrawn (or timed out) while the messages were being posted: the withdrawal found no ts to
     // update, so the messages would keep offering Approve and Withdraw for a closed request.
     if (stored.status !== "pending") await notifier.messagesCaughtUp(stored, profile);
+    if (onCall && decision?.kind === "approvers" && decision.sentence) {
+      await onCall.notifier.autoApprovalSkipped(stored, profile, decision.sentence, decision.inChannel);
+    }
     return { ok: true, request: stored };
   }
 

@@ -84,7 +84,7 @@ export class HomeTabs {
 }
 
 /** A Notifier that, after each message about a request, refreshes the homes it shows up in. */
-export function refreshingHomes(inner: Notifier, homes: HomeTabs): Notifier {
+export function refreshingHomes<T extends object = Notifier>(inner: T, homes: HomeTabs): T {
   return new Proxy(inner, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);

@@ -9,6 +9,8 @@ export const ACTION = {
   deny: "jit_deny",
   profileSelect: "profile_select",
   revoke: "jit_revoke",
+  /** Revoke on an on-call auto-approval message in the approval channel: approvers only. */
+  revokeAutoApproved: "jit_revoke_auto",
   refresh: "jit_refresh",
   extend: "jit_extend",
   cancel: "jit_cancel",

@@ -191,6 +191,8 @@ export class RequestRepo {
     required: number;
     note?: string;
     at: Date;
+    /** More for the audit row of the decision (on-call auto-approval names its schedule). */
+    detail?: Record<string, unknown>;
   }): Promise<DecisionOutcome> {
     return this.engine.write(async (tx): Promise<DecisionOutcome> => {
       const current = await this.engine.lockRequest(tx, input.id);
@@ -225,7 +227,7 @@ export class RequestRepo {
         at: input.at,
         actor: input.approverId,
         note: input.note,
-        detail: { approvals, required: input.required },
+        detail: { ...input.detail, approvals, required: input.required },
       });
       return input.decision === "approve" ? { kind: "approved", request } : { kind: "denied", request };
     });

@@ -17,6 +17,7 @@ import {
   grantMessage,
   receiptMessage,
 } from "../../src/slack/blocks/dm.js";
+import { autoApprovalSkippedMessage, autoApprovedDm } from "../../src/slack/blocks/on-call.js";
 import { helpMessage, homeView, listMessage } from "../../src/slack/blocks/overview.js";
 import { denyModal, profileOptions, requestModal } from "../../src/slack/blocks/request-modal.js";
 import { escapeMrkdwn } from "../../src/slack/escape.js";
@@ -146,6 +147,15 @@ function messages(): [string, unknown][] {
     }
     out.push([`receipt ${status}`, receiptMessage(requestFor(profile, status), profile)]);
   }
+  // On-call auto-approval: the schedule's name comes from PagerDuty/Opsgenie, typed by their admins.
+  const byRule = [{ requestId: "JR-7K3Q9M", approverId: "jitbot:on-call", decision: "approve" as const, at: at(-30) }];
+  for (const status of STATUSES) {
+    const request = requestFor(profile, status, { decisionNote: `on call for ${nasty(2000)} (PagerDuty)` });
+    out.push([`approval ${status}, auto-approved on call`, approvalMessage(request, profile, byRule)]);
+  }
+  const onCall = requestFor(profile, "approved", { decisionNote: `on call for ${nasty(2000)} (Opsgenie)` });
+  out.push(["auto-approved DM", autoApprovedDm(onCall, profile)]);
+  out.push(["auto-approval skipped", autoApprovalSkippedMessage(onCall, nasty(3000))]);
   const approved = requestFor(profile, "approved");
   const denied = requestFor(profile, "denied");
   out.push(["decision approved", decisionMessage(approved, profile, approvalsFor(approved, "approve"))]);

@@ -8,6 +8,7 @@ import { ManualClock } from "../../src/domain/clock.js";
 import type { GrantEngine } from "../../src/grants/engine.js";
 import { dryRunProviders, type ProviderRegistry } from "../../src/grants/registry.js";
 import { createLogger } from "../../src/logger.js";
+import type { OnCallLookup } from "../../src/oncall/index.js";
 import { FakeSlackWebApi, type FakeUser } from "../../src/playground/slack-web-api.js";
 import { type EngineKind, Store } from "../../src/store/index.js";
 import { dropSchema, dropSchemas, freshSchemaUrl } from "./postgres.js";
@@ -56,6 +57,8 @@ export interface TestBotOptions {
   slack?: { api: FakeSlackWebApi; apiUrl: string };
   replicaId?: string;
   engine?: { concurrency?: number; crashAfterProviderCall?: (verb: "grant" | "revoke", id: string) => void };
+  /** On-call lookups for approval.autoApproveOnCall, built on the bot's clock; none by default. */
+  onCall?: (clock: ManualClock) => OnCallLookup;
 }
 
 /**
@@ -108,6 +111,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     host: "127.0.0.1",
     cron: false,
     engine: options.engine,
+    onCall: options.onCall?.(clock),
   });
   await bot.start();
   const driver = new SlackDriver(bot.url, SIGNING_SECRET, slack);

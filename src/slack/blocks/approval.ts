@@ -4,6 +4,7 @@ import type { AccessRequest, Approval } from "../../domain/request.js";
 import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION, BLOCK } from "../ids.js";
 import { actions, type Block, button, context, fields, header, LIMIT, messageText, section } from "./kit.js";
+import { autoApprovalBlocks, deciderMention } from "./on-call.js";
 
 export interface SlackMessage {
   text: string;
@@ -32,7 +33,7 @@ function decisionLine(request: AccessRequest, approvals: Approval[]): string {
   const deciders = approvals.filter((a) =>
     request.status === "denied" ? a.decision === "deny" : a.decision === "approve",
   );
-  const by = deciders.length ? ` by ${deciders.map((a) => `<@${a.approverId}>`).join(", ")}` : "";
+  const by = deciders.length ? ` by ${deciders.map((a) => deciderMention(a.approverId)).join(", ")}` : "";
   const when = request.decidedAt ? ` · ${slackDate(request.decidedAt)}` : "";
   return `${status.replace("{by}", by)}${when}`;
 }
@@ -52,6 +53,8 @@ export function approvalMessage(request: AccessRequest, profile: Profile, approv
     ...justification(request),
   ];
   if (request.extendsRequestId) blocks.push(context(`Extends grant ${request.extendsRequestId}.`));
+  const auto = autoApprovalBlocks(request, profile, approvals, decisionLine(request, approvals));
+  if (auto) return { text: auto.text, blocks: [...blocks, ...auto.blocks] };
   if (request.status === "pending") {
     const approved = approvals.filter((a) => a.decision === "approve");
     const needed = profile.approval.required;

@@ -6,6 +6,7 @@ import { codeBlock, escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
 import { actions, type Block, button, context, divider, header, LIMIT, messageText, section } from "./kit.js";
+import { deciderMention } from "./on-call.js";
 
 const name = (profile: Profile) => `*${escapeMrkdwn(profile.title)}*`;
 /** The profile's title in a notification text, which Slack parses as mrkdwn too. */
@@ -47,7 +48,7 @@ export function receiptMessage(request: AccessRequest, profile: Profile): SlackM
 export function decisionMessage(request: AccessRequest, profile: Profile, approvals: Approval[]): SlackMessage {
   const deciders = approvals
     .filter((a) => a.decision === (request.status === "denied" ? "deny" : "approve"))
-    .map((a) => `<@${a.approverId}>`)
+    .map((a) => deciderMention(a.approverId))
     .join(", ");
   if (request.status === "denied") {
     const reason = request.decisionNote ? `\n>${escapeMrkdwn(request.decisionNote)}` : "";

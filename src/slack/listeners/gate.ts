@@ -51,6 +51,7 @@ const BUTTONS: readonly string[] = [
   ACTION.deny,
   ACTION.cancel,
   ACTION.revoke,
+  ACTION.revokeAutoApproved,
   ACTION.refresh,
   ACTION.extend,
   ACTION.openRequest,

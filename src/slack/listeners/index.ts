@@ -5,6 +5,7 @@ import type { SlackDeps } from "./deps.js";
 import { registerGate } from "./gate.js";
 import { registerGrantActions } from "./grant-actions.js";
 import { registerHome } from "./home.js";
+import { registerOnCallRevoke } from "./on-call-revoke.js";
 import { registerRequestForm } from "./request-form.js";
 
 export function registerListeners(app: App, deps: SlackDeps): void {
@@ -14,4 +15,5 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerDecisions(app, deps);
   registerGrantActions(app, deps);
   registerHome(app, deps);
+  registerOnCallRevoke(app, deps);
 }
