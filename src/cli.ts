@@ -2,6 +2,7 @@ import { AUDIT_VERIFY_USAGE, auditVerify } from "./audit-verify.js";
 import { readEnv } from "./config/env.js";
 import { ConfigError, loadPolicyFile } from "./config/load.js";
 import { CONFORMANCE_USAGE } from "./conformance/args.js";
+import { publicUrlProblem } from "./stepup/settings.js";
 
 const USAGE = `usage: jitbot <command>
   ${AUDIT_VERIFY_USAGE}
@@ -22,6 +23,11 @@ export async function runCli(
     const path = sub ?? settings.configPath;
     try {
       const policy = loadPolicyFile(path);
+      const stepUpProblem = publicUrlProblem(policy, env);
+      if (stepUpProblem) {
+        out.write(`${path}: ${stepUpProblem}\n`);
+        return 1;
+      }
       out.write(
         `${path}: valid — ${policy.profiles.length} profile(s): ${policy.profiles.map((p) => p.id).join(", ")}\n`,
       );

@@ -21,6 +21,9 @@ import { SlackLane } from "./slack/lanes.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { socketModeReceiver } from "./slack/socket-receiver.js";
+import { stepUpRoutes } from "./stepup/routes.js";
+import { StepUpService } from "./stepup/service.js";
+import type { StepUpSettings } from "./stepup/settings.js";
 import type { Store } from "./store/index.js";
 
 export interface SlackSettings {
@@ -48,6 +51,8 @@ export interface JitbotOptions {
   /** node-cron jobs; off in tests that drive the sweep themselves. */
   cron?: boolean;
   engine?: Partial<Pick<ConstructorParameters<typeof GrantEngine>[0], "concurrency" | "crashAfterProviderCall">>;
+  /** Approver step-up's sign-in (src/stepup/settings.ts); needed when a profile has approval.stepUp. */
+  stepUp?: StepUpSettings;
 }
 
 export interface Jitbot {
@@ -90,6 +95,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   const clientOptions = slackClientOptions({ apiUrl: options.slack.apiUrl, retries, fetch: transport.fetch });
   const socketMode = options.slack.appToken !== undefined;
   let slack: SlackConnection | undefined;
+  let stepUp: StepUpService | undefined;
   // The probes come first: a store that cannot write, a Slack API out of reach, a sweep still running.
   const readiness = (): Readiness => {
     if (!store.isOpen()) return { ok: false, reason: "the database is closed" };
@@ -116,6 +122,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
       });
     },
     routes: options.routes,
+    pages: stepUpRoutes(() => stepUp),
   });
   const app = new App({
     token: options.slack.botToken,
@@ -168,6 +175,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   });
   const directory = new SlackDirectory(app.client, clock);
   const service = new AccessService({ store, policy, clock, directory, notifier, engine, providers });
+  stepUp = new StepUpService({ store, policy, service, directory, clock, logger, settings: options.stepUp });
   scheduler = new Scheduler({
     store,
     engine,
@@ -186,6 +194,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     logger,
     canRefresh: refreshable,
     homes,
+    stepUp,
     afterAck: lanes.clicks,
     claimDelivery: (id: string) => store.claimDelivery(id, clock.now()),
   };

@@ -8,6 +8,7 @@ import { newCorrelationId } from "./domain/messages.js";
 import { createProviders } from "./grants/registry.js";
 import { createLogger } from "./logger.js";
 import { runPlayground } from "./playground/run.js";
+import { readStepUpSettings } from "./stepup/settings.js";
 import { StoreRefusal } from "./store/errors.js";
 import { loosePermissions } from "./store/files.js";
 import { Store } from "./store/index.js";
@@ -50,6 +51,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     process.stderr.write(`jitbot: ${settings.auditKeyProblem}\n`);
     return 2;
   }
+  // A profile whose approvals can never count is refused now, not at the first Approve.
+  const stepUp = readStepUpSettings(policy, env);
+  if (stepUp.problems.length > 0) {
+    process.stderr.write(stepUp.problems.map((problem) => `jitbot: ${problem}\n`).join(""));
+    return 2;
+  }
   const location = settings.databaseUrl ?? settings.dbPath;
   let store: Store;
   try {
@@ -82,6 +89,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     replicaId: settings.replicaId,
     slack: settings.slack,
     port: settings.port,
+    stepUp: stepUp.settings,
   });
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {

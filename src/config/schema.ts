@@ -8,6 +8,7 @@ import {
   PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
 import { formatDuration } from "./duration.js";
+import { stepUpSchema } from "./step-up.js";
 import {
   durationSchema,
   slackChannelIdSchema,
@@ -63,6 +64,7 @@ const profileSchema = z
       approvers: peopleSchema,
       required: z.number().int().min(1).max(10).default(1),
       selfApproval: z.boolean().default(false),
+      stepUp: stepUpSchema.optional(),
     }),
     justification: z
       .strictObject({ minLength: z.number().int().min(0).max(1000).default(10) })

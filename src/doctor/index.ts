@@ -6,6 +6,7 @@ import { databaseChecks, databaseSecrets } from "./database.js";
 import { entraChecks, isEntraProfile } from "./entra.js";
 import { type CheckRow, failed, guard, ok, renderTable, skipped } from "./report.js";
 import { slackChecks } from "./slack.js";
+import { stepUpChecks } from "./step-up.js";
 
 /** Environment variables whose values must never reach the doctor's output (and the database URL's password). */
 const SECRET_VARS = [
@@ -13,6 +14,7 @@ const SECRET_VARS = [
   "SLACK_SIGNING_SECRET",
   "SLACK_APP_TOKEN",
   "AZURE_CLIENT_SECRET",
+  "JITBOT_STEPUP_CLIENT_SECRET",
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
 ];
@@ -69,6 +71,17 @@ export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStre
     );
   }
   if (policy) rows.push(...(await cloudChecks(env, policy)));
+  if (policy) {
+    const stepUpPolicy = policy;
+    rows.push(
+      ...(await guard(
+        "approver step-up",
+        "Entra ID",
+        () => stepUpChecks(env, stepUpPolicy),
+        "check JITBOT_PUBLIC_URL and the Entra app",
+      )),
+    );
+  }
   out.write(`jitbot doctor — ${settings.configPath}\n\n${renderTable(rows, secrets)}`);
   return rows.some((row) => row.status === "failed") ? 1 : 0;
 }

@@ -121,6 +121,20 @@ export const SQLITE_MIGRATIONS: string[] = [
    CREATE INDEX job_runs_by_age ON job_runs(at);
    CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at INTEGER NOT NULL);
    CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`,
+  // 9 (approver step-up): an approval waiting for its approver's Entra sign-in, shared by every
+  // replica so any of them can finish a sign-in another started. No secret is kept: the PKCE
+  // verifier and the nonce are derived from the state (src/stepup/derive.ts).
+  `CREATE TABLE step_ups (
+     state TEXT PRIMARY KEY,
+     request_id TEXT NOT NULL REFERENCES requests(id),
+     approver_id TEXT NOT NULL,
+     clicked_channel TEXT,
+     clicked_ts TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at INTEGER
+   );
+   CREATE INDEX step_ups_by_age ON step_ups(created_at);`,
 ];
 
 export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -244,9 +258,24 @@ CREATE INDEX job_runs_by_age ON job_runs(at);
 CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at BIGINT NOT NULL);
 CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`;
 
+// Approver step-up: as SQLite's 9.
+const POSTGRES_9 = `
+CREATE TABLE step_ups (
+  state TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES requests(id),
+  approver_id TEXT NOT NULL,
+  clicked_channel TEXT,
+  clicked_ts TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT
+);
+CREATE INDEX step_ups_by_age ON step_ups(created_at);`;
+
 /** Each script takes a PostgreSQL schema from the version before it to `reaches`. */
 export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
   { reaches: 6, ddl: POSTGRES_1_TO_6 },
   { reaches: 7, ddl: POSTGRES_7 },
   { reaches: 8, ddl: POSTGRES_8 },
+  { reaches: 9, ddl: POSTGRES_9 },
 ];

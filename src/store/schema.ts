@@ -17,6 +17,18 @@ export interface Database {
   replicas: { id: string; seen_at: number; offset_ms: number };
   job_runs: { name: string; period: string; owner: string; at: number };
   home_visitors: { user_id: string; opened_at: number };
+  step_ups: StepUpTable;
+}
+
+export interface StepUpTable {
+  state: string;
+  request_id: string;
+  approver_id: string;
+  clicked_channel: string | null;
+  clicked_ts: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface RequestTable {
