@@ -9,6 +9,7 @@ import type { GrantEngine } from "../../src/grants/engine.js";
 import { dryRunProviders, type ProviderRegistry } from "../../src/grants/registry.js";
 import { createLogger } from "../../src/logger.js";
 import { FakeSlackWebApi, type FakeUser } from "../../src/playground/slack-web-api.js";
+import type { StepUpSettings } from "../../src/stepup/settings.js";
 import { type EngineKind, Store } from "../../src/store/index.js";
 import { dropSchema, dropSchemas, freshSchemaUrl } from "./postgres.js";
 import { SlackDriver } from "./slack-driver.js";
@@ -56,6 +57,8 @@ export interface TestBotOptions {
   slack?: { api: FakeSlackWebApi; apiUrl: string };
   replicaId?: string;
   engine?: { concurrency?: number; crashAfterProviderCall?: (verb: "grant" | "revoke", id: string) => void };
+  /** Approver step-up's sign-in settings (test/stepup/harness.ts points them at a fake Entra). */
+  stepUp?: StepUpSettings;
 }
 
 /**
@@ -108,6 +111,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     host: "127.0.0.1",
     cron: false,
     engine: options.engine,
+    stepUp: options.stepUp,
   });
   await bot.start();
   const driver = new SlackDriver(bot.url, SIGNING_SECRET, slack);
