@@ -137,14 +137,19 @@ export interface Visit {
 export async function browse(
   t: TestBot,
   start: string,
-  options: { stopAt?: (url: URL) => boolean } = {},
+  options: {
+    stopAt?: (url: URL) => boolean;
+    /** Which replica behind the public URL answers this hop (a load balancer's choice); default `t`. */
+    replica?: (url: URL) => TestBot;
+  } = {},
 ): Promise<Visit> {
   const hops: string[] = [];
   let url = new URL(start);
   for (let i = 0; i < 10; i++) {
     hops.push(url.href);
     if (options.stopAt?.(url)) return { status: 0, body: "", headers: new Headers(), hops };
-    const target = url.origin === PUBLIC_URL ? new URL(`${url.pathname}${url.search}`, t.bot.url) : url;
+    const bot = (options.replica?.(url) ?? t).bot;
+    const target = url.origin === PUBLIC_URL ? new URL(`${url.pathname}${url.search}`, bot.url) : url;
     const res = await fetch(target, { redirect: "manual" });
     const location = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && location) {
