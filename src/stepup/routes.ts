@@ -32,6 +32,11 @@ export function stepUpRoutes(stepUp: () => StepUpService | undefined): PageRoute
     {
       path: STEP_UP_CALLBACK_PATH,
       handler: async (req, res) => {
+        // Taking a state is the one thing a visit here does, so a HEAD (a link checker) must not.
+        if (req.method !== "GET") {
+          res.writeHead(405, { allow: "GET", "content-length": 0 });
+          return void res.end();
+        }
         const answer = await stepUp()?.finish(queryOf(req));
         sendPage(
           res,

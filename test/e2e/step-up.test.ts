@@ -240,3 +240,27 @@ describe("approver step-up: refusals", () => {
     expect(t.slack.ephemeralsFor("U0LEAD").some((m) => m.text.includes(id))).toBe(false);
   });
 });
+
+describe("approver step-up: the HTTP paths", () => {
+  it("answers HEAD on the callback without taking the state, and GET then works", async () => {
+    const { t, oidc } = rig;
+    const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
+    const link = await clickApprove(t, "U0LEAD", approval);
+    oidc.signInAs = LEE;
+    const atEntra = await browse(t, link, { stopAt: (url) => url.pathname === "/stepup/callback" });
+    const callback = new URL(atEntra.hops.at(-1) ?? "");
+    const head = await fetch(new URL(`${callback.pathname}${callback.search}`, t.bot.url), { method: "HEAD" });
+    expect(head.status).toBe(405);
+    expect((await browse(t, callback.href)).status).toBe(200);
+    await waitFor(async () => (await statusOf(id)) !== "pending", "the approval");
+    await t.settle();
+  });
+
+  it("refuses other methods on /stepup/start and /stepup/callback with 405", async () => {
+    for (const path of ["/stepup/start", "/stepup/callback"]) {
+      const res = await fetch(new URL(path, rig.t.bot.url), { method: "POST", body: "x" });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("GET, HEAD");
+    }
+  });
+});

@@ -135,12 +135,12 @@ export interface Visit {
  * public URL reaches the bot itself; everything else (the fake Entra) is fetched as addressed.
  */
 export async function browse(
-  t: TestBot,
+  t: { bot: { url: string } },
   start: string,
   options: {
     stopAt?: (url: URL) => boolean;
     /** Which replica behind the public URL answers this hop (a load balancer's choice); default `t`. */
-    replica?: (url: URL) => TestBot;
+    replica?: (url: URL) => { bot: { url: string } };
   } = {},
 ): Promise<Visit> {
   const hops: string[] = [];
