@@ -7,6 +7,24 @@ export interface StepUpPage {
   sentence: string;
 }
 
+export const page = (status: number, title: string, sentence: string): StepUpPage => ({ status, title, sentence });
+
+export const UNKNOWN = page(
+  404,
+  "Link not recognised",
+  "This sign-in link is not one jitbot gave out; click Approve in Slack for a new one.",
+);
+export const USED = page(
+  409,
+  "Link already used",
+  "This sign-in link has already been used, so it cannot record anything again; click Approve in Slack for a new one.",
+);
+export const EXPIRED = page(
+  410,
+  "Link expired",
+  "This sign-in link expired 5 minutes after Approve was clicked and nothing was recorded; click Approve in Slack again for a new one.",
+);
+
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 export function escapeHtml(text: string): string {

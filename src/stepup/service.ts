@@ -8,8 +8,9 @@ import type { AccessService } from "../service/access-service.js";
 import type { Directory, Logger } from "../service/ports.js";
 import type { PendingStepUp, Store } from "../store/index.js";
 import { isWellFormedState, newState } from "./derive.js";
-import { OidcSignIn, type SignedIn } from "./oidc.js";
-import type { StepUpPage } from "./pages.js";
+import { signedInMismatch } from "./match.js";
+import { OidcSignIn } from "./oidc.js";
+import { EXPIRED, page, type StepUpPage, UNKNOWN, USED } from "./pages.js";
 import { STEP_UP_START_PATH, type StepUpSettings } from "./settings.js";
 
 /** How long an approver has to finish signing in after clicking Approve. */
@@ -29,24 +30,6 @@ export interface StepUpDeps {
 /** Where the browser goes next: a sign-in page elsewhere, or a page of ours saying what happened. */
 export type StepUpAnswer = { redirect: string } | StepUpPage;
 
-const page = (status: number, title: string, sentence: string): StepUpPage => ({ status, title, sentence });
-
-const UNKNOWN = page(
-  404,
-  "Link not recognised",
-  "This sign-in link is not one jitbot gave out; click Approve in Slack for a new one.",
-);
-const USED = page(
-  409,
-  "Link already used",
-  "This sign-in link has already been used, so it cannot record anything again; click Approve in Slack for a new one.",
-);
-const EXPIRED = page(
-  410,
-  "Link expired",
-  "This sign-in link expired 5 minutes after Approve was clicked and nothing was recorded; click Approve in Slack again for a new one.",
-);
-
 /**
  * Approver step-up (approval.stepUp): Approve on such a profile answers with a private sign-in link
  * instead of recording the approval; the approval is recorded through AccessService.decide, with
@@ -54,9 +37,11 @@ const EXPIRED = page(
  */
 export class StepUpService {
   private readonly signIn: OidcSignIn | undefined;
+  private readonly anyProfile: boolean;
 
   constructor(private readonly deps: StepUpDeps) {
     this.signIn = deps.settings && new OidcSignIn(deps.settings, deps.clock);
+    this.anyProfile = deps.policy.profiles.some((p) => p.approval.stepUp !== undefined);
   }
 
   /**
@@ -69,6 +54,8 @@ export class StepUpService {
     approverId: string,
     clicked: { channel: string; ts: string } | undefined,
   ): Promise<string | undefined> {
+    // Without a step-up profile an Approve costs no extra read.
+    if (!this.anyProfile) return undefined;
     const { store, service, clock } = this.deps;
     const request = await service.request(requestId);
     const profile = service.profile(request.profileId);
@@ -96,7 +83,41 @@ export class StepUpService {
   }
 
   /** GET /stepup/start: sends the browser to Entra's sign-in page for a pending step-up. */
-  async start(state: string | null): Promise<StepUpAnswer> {
+  start(state: string | null): Promise<StepUpAnswer> {
+    return this.safely(state, () => this.startSignIn(state));
+  }
+
+  /**
+   * GET /stepup/callback: takes the state once (a second use, on any replica, finds it used),
+   * verifies the sign-in, matches it to the approver, and only then records the approval.
+   */
+  finish(query: URLSearchParams): Promise<StepUpPage> {
+    return this.safely(query.get("state"), () => this.finishSignIn(query));
+  }
+
+  /** A page whatever fails (the database, Slack): the browser learns a reference, the log the cause. */
+  private async safely<T extends StepUpAnswer>(state: string | null, work: () => Promise<T>): Promise<T | StepUpPage> {
+    try {
+      return await work();
+    } catch (error) {
+      const correlationId = newCorrelationId();
+      this.deps.logger.error(
+        {
+          correlationId,
+          state: isWellFormedState(state) ? `${state.slice(0, 6)}…` : "-",
+          err: error instanceof Error ? error.message : String(error),
+        },
+        "step-up page failed",
+      );
+      return page(
+        500,
+        "Something went wrong",
+        `jitbot could not finish this step (reference ${correlationId}); click Approve in Slack to try again.`,
+      );
+    }
+  }
+
+  private async startSignIn(state: string | null): Promise<StepUpAnswer> {
     if (!isWellFormedState(state) || !this.signIn) return UNKNOWN;
     const stepUp = await this.deps.store.stepUps.get(state);
     if (!stepUp) return UNKNOWN;
@@ -105,22 +126,15 @@ export class StepUpService {
     const found = await this.profileOf(stepUp);
     if ("status" in found) return found;
     const email = (await this.deps.directory.member(stepUp.approverId)).email;
-    try {
-      const url = await this.signIn.authorizationUrl(state, {
-        loginHint: email && entraEmailFor(email, found.profile, this.deps.policy),
-        authenticationContext: found.profile.approval.stepUp?.authenticationContext,
-      });
-      return { redirect: url.href };
-    } catch (error) {
-      return this.unavailable(error, stepUp);
-    }
+    // Entra out of reach (discovery) is logged by safely() and answered with a reference.
+    const url = await this.signIn.authorizationUrl(state, {
+      loginHint: email && entraEmailFor(email, found.profile, this.deps.policy),
+      authenticationContext: found.profile.approval.stepUp?.authenticationContext,
+    });
+    return { redirect: url.href };
   }
 
-  /**
-   * GET /stepup/callback: takes the state once (a second use, on any replica, finds it used),
-   * verifies the sign-in, matches it to the approver, and only then records the approval.
-   */
-  async finish(query: URLSearchParams): Promise<StepUpPage> {
+  private async finishSignIn(query: URLSearchParams): Promise<StepUpPage> {
     const state = query.get("state");
     if (!isWellFormedState(state) || !this.signIn) return UNKNOWN;
     const claim = await this.deps.store.stepUps.claim(state, this.deps.clock.now());
@@ -143,7 +157,8 @@ export class StepUpService {
       }
       return page(403, "Sign-in not accepted", `${capitalize(outcome.why)}, so your approval was not recorded.`);
     }
-    const mismatch = await this.mismatch(stepUp, profile, outcome.signedIn);
+    const email = (await this.deps.directory.member(stepUp.approverId)).email;
+    const mismatch = signedInMismatch(email, profile, this.deps.policy, outcome.signedIn);
     if (mismatch) {
       await this.refused(stepUp, "signed in as someone else", { signedInAs: outcome.signedIn.names[0] ?? "" });
       return page(403, "Wrong account", mismatch);
@@ -174,10 +189,8 @@ export class StepUpService {
           : `Your approval of ${request.id} is recorded; you can close this page.`;
       return page(200, "Approved", sentence);
     } catch (error) {
-      if (isDomainError(error)) {
-        return page(409, "Not recorded", `You signed in, but your approval was not recorded: ${domainMessage(error)}`);
-      }
-      return this.unavailable(error, stepUp);
+      if (!isDomainError(error)) throw error;
+      return page(409, "Not recorded", `You signed in, but your approval was not recorded: ${domainMessage(error)}`);
     }
   }
 
@@ -200,21 +213,6 @@ export class StepUpService {
     return { profile };
   }
 
-  /**
-   * The ID token must name the approver who clicked: their Slack email, or the Entra address it
-   * maps to (identity.emailDomainMap), against the token's email, preferred_username or upn.
-   */
-  private async mismatch(stepUp: PendingStepUp, profile: Profile, signedIn: SignedIn): Promise<string | undefined> {
-    const email = (await this.deps.directory.member(stepUp.approverId)).email?.trim();
-    if (!email) {
-      return "jitbot cannot read your email address from Slack, so it cannot tell that this sign-in is yours; nothing was recorded.";
-    }
-    const expected = new Set([email.toLowerCase(), entraEmailFor(email, profile, this.deps.policy).toLowerCase()]);
-    if (signedIn.names.some((name) => expected.has(name))) return undefined;
-    const who = signedIn.names[0] ?? "an account without an email address";
-    return `You signed in as ${who}, which is not the Slack approver this link was made for, so nothing was recorded.`;
-  }
-
   private async refused(stepUp: PendingStepUp, why: string, extra: Record<string, string> = {}): Promise<void> {
     this.deps.logger.info(
       { requestId: stepUp.requestId, approverId: stepUp.approverId, why },
@@ -227,19 +225,6 @@ export class StepUpService {
       requestId: stepUp.requestId,
       detail: { why, ...extra },
     });
-  }
-
-  private unavailable(error: unknown, stepUp: PendingStepUp): StepUpPage {
-    const correlationId = newCorrelationId();
-    this.deps.logger.error(
-      { correlationId, requestId: stepUp.requestId, err: error instanceof Error ? error.message : String(error) },
-      "step-up failed",
-    );
-    return page(
-      502,
-      "Something went wrong",
-      `jitbot could not finish this step (reference ${correlationId}); click Approve in Slack to try again.`,
-    );
   }
 }
 

@@ -4,8 +4,19 @@
  * (a fake) Entra ID as themselves, within 5 minutes, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browse, clickApprove, EVE, LEE, OMAR, type StepUpRig, sentenceOf, startStepUpRig } from "../stepup/harness.js";
-import { waitFor } from "../support/bot.js";
+import {
+  browse,
+  clickApprove,
+  EVE,
+  LEE,
+  OMAR,
+  type StepUpRig,
+  sentenceOf,
+  startStepUpRig,
+  stepUpPolicy,
+  stepUpSettings,
+} from "../stepup/harness.js";
+import { startTestBot, waitFor } from "../support/bot.js";
 import { fileRequest } from "../support/flow.js";
 
 let rig: StepUpRig;
@@ -261,6 +272,39 @@ describe("approver step-up: the HTTP paths", () => {
       const res = await fetch(new URL(path, rig.t.bot.url), { method: "POST", body: "x" });
       expect(res.status).toBe(405);
       expect(res.headers.get("allow")).toBe("GET, HEAD");
+    }
+  });
+});
+
+describe("approver step-up: when Entra ID says no or is away", () => {
+  it("tells an approver who cancels the sign-in that nothing was recorded", async () => {
+    const { t, oidc } = rig;
+    const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
+    const link = await clickApprove(t, "U0LEAD", approval);
+    oidc.signInAs = undefined; // the person closes the prompt: Entra redirects back with error=access_denied
+    const visit = await browse(t, link);
+    expect(visit.status).toBe(403);
+    expect(sentenceOf(visit)).toBe("Entra ID ended the sign-in (access_denied), so your approval was not recorded.");
+    expect(await statusOf(id)).toBe("pending");
+  });
+
+  it("answers with a reference, and keeps serving, when Entra ID cannot be reached", async () => {
+    const away = await startTestBot({
+      policy: stepUpPolicy(),
+      stepUp: { ...stepUpSettings(rig.oidc), issuer: new URL("https://127.0.0.1:1/x/v2.0") },
+    });
+    try {
+      const { id, approval } = await fileRequest(away, "aks-prod-sre", 3600);
+      const link = await clickApprove(away, "U0LEAD", approval);
+      const visit = await browse(away, link);
+      expect(visit.status).toBe(500);
+      expect(sentenceOf(visit)).toMatch(
+        /^jitbot could not finish this step \(reference [0-9a-f]{8}\); click Approve in Slack to try again\.$/,
+      );
+      expect((await fetch(new URL("/healthz", away.bot.url))).status).toBe(200);
+      expect(await away.store.requests.approvals(id)).toEqual([]);
+    } finally {
+      await away.close();
     }
   });
 });
