@@ -19,7 +19,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { discoveryDocument, IdTokenSigner } from "./entra-oidc-tokens.js";
 
 export interface OidcUser {
   oid: string;
@@ -34,7 +34,7 @@ export interface OidcUser {
 /** What a test makes the next token say that a real Entra would not: each must be refused. */
 export type IdTokenTamper = "expired" | "bad-signature" | "wrong-audience" | "wrong-nonce";
 
-interface Authorization {
+export interface Authorization {
   clientId: string;
   redirectUri: string;
   codeChallenge: string;
@@ -61,7 +61,6 @@ export interface FakeEntraOidc {
 
 /** Authorization codes are short lived: "typically they expire after about 10 minutes" (CODE). */
 const CODE_LIFETIME_MS = 10 * 60_000;
-const ID_TOKEN_LIFETIME_S = 3600;
 
 export async function startFakeEntraOidc(options: {
   tenantId: string;
@@ -75,14 +74,9 @@ export async function startFakeEntraOidc(options: {
   const certPath = process.env.JITBOT_TEST_TLS_CERT;
   if (!keyPath || !certPath) throw new Error("no test certificate: run through vitest");
   const { tenantId, clientId, clientSecret } = options;
-  const signing = await generateKeyPair("RS256", { extractable: true });
-  const impostor = await generateKeyPair("RS256");
-  const kid = randomBytes(8).toString("hex");
-  const publicJwk = { ...(await exportJWK(signing.publicKey)), kid, use: "sig", kty: "RSA" };
   const codes = new Map<string, Authorization>();
 
   let authority = "";
-  const base = () => `${authority}/${tenantId}`;
   const fake: FakeEntraOidc = {
     authority: "",
     issuer: "",
@@ -93,69 +87,9 @@ export async function startFakeEntraOidc(options: {
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
-  const discovery = () => ({
-    // OIDC: the v2.0 document of a tenant-specific authority.
-    token_endpoint: `${base()}/oauth2/v2.0/token`,
-    token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-    jwks_uri: `${base()}/discovery/v2.0/keys`,
-    response_modes_supported: ["query", "fragment", "form_post"],
-    subject_types_supported: ["pairwise"],
-    id_token_signing_alg_values_supported: ["RS256"],
-    response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
-    scopes_supported: ["openid", "profile", "email", "offline_access"],
-    issuer: `${base()}/v2.0`,
-    request_uri_parameter_supported: false,
-    userinfo_endpoint: `${authority}/oidc/userinfo`,
-    authorization_endpoint: `${base()}/oauth2/v2.0/authorize`,
-    end_session_endpoint: `${base()}/oauth2/v2.0/logout`,
-    claims_supported: [
-      "sub",
-      "iss",
-      "aud",
-      "exp",
-      "iat",
-      "auth_time",
-      "acr",
-      "nonce",
-      "preferred_username",
-      "name",
-      "tid",
-      "ver",
-      "at_hash",
-      "c_hash",
-      "email",
-    ],
-    tenant_region_scope: "EU",
-  });
-
-  const idToken = async (auth: Authorization): Promise<string> => {
-    const now = Math.floor(options.now().getTime() / 1000);
-    const { user } = auth;
-    const claims: Record<string, unknown> = {
-      ver: "2.0",
-      tid: tenantId,
-      oid: user.oid,
-      // IDTOKEN: sub is pairwise: the same user has a different sub in each app.
-      sub: createHash("sha256").update(`${user.oid}:${auth.clientId}`).digest("base64url"),
-      name: user.name,
-      preferred_username: user.upn,
-      uti: randomBytes(16).toString("base64url"),
-    };
-    if (auth.nonce !== undefined) claims.nonce = fake.tamper === "wrong-nonce" ? "someone-elses-nonce" : auth.nonce;
-    // The optional `email` claim is there only for the email scope and a user with an address.
-    if (auth.scopes.includes("email") && user.email) claims.email = user.email;
-    if (auth.acrsRequested && user.satisfies?.includes(auth.acrsRequested)) claims.acrs = [auth.acrsRequested];
-    const issuedAt = fake.tamper === "expired" ? now - 2 * ID_TOKEN_LIFETIME_S : now;
-    const key: CryptoKey = fake.tamper === "bad-signature" ? impostor.privateKey : signing.privateKey;
-    return new SignJWT(claims)
-      .setProtectedHeader({ typ: "JWT", alg: "RS256", kid })
-      .setIssuer(`${base()}/v2.0`)
-      .setAudience(fake.tamper === "wrong-audience" ? randomUUID() : auth.clientId)
-      .setIssuedAt(issuedAt)
-      .setNotBefore(issuedAt)
-      .setExpirationTime(issuedAt + ID_TOKEN_LIFETIME_S)
-      .sign(key);
-  };
+  const tokens = await IdTokenSigner.create(tenantId);
+  const discovery = () => discoveryDocument(authority, tenantId);
+  const idToken = (auth: Authorization) => tokens.sign(auth, options.now(), fake.tamper);
 
   const server: Server = createServer({ key: readFileSync(keyPath), cert: readFileSync(certPath) }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -182,7 +116,7 @@ export async function startFakeEntraOidc(options: {
       }
       const path = url.pathname.slice(tenantId.length + 1);
       if (req.method === "GET" && path === "/v2.0/.well-known/openid-configuration") return json(200, discovery());
-      if (req.method === "GET" && path === "/discovery/v2.0/keys") return json(200, { keys: [publicJwk] });
+      if (req.method === "GET" && path === "/discovery/v2.0/keys") return json(200, { keys: [tokens.publicJwk] });
       if (req.method === "GET" && path === "/oauth2/v2.0/authorize") {
         const q = url.searchParams;
         fake.loginHints.push(q.get("login_hint") ?? undefined);
@@ -323,5 +257,6 @@ export async function startFakeEntraOidc(options: {
   authority = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.authority = authority;
   fake.issuer = `${authority}/${tenantId}/v2.0`;
+  tokens.issuerBase = `${authority}/${tenantId}`;
   return fake;
 }
