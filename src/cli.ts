@@ -3,6 +3,7 @@ import { readEnv } from "./config/env.js";
 import { ConfigError, loadPolicyFile } from "./config/load.js";
 import { CONFORMANCE_USAGE } from "./conformance/args.js";
 import { onCallConfigProblems } from "./oncall/env.js";
+import { publicUrlProblem } from "./stepup/settings.js";
 
 const USAGE = `usage: jitbot <command>
   ${AUDIT_VERIFY_USAGE}
@@ -26,6 +27,11 @@ export async function runCli(
       // The file is valid, but a profile would ask a service jitbot has no key for.
       const onCall = onCallConfigProblems(policy, env);
       if (onCall.length > 0) throw new ConfigError(path, onCall);
+      const stepUpProblem = publicUrlProblem(policy, env);
+      if (stepUpProblem) {
+        out.write(`${path}: ${stepUpProblem}\n`);
+        return 1;
+      }
       out.write(
         `${path}: valid — ${policy.profiles.length} profile(s): ${policy.profiles.map((p) => p.id).join(", ")}\n`,
       );

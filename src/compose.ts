@@ -23,6 +23,9 @@ import { registerListeners } from "./slack/listeners/index.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { SlackOnCallNotifier } from "./slack/on-call-notifier.js";
 import { socketModeReceiver } from "./slack/socket-receiver.js";
+import { stepUpRoutes } from "./stepup/routes.js";
+import { StepUpService } from "./stepup/service.js";
+import type { StepUpSettings } from "./stepup/settings.js";
 import type { Store } from "./store/index.js";
 
 export interface SlackSettings {
@@ -52,6 +55,8 @@ export interface JitbotOptions {
   engine?: Partial<Pick<ConstructorParameters<typeof GrantEngine>[0], "concurrency" | "crashAfterProviderCall">>;
   /** PagerDuty/Opsgenie on-call lookups for approval.autoApproveOnCall (src/oncall/env.ts). */
   onCall?: OnCallLookup;
+  /** Approver step-up's sign-in (src/stepup/settings.ts); needed when a profile has approval.stepUp. */
+  stepUp?: StepUpSettings;
 }
 
 export interface Jitbot {
@@ -94,6 +99,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   const clientOptions = slackClientOptions({ apiUrl: options.slack.apiUrl, retries, fetch: transport.fetch });
   const socketMode = options.slack.appToken !== undefined;
   let slack: SlackConnection | undefined;
+  let stepUp: StepUpService | undefined;
   // The probes come first: a store that cannot write, a Slack API out of reach, a sweep still running.
   const readiness = (): Readiness => {
     if (!store.isOpen()) return { ok: false, reason: "the database is closed" };
@@ -120,6 +126,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
       });
     },
     routes: options.routes,
+    pages: stepUpRoutes(() => stepUp),
   });
   const app = new App({
     token: options.slack.botToken,
@@ -176,6 +183,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     notifier: refreshingHomes(new SlackOnCallNotifier(app.client, logger), homes),
   };
   const service = new AccessService({ store, policy, clock, directory, notifier, engine, providers, onCall });
+  stepUp = new StepUpService({ store, policy, service, directory, clock, logger, settings: options.stepUp });
   scheduler = new Scheduler({
     store,
     engine,
@@ -194,6 +202,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     logger,
     canRefresh: refreshable,
     homes,
+    stepUp,
     afterAck: lanes.clicks,
     claimDelivery: (id: string) => store.claimDelivery(id, clock.now()),
   };

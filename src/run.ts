@@ -9,6 +9,7 @@ import { createProviders } from "./grants/registry.js";
 import { createLogger } from "./logger.js";
 import { createOnCallLookup, onCallConfigProblems } from "./oncall/env.js";
 import { runPlayground } from "./playground/run.js";
+import { readStepUpSettings } from "./stepup/settings.js";
 import { StoreRefusal } from "./store/errors.js";
 import { loosePermissions } from "./store/files.js";
 import { Store } from "./store/index.js";
@@ -51,6 +52,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     process.stderr.write(`jitbot: ${settings.auditKeyProblem}\n`);
     return 2;
   }
+  // A profile whose approvals can never count is refused now, not at the first Approve.
+  const stepUp = readStepUpSettings(policy, env);
+  if (stepUp.problems.length > 0) {
+    process.stderr.write(stepUp.problems.map((problem) => `jitbot: ${problem}\n`).join(""));
+    return 2;
+  }
   const location = settings.databaseUrl ?? settings.dbPath;
   let store: Store;
   try {
@@ -86,6 +93,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, options: RunOpt
     slack: settings.slack,
     port: settings.port,
     onCall: createOnCallLookup(env, clock, { logger }),
+    stepUp: stepUp.settings,
   });
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {

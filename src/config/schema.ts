@@ -9,6 +9,7 @@ import {
 } from "../grants/entra/options.js";
 import { autoApproveOnCallSchema, checkAutoApproveOnCall, playgroundOnCallSchema } from "../oncall/config.js";
 import { formatDuration } from "./duration.js";
+import { stepUpSchema } from "./step-up.js";
 import {
   durationSchema,
   slackChannelIdSchema,
@@ -65,6 +66,7 @@ const profileSchema = z
       required: z.number().int().min(1).max(10).default(1),
       selfApproval: z.boolean().default(false),
       autoApproveOnCall: autoApproveOnCallSchema.optional(),
+      stepUp: stepUpSchema.optional(),
     }),
     justification: z
       .strictObject({ minLength: z.number().int().min(0).max(1000).default(10) })

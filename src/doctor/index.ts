@@ -7,6 +7,7 @@ import { entraChecks, isEntraProfile } from "./entra.js";
 import { onCallChecks } from "./on-call.js";
 import { type CheckRow, failed, guard, ok, renderTable, skipped } from "./report.js";
 import { slackChecks } from "./slack.js";
+import { stepUpChecks } from "./step-up.js";
 
 /** Environment variables whose values must never reach the doctor's output (and the database URL's password). */
 const SECRET_VARS = [
@@ -14,6 +15,7 @@ const SECRET_VARS = [
   "SLACK_SIGNING_SECRET",
   "SLACK_APP_TOKEN",
   "AZURE_CLIENT_SECRET",
+  "JITBOT_STEPUP_CLIENT_SECRET",
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
   "PAGERDUTY_TOKEN",
@@ -77,6 +79,17 @@ export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStre
     const onCallPolicy = policy;
     rows.push(
       ...(await guard("on-call", "PagerDuty / Opsgenie", () => onCallChecks(env, onCallPolicy), "check egress")),
+    );
+  }
+  if (policy) {
+    const stepUpPolicy = policy;
+    rows.push(
+      ...(await guard(
+        "approver step-up",
+        "Entra ID",
+        () => stepUpChecks(env, stepUpPolicy),
+        "check JITBOT_PUBLIC_URL and the Entra app",
+      )),
     );
   }
   out.write(`jitbot doctor — ${settings.configPath}\n\n${renderTable(rows, secrets)}`);

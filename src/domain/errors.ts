@@ -28,7 +28,9 @@ export type DomainErrorCode =
   | "DENY_REASON_MISSING"
   | "REQUEST_ID_INVALID"
   | "FORM_DAMAGED"
-  | "BUTTON_DAMAGED";
+  | "BUTTON_DAMAGED"
+  | "STEP_UP_REQUIRED"
+  | "STEP_UP_UNAVAILABLE";
 
 export class DomainError extends Error {
   constructor(

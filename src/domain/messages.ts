@@ -70,6 +70,10 @@ export function domainMessage(error: DomainError): string {
       return "jitbot could not read what this form sent (it may come from an older version of jitbot). Close it and start again.";
     case "BUTTON_DAMAGED":
       return "jitbot could not read this button (it may come from an older message). `/jit list` and jitbot's App Home show what you can do now.";
+    case "STEP_UP_REQUIRED":
+      return "an approval of this profile counts only after you sign in with Entra ID; click Approve to get your sign-in link.";
+    case "STEP_UP_UNAVAILABLE":
+      return "an approval of this profile needs an Entra ID sign-in, and this jitbot is not set up for it (JITBOT_PUBLIC_URL and the Entra app); tell jitbot's operators.";
   }
 }
 

@@ -4,6 +4,7 @@ import { createJitbot, type Jitbot } from "../compose.js";
 import type { Policy } from "../config/schema.js";
 import { type Clock, systemClock } from "../domain/clock.js";
 import { createProviders, dryRunProviders, type ProviderRegistry } from "../grants/registry.js";
+import { readStepUpSettings } from "../stepup/settings.js";
 import type { Store } from "../store/index.js";
 import { PlaygroundApi } from "./api.js";
 import { PlaygroundGuard } from "./guard.js";
@@ -97,6 +98,10 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     routes: (req, res) => routes.handle(req, res),
     cron: options.cron ?? true,
     onCall: playgroundOnCall(policy, options.env ?? process.env, clock),
+    // Approver step-up works here too when JITBOT_PUBLIC_URL and an Entra app are set (a real
+    // sign-in); without them an Approve on such a profile says what is missing.
+    stepUp: readStepUpSettings(policy, { ...(options.env ?? process.env), SLACK_SIGNING_SECRET: signingSecret })
+      .settings,
   });
   try {
     await bot.start();

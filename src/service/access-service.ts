@@ -195,6 +195,8 @@ export class AccessService {
     note?: string,
     /** The approval message clicked: known before its ts is stored when the click beats that write. */
     clicked?: { channel: string; ts: string },
+    /** Set only by the step-up callback, once the approver's Entra sign-in verified (src/stepup/). */
+    stepUp?: { verified: true },
   ): Promise<AccessRequest> {
     const { store, clock, notifier } = this.deps;
     const noteTooLong = note === undefined ? undefined : checkLength("denyReason", note);
@@ -205,6 +207,8 @@ export class AccessService {
     if (!profile) throw new DomainError("PROFILE_NOT_FOUND", { id: request.profileId });
     const refusal = checkApprover(profile, request.requesterId, await this.person(approverId));
     if (refusal) throw refusal;
+    if (decision === "approve" && profile.approval.stepUp && !stepUp?.verified)
+      throw new DomainError("STEP_UP_REQUIRED");
     // A click on a message whose ts the replica that posted it has not stored yet (or never will,
     // if it stopped): the message clicked in the approval channel is that message, so it is updated.
     if (!request.approvalTs && clicked?.channel === profile.approval.channel) {

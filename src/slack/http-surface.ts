@@ -34,6 +34,8 @@ export interface HttpSurfaceOptions {
   onSlackRequest: (res: ServerResponse, startedMs: number) => void;
   /** Extra routes (the playground); true when handled. */
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** GET pages for people's browsers (approver step-up: /stepup/start, /stepup/callback). */
+  pages?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => unknown }[];
 }
 
 export interface HttpSurface {
@@ -56,6 +58,7 @@ export function createHttpSurface(options: HttpSurfaceOptions): HttpSurface {
     ["/metrics", "GET, HEAD"],
   ]);
   if (signingSecret !== undefined) allowed.set(SLACK_EVENTS_PATH, "POST");
+  for (const page of options.pages ?? []) allowed.set(page.path, "GET, HEAD");
 
   const failed = (res: ServerResponse, error: unknown, what: string) => {
     const correlationId = newCorrelationId();
@@ -89,6 +92,7 @@ export function createHttpSurface(options: HttpSurfaceOptions): HttpSurface {
       res.writeHead(200, { "content-type": contentType });
       res.end(body);
     }),
+    ...(options.pages ?? []).map((page) => get(page.path, page.handler)),
   ];
 
   /** Not Bolt's: the playground's routes, else 405 on a known path and 404 on any other. */

@@ -13,6 +13,7 @@ import { ReplicaFacts, type ReplicaSeen } from "./replicas.js";
 import { RequestRepo } from "./requests.js";
 import type { Database } from "./schema.js";
 import { SharedState } from "./shared-state.js";
+import { StepUpRepo } from "./step-ups.js";
 
 export type { AuditAnchor } from "./audit-anchor.js";
 export type { Change, ChangeKind, EngineKind } from "./engine.js";
@@ -21,6 +22,7 @@ export type { StoreHealth } from "./health.js";
 export { type DatabaseInspection, inspectDatabase } from "./inspect.js";
 export { migrate, openForReading, type StoreReader } from "./reader.js";
 export type { ReplicaSeen } from "./replicas.js";
+export type { PendingStepUp, StepUpClaim } from "./step-ups.js";
 
 export interface StoreOptions {
   /** JITBOT_AUDIT_KEY: audit rows are HMAC-SHA256 with it, so the database alone cannot re-forge them. */
@@ -46,6 +48,8 @@ export class Store {
   readonly requests: RequestRepo;
   readonly grants: GrantRepo;
   readonly findings: FindingsRepo;
+  /** Approvals waiting for their approver's sign-in (approval.stepUp). */
+  readonly stepUps: StepUpRepo;
   readonly engine: EngineKind;
   private readonly facts: ReplicaFacts;
   private readonly shared: SharedState;
@@ -61,6 +65,7 @@ export class Store {
     this.requests = reportingErrors(new RequestRepo(engine), observe);
     this.grants = reportingErrors(new GrantRepo(engine), observe);
     this.findings = reportingErrors(new FindingsRepo(engine), observe);
+    this.stepUps = reportingErrors(new StepUpRepo(engine), observe);
     this.facts = reportingErrors(new ReplicaFacts(engine), observe);
     this.shared = reportingErrors(new SharedState(engine), observe);
   }

@@ -133,6 +133,20 @@ export const SQLITE_MIGRATIONS: string[] = [
      request_id TEXT,
      detail TEXT NOT NULL
    );`,
+  // 10 (approver step-up): an approval waiting for its approver's Entra sign-in, shared by every
+  // replica so any of them can finish a sign-in another started. No secret is kept: the PKCE
+  // verifier and the nonce are derived from the state (src/stepup/derive.ts).
+  `CREATE TABLE step_ups (
+     state TEXT PRIMARY KEY,
+     request_id TEXT NOT NULL REFERENCES requests(id),
+     approver_id TEXT NOT NULL,
+     clicked_channel TEXT,
+     clicked_ts TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at INTEGER
+   );
+   CREATE INDEX step_ups_by_age ON step_ups(created_at);`,
 ];
 
 export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -265,6 +279,19 @@ CREATE TABLE audit_pending (
   request_id TEXT,
   detail TEXT NOT NULL
 );`;
+// Approver step-up: as SQLite's 10.
+const POSTGRES_10_STEP_UPS = `
+CREATE TABLE step_ups (
+  state TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES requests(id),
+  approver_id TEXT NOT NULL,
+  clicked_channel TEXT,
+  clicked_ts TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT
+);
+CREATE INDEX step_ups_by_age ON step_ups(created_at);`;
 
 /** Each script takes a PostgreSQL schema from the version before it to `reaches`. */
 export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
@@ -272,4 +299,5 @@ export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
   { reaches: 7, ddl: POSTGRES_7 },
   { reaches: 8, ddl: POSTGRES_8 },
   { reaches: 9, ddl: POSTGRES_9 },
+  { reaches: 10, ddl: POSTGRES_10_STEP_UPS },
 ];

@@ -18,6 +18,7 @@ export interface Database {
   job_runs: { name: string; period: string; owner: string; at: number };
   home_visitors: { user_id: string; opened_at: number };
   audit_pending: AuditPendingTable;
+  step_ups: StepUpTable;
 }
 
 /** An audit event committed with its change and not yet linked into the chain (PostgreSQL). */
@@ -28,6 +29,17 @@ export interface AuditPendingTable {
   action: string;
   request_id: string | null;
   detail: string;
+}
+
+export interface StepUpTable {
+  state: string;
+  request_id: string;
+  approver_id: string;
+  clicked_channel: string | null;
+  clicked_ts: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface RequestTable {

@@ -62,7 +62,7 @@ describe("opening a SQLite file (SQLite only: these are the file's own settings)
     for (const column of ["revoke_requested_at", "revoke_requested_by", "lease_owner", "lease_until"]) {
       await sql`ALTER TABLE grants DROP COLUMN ${sql.id(column)}`.execute(store.kysely);
     }
-    for (const table of ["slack_deliveries", "replicas", "job_runs", "home_visitors", "audit_pending"])
+    for (const table of ["slack_deliveries", "replicas", "job_runs", "home_visitors", "audit_pending", "step_ups"])
       await sql`DROP TABLE ${sql.id(table)}`.execute(store.kysely);
     await sql`DROP INDEX requests_by_extends`.execute(store.kysely);
     await sql`PRAGMA user_version = 1`.execute(store.kysely);

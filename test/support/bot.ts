@@ -10,6 +10,7 @@ import { dryRunProviders, type ProviderRegistry } from "../../src/grants/registr
 import { createLogger } from "../../src/logger.js";
 import type { OnCallLookup } from "../../src/oncall/index.js";
 import { FakeSlackWebApi, type FakeUser } from "../../src/playground/slack-web-api.js";
+import type { StepUpSettings } from "../../src/stepup/settings.js";
 import { type EngineKind, Store } from "../../src/store/index.js";
 import { dropSchema, dropSchemas, freshSchemaUrl } from "./postgres.js";
 import { SlackDriver } from "./slack-driver.js";
@@ -59,6 +60,8 @@ export interface TestBotOptions {
   engine?: { concurrency?: number; crashAfterProviderCall?: (verb: "grant" | "revoke", id: string) => void };
   /** On-call lookups for approval.autoApproveOnCall, built on the bot's clock; none by default. */
   onCall?: (clock: ManualClock) => OnCallLookup;
+  /** Approver step-up's sign-in settings (test/stepup/harness.ts points them at a fake Entra). */
+  stepUp?: StepUpSettings;
 }
 
 /**
@@ -112,6 +115,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     cron: false,
     engine: options.engine,
     onCall: options.onCall?.(clock),
+    stepUp: options.stepUp,
   });
   await bot.start();
   const driver = new SlackDriver(bot.url, SIGNING_SECRET, slack);

@@ -7,7 +7,7 @@ import { checkApprover } from "../../domain/policy.js";
 import { asSlackView } from "../blocks/kit.js";
 import { denyModal } from "../blocks/request-modal.js";
 import { ACTION, BLOCK, CALLBACK } from "../ids.js";
-import { type ClickPlace, guarded } from "../reply.js";
+import { type ClickPlace, guarded, tell } from "../reply.js";
 import { readDenyForm, readRequestIdButton } from "../view-values.js";
 import type { SlackDeps } from "./deps.js";
 
@@ -31,7 +31,10 @@ export function registerDecisions(app: App, deps: SlackDeps): void {
         logger,
         place,
         async () => {
-          await service.decide(requestId, place.userId, decision, note, clicked);
+          // approval.stepUp: the approval waits for the approver's sign-in; the link is theirs alone.
+          const link = decision === "approve" ? await deps.stepUp.offer(requestId, place.userId, clicked) : undefined;
+          if (link) await tell(client, place, link);
+          else await service.decide(requestId, place.userId, decision, note, clicked);
         },
         REFUSAL,
       ),
