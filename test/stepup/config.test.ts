@@ -141,12 +141,17 @@ describe("the derived PKCE verifier and nonce", () => {
 describe("check-config, doctor and start-up refuse stepUp without JITBOT_PUBLIC_URL", () => {
   it("check-config: exit 1 with the sentence", async () => {
     const path = file("step-up.yaml", withStepUp("entra"));
-    const refused = await jitbot(["check-config", path], {});
+    // The example's on-call profile needs its key set to be accepted; only the public URL is missing.
+    const onCallKey = { PAGERDUTY_TOKEN: "u+test-key" };
+    const refused = await jitbot(["check-config", path], onCallKey);
     expect(refused.code).toBe(1);
     expect(refused.output).toBe(
       `${path}: aks-prod-sre uses approval.stepUp, but JITBOT_PUBLIC_URL is not set: an approver's browser must reach jitbot at a public URL to finish the Entra sign-in that makes the approval count (set it to e.g. https://jitbot.example.com).\n`,
     );
-    const accepted = await jitbot(["check-config", path], { JITBOT_PUBLIC_URL: "https://jitbot.example.com" });
+    const accepted = await jitbot(["check-config", path], {
+      ...onCallKey,
+      JITBOT_PUBLIC_URL: "https://jitbot.example.com",
+    });
     expect(accepted.code).toBe(0);
   });
 
