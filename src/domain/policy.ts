@@ -64,7 +64,10 @@ export interface RequestInput {
 export function validateRequestInput(profile: Profile, input: RequestInput): FieldErrors {
   const errors = validateOne(profile, input);
   // A bundle's own rules are already the strictest; only its profiles' ticket patterns are left.
-  for (const member of profile.bundle?.profiles ?? []) errors.ticket ??= validateOne(member, input).ticket;
+  for (const member of profile.bundle?.profiles ?? []) {
+    const ticket = errors.ticket ?? validateOne(member, input).ticket;
+    if (ticket) errors.ticket = ticket;
+  }
   return errors;
 }
 

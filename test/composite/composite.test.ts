@@ -171,7 +171,9 @@ describe("composite: all or nothing over real providers", () => {
     const grant = activeGrantOf(request, outcome);
     expect((await w.provider.readBack(grant)).status).toBe("present");
     // Only the Entra part removed: still present.
-    await w.entra.provider("entra-group").revoke({ ...grant, profile: w.bundle.bundle?.profiles[0] as Profile, state: {} });
+    await w.entra
+      .provider("entra-group")
+      .revoke({ ...grant, profile: w.bundle.bundle?.profiles[0] as Profile, state: {} });
     const half = await w.provider.readBack(grant);
     expect(half.status).toBe("present");
     expect(half.detail).toContain("aks-group (entra-group):");
@@ -185,7 +187,11 @@ describe("composite: all or nothing over real providers", () => {
     const withoutExtend = compositeProvider(w.bundle.grant, (type) =>
       type === "entra-group"
         ? w.entra.provider("entra-group")
-        : { type: "eks-access-entry", grant: w.aws.accessEntry.grant.bind(w.aws.accessEntry), revoke: w.aws.accessEntry.revoke.bind(w.aws.accessEntry) },
+        : {
+            type: "eks-access-entry",
+            grant: w.aws.accessEntry.grant.bind(w.aws.accessEntry),
+            revoke: w.aws.accessEntry.revoke.bind(w.aws.accessEntry),
+          },
     );
     expect(canExtend(withoutExtend)).toBe(false);
     expect(canReadBack(withoutExtend)).toBe(false);
