@@ -178,6 +178,13 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     await t.settle();
     expect(isMember()).toBe(true);
     expect(aws.accessEntries.has(ALICE_ENTRY)).toBe(true);
+    // The reaper and the drift report see a live bundle grant behind what each part holds.
+    const posts = t.slack.messagesIn("C0APPROVALS").length;
+    await t.bot.scheduler.run("reap");
+    await t.bot.scheduler.run("drift");
+    expect(aws.accessEntries.has(ALICE_ENTRY)).toBe(true);
+    expect(isMember()).toBe(true);
+    expect(t.slack.messagesIn("C0APPROVALS").slice(posts).map((m) => m.text)).toEqual([]);
     aws.failNext(503, "ServiceUnavailableException", "Service unavailable");
     await clock.advance(3600_000 + 1_000);
     await waitFor(async () => (await t.store.grants.get(id))?.revokeAttempts === 1, "the failed revoke");
