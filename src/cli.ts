@@ -24,7 +24,9 @@ export async function runCli(
       const policy = loadPolicyFile(path);
       out.write(
         `${path}: valid — ${policy.profiles.length} profile(s): ${policy.profiles.map((p) => p.id).join(", ")}${
-          policy.bundles.length ? `; ${policy.bundles.length} bundle(s): ${policy.bundles.map((b) => b.id).join(", ")}` : ""
+          policy.bundles.length
+            ? `; ${policy.bundles.length} bundle(s): ${policy.bundles.map((b) => b.id).join(", ")}`
+            : ""
         }\n`,
       );
       return 0;

@@ -153,6 +153,27 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     expect(textOf(ended)).toContain("eks-pod-manager (aws-role):");
   });
 
+  it("two approvers of different sets at the same instant: exactly one approval, one grant", async () => {
+    const { id } = await fileRequest(t, "incident-prod", 3600);
+    const settled = await Promise.allSettled([
+      t.bot.service.decide(id, "U0LEAD", "approve"),
+      t.bot.service.decide(id, "U0OMAR", "approve"),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled"]);
+    await grantDm(id);
+    await t.settle();
+    expect((await t.store.requests.mustGet(id)).status).toBe("active");
+    const approvedRows = await t.store.kysely
+      .selectFrom("audit_events")
+      .select("action")
+      .where("request_id", "=", id)
+      .where("action", "=", "request.approved")
+      .execute();
+    expect(approvedRows).toHaveLength(1);
+    await t.driver.command("U0ALICE", `revoke ${id}`);
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
+  });
+
   it("rolls the Entra part back when the AWS part fails, and tells the requester which failed", async () => {
     const { id, approval } = await fileRequest(t, "incident-prod", 3600);
     await t.driver.click("U0LEAD", approval, "jit_approve");
@@ -184,7 +205,12 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     await t.bot.scheduler.run("drift");
     expect(aws.accessEntries.has(ALICE_ENTRY)).toBe(true);
     expect(isMember()).toBe(true);
-    expect(t.slack.messagesIn("C0APPROVALS").slice(posts).map((m) => m.text)).toEqual([]);
+    expect(
+      t.slack
+        .messagesIn("C0APPROVALS")
+        .slice(posts)
+        .map((m) => m.text),
+    ).toEqual([]);
     aws.failNext(503, "ServiceUnavailableException", "Service unavailable");
     await clock.advance(3600_000 + 1_000);
     await waitFor(async () => (await t.store.grants.get(id))?.revokeAttempts === 1, "the failed revoke");
