@@ -1,5 +1,5 @@
 import type { Policy, Profile } from "../config/schema.js";
-import { requestables } from "./bundle.js";
+import { bundleProfiles, requestables } from "./bundle.js";
 import { DomainError } from "./errors.js";
 import { checkLength } from "./limits.js";
 import { ticketMatches } from "./ticket-pattern.js";
@@ -28,7 +28,8 @@ export function requestableProfiles(policy: Policy, person: Person): Profile[] {
 
 /** A profile or a bundle (as the profile it is requested as). */
 export function findProfile(policy: Policy, id: string): Profile | undefined {
-  return requestables(policy).find((profile) => profile.id === id);
+  // Profiles first, without copying them: this runs once per grant in every sweep.
+  return policy.profiles.find((profile) => profile.id === id) ?? bundleProfiles(policy).find((b) => b.id === id);
 }
 
 /**
