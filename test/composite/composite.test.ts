@@ -197,3 +197,37 @@ describe("composite: all or nothing over real providers", () => {
     expect(canReadBack(withoutExtend)).toBe(false);
   });
 });
+
+describe("a part that fails unexpectedly", () => {
+  it("tells the person which part, and keeps what it threw for the operator's log", async () => {
+    const { ProviderCalls } = await import("../../src/grants/provider-calls.js");
+    const { ManualClock } = await import("../../src/domain/clock.js");
+    const w = await startComposite();
+    try {
+      if (w.bundle.grant.type !== "composite") throw new Error("composite");
+      const broken: GrantProvider = {
+        type: "eks-access-entry",
+        grant: () => Promise.reject(new TypeError("cannot read properties of undefined (reading 'arn')")),
+        revoke: () => Promise.resolve({ detail: "nothing" }),
+      };
+      const provider = compositeProvider(w.bundle.grant, (type) =>
+        type === "entra-group" ? w.entra.provider("entra-group") : broken,
+      );
+      const request = w.request();
+      const error = await provider.grant(request).catch((e: unknown) => e);
+      expect(isProviderError(error) && error.userMessage).toContain(
+        "Granting part 2 of 2, eks-view (eks-access-entry) failed: it failed unexpectedly inside jitbot",
+      );
+      expect(w.isMember(request)).toBe(false);
+      const logged: object[] = [];
+      const logger = { info() {}, warn: (obj: object) => logged.push(obj), error() {}, debug() {} };
+      new ProviderCalls(new ManualClock(new Date()), logger, undefined).explain(error, {
+        requestId: "r",
+        verb: "grant",
+      });
+      expect(JSON.stringify(logged)).toContain("cannot read properties of undefined");
+    } finally {
+      await w.close();
+    }
+  });
+});
