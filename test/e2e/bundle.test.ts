@@ -139,9 +139,25 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     expect(t.slack.dmsOf("U0ALICE").filter((m) => /^Access granted/.test(m.text) && m.text.includes(id))).toHaveLength(
       1,
     );
+    // Refresh issues a new STS session for the aws-role part only; the Entra part is left as it is.
+    const writes = entra.graph.writes().length;
+    const sessions = aws.sessions.length;
+    await t.driver.click("U0ALICE", dm, "jit_refresh");
+    const fresh = await waitFor(
+      () =>
+        t.slack
+          .dmsOf("U0ALICE")
+          .find((m) => m.ts !== dm.ts && m.text.includes(id) && textOf(m).includes("Fresh credentials")),
+      "the refreshed DM",
+    );
+    expect(aws.sessions.length).toBe(sessions + 1);
+    expect(entra.graph.writes().length).toBe(writes);
+    expect(textOf(fresh)).toContain("eks-pod-manager (aws-role)");
+    expect(textOf(fresh)).toContain(aws.sessions.at(-1)?.secretAccessKey ?? "missing");
     const grant = await t.store.grants.get(id);
     expect(grant?.provider).toBe("composite");
-    expect(JSON.stringify(grant?.state)).not.toContain(session?.secretAccessKey ?? "missing");
+    for (const issued of aws.sessions.slice(-2))
+      expect(JSON.stringify(grant?.state)).not.toContain(issued.secretAccessKey);
     await clock.advance(3600_000 + 1_000);
     await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
     expect(isMember()).toBe(false);
