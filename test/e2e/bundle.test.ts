@@ -139,6 +139,13 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     expect(t.slack.dmsOf("U0ALICE").filter((m) => /^Access granted/.test(m.text) && m.text.includes(id))).toHaveLength(
       1,
     );
+    // /jit list and App Home show the bundle like a profile.
+    const list = await t.driver.command("U0ALICE", "list");
+    expect(JSON.stringify(list.json)).toContain("Prod incident (AKS + EKS)");
+    await waitFor(
+      () => JSON.stringify(t.slack.homes.get("U0ALICE") ?? {}).includes("Prod incident (AKS + EKS)"),
+      "App Home",
+    );
     // Refresh issues a new STS session for the aws-role part only; the Entra part is left as it is.
     const writes = entra.graph.writes().length;
     const sessions = aws.sessions.length;

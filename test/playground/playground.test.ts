@@ -210,6 +210,8 @@ describe("the playground in a real browser", () => {
 
   it("grants the sample bundle on one approval: both profiles' steps in one DM", async () => {
     await me.become("U0ALICE");
+    // App Home has no composer: commands are typed in a conversation.
+    await me.open("C0GENERAL");
     await me.type("/jit request incident-prod 1h investigating the checkout outage");
     const modal = browser.page.locator(".modal");
     await modal.waitFor();
@@ -230,7 +232,7 @@ describe("the playground in a real browser", () => {
       .waitFor();
     await me.become("U0ALICE");
     await me.open("DU0ALICE");
-    const dm = await me.message("Prod incident (AKS + EKS)");
+    const dm = await me.message("Access granted: Prod incident (AKS + EKS)");
     const text = (await dm.textContent()) ?? "";
     expect(text).toContain("Part 1 of 2: aks-prod-sre (entra-group)");
     expect(text).toContain("Part 2 of 2: eks-pod-manager (aws-role)");
