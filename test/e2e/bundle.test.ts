@@ -142,6 +142,17 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     // /jit list and App Home show the bundle like a profile.
     const list = await t.driver.command("U0ALICE", "list");
     expect(JSON.stringify(list.json)).toContain("Prod incident (AKS + EKS)");
+    await t.driver.post(
+      JSON.stringify({
+        type: "event_callback",
+        team_id: "T0PLAY",
+        api_app_id: "A0JITBOT",
+        event_id: `EvBundle${Date.now()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event: { type: "app_home_opened", user: "U0ALICE", channel: "DU0ALICE", tab: "home", event_ts: "1.1" },
+      }),
+      "application/json",
+    );
     await waitFor(
       () => JSON.stringify(t.slack.homes.get("U0ALICE") ?? {}).includes("Prod incident (AKS + EKS)"),
       "App Home",
