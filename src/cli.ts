@@ -33,7 +33,11 @@ export async function runCli(
         return 1;
       }
       out.write(
-        `${path}: valid — ${policy.profiles.length} profile(s): ${policy.profiles.map((p) => p.id).join(", ")}\n`,
+        `${path}: valid — ${policy.profiles.length} profile(s): ${policy.profiles.map((p) => p.id).join(", ")}${
+          policy.bundles.length
+            ? `; ${policy.bundles.length} bundle(s): ${policy.bundles.map((b) => b.id).join(", ")}`
+            : ""
+        }\n`,
       );
       return 0;
     } catch (error) {

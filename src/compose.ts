@@ -7,7 +7,7 @@ import { type Clock, systemClock } from "./domain/clock.js";
 import { findProfile } from "./domain/policy.js";
 import { GrantEngine } from "./grants/engine.js";
 import { canRefresh } from "./grants/provider.js";
-import type { ProviderRegistry } from "./grants/registry.js";
+import { type ProviderRegistry, providerFor } from "./grants/registry.js";
 import { boltLogger } from "./logger.js";
 import { Metrics, storeGauges } from "./metrics.js";
 import type { OnCallLookup } from "./oncall/index.js";
@@ -152,7 +152,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
   });
   const refreshable = (profileId: string) => {
     const profile = findProfile(policy, profileId);
-    const provider = profile && providers.get(profile.grant.type);
+    const provider = profile && providerFor(providers, profile);
     return provider !== undefined && canRefresh(provider);
   };
   const homes = new HomeTabs(app.client, clock, logger, store);

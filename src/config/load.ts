@@ -29,7 +29,25 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_union" && "discriminator" in issue) {
     return `${where}: ${issue.message.replace(/^Invalid input/, "unknown value")}`;
   }
+  if (issue.code === "invalid_union") return describeUnion(issue);
   return `${where}: ${issue.message}`;
+}
+
+/**
+ * `grant:` is one grant or a list: the alternative whose complaint is more than "wrong type" is the
+ * one the operator meant, and its own issues name the key at fault; none means neither shape fits.
+ */
+function describeUnion(issue: z.core.$ZodIssueInvalidUnion): string {
+  const meant = issue.errors.find(
+    (issues) => !(issues.length === 1 && issues[0]?.code === "invalid_type" && issues[0].path.length === 0),
+  );
+  if (meant) return meant.map((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] })).join("\n");
+  const where = issue.path.length ? formatPath(issue.path) : "(top level)";
+  const shapes = issue.errors.flatMap((issues) =>
+    issues[0]?.code === "invalid_type" ? [EXPECTED[issues[0].expected] ?? `a ${issues[0].expected}`] : [],
+  );
+  if (!shapes.length) return `${where}: ${issue.message}`;
+  return `${where}: expected ${shapes.join(" or ")}, got ${issue.input === undefined ? "nothing" : kindOf(issue.input)}`;
 }
 
 /** What YAML gave, in the words of someone who wrote it (a "mapping" is `key: value` lines). */

@@ -8,6 +8,7 @@ import {
   PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
 import { autoApproveOnCallSchema, checkAutoApproveOnCall, playgroundOnCallSchema } from "../oncall/config.js";
+import { bundleProblems } from "./bundle-checks.js";
 import { formatDuration } from "./duration.js";
 import { stepUpSchema } from "./step-up.js";
 import {
@@ -44,6 +45,9 @@ const grantOptions = z.discriminatedUnion("type", [
   eksAccessEntryOptions,
 ]);
 
+/** `grant:` is one grant or a list of them, applied together (e.g. sign-in through Entra plus a RoleBinding). */
+const grantField = z.union([grantOptions, z.array(grantOptions).min(1, { message: "needs at least one grant" })]);
+
 const peopleSchema = z.strictObject({
   users: z.array(slackUserIdSchema).default([]),
   slackUserGroups: z.array(slackUserGroupIdSchema).default([]),
@@ -51,13 +55,13 @@ const peopleSchema = z.strictObject({
 
 const emailDomainMap = z.record(z.string().min(1), z.string().min(1));
 
-const profileSchema = z
+const profileFields = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be a slug: lowercase letters, digits, dashes" }),
     title: z.string().min(1).max(75),
     description: z.string().max(500).optional(),
     cluster: z.discriminatedUnion("kind", [aksCluster, eksCluster]),
-    grant: grantOptions,
+    grant: grantField,
     duration: z.strictObject({ default: durationSchema, max: durationSchema }),
     requesters: peopleSchema.optional(),
     approval: z.strictObject({
@@ -104,7 +108,8 @@ const profileSchema = z
         message: `${formatDuration(def)} is longer than duration.max (${formatDuration(max)})`,
       });
     }
-    if (profile.grant.type === "entra-pim-group" && def < PIM_MIN_SECONDS) {
+    const grants = Array.isArray(profile.grant) ? profile.grant : [profile.grant];
+    if (grants.some((grant) => grant.type === "entra-pim-group") && def < PIM_MIN_SECONDS) {
       ctx.addIssue({
         code: "custom",
         path: ["duration", "default"],
@@ -117,24 +122,22 @@ const profileSchema = z
       const problem = ticketPatternProblem(profile.ticket.pattern);
       if (problem) ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: problem });
     }
-    if (
-      profile.cluster.kind === "aks" &&
-      (profile.grant.type.startsWith("eks") || profile.grant.type.startsWith("aws"))
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["grant", "type"],
-        message: `${profile.grant.type} does not fit an AKS cluster`,
-      });
-    }
-    if (profile.cluster.kind === "eks" && profile.grant.type.startsWith("entra")) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["grant", "type"],
-        message: `${profile.grant.type} does not fit an EKS cluster`,
-      });
-    }
+    grants.forEach((grant, index) => {
+      const misfit = grantMisfit(profile.cluster.kind, grant.type);
+      const path = Array.isArray(profile.grant) ? ["grant", index, "type"] : ["grant", "type"];
+      if (misfit) ctx.addIssue({ code: "custom", path, message: misfit });
+    });
   });
+
+const profileSchema = profileFields.transform(normaliseGrant);
+
+/** A grant type that cannot reach the profile's cluster: AWS types on AKS, Entra types on EKS. */
+function grantMisfit(cluster: "aks" | "eks", type: string): string | undefined {
+  if (cluster === "aks" && (type.startsWith("eks") || type.startsWith("aws")))
+    return `${type} does not fit an AKS cluster`;
+  if (cluster === "eks" && type.startsWith("entra")) return `${type} does not fit an EKS cluster`;
+  return undefined;
+}
 
 /** extension.max and extension.maxTotal are durations like the profile's, and must agree. */
 function checkExtension(
@@ -168,6 +171,15 @@ const playgroundUser = z.strictObject({
   groups: z.array(slackUserGroupIdSchema).default([]),
 });
 
+const bundleSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be a slug: lowercase letters, digits, dashes" }),
+  title: z.string().min(1).max(75),
+  description: z.string().max(500).optional(),
+  /** Where the one approval message goes; default: the first profile's approval channel. */
+  channel: slackChannelIdSchema.optional(),
+  profiles: z.array(z.string().min(1)),
+});
+
 export const policySchema = z
   .strictObject({
     dryRun: z.boolean().default(false),
@@ -187,6 +199,7 @@ export const policySchema = z
     // Where the audit chain's daily anchor is posted, beside the log: a copy outside the database.
     audit: z.strictObject({ channel: slackChannelIdSchema.optional() }).optional(),
     profiles: z.array(profileSchema).min(1, { message: "needs at least one profile" }),
+    bundles: z.array(bundleSchema).default([]),
   })
   .superRefine((policy, ctx) => {
     const seen = new Map<string, number>();
@@ -200,10 +213,39 @@ export const policySchema = z
         });
       } else seen.set(profile.id, index);
     });
+    for (const issue of bundleProblems(policy)) ctx.addIssue({ code: "custom", ...issue });
   });
 
 export type Policy = z.infer<typeof policySchema>;
-export type Profile = Policy["profiles"][number];
-export type GrantOptions = Profile["grant"];
-export type GrantType = GrantOptions["type"];
-export type Cluster = Profile["cluster"];
+export type Bundle = Policy["bundles"][number];
+/** One grant of one type, as a provider takes it. */
+export type GrantOptions = z.output<typeof grantOptions>;
+/** A grant type, or "composite": several applied together, all or nothing (see grants/composite.ts). */
+export type GrantType = GrantOptions["type"] | "composite";
+type ProfileFields = z.output<typeof profileFields>;
+export type Cluster = ProfileFields["cluster"];
+
+/** A profile with one grant: what a provider is given (a part of a composite is one too). */
+export interface PartProfile extends Omit<ProfileFields, "grant"> {
+  grant: GrantOptions;
+}
+
+/** Several grants applied all or nothing: a profile's `grant` list, or a bundle's profiles. */
+export interface CompositeGrant {
+  type: "composite";
+  parts: PartProfile[];
+}
+
+export interface Profile extends Omit<ProfileFields, "grant"> {
+  grant: GrantOptions | CompositeGrant;
+  /** Set on the profile a bundle is requested as: the profiles whose rules it must all satisfy. */
+  bundle?: { profiles: Profile[] };
+}
+
+/** The rest of the code sees one shape: a single grant, or a composite whose parts are single. */
+function normaliseGrant(fields: ProfileFields): Profile {
+  const { grant, ...rest } = fields;
+  if (!Array.isArray(grant)) return { ...rest, grant };
+  if (grant.length === 1) return { ...rest, grant: grant[0] as GrantOptions };
+  return { ...rest, grant: { type: "composite", parts: grant.map((one) => ({ ...rest, grant: one })) } };
+}

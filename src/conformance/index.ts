@@ -5,7 +5,7 @@ import type { Policy } from "../config/schema.js";
 import { mask } from "../doctor/report.js";
 import { type Clock, systemClock } from "../domain/clock.js";
 import { canCheckRequest, canReadBack } from "../grants/provider.js";
-import { createProviders } from "../grants/registry.js";
+import { createProviders, providerFor } from "../grants/registry.js";
 import { CONFORMANCE_USAGE, type ConformanceArgs, DEFAULT_CONFORMANCE_SECONDS, parseConformanceArgs } from "./args.js";
 import { renderSteps } from "./report.js";
 import { runCanary } from "./steps.js";
@@ -68,7 +68,7 @@ export async function runConformance(
     clock,
     logger: { warn: (_obj, msg) => warnings.push(msg ?? "warning") },
   });
-  const provider = providers.get(profile.grant.type);
+  const provider = providerFor(providers, profile);
   if (!provider || !canReadBack(provider)) return refuse(`grant type ${profile.grant.type} cannot be read back`);
   const refusal = canCheckRequest(provider) ? provider.checkRequest(profile, durationSeconds) : undefined;
   if (refusal) return refuse(refusal);

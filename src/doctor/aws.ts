@@ -1,6 +1,7 @@
 import { ListAccessEntriesCommand } from "@aws-sdk/client-eks";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import type { Policy, Profile } from "../config/schema.js";
+import { policyParts } from "../domain/bundle.js";
 import { AwsClients } from "../grants/aws/clients.js";
 import { awsErrorShape } from "../grants/aws/errors.js";
 import { type CheckRow, failed, ok } from "./report.js";
@@ -18,7 +19,7 @@ export async function awsChecks(env: NodeJS.ProcessEnv, policy: Policy): Promise
   const clients = new AwsClients(env);
   const rows: CheckRow[] = [];
   try {
-    for (const profile of policy.profiles) {
+    for (const profile of policyParts(policy)) {
       const region = profile.cluster.kind === "eks" ? profile.cluster.region : undefined;
       if (profile.grant.type === "aws-role") rows.push(await assumeRow(clients, profile, profile.grant, region));
       if (profile.grant.type === "eks-access-entry") rows.push(await accessEntriesRow(clients, profile, region));

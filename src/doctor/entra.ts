@@ -1,6 +1,7 @@
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { type Client, GraphError } from "@microsoft/microsoft-graph-client";
 import type { Policy, Profile } from "../config/schema.js";
+import { policyParts } from "../domain/bundle.js";
 import { createGraphClient, graphEndpoint } from "../grants/entra/graph.js";
 import { grantedRoles, missingPermissions, requiredPermissions } from "./permissions.js";
 import { type CheckRow, failed, ok, skipped } from "./report.js";
@@ -22,7 +23,7 @@ export async function entraChecks(
   policy: Policy,
   credential: TokenCredential = new DefaultAzureCredential(),
 ): Promise<CheckRow[]> {
-  const profiles = policy.profiles.filter(isEntraProfile);
+  const profiles = policyParts(policy).filter(isEntraProfile);
   if (profiles.length === 0) return [];
   let scope: string;
   try {

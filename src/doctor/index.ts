@@ -1,6 +1,7 @@
 import { readEnv } from "../config/env.js";
 import { ConfigError, loadPolicyFile } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
+import { policyParts } from "../domain/bundle.js";
 import { awsChecks } from "./aws.js";
 import { databaseChecks, databaseSecrets } from "./database.js";
 import { entraChecks, isEntraProfile } from "./entra.js";
@@ -101,7 +102,7 @@ async function cloudChecks(env: NodeJS.ProcessEnv, policy: Policy): Promise<Chec
     return [skipped("Entra and AWS", "policy.dryRun: true", "dry run: skipped (no grant reaches Entra or AWS)")];
   }
   const rows: CheckRow[] = [];
-  if (policy.profiles.some(isEntraProfile)) {
+  if (policyParts(policy).some(isEntraProfile)) {
     rows.push(
       ...(await guard(
         "Entra",
@@ -111,7 +112,7 @@ async function cloudChecks(env: NodeJS.ProcessEnv, policy: Policy): Promise<Chec
       )),
     );
   }
-  const usesAws = policy.profiles.some((p) => p.grant.type === "aws-role" || p.grant.type === "eks-access-entry");
+  const usesAws = policyParts(policy).some((p) => p.grant.type === "aws-role" || p.grant.type === "eks-access-entry");
   if (usesAws) {
     rows.push(
       ...(await guard("AWS", "STS / EKS", () => awsChecks(env, policy), "check the bot's AWS credentials and region")),

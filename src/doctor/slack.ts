@@ -1,5 +1,6 @@
 import { webApi } from "@slack/bolt";
 import type { Policy } from "../config/schema.js";
+import { requestables } from "../domain/bundle.js";
 import { type CheckRow, failed, ok, skipped } from "./report.js";
 
 /**
@@ -128,7 +129,7 @@ async function channelRow(
 /** Channel id → the profiles that post there, in policy order. */
 function approvalChannels(policy: Policy): Map<string, string[]> {
   const channels = new Map<string, string[]>();
-  for (const profile of policy.profiles) {
+  for (const profile of requestables(policy)) {
     const list = channels.get(profile.approval.channel) ?? [];
     list.push(profile.id);
     channels.set(profile.approval.channel, list);

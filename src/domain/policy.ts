@@ -1,4 +1,5 @@
 import type { Policy, Profile } from "../config/schema.js";
+import { bundleProfiles, requestables } from "./bundle.js";
 import { DomainError } from "./errors.js";
 import { checkLength } from "./limits.js";
 import { ticketMatches } from "./ticket-pattern.js";
@@ -15,20 +16,35 @@ function isListed(people: { users: string[]; slackUserGroups: string[] }, person
   return people.users.includes(person.id) || people.slackUserGroups.some((group) => person.groups.includes(group));
 }
 
+/** A bundle may be requested only by someone every one of its profiles allows. */
 export function mayRequest(profile: Profile, person: Person): boolean {
+  if (profile.bundle) return profile.bundle.profiles.every((member) => mayRequest(member, person));
   return profile.requesters === undefined || isListed(profile.requesters, person);
 }
 
 export function requestableProfiles(policy: Policy, person: Person): Profile[] {
-  return policy.profiles.filter((profile) => mayRequest(profile, person));
+  return requestables(policy).filter((profile) => mayRequest(profile, person));
 }
 
+/** A profile or a bundle (as the profile it is requested as). */
 export function findProfile(policy: Policy, id: string): Profile | undefined {
-  return policy.profiles.find((profile) => profile.id === id);
+  // Profiles first, without copying them: this runs once per grant in every sweep.
+  return policy.profiles.find((profile) => profile.id === id) ?? bundleProfiles(policy).find((b) => b.id === id);
 }
 
-/** Whether `person` may decide on a request by `requesterId`; the refusal says why. */
+/**
+ * Whether `person` may decide on a request by `requesterId`; the refusal says why. On a bundle,
+ * whoever may decide on one of its profiles may decide (their approval counts for those profiles).
+ */
 export function checkApprover(profile: Profile, requesterId: string, person: Person): DomainError | undefined {
+  if (profile.bundle) {
+    const refusals = profile.bundle.profiles.map((member) => checkApprover(member, requesterId, person));
+    if (refusals.some((refusal) => refusal === undefined)) return undefined;
+    return (
+      refusals.find((refusal) => refusal?.code === "SELF_APPROVAL") ??
+      new DomainError("NOT_AN_APPROVER", { profile: profile.id })
+    );
+  }
   if (!isListed(profile.approval.approvers, person)) return new DomainError("NOT_AN_APPROVER", { profile: profile.id });
   if (person.id === requesterId && !profile.approval.selfApproval) return new DomainError("SELF_APPROVAL");
   return undefined;
@@ -47,6 +63,16 @@ export interface RequestInput {
 
 /** Everything a person typed, checked against the profile; one error per field. */
 export function validateRequestInput(profile: Profile, input: RequestInput): FieldErrors {
+  const errors = validateOne(profile, input);
+  // A bundle's own rules are already the strictest; only its profiles' ticket patterns are left.
+  for (const member of profile.bundle?.profiles ?? []) {
+    const ticket = errors.ticket ?? validateOne(member, input).ticket;
+    if (ticket) errors.ticket = ticket;
+  }
+  return errors;
+}
+
+function validateOne(profile: Profile, input: RequestInput): FieldErrors {
   const errors: FieldErrors = {};
   const seconds = input.durationSeconds;
   if (seconds === undefined || !Number.isInteger(seconds) || seconds <= 0) {
@@ -82,4 +108,23 @@ export function durationChoices(profile: Profile): number[] {
   choices.add(def);
   choices.add(max);
   return [...choices].sort((a, b) => a - b);
+}
+
+/** The profiles of a bundle an approver's approval counts for (every one they may decide on). */
+export function countsFor(profile: Profile, requesterId: string, person: Person): string[] {
+  const members = profile.bundle?.profiles ?? [profile];
+  return members.filter((member) => !checkApprover(member, requesterId, person)).map((member) => member.id);
+}
+
+/**
+ * Whether approvals satisfy every approver set: each profile needs its own `required` count of
+ * distinct approvers whose approval counts for it. `counted` maps each approver to what it counts for.
+ */
+export function approvalsSatisfy(profile: Profile, counted: ReadonlyMap<string, readonly string[]>): boolean {
+  const members = profile.bundle?.profiles ?? [profile];
+  return members.every((member) => {
+    let votes = 0;
+    for (const ids of counted.values()) if (ids.includes(member.id)) votes++;
+    return votes >= member.approval.required;
+  });
 }

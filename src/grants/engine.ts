@@ -10,7 +10,7 @@ import { type ExtendResult, GrantExtender } from "./extender.js";
 import { Granter } from "./granter.js";
 import { canRefresh } from "./provider.js";
 import { activeGrantOf, ProviderCalls } from "./provider-calls.js";
-import type { ProviderRegistry } from "./registry.js";
+import { type ProviderRegistry, providerFor } from "./registry.js";
 import { Revoker } from "./revoker.js";
 
 export interface EngineDeps {
@@ -91,7 +91,7 @@ export class GrantEngine {
     const grant = await store.grants.get(requestId);
     const request = await store.requests.mustGet(requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
-    const provider = profile && this.deps.providers.get(profile.grant.type);
+    const provider = profile && providerFor(this.deps.providers, profile);
     if (grant?.status !== "active" || !profile || !provider || !canRefresh(provider)) return;
     const outcome = await provider.refresh(activeGrantOf(grant, request, profile), clock.now());
     await store.grants.setState(requestId, outcome.state, outcome.providerExpiresAt);

@@ -1,4 +1,5 @@
 import { formatDuration } from "../config/duration.js";
+import { grantTypesOf } from "../domain/bundle.js";
 import { checkExtensionTotal } from "../domain/extension.js";
 import { domainMessage } from "../domain/messages.js";
 import { findProfile } from "../domain/policy.js";
@@ -6,6 +7,7 @@ import type { GrantRecord } from "../domain/request.js";
 import type { EngineDeps } from "./engine.js";
 import { type ConnectInstructions, canExtend } from "./provider.js";
 import { activeGrantOf, type ProviderCalls } from "./provider-calls.js";
+import { providerFor } from "./registry.js";
 
 export type ExtendResult =
   | { ok: true; grant: GrantRecord; instructions?: ConnectInstructions }
@@ -57,11 +59,11 @@ export class GrantExtender {
     // Checked again here: several extensions may have been filed (and approved) before any applied.
     const overTotal = checkExtensionTotal(profile, grant, request.durationSeconds, addSeconds);
     if (overTotal) return { ok: false, reason: `${domainMessage(overTotal)} ${unchanged}` };
-    const provider = providers.get(profile.grant.type);
+    const provider = providerFor(providers, profile);
     if (!provider || !canExtend(provider)) {
       return {
         ok: false,
-        reason: `jitbot cannot move the end that ${profile.grant.type} enforces, so it cannot extend this grant. ${unchanged}`,
+        reason: `jitbot cannot move the end that ${grantTypesOf(profile)} enforces, so it cannot extend this grant. ${unchanged}`,
       };
     }
     const expiresAt = new Date(grant.expiresAt.getTime() + addSeconds * 1000);

@@ -1,4 +1,5 @@
 import type { Profile } from "../config/schema.js";
+import { grantTypesOf } from "../domain/bundle.js";
 import { describeFailure } from "../domain/messages.js";
 import { findProfile } from "../domain/policy.js";
 import type { AccessRequest, GrantRecord } from "../domain/request.js";
@@ -8,6 +9,7 @@ import type { GrantProvider } from "./provider.js";
 import { canReadBack, ROLLBACK_STATE } from "./provider.js";
 import { type ProviderCalls, subjectOf } from "./provider-calls.js";
 import { readBackUntil } from "./read-back.js";
+import { providerFor } from "./registry.js";
 import { type Revoker, SimulatedCrash } from "./revoker.js";
 
 /** An approval this old with no grant row has lost the replica that approved it. */
@@ -29,7 +31,7 @@ export class Granter {
   async grant(request: AccessRequest): Promise<void> {
     const { store, clock, notifier } = this.deps;
     const profile = findProfile(this.deps.policy, request.profileId);
-    const provider = profile && this.deps.providers.get(profile.grant.type);
+    const provider = profile && providerFor(this.deps.providers, profile);
     const startedAt = clock.now();
     const expiresAt = new Date(startedAt.getTime() + request.durationSeconds * 1000);
     const started = await store.grants.start({
@@ -46,7 +48,7 @@ export class Granter {
     }
     if (!profile || !provider) {
       const reason = profile
-        ? `No provider is configured for grant type ${profile.grant.type}.`
+        ? `No provider is configured for grant type ${grantTypesOf(profile)}.`
         : `Profile ${request.profileId} is no longer in the policy.`;
       await store.grants.fail({ requestId: request.id, at: startedAt, reason });
       if (profile) await this.tellFailed(request.id, profile, reason, true);
@@ -129,7 +131,7 @@ export class Granter {
       if (!(await store.grants.takeOver(grant.requestId, now, owner, LEASE_MS))) continue;
       const request = await store.requests.mustGet(grant.requestId);
       const profile = findProfile(this.deps.policy, request.profileId);
-      const provider = profile && this.deps.providers.get(profile.grant.type);
+      const provider = profile && providerFor(this.deps.providers, profile);
       if (profile && provider) {
         await this.undo(provider, request, profile, grant.expiresAt, RESTARTED);
       } else {

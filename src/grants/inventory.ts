@@ -1,4 +1,5 @@
 import type { GrantType, Policy, Profile } from "../config/schema.js";
+import { policyParts } from "../domain/bundle.js";
 import type { Logger } from "../service/ports.js";
 import type { Store } from "../store/index.js";
 import { isProviderError } from "./errors.js";
@@ -55,7 +56,7 @@ async function listFor(type: GrantType, profile: Profile, deps: InventoryDeps): 
  */
 export async function takeInventory(deps: InventoryDeps, now: Date): Promise<Inventory> {
   const byType = new Map<GrantType, Profile[]>();
-  for (const profile of deps.policy.profiles) {
+  for (const profile of policyParts(deps.policy)) {
     byType.set(profile.grant.type, [...(byType.get(profile.grant.type) ?? []), profile]);
   }
   const inventory: Inventory = { judged: [], listed: new Set(), failed: [] };

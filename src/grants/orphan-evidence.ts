@@ -1,9 +1,10 @@
 import type { Policy, Profile } from "../config/schema.js";
+import { partsOf, requestables } from "../domain/bundle.js";
 import { findProfile } from "../domain/policy.js";
 import type { Store } from "../store/index.js";
 import { entraEmailFor } from "./entra/identity.js";
 import { type Evidence, type KnownRequest, type LatestGrant, latestGrantIndex } from "./orphan-verdict.js";
-import { type OwnedObject, targetOf } from "./orphans.js";
+import { type OwnedObject, targetOf, targetsOf } from "./orphans.js";
 
 /** State keys under which providers store who holds the access (see each provider's `state`). */
 const HOLDER_KEYS = ["userId", "servicePrincipalId", "userPrincipalName", "principalArn", "applicationId", "appId"];
@@ -28,9 +29,10 @@ export async function evidenceFor(
 ): Promise<Evidence> {
   const { store, policy } = deps;
   const target = targetOf(profile);
+  // A grant list or a bundle reaches several targets: the part on this one is the owner here.
   const onTarget = (profileId: string) => {
     const found = findProfile(policy, profileId);
-    return found && targetOf(found) === target ? found : undefined;
+    return found && partsOf(found).find((part) => targetOf(part) === target);
   };
   // Reads only, so their order does not matter.
   const ids = [...new Set(objects.flatMap((object) => (object.requestId === undefined ? [] : [object.requestId])))];
@@ -40,14 +42,17 @@ export async function evidenceFor(
   for (const facts of await store.findings.live()) {
     const owner = onTarget(facts.profileId);
     if (!owner) continue;
-    for (const key of HOLDER_KEYS) {
-      const value = facts.state[key];
+    for (const [key, value] of Object.entries(facts.state)) {
+      // A composite keeps part i's state under `p<i>.` (grants/composite-state.ts).
+      if (!HOLDER_KEYS.includes(key.replace(/^p\d+\./, ""))) continue;
       if (typeof value === "string" && value) liveHolders.add(value.toLowerCase());
     }
     for (const key of personKeys(facts.requesterEmail, owner, policy)) liveHolders.add(key);
     if (facts.grantStatus !== "active") inFlightRequesters.add(facts.requesterId);
   }
-  const sameTarget = policy.profiles.filter((p) => targetOf(p) === target).map((p) => p.id);
+  const sameTarget = requestables(policy)
+    .filter((p) => targetsOf(p).includes(target))
+    .map((p) => p.id);
   const started = await store.findings.startedSince(sameTarget, new Date(now.getTime() - rollbackWindowMs));
   const latestGrants: LatestGrant[] = started.map((facts) => ({
     requestId: facts.requestId,
@@ -67,7 +72,9 @@ export async function evidenceFor(
         facts.grantStatus === "granting" ||
         facts.grantStatus === "active" ||
         (facts.requestStatus === "approved" && facts.grantStatus === undefined);
-      return { requestId, requesterId: facts.requesterId, target: owner && targetOf(owner), live };
+      const targets = owner && targetsOf(owner);
+      const ownTarget = targets && (targets.includes(target) ? target : targets[0]);
+      return { requestId, requesterId: facts.requesterId, target: ownTarget, live };
     },
     latestGrantOf: latestGrantIndex(latestGrants),
     now,

@@ -50,7 +50,14 @@ export function targetOf(profile: Profile): string {
       return profile.cluster.kind === "eks" ? `eks:${profile.cluster.region}/${profile.cluster.name}` : "eks:?";
     case "aws-role":
       return `aws-role:${grant.roleArn}`;
+    case "composite":
+      return grant.parts.map(targetOf).join(" + ");
   }
+}
+
+/** Every target a profile's access lives on: one per part of a composite (a grant list, a bundle). */
+export function targetsOf(profile: Profile): string[] {
+  return profile.grant.type === "composite" ? profile.grant.parts.map(targetOf) : [targetOf(profile)];
 }
 
 /** The `(jitbot JR-…)` mark the PIM provider writes into a justification. */

@@ -53,6 +53,8 @@ export class ProviderCalls {
         correlationId,
         code: isProviderError(error) ? error.code : undefined,
         err: error instanceof Error ? error.message : String(error),
+        // A composite's sentence names the part; what the part itself threw is kept for the operator.
+        cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined,
       },
       `${context.verb} failed`,
     );

@@ -1,5 +1,7 @@
-import type { GrantType, Policy } from "../config/schema.js";
+import type { CompositeGrant, GrantType, Policy, Profile } from "../config/schema.js";
+import { policyParts } from "../domain/bundle.js";
 import type { Clock } from "../domain/clock.js";
+import { compositeProvider } from "./composite.js";
 import type { KeyedLock } from "./concurrency.js";
 import { DryRunProvider } from "./dry-run/provider.js";
 import type { GrantProvider } from "./provider.js";
@@ -33,7 +35,7 @@ export function dryRunProviders(): Map<GrantType, GrantProvider> {
 /** Real providers for the grant types the policy uses; dry-run ones when the policy says so. */
 export async function createProviders(deps: ProviderDeps): Promise<Map<GrantType, GrantProvider>> {
   if (deps.policy.dryRun) return dryRunProviders();
-  const used = new Set(deps.policy.profiles.map((p) => p.grant.type));
+  const used = new Set(policyParts(deps.policy).map((p) => p.grant.type));
   const providers = new Map<GrantType, GrantProvider>();
   if ([...used].some((t) => t.startsWith("entra"))) {
     const { createEntraProviders } = await import("./entra/index.js");
@@ -44,4 +46,26 @@ export async function createProviders(deps: ProviderDeps): Promise<Map<GrantType
     for (const provider of createAwsProviders(deps)) providers.set(provider.type, provider);
   }
   return providers;
+}
+
+const composites = new WeakMap<ProviderRegistry, WeakMap<CompositeGrant, GrantProvider>>();
+
+/**
+ * The provider for a profile's grant: the registered one of its type, or a composite over the
+ * providers of its parts (a grant list, a bundle), built once per registry and grant.
+ */
+export function providerFor(providers: ProviderRegistry, profile: Profile): GrantProvider | undefined {
+  const grant = profile.grant;
+  if (grant.type !== "composite") return providers.get(grant.type);
+  let built = composites.get(providers);
+  if (!built) {
+    built = new WeakMap();
+    composites.set(providers, built);
+  }
+  let composite = built.get(grant);
+  if (!composite) {
+    composite = compositeProvider(grant, (type) => providers.get(type));
+    built.set(grant, composite);
+  }
+  return composite;
 }

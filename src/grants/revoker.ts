@@ -1,6 +1,7 @@
 import { findProfile } from "../domain/policy.js";
 import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { BackgroundWork } from "./background.js";
+import { PartialRevokeError } from "./composite.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
 import type { EngineDeps } from "./engine.js";
 import { isProviderError, ProviderError } from "./errors.js";
@@ -8,6 +9,7 @@ import { LEASE_MS, ownerOf } from "./lease.js";
 import { type ActiveGrant, canReadBack, type GrantProvider, type RevokeReader } from "./provider.js";
 import { activeGrantOf, type ProviderCalls } from "./provider-calls.js";
 import { readBackUntil } from "./read-back.js";
+import { providerFor } from "./registry.js";
 
 const ALERT_EVERY_MS = 3_600_000;
 /** Throttled read-backs tried within one revoke before it counts as unverified (and is retried). */
@@ -125,7 +127,7 @@ export class Revoker {
     const { store, clock, notifier } = this.deps;
     const request = await store.requests.mustGet(grant.requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
-    const provider = profile && this.deps.providers.get(profile.grant.type);
+    const provider = profile && providerFor(this.deps.providers, profile);
     const reason = grant.endReason ?? "expired";
     let detail: string;
     let proof: Proof = { verified: false };
@@ -147,6 +149,10 @@ export class Revoker {
         detail = `ended by the provider's own expiry at ${grant.providerExpiresAt.toISOString()}`;
       } else {
         const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
+        // The parts a composite already removed are remembered, so the retry checks them, not redoes them.
+        if (error instanceof PartialRevokeError) {
+          await store.grants.setState(grant.requestId, error.state, grant.providerExpiresAt);
+        }
         const retryAfter = isProviderError(error) ? error.retryAfterMs : undefined;
         if (retryAfter !== undefined && provider) this.calls.pause(provider.type, now.getTime() + retryAfter);
         const delay = retryAfter ?? backoffMs(grant.revokeAttempts);

@@ -45,7 +45,7 @@ export async function runPlayground(
       "",
       "jitbot is running in playground mode (SLACK_BOT_TOKEN is not set).",
       `  Open http://localhost:${playground.port}/playground`,
-      `  Policy: ${settings.configPath} (${policy.profiles.length} profiles), ${mode}.`,
+      `  Policy: ${settings.configPath} (${policy.profiles.length} profiles${policy.bundles.length ? `, ${policy.bundles.length} bundle(s)` : ""}), ${mode}.`,
       '  To connect a real workspace, see README.md, section "Connect it to Slack".',
       "",
     ].join("\n"),

@@ -1,4 +1,5 @@
 import type { Policy } from "../config/schema.js";
+import { requestables } from "../domain/bundle.js";
 import {
   dmChannelOf,
   type FakeSlackWebApi,
@@ -33,7 +34,7 @@ export function channelName(id: string): string {
 }
 
 export function playgroundChannels(policy: Policy): Channel[] {
-  const ids = [...new Set(policy.profiles.map((p) => p.approval.channel))];
+  const ids = [...new Set(requestables(policy).map((p) => p.approval.channel))];
   return [
     GENERAL_CHANNEL,
     ...ids.filter((id) => id !== GENERAL_CHANNEL.id).map((id) => ({ id, name: channelName(id) })),

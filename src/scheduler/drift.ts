@@ -1,4 +1,5 @@
-import type { Policy } from "../config/schema.js";
+import type { Policy, Profile } from "../config/schema.js";
+import { partsOf } from "../domain/bundle.js";
 import type { Clock } from "../domain/clock.js";
 import { takeInventory } from "../grants/inventory.js";
 import type { ProviderRegistry } from "../grants/registry.js";
@@ -27,7 +28,11 @@ export async function reportDrift(deps: {
     const current = new Map<string, string>();
     const findings = new Map<string, CloudFinding>();
     for (const { profile: owner, object, verdict } of inventory.judged) {
-      if (owner !== profile || (verdict.kind !== "unexplained" && verdict.kind !== "orphan")) continue;
+      if (
+        !(partsOf(profile) as Profile[]).includes(owner) ||
+        (verdict.kind !== "unexplained" && verdict.kind !== "orphan")
+      )
+        continue;
       const why = verdict.kind === "orphan" ? `${verdict.why}; the orphan reaper removes it` : verdict.why;
       current.set(object.key, `${verdict.kind}|${object.fingerprint}`);
       findings.set(object.key, { description: object.description, why, requestId: object.requestId });

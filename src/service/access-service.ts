@@ -17,10 +17,11 @@ import {
 import type { AccessRequest, EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { GrantEngine } from "../grants/engine.js";
 import { canCheckRequest, canExtend } from "../grants/provider.js";
-import type { ProviderRegistry } from "../grants/registry.js";
+import { type ProviderRegistry, providerFor } from "../grants/registry.js";
 import type { Store } from "../store/index.js";
 import { applyApproved, extensionRefusal, extensionRoom, extensionTarget } from "./approved.js";
 import { approveOnCall, type OnCallDeps, onCallDecision } from "./on-call-approval.js";
+import { bundleRule, settleBundle } from "./bundle-approval.js";
 import type { Directory, Notifier } from "./ports.js";
 
 export interface ServiceDeps {
@@ -101,7 +102,7 @@ export class AccessService {
       ? await extensionTarget(this.deps.store, input.extendsRequestId, userId, profile)
       : undefined;
     const errors = validateRequestInput(profile, input);
-    const provider = this.deps.providers.get(profile.grant.type);
+    const provider = providerFor(this.deps.providers, profile);
     if (extension) {
       const refusal = await extensionRefusal(this.deps.store, extension, profile, input.durationSeconds ?? 0);
       if (refusal) errors.duration = refusal;
@@ -214,22 +215,32 @@ export class AccessService {
     if (!request.approvalTs && clicked?.channel === profile.approval.channel) {
       await store.requests.setApprovalMessage(requestId, clicked.channel, clicked.ts);
     }
+    const person = (id: string) => this.person(id);
     const outcome = await store.requests.decide({
       id: requestId,
       approverId,
       decision,
       required: profile.approval.required,
+      satisfied: await bundleRule(store, person, request, profile, approverId),
       note,
       at: clock.now(),
     });
-    const approvals = await store.requests.approvals(requestId);
     if (outcome.kind === "recorded") {
-      await notifier.approvalRecorded(outcome.request, profile, approvals);
+      const settled = await settleBundle(store, person, request, profile, approverId, clock.now());
+      if (settled) return this.approved(settled, profile);
+      await notifier.approvalRecorded(outcome.request, profile, await store.requests.approvals(requestId));
       return outcome.request;
     }
+    const approvals = await store.requests.approvals(requestId);
     await notifier.requestDecided(outcome.request, profile, approvals);
     if (outcome.kind === "approved") await applyApproved(this.deps, outcome.request, profile);
     return outcome.request;
+  }
+
+  private async approved(request: AccessRequest, profile: Profile): Promise<AccessRequest> {
+    await this.deps.notifier.requestDecided(request, profile, await this.deps.store.requests.approvals(request.id));
+    await applyApproved(this.deps, request, profile);
+    return request;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { WebClient } from "@slack/web-api";
+import { requestables } from "../domain/bundle.js";
 import type { Clock } from "../domain/clock.js";
 import { checkApprover, findProfile } from "../domain/policy.js";
 import type { AccessRequest } from "../domain/request.js";
@@ -50,7 +51,7 @@ export class HomeTabs {
     const view = homeView({
       access: await service.myAccess(userId),
       awaiting: await service.awaitingDecisionBy(userId),
-      profiles: new Map(service.policy.profiles.map((p) => [p.id, p])),
+      profiles: new Map(requestables(service.policy).map((p) => [p.id, p])),
       now: this.clock.now(),
     });
     await this.client.views.publish({ user_id: userId, view: asSlackView(view) });

@@ -189,6 +189,8 @@ export class RequestRepo {
     approverId: string;
     decision: "approve" | "deny";
     required: number;
+    /** Replaces the count when approvals must satisfy several approver sets (a bundle). */
+    satisfied?: (approverIds: readonly string[]) => boolean;
     note?: string;
     at: Date;
     /** More for the audit row of the decision (on-call auto-approval names its schedule). */
@@ -209,8 +211,10 @@ export class RequestRepo {
         .onConflict((conflict) => conflict.doNothing())
         .executeTakeFirst();
       if (inserted.numInsertedOrUpdatedRows !== 1n) throw new DomainError("ALREADY_DECIDED_BY_YOU");
-      const approvals = (await approvalsOf(tx.db, input.id)).filter((a) => a.decision === "approve").length;
-      if (input.decision === "approve" && approvals < input.required) {
+      const approvers = (await approvalsOf(tx.db, input.id)).filter((a) => a.decision === "approve");
+      const approvals = approvers.length;
+      const met = input.satisfied ? input.satisfied(approvers.map((a) => a.approverId)) : approvals >= input.required;
+      if (input.decision === "approve" && !met) {
         tx.audit({
           at: input.at,
           actor: input.approverId,

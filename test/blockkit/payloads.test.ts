@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Profile } from "../../src/config/schema.js";
+import type { PartProfile, Profile } from "../../src/config/schema.js";
+import { bundleProfile, partsOf } from "../../src/domain/bundle.js";
 import type { RequestStatus } from "../../src/domain/status.js";
 import { awsRoleInstructions } from "../../src/grants/aws/instructions.js";
+import { mergeInstructions } from "../../src/grants/composite-instructions.js";
 import { aksSections, entraNotes, servicePrincipalLogin, userInstructions } from "../../src/grants/entra/connect.js";
 import type { ConnectInstructions, GrantRequest } from "../../src/grants/provider.js";
 import { approvalMessage } from "../../src/slack/blocks/approval.js";
@@ -133,6 +135,22 @@ function instructionsByGrant(): [string, Profile, ConnectInstructions][] {
   ];
 }
 
+/** A bundle of every grant type at its longest: one DM with a section per part and each part's steps. */
+function bundleInstructions(): [string, Profile, ConnectInstructions][] {
+  const single = instructionsByGrant();
+  const members = single.map(([, p]) => p);
+  const bundle = bundleProfile(
+    { id: "incident-all", title: "Every grant type", profiles: members.map((p) => p.id) },
+    members,
+  );
+  const parts = single.map(([, p, instructions]) => ({
+    part: partsOf(p)[0] as PartProfile,
+    instructions,
+    providerExpiresAt: at(60),
+  }));
+  return [["bundle of every grant type", bundle, mergeInstructions(parts, at(24 * 60))]];
+}
+
 function messages(): [string, unknown][] {
   const out: [string, unknown][] = [];
   for (const status of STATUSES) {
@@ -163,7 +181,7 @@ function messages(): [string, unknown][] {
   out.push(["closed timed out", closedMessage(requestFor(profile, "timed_out"), profile)]);
   out.push(["closed by another", closedMessage(requestFor(profile, "cancelled"), profile, "U0LEAD")]);
   out.push(["closed by self", closedMessage(requestFor(profile, "cancelled"), profile, "U0ALICE12345")]);
-  for (const [name, p, instructions] of instructionsByGrant()) {
+  for (const [name, p, instructions] of [...instructionsByGrant(), ...bundleInstructions()]) {
     const request = requestFor(p, "active", { extendsRequestId: "JR-2ABCDE" });
     const grant = grantFor(request);
     out.push([`grant DM ${name}`, grantMessage(request, p, grant, instructions, { canRefresh: true })]);

@@ -208,6 +208,37 @@ describe("the playground in a real browser", () => {
     await browser.screenshot("07-app-home");
   });
 
+  it("grants the sample bundle on one approval: both profiles' steps in one DM", async () => {
+    await me.become("U0ALICE");
+    // App Home has no composer: commands are typed in a conversation.
+    await me.open("C0GENERAL");
+    await me.type("/jit request incident-prod 1h investigating the checkout outage");
+    const modal = browser.page.locator(".modal");
+    await modal.waitFor();
+    await modal.locator('[data-input][data-block-id="ticket"]').fill("OPS-43");
+    await modal.locator('[data-modal="submit"]').click();
+    await modal.waitFor({ state: "detached" });
+    // Lee approves both of its profiles, so his one approval satisfies both approver sets.
+    await me.become("U0LEAD");
+    await me.open("C0APPROVALS");
+    const request = await me.message("investigating the checkout outage");
+    expect(await request.textContent()).toContain("entra-group + aws-role");
+    await request.locator('button[data-action-id="jit_approve"]').click();
+    await browser.page.locator(".confirm").waitFor();
+    await browser.page.locator('.confirm [data-confirm="confirm"]').click();
+    await browser.page
+      .locator(".message", { hasText: "investigating the checkout outage" })
+      .filter({ hasText: "— access granted" })
+      .waitFor();
+    await me.become("U0ALICE");
+    await me.open("DU0ALICE");
+    const dm = await me.message("Access granted: Prod incident (AKS + EKS)");
+    const text = (await dm.textContent()) ?? "";
+    expect(text).toContain("Part 1 of 2: aks-prod-sre (entra-group)");
+    expect(text).toContain("Part 2 of 2: eks-pod-manager (aws-role)");
+    expect(text).toContain("would AssumeRole arn:aws:iam::123456789012:role/EKS-Pod-Manager as alice@contoso.com");
+  });
+
   it("had no console errors on the page", () => {
     expect(browser.problems).toEqual([]);
     expect(logs.filter((line) => /"level":50/.test(line))).toEqual([]);

@@ -1,4 +1,5 @@
 import type { Policy } from "../../config/schema.js";
+import { policyParts } from "../../domain/bundle.js";
 import type { Clock } from "../../domain/clock.js";
 import { type KeyedLock, serialisedByKey } from "../concurrency.js";
 import type { GrantProvider } from "../provider.js";
@@ -26,7 +27,7 @@ export function createAwsProviders(deps: {
   lock?: KeyedLock;
 }): GrantProvider[] {
   const clients = new AwsClients(deps.env);
-  for (const profile of deps.policy.profiles) {
+  for (const profile of policyParts(deps.policy)) {
     // The default request would be refused at request time; say so once at start-up.
     if (
       profile.grant.type === "aws-role" &&

@@ -38,6 +38,8 @@ export function describeChange(profile: Profile, email: string, durationSeconds:
       return `would AssumeRole ${grant.roleArn} as ${email} ${forHow}`;
     case "eks-access-entry":
       return `would create an EKS access entry for ${grant.principalArn.replace("{email}", email)} with ${grant.accessPolicyArn} ${forHow}`;
+    case "composite":
+      return grant.parts.map((part) => describeChange(part, email, durationSeconds)).join("; ");
   }
 }
 
@@ -53,6 +55,8 @@ function providerSideEnd(profile: Profile): string {
     case "entra-group":
     case "eks-access-entry":
       return " (jitbot's own timer; nothing changes in the cloud)";
+    case "composite":
+      return " (each part as its own type)";
   }
 }
 

@@ -1,5 +1,6 @@
 import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
+import { clustersOf, grantTypesOf } from "../../domain/bundle.js";
 import type { AccessRequest, Approval } from "../../domain/request.js";
 import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION, BLOCK } from "../ids.js";
@@ -45,10 +46,10 @@ export function approvalMessage(request: AccessRequest, profile: Profile, approv
     fields([
       `*Requester*\n<@${request.requesterId}>`,
       `*Profile*\n${escapeMrkdwn(profile.title)}`,
-      `*Cluster*\n${escapeMrkdwn(clusterLabel(profile))}`,
+      `*Cluster*\n${escapeMrkdwn(clustersOf(profile, clusterLabel))}`,
       `*Duration*\n${formatDuration(request.durationSeconds)}`,
       `*Ticket*\n${request.ticket ? escapeMrkdwn(request.ticket) : "—"}`,
-      `*Grant*\n\`${profile.grant.type}\``,
+      `*Grant*\n\`${grantTypesOf(profile)}\``,
     ]),
     ...justification(request),
   ];
@@ -58,6 +59,7 @@ export function approvalMessage(request: AccessRequest, profile: Profile, approv
   if (request.status === "pending") {
     const approved = approvals.filter((a) => a.decision === "approve");
     const needed = profile.approval.required;
+    if (profile.bundle) blocks.push(context(bundleApprovalRule(profile)));
     blocks.push(
       context(
         `Requested ${slackDate(request.createdAt)} · ${approved.length} of ${needed} approval${needed === 1 ? "" : "s"}${
@@ -111,4 +113,12 @@ function approveQuestion(request: AccessRequest, profile: Profile): string {
   const question = (title: string) =>
     `<@${request.requesterId}> gets *${title}* for ${formatDuration(request.durationSeconds)}.`;
   return question(truncateMrkdwn(escapeMrkdwn(profile.title), LIMIT.confirmText - question("").length));
+}
+
+/** Who must approve a bundle: every profile's approver set, each its own `required` count. */
+function bundleApprovalRule(profile: Profile): string {
+  const rules = (profile.bundle?.profiles ?? []).map(
+    (member) => `${member.approval.required} for ${escapeMrkdwn(member.id)}`,
+  );
+  return `Bundle: an approval counts for each of its profiles the approver may approve; it needs ${rules.join(", ")}.`;
 }

@@ -22,8 +22,16 @@ export const STATIC_SELECT_LIMIT = 100;
 const option = (profile: Profile) => ({
   text: plain(truncate(profile.title, 75)),
   value: profile.id,
-  description: plain(truncate(`${profile.id} · ${profile.cluster.kind.toUpperCase()} ${profile.cluster.name}`, 75)),
+  description: plain(truncate(`${profile.id} · ${whereItReaches(profile)}`, 75)),
 });
+
+/** A bundle reaches each of its profiles' clusters; a profile its own. */
+const whereItReaches = (profile: Profile) =>
+  profile.bundle
+    ? `bundle of ${profile.bundle.profiles.map((p) => p.id).join(" + ")}`
+    : `${profile.cluster.kind.toUpperCase()} ${profile.cluster.name}`;
+const groupOf = (profile: Profile) =>
+  profile.bundle ? "Bundles" : `${profile.cluster.kind.toUpperCase()} · ${profile.cluster.name}`;
 
 /** Options for a profile select; grouped by cluster when there are several clusters. */
 type ProfileOption = ReturnType<typeof option>;
@@ -36,12 +44,12 @@ export function profileOptions(profiles: Profile[], query = ""): ProfileOptions 
   const matching = profiles
     .filter((p) => !q || p.id.includes(q) || p.title.toLowerCase().includes(q))
     .slice(0, STATIC_SELECT_LIMIT);
-  const clusters = [...new Set(matching.map((p) => `${p.cluster.kind.toUpperCase()} · ${p.cluster.name}`))];
+  const clusters = [...new Set(matching.map(groupOf))];
   if (clusters.length <= 1 || matching.length <= 5) return { options: matching.map(option) };
   return {
     option_groups: clusters.map((label) => ({
       label: plain(truncate(label, 75)),
-      options: matching.filter((p) => `${p.cluster.kind.toUpperCase()} · ${p.cluster.name}` === label).map(option),
+      options: matching.filter((p) => groupOf(p) === label).map(option),
     })),
   };
 }

@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { requestables } from "../../domain/bundle.js";
 import { DomainError } from "../../domain/errors.js";
 import { isRequestId } from "../../domain/ids.js";
 import { checkLength } from "../../domain/limits.js";
@@ -22,7 +23,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     if (tooLong) return ephemeral({ text: domainMessage(tooLong) });
     const parsed = parseJitCommand(
       text,
-      service.policy.profiles.map((p) => p.id),
+      requestables(service.policy).map((p) => p.id),
     );
     switch (parsed.kind) {
       case "help":
@@ -33,7 +34,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         return ephemeral(
           listMessage(
             await service.myAccess(userId),
-            new Map(service.policy.profiles.map((p) => [p.id, p])),
+            new Map(requestables(service.policy).map((p) => [p.id, p])),
             deps.clock.now(),
           ),
         );
