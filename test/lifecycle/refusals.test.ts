@@ -200,7 +200,9 @@ describe("only approvers decide, once", () => {
   });
 
   it("answers a click on a denied request with what happened", async () => {
-    const { id, message } = await pendingRequest();
+    const { id, message: posted } = await pendingRequest();
+    // The message as the approver saw it, buttons and all: the bot may already have redrawn it.
+    const message = structuredClone(posted);
     await t.store.requests.decide({
       id,
       approverId: "U0LEAD",
