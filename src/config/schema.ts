@@ -7,6 +7,7 @@ import {
   entraServicePrincipalOptions,
   PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
+import { breakGlassSchema, checkBreakGlass } from "./break-glass.js";
 import { formatDuration } from "./duration.js";
 import {
   durationSchema,
@@ -81,6 +82,7 @@ const profileSchema = z
     /** People whose membership is standing access on purpose (drift report ignores them). */
     standingMembers: z.array(z.string().min(1)).default([]),
     identity: z.strictObject({ emailDomainMap: emailDomainMap.default({}) }).optional(),
+    breakGlass: breakGlassSchema.optional(),
   })
   .superRefine((profile, ctx) => {
     const { default: def, max } = profile.duration;
@@ -108,6 +110,7 @@ const profileSchema = z
       });
     }
     checkExtension(profile, ctx);
+    checkBreakGlass(profile, ctx);
     if (profile.ticket.pattern !== undefined) {
       const problem = ticketPatternProblem(profile.ticket.pattern);
       if (problem) ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: problem });
