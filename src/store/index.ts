@@ -3,6 +3,7 @@ import type { Clock } from "../domain/clock.js";
 import { type AuditEvent, auditHead, auditTrail, GENESIS, rowVerifies, verifyAudit } from "./audit.js";
 import { type AuditAnchor, signAnchor } from "./audit-anchor.js";
 import type { ChangeListener, EngineKind } from "./engine.js";
+import { BreakGlassRepo } from "./break-glass.js";
 import { StoreRefusal } from "./errors.js";
 import { FindingsRepo } from "./findings.js";
 import { GrantRepo } from "./grants.js";
@@ -15,6 +16,7 @@ import type { Database } from "./schema.js";
 import { SharedState } from "./shared-state.js";
 
 export type { AuditAnchor } from "./audit-anchor.js";
+export type { BreakGlassUse } from "./break-glass.js";
 export type { Change, ChangeKind, EngineKind } from "./engine.js";
 export { ExclusiveTimeout } from "./exclusive.js";
 export type { StoreHealth } from "./health.js";
@@ -46,6 +48,7 @@ export class Store {
   readonly requests: RequestRepo;
   readonly grants: GrantRepo;
   readonly findings: FindingsRepo;
+  readonly breakGlass: BreakGlassRepo;
   readonly engine: EngineKind;
   private readonly facts: ReplicaFacts;
   private readonly shared: SharedState;
@@ -61,6 +64,7 @@ export class Store {
     this.requests = reportingErrors(new RequestRepo(engine), observe);
     this.grants = reportingErrors(new GrantRepo(engine), observe);
     this.findings = reportingErrors(new FindingsRepo(engine), observe);
+    this.breakGlass = reportingErrors(new BreakGlassRepo(engine), observe);
     this.facts = reportingErrors(new ReplicaFacts(engine), observe);
     this.shared = reportingErrors(new SharedState(engine), observe);
   }

@@ -121,6 +121,12 @@ export const SQLITE_MIGRATIONS: string[] = [
    CREATE INDEX job_runs_by_age ON job_runs(at);
    CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at INTEGER NOT NULL);
    CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`,
+  // 9 (break glass): a request granted without approval carries the moment an approver must have
+  // confirmed it by, and who confirmed it when; the weekly summary finds them by creation time.
+  `ALTER TABLE requests ADD COLUMN break_glass_confirm_by INTEGER;
+   ALTER TABLE requests ADD COLUMN break_glass_confirmed_by TEXT;
+   ALTER TABLE requests ADD COLUMN break_glass_confirmed_at INTEGER;
+   CREATE INDEX requests_break_glass ON requests(created_at) WHERE break_glass_confirm_by IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -244,9 +250,16 @@ CREATE INDEX job_runs_by_age ON job_runs(at);
 CREATE TABLE home_visitors (user_id TEXT PRIMARY KEY, opened_at BIGINT NOT NULL);
 CREATE INDEX home_visitors_by_age ON home_visitors(opened_at);`;
 
+const POSTGRES_9_BREAK_GLASS = `
+ALTER TABLE requests ADD COLUMN break_glass_confirm_by BIGINT;
+ALTER TABLE requests ADD COLUMN break_glass_confirmed_by TEXT;
+ALTER TABLE requests ADD COLUMN break_glass_confirmed_at BIGINT;
+CREATE INDEX requests_break_glass ON requests(created_at) WHERE break_glass_confirm_by IS NOT NULL;`;
+
 /** Each script takes a PostgreSQL schema from the version before it to `reaches`. */
 export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
   { reaches: 6, ddl: POSTGRES_1_TO_6 },
   { reaches: 7, ddl: POSTGRES_7 },
   { reaches: 8, ddl: POSTGRES_8 },
+  { reaches: 9, ddl: POSTGRES_9_BREAK_GLASS },
 ];

@@ -68,6 +68,7 @@ export class RequestRepo {
           created_at: at,
           updated_at: at,
           extends_request_id: request.extendsRequestId ?? null,
+          break_glass_confirm_by: request.breakGlass?.confirmBy.getTime() ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -80,6 +81,7 @@ export class RequestRepo {
           profile: request.profileId,
           durationSeconds: request.durationSeconds,
           ticket: request.ticket ?? null,
+          ...(request.breakGlass ? { breakGlass: true, confirmBy: request.breakGlass.confirmBy.toISOString() } : {}),
         },
       });
       tx.changed(request.id, "request.created");

@@ -5,6 +5,7 @@ import type { MyAccess } from "../../service/access-service.js";
 import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
+import { badgeOf } from "./break-glass.js";
 import {
   actions,
   type Block,
@@ -49,7 +50,7 @@ const timeLeft = (grant: GrantRecord, now: Date) =>
   formatDuration(Math.max(0, (grant.expiresAt.getTime() - now.getTime()) / 1000));
 
 function profileTitle(profiles: Map<string, Profile>, request: AccessRequest): string {
-  return escapeMrkdwn(profiles.get(request.profileId)?.title ?? request.profileId);
+  return `${badgeOf(request)}${escapeMrkdwn(profiles.get(request.profileId)?.title ?? request.profileId)}`;
 }
 
 export function listMessage(access: MyAccess, profiles: Map<string, Profile>, now: Date): SlackMessage {
