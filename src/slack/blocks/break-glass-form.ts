@@ -30,7 +30,7 @@ export function modeBlock(profile: Profile, breakGlass: boolean): Block {
       value: BREAK_GLASS_MODE,
       description: plain(
         truncate(
-          `Access now, for an emergency. An approver must confirm within ${formatDuration(glass?.confirmWithin ?? 0)} or it is revoked.`,
+          `Access now. An approver must confirm within ${formatDuration(glass?.confirmWithin ?? 0)}, or it is revoked.`,
           75,
         ),
       ),
