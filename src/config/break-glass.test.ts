@@ -44,13 +44,24 @@ describe("breakGlass in a profile", () => {
       "{ confirmWithin: 15m, max: 5h }",
       "profiles[0].breakGlass.max: 5h is longer than duration.max (4h)",
     ],
-    ["a window under a minute", "{ confirmWithin: 30s, max: 1h }", "profiles[0].breakGlass.confirmWithin: must be at least 1m"],
-    ["a duration that is not one", '{ confirmWithin: soon, max: 1h }', 'profiles[0].breakGlass.confirmWithin: "soon" is not a duration'],
+    [
+      "a window under a minute",
+      "{ confirmWithin: 30s, max: 1h }",
+      "profiles[0].breakGlass.confirmWithin: must be at least 1m",
+    ],
+    [
+      "a duration that is not one",
+      "{ confirmWithin: soon, max: 1h }",
+      'profiles[0].breakGlass.confirmWithin: "soon" is not a duration',
+    ],
     ["a missing key", "{ confirmWithin: 15m }", "profiles[0].breakGlass.max:"],
     ["an unknown key", "{ confirmWithin: 15m, max: 1h, page: true }", "profiles[0].breakGlass.page: unknown key"],
   ])("refuses %s", (_why, breakGlass, expected) => {
     const problems = problemsOf(profile(breakGlass));
-    expect(problems.some((p) => p.startsWith(expected)), problems.join("\n")).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith(expected)),
+      problems.join("\n"),
+    ).toBe(true);
   });
 
   it("refuses a profile nobody could confirm", () => {

@@ -21,7 +21,12 @@ describe("periodOf", () => {
       "2026-03-02T00:17:00.000Z",
       "week-to-2026-03-02",
     ],
-    ["later in the same week names the same week", "break-glass-summary", "2026-03-08T23:59:59.000Z", "week-to-2026-03-02"],
+    [
+      "later in the same week names the same week",
+      "break-glass-summary",
+      "2026-03-08T23:59:59.000Z",
+      "week-to-2026-03-02",
+    ],
     ["the next Monday starts the next", "break-glass-summary", "2026-03-09T00:00:00.000Z", "week-to-2026-03-09"],
   ];
   it.each(cases)("%s", (_, job, now, period) => {

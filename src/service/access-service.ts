@@ -100,7 +100,8 @@ export class AccessService {
       ? await extensionTarget(this.deps.store, input.extendsRequestId, userId, profile)
       : undefined;
     const errors = validateRequestInput(profile, input);
-    if (input.breakGlass) Object.assign(errors, breakGlassRefusals(profile, input, input.extendsRequestId !== undefined));
+    if (input.breakGlass)
+      Object.assign(errors, breakGlassRefusals(profile, input, input.extendsRequestId !== undefined));
     const provider = this.deps.providers.get(profile.grant.type);
     if (extension) {
       const refusal = await extensionRefusal(this.deps.store, extension, profile, input.durationSeconds ?? 0);

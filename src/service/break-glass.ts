@@ -38,7 +38,11 @@ export async function grantBreakGlass(
     note: "break glass",
     detail: { breakGlass: true, confirmBy: request.breakGlass?.confirmBy.toISOString() ?? null },
   });
-  const posted = await notifier.breakGlassUsed(approved, profile, await approversOf(directory, profile, request.requesterId));
+  const posted = await notifier.breakGlassUsed(
+    approved,
+    profile,
+    await approversOf(directory, profile, request.requesterId),
+  );
   if (posted.approval) await store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
   if (posted.receipt) await store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
   engine.grantInBackground(await store.requests.mustGet(request.id));

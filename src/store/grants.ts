@@ -1,5 +1,5 @@
-import type { GrantRecord } from "../domain/request.js";
 import { dueAtFor } from "../domain/break-glass.js";
+import type { GrantRecord } from "../domain/request.js";
 import type { Tx } from "./engine.js";
 import { GrantEnds, NO_LEASE } from "./grant-ends.js";
 import { getRequest, moveRequest } from "./request-rows.js";

@@ -105,10 +105,26 @@ describe("breaking glass", () => {
     expect(channel).toContain("Checkout is down");
 
     // Every approver by DM: Lee (a user) and Omar (in S0ONCALL); never the requester as approver.
-    const lee = await waitFor(() => t.slack.dmsOf("U0LEAD").slice(dmsBefore.lee).find((m) => m.text.includes(id)), "Lee's DM");
+    const lee = await waitFor(
+      () =>
+        t.slack
+          .dmsOf("U0LEAD")
+          .slice(dmsBefore.lee)
+          .find((m) => m.text.includes(id)),
+      "Lee's DM",
+    );
     expect(lee.text).toContain("🚨 <@U0ALICE> broke glass");
-    await waitFor(() => t.slack.dmsOf("U0OMAR").slice(dmsBefore.omar).some((m) => m.text.includes(id)), "Omar's DM");
-    expect(t.slack.dmsOf("U0ALICE").some((m) => m.text.includes(id) && m.text.includes("confirm or revoke"))).toBe(false);
+    await waitFor(
+      () =>
+        t.slack
+          .dmsOf("U0OMAR")
+          .slice(dmsBefore.omar)
+          .some((m) => m.text.includes(id)),
+      "Omar's DM",
+    );
+    expect(t.slack.dmsOf("U0ALICE").some((m) => m.text.includes(id) && m.text.includes("confirm or revoke"))).toBe(
+      false,
+    );
 
     // The requester: a receipt that says what happens next, and the grant DM, both badged.
     const alice = t.slack.dmsOf("U0ALICE").filter((m) => m.text.includes(id));
@@ -133,14 +149,19 @@ describe("breaking glass", () => {
     const refusals = { alice: t.slack.ephemeralsFor("U0ALICE").length, eve: t.slack.ephemeralsFor("U0EVE").length };
     await click(t, "U0ALICE", message, CONFIRM);
     const own = await waitFor(() => t.slack.ephemeralsFor("U0ALICE")[refusals.alice], "the requester's refusal");
-    expect(own.text).toBe("You can't confirm this break glass: you broke the glass yourself; another approver must confirm it.");
+    expect(own.text).toBe(
+      "You can't confirm this break glass: you broke the glass yourself; another approver must confirm it.",
+    );
     await click(t, "U0EVE", message, CONFIRM);
     const outsider = await waitFor(() => t.slack.ephemeralsFor("U0EVE")[refusals.eve], "the outsider's refusal");
     expect(outsider.text).toBe(`You can't confirm this break glass: you are not an approver of "${PROFILE}".`);
     expect((await t.store.requests.mustGet(id)).breakGlass?.confirmedBy).toBeUndefined();
 
     await click(t, "U0LEAD", message, CONFIRM);
-    await waitFor(async () => (await t.store.requests.mustGet(id)).breakGlass?.confirmedBy === "U0LEAD", "the confirmation");
+    await waitFor(
+      async () => (await t.store.requests.mustGet(id)).breakGlass?.confirmedBy === "U0LEAD",
+      "the confirmation",
+    );
     await t.settle();
     const grant = await t.store.grants.get(id);
     expect(grant?.dueAt.getTime()).toBe(grant?.expiresAt.getTime());

@@ -42,7 +42,8 @@ describe("a restart in the middle of the confirmation window", () => {
       expect((await second.store.grants.get(id))?.endReason).toBe("not_confirmed");
       await second.settle();
       await waitFor(
-        () => slack.messagesIn("C0APPROVALS").some((m) => m.ts !== message.ts && m.text.includes(`${id} of <@U0ALICE>`)),
+        () =>
+          slack.messagesIn("C0APPROVALS").some((m) => m.ts !== message.ts && m.text.includes(`${id} of <@U0ALICE>`)),
         "the channel notice",
       );
       expect(textOf(current(second, message))).toContain("Revoked: no approver confirmed it within 15m.");

@@ -17,7 +17,10 @@ describe("the weekly break-glass summary", () => {
   it("tells each break-glass profile's channel who broke glass, when, why, and who confirmed or how it ended", async () => {
     const confirmed = await breakGlass(t, { justification: "Payments pods crash-looping after the deploy" });
     await t.driver.click("U0LEAD", current(t, confirmed.message), "jit_confirm_break_glass");
-    await waitFor(async () => (await t.store.requests.mustGet(confirmed.id)).breakGlass?.confirmedBy, "Lee's confirmation");
+    await waitFor(
+      async () => (await t.store.requests.mustGet(confirmed.id)).breakGlass?.confirmedBy,
+      "Lee's confirmation",
+    );
     await t.settle();
 
     const revoked = await breakGlass(t, { justification: "Ingress certificates expired at night" });

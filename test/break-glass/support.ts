@@ -38,7 +38,11 @@ export async function breakGlass(
   const done = await t.driver.submit(userId, confirmation, {});
   expect(done.json?.response_action, `${done.status} ${done.text}`).toBe("clear");
   const message = await waitFor(
-    () => t.slack.messagesIn("C0APPROVALS").slice(before).find((m) => m.text.includes("Break glass")),
+    () =>
+      t.slack
+        .messagesIn("C0APPROVALS")
+        .slice(before)
+        .find((m) => m.text.includes("Break glass")),
     "the break-glass message",
   );
   const id = /JR-[A-Z0-9]{6}/.exec(message.text)?.[0];

@@ -10,7 +10,9 @@ import { boundedSections, context, header, LIMIT, messageText, section } from ".
 export function useOutcome(use: BreakGlassUse): string {
   const { request, revokedBy, endReason } = use;
   const glass = request.breakGlass;
-  const confirmed = glass?.confirmedBy ? `✅ confirmed by <@${glass.confirmedBy}> ${slackDate(glass.confirmedAt ?? request.updatedAt)}` : "";
+  const confirmed = glass?.confirmedBy
+    ? `✅ confirmed by <@${glass.confirmedBy}> ${slackDate(glass.confirmedAt ?? request.updatedAt)}`
+    : "";
   if (request.status === "failed") return "⚠️ granting failed: no access was left in place";
   if (endReason === "not_confirmed") return "⏹️ *not confirmed*: revoked at the deadline";
   if (request.status === "revoked" || endReason === "revoked") {
@@ -56,7 +58,8 @@ export function breakGlassSummaryMessage(
       ...boundedSections(
         lines,
         LIMIT.messageBlocks - 2,
-        (left) => `…and ${left} more: the audit log holds every one (request.approved with breakGlass, break_glass.confirmed).`,
+        (left) =>
+          `…and ${left} more: the audit log holds every one (request.approved with breakGlass, break_glass.confirmed).`,
       ),
     ],
   };

@@ -42,7 +42,9 @@ const awaiting = (request: AccessRequest) =>
 
 function outcomeLine(request: AccessRequest, profile: Profile, endReason?: GrantRecord["endReason"]): string {
   const glass = request.breakGlass;
-  const confirmed = glass?.confirmedBy ? ` — confirmed by <@${glass.confirmedBy}> ${slackDate(glass.confirmedAt ?? request.updatedAt)}` : "";
+  const confirmed = glass?.confirmedBy
+    ? ` — confirmed by <@${glass.confirmedBy}> ${slackDate(glass.confirmedAt ?? request.updatedAt)}`
+    : "";
   switch (request.status) {
     case "approved":
     case "active":
@@ -72,9 +74,7 @@ export function breakGlassChannelMessage(
   const glass = request.breakGlass;
   const blocks: Block[] = [
     header(`${BREAK_GLASS_BADGE} Break glass · ${request.id}`),
-    section(
-      `<@${request.requesterId}> broke glass on ${name(profile)} and was granted access *without approval*.`,
-    ),
+    section(`<@${request.requesterId}> broke glass on ${name(profile)} and was granted access *without approval*.`),
     fields([
       `*Requester*\n<@${request.requesterId}>`,
       `*Profile*\n${escapeMrkdwn(profile.title)}`,

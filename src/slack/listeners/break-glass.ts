@@ -40,7 +40,9 @@ export function breakGlassAnswer(service: AccessService, form: RequestFormValues
   }
   const overhead = breakGlassMetadata({ ...draft, justification: "" }).length;
   if (breakGlassMetadata(draft).length > PRIVATE_METADATA_MAX) {
-    const error = new DomainError("BREAK_GLASS_REASON_TOO_LONG", { max: Math.floor((PRIVATE_METADATA_MAX - overhead) / 2) });
+    const error = new DomainError("BREAK_GLASS_REASON_TOO_LONG", {
+      max: Math.floor((PRIVATE_METADATA_MAX - overhead) / 2),
+    });
     return { response_action: "errors", errors: { [BLOCK.justification]: domainMessage(error) } };
   }
   return { response_action: "push", view: asSlackView(breakGlassConfirmView(profile, draft)) };

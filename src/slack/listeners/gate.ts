@@ -89,7 +89,8 @@ export function triage(body: unknown): Verdict {
     if (!parsed.success) return { kind: "malformed" };
     const [first] = parsed.data.actions;
     if (!first) return { kind: "malformed" };
-    const known = BUTTONS.includes(first.action_id) || (first.action_id === VALUE && DISPATCHING.includes(first.block_id ?? ""));
+    const known =
+      BUTTONS.includes(first.action_id) || (first.action_id === VALUE && DISPATCHING.includes(first.block_id ?? ""));
     if (known) return { kind: "claimed" };
     return {
       kind: "unclaimed",

@@ -54,25 +54,25 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
   // Choosing a profile (or break glass) rebuilds the form for it (its durations, ticket rules), keeping what was typed.
   for (const block_id of [BLOCK.profile, BLOCK.mode]) {
     app.action({ block_id, action_id: VALUE }, async ({ ack, body, client }) => {
-    await ack();
-    if (body.type !== "block_actions" || !body.view) return;
-    const view = body.view;
-    const userId = body.user.id;
-    await guarded(client, logger, { userId }, async () => {
-      const read = readRequestForm(view);
-      if (!read.ok) throw read.error;
-      const form = read.value;
-      const profiles = await service.requestableProfiles(userId);
-      const modal = requestModal(profiles, {
-        profileId: form.profileId,
-        durationSeconds: form.durationSeconds,
-        justification: form.justification,
-        extendsRequestId: form.extendsRequestId,
-        breakGlass: form.breakGlass,
+      await ack();
+      if (body.type !== "block_actions" || !body.view) return;
+      const view = body.view;
+      const userId = body.user.id;
+      await guarded(client, logger, { userId }, async () => {
+        const read = readRequestForm(view);
+        if (!read.ok) throw read.error;
+        const form = read.value;
+        const profiles = await service.requestableProfiles(userId);
+        const modal = requestModal(profiles, {
+          profileId: form.profileId,
+          durationSeconds: form.durationSeconds,
+          justification: form.justification,
+          extendsRequestId: form.extendsRequestId,
+          breakGlass: form.breakGlass,
+        });
+        await client.views.update({ view_id: view.id, hash: view.hash, view: asSlackView(modal) });
       });
-      await client.views.update({ view_id: view.id, hash: view.hash, view: asSlackView(modal) });
     });
-  });
   }
 
   // Past 100 profiles the select becomes an external_select that searches here.
