@@ -228,8 +228,12 @@ export class AccessService {
   }
 
   /** An approver's Confirm on a break glass: see confirmBreakGlass. */
-  async confirmBreakGlass(requestId: string, userId: string): Promise<AccessRequest> {
-    return confirmBreakGlass(this.deps, requestId, await this.person(userId), (id) => this.profile(id));
+  async confirmBreakGlass(
+    requestId: string,
+    userId: string,
+    clicked?: { channel: string; ts: string },
+  ): Promise<AccessRequest> {
+    return confirmBreakGlass(this.deps, requestId, await this.person(userId), (id) => this.profile(id), clicked);
   }
 
   /**

@@ -19,8 +19,8 @@ export async function approversOf(directory: Directory, profile: Profile, reques
 }
 
 /**
- * A break glass just filed: approved at once by the requester's own hand (the audit says so), the
- * approval channel and every approver told, and the grant started. The grant's due time is the
+ * A break glass just filed (the store approved it with the filing, by the requester's own hand):
+ * the grant started, then the approval channel and every approver told. The grant's due time is the
  * confirmation deadline until an approver confirms (store/grants.ts, dueAtFor).
  */
 export async function grantBreakGlass(
@@ -28,24 +28,14 @@ export async function grantBreakGlass(
   request: AccessRequest,
   profile: Profile,
 ): Promise<AccessRequest> {
-  const { store, clock, notifier, engine, directory } = deps;
-  const approved = await store.requests.transition({
-    id: request.id,
-    from: "pending",
-    event: "approve",
-    at: clock.now(),
-    actor: request.requesterId,
-    note: "break glass",
-    detail: { breakGlass: true, confirmBy: request.breakGlass?.confirmBy.toISOString() ?? null },
-  });
-  const posted = await notifier.breakGlassUsed(
-    approved,
-    profile,
-    await approversOf(directory, profile, request.requesterId),
-  );
+  const { store, notifier, engine, directory } = deps;
+  // Access first: telling every approver takes a Slack call each, and the incident will not wait.
+  // Until its ts is stored the channel message shows the same buttons whether granting or granted.
+  engine.grantInBackground(request);
+  const approvers = await approversOf(directory, profile, request.requesterId);
+  const posted = await notifier.breakGlassUsed(request, profile, approvers);
   if (posted.approval) await store.requests.setApprovalMessage(request.id, posted.approval.channel, posted.approval.ts);
   if (posted.receipt) await store.requests.setReceipt(request.id, posted.receipt.channel, posted.receipt.ts);
-  engine.grantInBackground(await store.requests.mustGet(request.id));
   return store.requests.mustGet(request.id);
 }
 
@@ -59,6 +49,8 @@ export async function confirmBreakGlass(
   requestId: string,
   confirmer: Person,
   profileOf: (id: string) => Profile | undefined,
+  /** The channel message clicked: known before its ts is stored when the click beats that write. */
+  clicked?: { channel: string; ts: string },
 ): Promise<AccessRequest> {
   const { store, clock, notifier, engine } = deps;
   const request = await store.requests.mustGet(requestId);
@@ -68,6 +60,9 @@ export async function confirmBreakGlass(
   if (!profile) throw new DomainError("PROFILE_NOT_FOUND", { id: request.profileId });
   const refusal = checkApprover(profile, request.requesterId, confirmer);
   if (refusal) throw refusal;
+  if (!request.approvalTs && clicked?.channel === profile.approval.channel) {
+    await store.requests.setApprovalMessage(requestId, clicked.channel, clicked.ts);
+  }
   const confirmed = await store.breakGlass.confirm({ requestId, approverId: confirmer.id, at: clock.now() });
   engine.scheduleChanged();
   await notifier.breakGlassConfirmed(confirmed, profile);

@@ -85,6 +85,19 @@ export class RequestRepo {
         },
       });
       tx.changed(request.id, "request.created");
+      // A break glass is approved by its requester's own hand in the same transaction: a replica
+      // that stops right after cannot leave it pending, to be announced as an ordinary request.
+      if (request.breakGlass) {
+        return moveRequest(tx, {
+          id: request.id,
+          from: "pending",
+          event: "approve",
+          at: request.createdAt,
+          actor: request.requesterId,
+          note: "break glass",
+          detail: { breakGlass: true, confirmBy: request.breakGlass.confirmBy.toISOString() },
+        });
+      }
       return toRequest(row);
     });
   }

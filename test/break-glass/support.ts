@@ -48,6 +48,8 @@ export async function breakGlass(
   const id = /JR-[A-Z0-9]{6}/.exec(message.text)?.[0];
   if (!id) throw new Error("no request id in the break-glass message");
   await waitFor(async () => (await t.store.requests.mustGet(id)).status === "active", "the access to be granted");
+  // The message's ts is stored just after Slack answers the post (the grant does not wait for it).
+  await waitFor(async () => (await t.store.requests.mustGet(id)).approvalTs, "the channel message's ts stored");
   await t.settle();
   return { id, message, pushed };
 }

@@ -82,13 +82,15 @@ export function registerBreakGlass(app: App, deps: SlackDeps): void {
     const place = { userId: body.user.id, channelId: body.channel?.id };
     const requestId = readRequestIdButton(action.value);
     if (!requestId.ok) return guarded(client, logger, place, () => Promise.reject(requestId.error), REFUSAL);
+    const clicked =
+      body.channel?.id && body.message?.ts ? { channel: body.channel.id, ts: body.message.ts } : undefined;
     afterAck.later(() =>
       guarded(
         client,
         logger,
         place,
         async () => {
-          await service.confirmBreakGlass(requestId.value, place.userId);
+          await service.confirmBreakGlass(requestId.value, place.userId, clicked);
         },
         REFUSAL,
       ),
