@@ -306,11 +306,12 @@ export class AccessService {
     return { pending, active };
   }
 
-  /** Pending requests this person could decide on (App Home). */
+  /** Pending requests this person could decide on, and break glasses they could confirm (App Home). */
   async awaitingDecisionBy(userId: string): Promise<AccessRequest[]> {
     const person = await this.person(userId);
     const pending = await this.deps.store.requests.listByStatus("pending");
-    return pending.filter((request) => {
+    const glass = await this.deps.store.breakGlass.unconfirmed();
+    return [...glass, ...pending].filter((request) => {
       const profile = findProfile(this.deps.policy, request.profileId);
       return profile !== undefined && checkApprover(profile, request.requesterId, person) === undefined;
     });

@@ -68,6 +68,20 @@ export class BreakGlassRepo {
     });
   }
 
+  /** Live break glasses nobody has confirmed yet, oldest first (App Home of their approvers). */
+  async unconfirmed(limit = 200): Promise<AccessRequest[]> {
+    const rows = await this.db
+      .selectFrom("requests")
+      .selectAll()
+      .where("break_glass_confirm_by", "is not", null)
+      .where("break_glass_confirmed_by", "is", null)
+      .where("status", "in", ["approved", "active"])
+      .orderBy("created_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toRequest);
+  }
+
   /** Break-glass requests filed in [from, to), oldest first, each with who revoked it early. */
   async usesBetween(from: Date, to: Date): Promise<BreakGlassUse[]> {
     const rows = await this.db

@@ -79,7 +79,35 @@ describe("the request form offers break glass", () => {
   });
 });
 
+const openHome = (userId: string) =>
+  t.driver.post(
+    JSON.stringify({
+      type: "event_callback",
+      team_id: "T0PLAY",
+      api_app_id: "A0JITBOT",
+      event_id: `Ev${userId}${Date.now()}`,
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: "app_home_opened", user: userId, channel: `D${userId}`, tab: "home", event_ts: "1.1" },
+    }),
+    "application/json",
+  );
+const home = (userId: string) => JSON.stringify(t.slack.homes.get(userId) ?? {});
+
 describe("breaking glass", () => {
+  it("shows in App Home with its badge: the requester's access, and the approvers' confirmation to give", async () => {
+    await openHome("U0ALICE");
+    await openHome("U0LEAD");
+    await waitFor(() => t.slack.homes.has("U0ALICE") && t.slack.homes.has("U0LEAD"), "the homes");
+    const { id, message } = await breakGlass(t);
+    await waitFor(() => home("U0ALICE").includes(`🚨 AKS prod — SRE incident (break glass)* · ${id}`), "Alice's home");
+    await waitFor(
+      () => home("U0LEAD").includes(id) && home("U0LEAD").includes("broke glass: confirm or revoke it"),
+      "Lee's home",
+    );
+    await click(t, "U0LEAD", message, CONFIRM);
+    await waitFor(() => !home("U0LEAD").includes(id), "Lee's home once confirmed");
+  });
+
   it("pushes a confirmation that says what happens next, then grants at once and tells every approver", async () => {
     const dmsBefore = { lee: t.slack.dmsOf("U0LEAD").length, omar: t.slack.dmsOf("U0OMAR").length };
     const { id, message, pushed } = await breakGlass(t);

@@ -11,6 +11,12 @@ export const BREAK_GLASS_BADGE = "🚨";
 
 export const badgeOf = (request: AccessRequest): string => (request.breakGlass ? `${BREAK_GLASS_BADGE} ` : "");
 
+/** In an approver's App Home: a break glass waits for a confirmation, not a decision. */
+export function awaitingNote(request: AccessRequest): string {
+  const glass = request.breakGlass;
+  return glass ? ` · broke glass: confirm or revoke it in the approval channel by ${slackDate(glass.confirmBy)}` : "";
+}
+
 /** In the requester's grant DM: until confirmed, the access lasts only to the deadline. */
 export function breakGlassDeadline(request: AccessRequest): Block[] {
   const glass = request.breakGlass;

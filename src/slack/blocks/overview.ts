@@ -5,7 +5,7 @@ import type { MyAccess } from "../../service/access-service.js";
 import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
-import { badgeOf } from "./break-glass.js";
+import { awaitingNote, badgeOf } from "./break-glass.js";
 import {
   actions,
   type Block,
@@ -139,7 +139,7 @@ export function homeView(input: {
         awaiting,
         (request) =>
           section(
-            `*${profileTitle(profiles, request)}* · ${request.id} from <@${request.requesterId}> · ${formatDuration(request.durationSeconds)}\n>${truncateMrkdwn(escapeMrkdwn(request.justification), 300).replace(/\n/g, "\n>")}`,
+            `*${profileTitle(profiles, request)}* · ${request.id} from <@${request.requesterId}> · ${formatDuration(request.durationSeconds)}${awaitingNote(request)}\n>${truncateMrkdwn(escapeMrkdwn(request.justification), 300).replace(/\n/g, "\n>")}`,
           ),
         "requests wait for your decision in the approval channels",
       ),
