@@ -68,7 +68,7 @@ export class RequestRepo {
           created_at: at,
           updated_at: at,
           extends_request_id: request.extendsRequestId ?? null,
-          break_glass_confirm_by: request.breakGlass?.confirmBy.getTime() ?? null,
+          ...(request.breakGlass ? { break_glass_confirm_by: request.breakGlass.confirmBy.getTime() } : {}),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
