@@ -37,8 +37,10 @@ export class BreakGlassRepo {
       if (!glass) throw new DomainError("NOT_BREAK_GLASS", { id: requestId });
       if (glass.confirmedBy) throw new DomainError("BREAK_GLASS_CONFIRMED", { by: glass.confirmedBy });
       const grant = await getGrant(tx.db, requestId);
-      const live = (request.status === "approved" || request.status === "active") && !grant?.endReason;
-      if (!live) throw new DomainError("BREAK_GLASS_OVER", { status: request.status });
+      const running = request.status === "approved" || request.status === "active";
+      if (!running || grant?.endReason) {
+        throw new DomainError("BREAK_GLASS_OVER", { status: running ? "being revoked" : request.status });
+      }
       if (at.getTime() >= glass.confirmBy.getTime()) throw new DomainError("BREAK_GLASS_TOO_LATE");
       const row = await tx.db
         .updateTable("requests")

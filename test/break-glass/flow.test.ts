@@ -248,6 +248,7 @@ describe("breaking glass", () => {
 
   it("is revoked at once when an approver clicks Revoke", async () => {
     const { id, message } = await breakGlass(t);
+    const stale = structuredClone(current(t, message));
     await click(t, "U0OMAR", message, "jit_revoke");
     await waitFor(async () => (await t.store.requests.mustGet(id)).status === "revoked", "the revoke");
     expect((await t.store.grants.get(id))?.endReason).toBe("revoked");
@@ -255,6 +256,12 @@ describe("breaking glass", () => {
     await waitFor(() => textOf(current(t, message)).includes("Access was revoked"), "the channel update");
     const trail = await t.store.auditTrail(id);
     expect(trail.find((row) => row.action === "grant.revoke_requested")?.actor).toBe("U0OMAR");
+    // A Confirm from a copy of the message that still shows it changes nothing.
+    const before = t.slack.ephemeralsFor("U0LEAD").length;
+    await t.driver.click("U0LEAD", stale, CONFIRM);
+    const answer = await waitFor(() => t.slack.ephemeralsFor("U0LEAD")[before], "the refusal");
+    expect(answer.text).toBe("You can't confirm this break glass: this break-glass access is already over (revoked).");
+    expect((await t.store.requests.mustGet(id)).breakGlass?.confirmedBy).toBeUndefined();
   });
 
   it("gives one outcome when two approvers confirm at the same instant", async () => {
