@@ -24,6 +24,13 @@ describe("the request form offers break glass", () => {
     expect(JSON.stringify(mode)).toContain("Access now. An approver must confirm within 15m, or it is revoked.");
   });
 
+  it("is named in /jit help beside the profile's own cap", async () => {
+    const res = await t.driver.command("U0ALICE", "help");
+    expect(JSON.stringify(res.json)).toContain(
+      "AKS prod — SRE incident (break glass) (up to 4h; 🚨 break glass up to 1h)",
+    );
+  });
+
   it("refuses a time past breakGlass.max with a sentence, keeping the form open", async () => {
     const form = await openForm(t, "U0ALICE");
     const res = await t.driver.submit("U0ALICE", form, {

@@ -36,7 +36,8 @@ export function helpMessage(profiles: Profile[]): SlackMessage {
     };
   }
   const lines = profiles.map(
-    (p) => `• \`${p.id}\` — ${escapeMrkdwn(p.title)} (up to ${formatDuration(p.duration.max)})`,
+    (p) =>
+      `• \`${p.id}\` — ${escapeMrkdwn(p.title)} (up to ${formatDuration(p.duration.max)}${p.breakGlass ? `; 🚨 break glass up to ${formatDuration(p.breakGlass.max)}` : ""})`,
   );
   const listed = boundedSections(
     lines,
