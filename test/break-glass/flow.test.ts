@@ -253,6 +253,30 @@ describe("breaking glass", () => {
     expect(answer.text).toBe("You can't confirm this break glass: this break-glass access is already over (revoked).");
   });
 
+  it("an approver who broke glass cannot confirm it, even where selfApproval would let them approve", async () => {
+    const profile = t.policy.profiles.find((p) => p.id === PROFILE);
+    if (!profile) throw new Error(`no ${PROFILE} in the policy`);
+    // The bot reads this very policy object: for this test, approvers may approve their own requests.
+    profile.approval.selfApproval = true;
+    const dms = t.slack.dmsOf("U0OMAR").length;
+    const { id, message } = await breakGlass(t, { userId: "U0OMAR" });
+    // Omar is an approver (S0ONCALL) and the requester: no "please confirm" DM for his own.
+    expect(
+      t.slack
+        .dmsOf("U0OMAR")
+        .slice(dms)
+        .some((m) => m.text.includes("confirm or revoke")),
+    ).toBe(false);
+    const before = t.slack.ephemeralsFor("U0OMAR").length;
+    await click(t, "U0OMAR", message, CONFIRM);
+    const refusal = await waitFor(() => t.slack.ephemeralsFor("U0OMAR")[before], "the refusal");
+    expect(refusal.text).toBe(
+      "You can't confirm this break glass: you broke the glass yourself; another approver must confirm it.",
+    );
+    expect((await t.store.requests.mustGet(id)).breakGlass?.confirmedBy).toBeUndefined();
+    profile.approval.selfApproval = false;
+  });
+
   it("is revoked at once when an approver clicks Revoke", async () => {
     const { id, message } = await breakGlass(t);
     const stale = structuredClone(current(t, message));
