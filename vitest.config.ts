@@ -30,7 +30,7 @@ export default defineConfig({
               test: {
                 ...shared,
                 name: "postgres",
-                include: ["test/lifecycle/**/*.test.ts", "test/e2e/**/*.test.ts"],
+                include: ["test/lifecycle/**/*.test.ts", "test/e2e/**/*.test.ts", "test/break-glass/**/*.test.ts"],
                 env: { JITBOT_TEST_ENGINE: "postgres" },
               },
             },

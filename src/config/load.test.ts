@@ -32,6 +32,7 @@ describe("the policy file", () => {
       "aks-prod-dev",
       "eks-pod-manager",
       "aks-prod-oncall",
+      "aks-prod-incident",
     ]);
     expect(policy.profiles[0]?.duration).toEqual({ default: 3600, max: 14400 });
   });

@@ -8,6 +8,7 @@ import {
   PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
 import { autoApproveOnCallSchema, checkAutoApproveOnCall, playgroundOnCallSchema } from "../oncall/config.js";
+import { breakGlassSchema, checkBreakGlass } from "./break-glass.js";
 import { bundleProblems } from "./bundle-checks.js";
 import { formatDuration } from "./duration.js";
 import { stepUpSchema } from "./step-up.js";
@@ -89,6 +90,7 @@ const profileFields = z
     /** People whose membership is standing access on purpose (drift report ignores them). */
     standingMembers: z.array(z.string().min(1)).default([]),
     identity: z.strictObject({ emailDomainMap: emailDomainMap.default({}) }).optional(),
+    breakGlass: breakGlassSchema.optional(),
   })
   .superRefine((profile, ctx) => {
     const { default: def, max } = profile.duration;
@@ -118,6 +120,7 @@ const profileFields = z
     }
     checkExtension(profile, ctx);
     checkAutoApproveOnCall(profile, ctx);
+    checkBreakGlass(profile, ctx);
     if (profile.ticket.pattern !== undefined) {
       const problem = ticketPatternProblem(profile.ticket.pattern);
       if (problem) ctx.addIssue({ code: "custom", path: ["ticket", "pattern"], message: problem });

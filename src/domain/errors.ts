@@ -30,7 +30,16 @@ export type DomainErrorCode =
   | "FORM_DAMAGED"
   | "BUTTON_DAMAGED"
   | "STEP_UP_REQUIRED"
-  | "STEP_UP_UNAVAILABLE";
+  | "STEP_UP_UNAVAILABLE"
+  // Break glass (src/service/break-glass.ts)
+  | "BREAK_GLASS_NOT_ALLOWED"
+  | "BREAK_GLASS_OVER_MAX"
+  | "BREAK_GLASS_REASON_TOO_LONG"
+  | "NOT_BREAK_GLASS"
+  | "BREAK_GLASS_OWN"
+  | "BREAK_GLASS_CONFIRMED"
+  | "BREAK_GLASS_OVER"
+  | "BREAK_GLASS_TOO_LATE";
 
 export class DomainError extends Error {
   constructor(

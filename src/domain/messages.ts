@@ -74,6 +74,22 @@ export function domainMessage(error: DomainError): string {
       return "an approval of this profile counts only after you sign in with Entra ID; click Approve to get your sign-in link.";
     case "STEP_UP_UNAVAILABLE":
       return "an approval of this profile needs an Entra ID sign-in, and this jitbot is not set up for it (JITBOT_PUBLIC_URL and the Entra app); tell jitbot's operators.";
+    case "BREAK_GLASS_NOT_ALLOWED":
+      return `Break glass is not available for "${d.profile}"; ask for approval instead.`;
+    case "BREAK_GLASS_OVER_MAX":
+      return `Break glass grants at most ${formatDuration(num(d.max))} on this profile; choose a shorter time, or ask for approval to get longer.`;
+    case "BREAK_GLASS_REASON_TOO_LONG":
+      return `That reason is too long to carry into the break-glass confirmation; keep it under about ${num(d.max).toLocaleString("en-US")} characters.`;
+    case "NOT_BREAK_GLASS":
+      return `${d.id} is not a break-glass request; there is nothing to confirm.`;
+    case "BREAK_GLASS_OWN":
+      return "you broke the glass yourself; another approver must confirm it.";
+    case "BREAK_GLASS_CONFIRMED":
+      return `it was already confirmed by <@${d.by}>.`;
+    case "BREAK_GLASS_OVER":
+      return `this break-glass access is already over (${String(d.status).replace("_", " ")}).`;
+    case "BREAK_GLASS_TOO_LATE":
+      return "the time to confirm it has passed; the access is being revoked.";
   }
 }
 

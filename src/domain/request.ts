@@ -19,6 +19,14 @@ export interface AccessRequest {
   receiptChannel: string | undefined;
   receiptTs: string | undefined;
   extendsRequestId: string | undefined;
+  /** Present when the requester broke glass: granted without approval, to be confirmed by `confirmBy`. */
+  breakGlass?: BreakGlassState;
+}
+
+export interface BreakGlassState {
+  confirmBy: Date;
+  confirmedBy: string | undefined;
+  confirmedAt: Date | undefined;
 }
 
 export interface Approval {
@@ -40,7 +48,8 @@ export interface GrantRecord {
   expiresAt: Date;
   providerExpiresAt: Date | undefined;
   dueAt: Date;
-  endReason: "expired" | "revoked" | undefined;
+  /** `not_confirmed`: a break-glass grant no approver confirmed in time (request status `revoked`). */
+  endReason: "expired" | "revoked" | "not_confirmed" | undefined;
   endedAt: Date | undefined;
   revokeAttempts: number;
   lastError: string | undefined;

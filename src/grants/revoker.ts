@@ -1,3 +1,4 @@
+import { missedConfirmation } from "../domain/break-glass.js";
 import { findProfile } from "../domain/policy.js";
 import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { BackgroundWork } from "./background.js";
@@ -128,7 +129,8 @@ export class Revoker {
     const request = await store.requests.mustGet(grant.requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
     const provider = profile && providerFor(this.deps.providers, profile);
-    const reason = grant.endReason ?? "expired";
+    // An early end names itself; an unconfirmed break-glass grant due before its end missed its deadline.
+    const reason = grant.endReason ?? (missedConfirmation(request, grant.expiresAt) ? "not_confirmed" : "expired");
     let detail: string;
     let proof: Proof = { verified: false };
     try {

@@ -1,5 +1,7 @@
+import { summaryWeek } from "./break-glass-summary.js";
+
 /** The jobs that run once per period across all replicas, and how long their period is. */
-export type PeriodicJob = "audit-anchor" | "drift" | "reap";
+export type PeriodicJob = "audit-anchor" | "drift" | "reap" | "break-glass-summary";
 
 const QUARTER_HOUR_MS = 15 * 60_000;
 
@@ -13,5 +15,7 @@ export function periodOf(job: PeriodicJob, now: Date): string {
   const iso = (at: Date) => at.toISOString();
   if (job === "audit-anchor") return iso(now).slice(0, 10);
   if (job === "drift") return iso(now).slice(0, 13);
+  // The week it reports ends on this Monday (UTC): one summary a week, whoever runs first in it.
+  if (job === "break-glass-summary") return `week-to-${iso(summaryWeek(now).to).slice(0, 10)}`;
   return iso(new Date(Math.round(now.getTime() / QUARTER_HOUR_MS) * QUARTER_HOUR_MS)).slice(0, 16);
 }

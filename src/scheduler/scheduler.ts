@@ -8,6 +8,7 @@ import type { ProviderRegistry } from "../grants/registry.js";
 import type { Logger, Notifier } from "../service/ports.js";
 import { ExclusiveTimeout, type Store } from "../store/index.js";
 import { publishAuditAnchor } from "./audit-anchor.js";
+import { postBreakGlassSummary } from "./break-glass-summary.js";
 import { reportDrift } from "./drift.js";
 import { ExpiryTimer } from "./expiry-timer.js";
 import { type PeriodicJob, periodOf } from "./periods.js";
@@ -27,7 +28,14 @@ export interface SchedulerDeps {
 }
 
 /** The time-based jobs, as one list: what runs when, and why. */
-export type Job = "sweep" | "reminders" | "approval-timeouts" | "drift" | "audit-anchor" | "reap";
+export type Job =
+  | "sweep"
+  | "reminders"
+  | "approval-timeouts"
+  | "drift"
+  | "audit-anchor"
+  | "reap"
+  | "break-glass-summary";
 
 /**
  * Ending access on time: a precise timer for the earliest expiry, a minute sweep as the safety
@@ -84,6 +92,8 @@ export class Scheduler {
     every("7 * * * *", "jitbot-drift", () => this.runOncePerPeriod("drift"));
     every("13 3 * * *", "jitbot-audit-anchor", () => this.runOncePerPeriod("audit-anchor"));
     every("*/15 * * * *", "jitbot-reaper", () => this.runOncePerPeriod("reap"));
+    // Tried hourly, claimed once a week: a week whose Monday found every replica down still gets it.
+    every("23 * * * *", "jitbot-break-glass-summary", () => this.runOncePerPeriod("break-glass-summary"));
   }
 
   /** Never rejects (see ExpiryTimer.rearm). */
@@ -126,6 +136,7 @@ export class Scheduler {
       if (job === "drift") await reportDrift(this.deps);
       if (job === "audit-anchor") await publishAuditAnchor(this.deps);
       if (job === "reap") await this.reap();
+      if (job === "break-glass-summary") await postBreakGlassSummary(this.deps);
     } catch (error) {
       this.deps.logger.error(
         { job, err: error instanceof Error ? error.message : String(error) },

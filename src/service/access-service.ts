@@ -1,4 +1,5 @@
 import type { Policy, Profile } from "../config/schema.js";
+import { breakGlassRefusals } from "../domain/break-glass.js";
 import type { Clock } from "../domain/clock.js";
 import { DomainError } from "../domain/errors.js";
 import { newRequestId } from "../domain/ids.js";
@@ -20,8 +21,9 @@ import { canCheckRequest, canExtend } from "../grants/provider.js";
 import { type ProviderRegistry, providerFor } from "../grants/registry.js";
 import type { Store } from "../store/index.js";
 import { applyApproved, extensionRefusal, extensionRoom, extensionTarget } from "./approved.js";
-import { approveOnCall, type OnCallDeps, onCallDecision } from "./on-call-approval.js";
+import { confirmBreakGlass, grantBreakGlass } from "./break-glass.js";
 import { bundleRule, settleBundle } from "./bundle-approval.js";
+import { approveOnCall, type OnCallDeps, onCallDecision } from "./on-call-approval.js";
 import type { Directory, Notifier } from "./ports.js";
 
 export interface ServiceDeps {
@@ -91,7 +93,7 @@ export class AccessService {
   /** Checks everything a person submitted, on the server: the modal's choices are only a convenience. */
   async check(
     userId: string,
-    input: RequestInput & { profileId: string; extendsRequestId?: string },
+    input: RequestInput & { profileId: string; extendsRequestId?: string; breakGlass?: boolean },
   ): Promise<{ profile?: Profile; extension?: AccessRequest; errors: FieldErrors }> {
     const profile = findProfile(this.deps.policy, input.profileId);
     if (!profile) return { errors: { profile: new DomainError("PROFILE_NOT_FOUND", { id: input.profileId }) } };
@@ -102,6 +104,8 @@ export class AccessService {
       ? await extensionTarget(this.deps.store, input.extendsRequestId, userId, profile)
       : undefined;
     const errors = validateRequestInput(profile, input);
+    if (input.breakGlass)
+      Object.assign(errors, breakGlassRefusals(profile, input, input.extendsRequestId !== undefined));
     const provider = providerFor(this.deps.providers, profile);
     if (extension) {
       const refusal = await extensionRefusal(this.deps.store, extension, profile, input.durationSeconds ?? 0);
@@ -131,7 +135,7 @@ export class AccessService {
 
   async submit(
     userId: string,
-    input: RequestInput & { profileId: string; extendsRequestId?: string },
+    input: RequestInput & { profileId: string; extendsRequestId?: string; breakGlass?: boolean },
     view?: { id: string; hash: string },
   ): Promise<SubmitResult> {
     const { store, clock, directory, notifier } = this.deps;
@@ -140,6 +144,8 @@ export class AccessService {
     if (!profile || Object.keys(errors).length > 0) return { ok: false, errors };
     const member = await directory.member(userId);
     if (!member.email) return { ok: false, errors: { profile: new DomainError("NO_EMAIL") } };
+    const now = clock.now();
+    const glass = input.breakGlass ? profile.breakGlass : undefined;
     const request = await store.requests.insertOnce(
       {
         id: newRequestId(),
@@ -150,12 +156,20 @@ export class AccessService {
         durationSeconds: input.durationSeconds ?? profile.duration.default,
         justification: input.justification.trim(),
         ticket: input.ticket.trim() || undefined,
-        createdAt: clock.now(),
+        createdAt: now,
         extendsRequestId: extension?.id,
+        ...(glass && {
+          breakGlass: {
+            confirmBy: new Date(now.getTime() + glass.confirmWithin * 1000),
+            confirmedBy: undefined,
+            confirmedAt: undefined,
+          },
+        }),
       },
       view && { ...view, userId },
     );
     if (!request) return { ok: false, duplicate: true };
+    if (request.breakGlass) return { ok: true, request: await grantBreakGlass(this.deps, request, profile) };
     if (extension && profile.extension?.autoApprove) {
       const approved = await store.requests.transition({
         id: request.id,
@@ -243,6 +257,15 @@ export class AccessService {
     return request;
   }
 
+  /** An approver's Confirm on a break glass: see confirmBreakGlass. */
+  async confirmBreakGlass(
+    requestId: string,
+    userId: string,
+    clicked?: { channel: string; ts: string },
+  ): Promise<AccessRequest> {
+    return confirmBreakGlass(this.deps, requestId, await this.person(userId), (id) => this.profile(id), clicked);
+  }
+
   /**
    * The requester withdraws a request: a pending one is cancelled; an approved one is cancelled if
    * its grant has not started, else revoked the moment its grant completes.
@@ -313,11 +336,12 @@ export class AccessService {
     return { pending, active };
   }
 
-  /** Pending requests this person could decide on (App Home). */
+  /** Pending requests this person could decide on, and break glasses they could confirm (App Home). */
   async awaitingDecisionBy(userId: string): Promise<AccessRequest[]> {
     const person = await this.person(userId);
     const pending = await this.deps.store.requests.listByStatus("pending");
-    return pending.filter((request) => {
+    const glass = await this.deps.store.breakGlass.unconfirmed();
+    return [...glass, ...pending].filter((request) => {
       const profile = findProfile(this.deps.policy, request.profileId);
       return profile !== undefined && checkApprover(profile, request.requesterId, person) === undefined;
     });

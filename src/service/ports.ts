@@ -2,6 +2,7 @@ import type { Profile } from "../config/schema.js";
 import type { AccessRequest, Approval, GrantRecord } from "../domain/request.js";
 import type { ConnectInstructions } from "../grants/provider.js";
 import type { AuditAnchor } from "../store/audit-anchor.js";
+import type { BreakGlassUse } from "../store/break-glass.js";
 
 /** A Slack user as the service needs them. */
 export interface Member {
@@ -15,6 +16,8 @@ export interface Directory {
   member(userId: string): Promise<Member>;
   /** The subset of `groups` that `userId` belongs to. */
   groupsOf(userId: string, groups: readonly string[]): Promise<string[]>;
+  /** The users in one Slack user group (break glass tells each approver). */
+  membersOf(group: string): Promise<string[]>;
 }
 
 export interface MessageRef {
@@ -78,6 +81,19 @@ export interface Notifier {
   /** Redacts the credential DM of a grant that ended before the DM was recorded (it raced the revoke). */
   credentialsDead(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string): Promise<void>;
+  /**
+   * A break glass: the approval channel (mentioning the approvers), a DM to each of `approverIds`,
+   * and the requester's receipt. Returns where the channel message and the receipt landed.
+   */
+  breakGlassUsed(
+    request: AccessRequest,
+    profile: Profile,
+    approverIds: string[],
+  ): Promise<{ receipt: MessageRef | undefined; approval: MessageRef | undefined }>;
+  /** An approver confirmed a break glass: the channel message and the requester learn it. */
+  breakGlassConfirmed(request: AccessRequest, profile: Profile): Promise<void>;
+  /** The week's break-glass uses of one profile (none is worth saying too). */
+  breakGlassSummary(profile: Profile, uses: BreakGlassUse[], week: { from: Date; to: Date }): Promise<void>;
   /** Access no live grant explains, each posted once until it changes (scheduler/drift.ts). */
   driftFound(profile: Profile, findings: CloudFinding[]): Promise<void>;
   /** The reaper removed objects jitbot had created and no live grant explained. */

@@ -37,6 +37,10 @@ export class SlackDirectory implements Directory {
     return found;
   }
 
+  async membersOf(group: string): Promise<string[]> {
+    return [...(await this.usersOf(group))];
+  }
+
   private async usersOf(group: string): Promise<Set<string>> {
     const now = this.clock.now().getTime();
     const cached = this.groups.get(group);

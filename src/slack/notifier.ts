@@ -4,7 +4,17 @@ import type { AccessRequest, Approval, GrantRecord } from "../domain/request.js"
 import type { ConnectInstructions } from "../grants/provider.js";
 import type { CloudFinding, Logger, MessageRef, Notifier } from "../service/ports.js";
 import type { AuditAnchor } from "../store/audit-anchor.js";
+import type { BreakGlassUse } from "../store/break-glass.js";
 import { approvalMessage, type SlackMessage } from "./blocks/approval.js";
+import {
+  breakGlassApproverDm,
+  breakGlassChannelMessage,
+  breakGlassConfirmedDm,
+  breakGlassReceipt,
+  notConfirmedDm,
+  notConfirmedNotice,
+} from "./blocks/break-glass.js";
+import { breakGlassSummaryMessage } from "./blocks/break-glass-summary.js";
 import { approvalReminderMessage, auditAnchorMessage, revokeFailingMessage } from "./blocks/channel.js";
 import { driftMessage, orphansRemovedMessage } from "./blocks/cleanup.js";
 import {
@@ -49,14 +59,16 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  private async refreshApproval(request: AccessRequest, profile: Profile, known?: Approval[]) {
-    const approvals = known ?? (await this.approvalsOf(request.id));
-    await this.update(
-      request.approvalChannel,
-      request.approvalTs,
-      approvalMessage(request, profile, approvals),
-      "approval",
-    );
+  private async refreshApproval(
+    request: AccessRequest,
+    profile: Profile,
+    known?: Approval[],
+    endReason?: GrantRecord["endReason"],
+  ) {
+    const message = request.breakGlass
+      ? breakGlassChannelMessage(request, profile, endReason)
+      : approvalMessage(request, profile, known ?? (await this.approvalsOf(request.id)));
+    await this.update(request.approvalChannel, request.approvalTs, message, "approval");
   }
 
   async requestSubmitted(request: AccessRequest, profile: Profile) {
@@ -170,9 +182,36 @@ export class SlackNotifier implements Notifier {
   }
 
   async grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string) {
-    await this.refreshApproval(request, profile);
+    await this.refreshApproval(request, profile, undefined, grant.endReason);
     await this.redactOldCredentials(request, profile, grant);
+    if (grant.endReason === "not_confirmed") {
+      await this.post(profile.approval.channel, notConfirmedNotice(request, profile), "break glass not confirmed");
+      await this.post(request.requesterId, notConfirmedDm(request, profile, detail), "ended");
+      return;
+    }
     await this.post(request.requesterId, endedMessage(request, profile, detail), "ended");
+  }
+
+  async breakGlassUsed(request: AccessRequest, profile: Profile, approverIds: string[]) {
+    const approval = await this.post(
+      profile.approval.channel,
+      breakGlassChannelMessage(request, profile),
+      "break glass",
+    );
+    const receipt = await this.post(request.requesterId, breakGlassReceipt(request, profile), "break glass receipt");
+    for (const approverId of approverIds) {
+      await this.post(approverId, breakGlassApproverDm(request, profile), "break glass approver");
+    }
+    return { receipt, approval };
+  }
+
+  async breakGlassConfirmed(request: AccessRequest, profile: Profile) {
+    await this.refreshApproval(request, profile);
+    await this.post(request.requesterId, breakGlassConfirmedDm(request, profile), "break glass confirmed");
+  }
+
+  async breakGlassSummary(profile: Profile, uses: BreakGlassUse[], week: { from: Date; to: Date }) {
+    await this.post(profile.approval.channel, breakGlassSummaryMessage(profile, uses, week), "break glass summary");
   }
 
   async credentialsDead(request: AccessRequest, profile: Profile, grant: GrantRecord) {

@@ -3,7 +3,7 @@ import { DomainError } from "../domain/errors.js";
 import { isRequestId } from "../domain/ids.js";
 import { domainMessage } from "../domain/messages.js";
 import type { FieldErrors } from "../domain/policy.js";
-import { BLOCK, VALUE } from "./ids.js";
+import { BLOCK, BREAK_GLASS_MODE, VALUE } from "./ids.js";
 
 /**
  * Everything a view or a button carries comes back from Slack as the bot wrote it, unless it was
@@ -42,6 +42,8 @@ export interface RequestFormValues {
   justification: string;
   ticket: string;
   extendsRequestId?: string;
+  /** Break glass was chosen in the form (the service refuses it where the profile does not allow it). */
+  breakGlass?: boolean;
 }
 
 export type Read<T> = { ok: true; value: T } | { ok: false; error: DomainError };
@@ -89,7 +91,26 @@ export function readRequestForm(view: { state?: unknown; private_metadata?: unkn
       justification: read(values, BLOCK.justification),
       ticket: read(values, BLOCK.ticket),
       ...(extendsRequestId ? { extendsRequestId } : {}),
+      ...(read(values, BLOCK.mode) === BREAK_GLASS_MODE ? { breakGlass: true } : {}),
     },
+  };
+}
+
+const breakGlassMetadata = z.object({
+  profile: z.string().max(100),
+  duration: z.number().int().positive(),
+  justification: z.string(),
+  ticket: z.string(),
+});
+
+/** What the break-glass confirmation view carries: the request form's values, checked again. */
+export function readBreakGlassConfirm(view: { private_metadata?: unknown }): Read<RequestFormValues> {
+  const meta = readMetadata(breakGlassMetadata, view.private_metadata);
+  if (!meta.ok) return meta;
+  const { profile, duration, justification, ticket } = meta.value;
+  return {
+    ok: true,
+    value: { profileId: profile, durationSeconds: duration, justification, ticket, breakGlass: true },
   };
 }
 

@@ -13,6 +13,8 @@ export type ChangeKind =
   | "request.decided"
   | "grant.activated"
   | "grant.extended"
+  /** A break-glass grant was confirmed: its due time moved from the deadline to its end. */
+  | "grant.confirmed"
   | "grant.end_requested"
   | "grant.rollback_pending"
   | "grant.revoke_failed"

@@ -27,7 +27,7 @@ export class GrantEnds extends GrantReads {
   /** Ends a grant the provider confirmed revoked; false when it had already ended (no double end). */
   async end(input: {
     requestId: string;
-    reason: "expired" | "revoked";
+    reason: "expired" | "revoked" | "not_confirmed";
     at: Date;
     actor: string;
     detail: string;
@@ -67,7 +67,7 @@ export class GrantEnds extends GrantReads {
         event: input.reason === "expired" ? "expire" : "revoke",
         at: input.at,
         actor: input.actor,
-        detail: audited,
+        detail: input.reason === "not_confirmed" ? { ...audited, reason: "not confirmed", breakGlass: true } : audited,
       });
       await this.endExtensions(tx, request.requesterId, input);
       return true;
@@ -82,7 +82,7 @@ export class GrantEnds extends GrantReads {
   private async endExtensions(
     tx: Tx,
     requesterId: string,
-    input: { requestId: string; reason: "expired" | "revoked"; at: Date; actor: string },
+    input: { requestId: string; reason: "expired" | "revoked" | "not_confirmed"; at: Date; actor: string },
   ): Promise<void> {
     const chain = await tx.db
       .withRecursive("chain(id)", (db) =>

@@ -1,3 +1,4 @@
+import { dueAtFor } from "../domain/break-glass.js";
 import type { GrantRecord } from "../domain/request.js";
 import type { Tx } from "./engine.js";
 import { GrantEnds, NO_LEASE } from "./grant-ends.js";
@@ -28,7 +29,8 @@ export class GrantRepo extends GrantEnds {
       ? { lease_owner: input.owner, lease_until: input.at.getTime() + (input.leaseMs ?? 60_000) }
       : NO_LEASE;
     return this.engine.write(async (tx) => {
-      if ((await this.engine.lockRequest(tx, input.requestId))?.status !== "approved") return false;
+      const request = await this.engine.lockRequest(tx, input.requestId);
+      if (request?.status !== "approved") return false;
       const result = await tx.db
         .insertInto("grants")
         .values({
@@ -37,7 +39,7 @@ export class GrantRepo extends GrantEnds {
           status: "granting",
           started_at: input.at.getTime(),
           expires_at: input.expiresAt.getTime(),
-          due_at: input.expiresAt.getTime(),
+          due_at: dueAtFor(request, input.expiresAt),
           ...lease,
         })
         .onConflict((conflict) =>
@@ -75,7 +77,7 @@ export class GrantRepo extends GrantEnds {
     providerExpiresAt?: Date;
   }): Promise<void> {
     await this.engine.write(async (tx) => {
-      await this.engine.lockRequest(tx, input.requestId);
+      const request = await this.engine.lockRequest(tx, input.requestId);
       const result = await tx.db
         .updateTable("grants")
         // A revoke asked for while granting makes it due at once, in the same write that activates it.
@@ -87,7 +89,7 @@ export class GrantRepo extends GrantEnds {
           due_at: eb
             .case()
             .when("revoke_requested_at", "is", null)
-            .then(eb.cast<number>(eb.val(input.expiresAt.getTime()), "bigint"))
+            .then(eb.cast<number>(eb.val(dueAtFor(request, input.expiresAt)), "bigint"))
             .else(eb.cast<number>(eb.val(input.at.getTime()), "bigint"))
             .end(),
           end_reason: eb
@@ -189,12 +191,13 @@ export class GrantRepo extends GrantEnds {
     provider?: { state: State; providerExpiresAt?: Date; detail: string },
   ): Promise<boolean> {
     return this.engine.write(async (tx) => {
-      await this.engine.lockRequest(tx, requestId);
+      const request = await this.engine.lockRequest(tx, requestId);
       const result = await tx.db
         .updateTable("grants")
         .set({
           expires_at: expiresAt.getTime(),
-          due_at: expiresAt.getTime(),
+          // An unconfirmed break-glass grant keeps its deadline, whatever its new end.
+          due_at: dueAtFor(request, expiresAt),
           reminder_sent_at: null,
           ...(provider ? { state: JSON.stringify(provider.state) } : {}),
           ...(provider?.providerExpiresAt ? { provider_expires_at: provider.providerExpiresAt.getTime() } : {}),

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../domain/clock.js";
 import { type AuditEvent, auditHead, auditTrail, GENESIS, rowVerifies, verifyAudit } from "./audit.js";
 import { type AuditAnchor, signAnchor } from "./audit-anchor.js";
+import { BreakGlassRepo } from "./break-glass.js";
 import type { ChangeListener, EngineKind } from "./engine.js";
 import { StoreRefusal } from "./errors.js";
 import { FindingsRepo } from "./findings.js";
@@ -16,6 +17,7 @@ import { SharedState } from "./shared-state.js";
 import { StepUpRepo } from "./step-ups.js";
 
 export type { AuditAnchor } from "./audit-anchor.js";
+export type { BreakGlassUse } from "./break-glass.js";
 export type { Change, ChangeKind, EngineKind } from "./engine.js";
 export { ExclusiveTimeout } from "./exclusive.js";
 export type { StoreHealth } from "./health.js";
@@ -50,6 +52,7 @@ export class Store {
   readonly findings: FindingsRepo;
   /** Approvals waiting for their approver's sign-in (approval.stepUp). */
   readonly stepUps: StepUpRepo;
+  readonly breakGlass: BreakGlassRepo;
   readonly engine: EngineKind;
   private readonly facts: ReplicaFacts;
   private readonly shared: SharedState;
@@ -66,6 +69,7 @@ export class Store {
     this.grants = reportingErrors(new GrantRepo(engine), observe);
     this.findings = reportingErrors(new FindingsRepo(engine), observe);
     this.stepUps = reportingErrors(new StepUpRepo(engine), observe);
+    this.breakGlass = reportingErrors(new BreakGlassRepo(engine), observe);
     this.facts = reportingErrors(new ReplicaFacts(engine), observe);
     this.shared = reportingErrors(new SharedState(engine), observe);
   }

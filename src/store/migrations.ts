@@ -147,6 +147,12 @@ export const SQLITE_MIGRATIONS: string[] = [
      used_at INTEGER
    );
    CREATE INDEX step_ups_by_age ON step_ups(created_at);`,
+  // 11 (break glass): a request granted without approval carries the moment an approver must have
+  // confirmed it by, and who confirmed it when; the weekly summary finds them by creation time.
+  `ALTER TABLE requests ADD COLUMN break_glass_confirm_by INTEGER;
+   ALTER TABLE requests ADD COLUMN break_glass_confirmed_by TEXT;
+   ALTER TABLE requests ADD COLUMN break_glass_confirmed_at INTEGER;
+   CREATE INDEX requests_break_glass ON requests(created_at) WHERE break_glass_confirm_by IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -292,6 +298,11 @@ CREATE TABLE step_ups (
   used_at BIGINT
 );
 CREATE INDEX step_ups_by_age ON step_ups(created_at);`;
+const POSTGRES_11_BREAK_GLASS = `
+ALTER TABLE requests ADD COLUMN break_glass_confirm_by BIGINT;
+ALTER TABLE requests ADD COLUMN break_glass_confirmed_by TEXT;
+ALTER TABLE requests ADD COLUMN break_glass_confirmed_at BIGINT;
+CREATE INDEX requests_break_glass ON requests(created_at) WHERE break_glass_confirm_by IS NOT NULL;`;
 
 /** Each script takes a PostgreSQL schema from the version before it to `reaches`. */
 export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
@@ -300,4 +311,5 @@ export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
   { reaches: 8, ddl: POSTGRES_8 },
   { reaches: 9, ddl: POSTGRES_9 },
   { reaches: 10, ddl: POSTGRES_10_STEP_UPS },
+  { reaches: 11, ddl: POSTGRES_11_BREAK_GLASS },
 ];

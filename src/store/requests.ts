@@ -68,6 +68,7 @@ export class RequestRepo {
           created_at: at,
           updated_at: at,
           extends_request_id: request.extendsRequestId ?? null,
+          ...(request.breakGlass ? { break_glass_confirm_by: request.breakGlass.confirmBy.getTime() } : {}),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -80,9 +81,23 @@ export class RequestRepo {
           profile: request.profileId,
           durationSeconds: request.durationSeconds,
           ticket: request.ticket ?? null,
+          ...(request.breakGlass ? { breakGlass: true, confirmBy: request.breakGlass.confirmBy.toISOString() } : {}),
         },
       });
       tx.changed(request.id, "request.created");
+      // A break glass is approved by its requester's own hand in the same transaction: a replica
+      // that stops right after cannot leave it pending, to be announced as an ordinary request.
+      if (request.breakGlass) {
+        return moveRequest(tx, {
+          id: request.id,
+          from: "pending",
+          event: "approve",
+          at: request.createdAt,
+          actor: request.requesterId,
+          note: "break glass",
+          detail: { breakGlass: true, confirmBy: request.breakGlass.confirmBy.toISOString() },
+        });
+      }
       return toRequest(row);
     });
   }

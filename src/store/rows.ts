@@ -20,6 +20,9 @@ export interface RequestRow {
   receipt_channel: string | null;
   receipt_ts: string | null;
   extends_request_id: string | null;
+  break_glass_confirm_by?: number | null;
+  break_glass_confirmed_by?: string | null;
+  break_glass_confirmed_at?: number | null;
 }
 
 export interface GrantRow {
@@ -68,6 +71,18 @@ export function toRequest(row: RequestRow): AccessRequest {
     receiptChannel: text(row.receipt_channel),
     receiptTs: text(row.receipt_ts),
     extendsRequestId: text(row.extends_request_id),
+    ...breakGlassOf(row),
+  };
+}
+
+function breakGlassOf(row: RequestRow): Pick<AccessRequest, "breakGlass"> {
+  if (row.break_glass_confirm_by === null || row.break_glass_confirm_by === undefined) return {};
+  return {
+    breakGlass: {
+      confirmBy: new Date(row.break_glass_confirm_by),
+      confirmedBy: text(row.break_glass_confirmed_by ?? null),
+      confirmedAt: date(row.break_glass_confirmed_at ?? null),
+    },
   };
 }
 

@@ -62,6 +62,9 @@ export interface RequestTable {
   approval_reminded_at: number | null;
   receipt_channel: string | null;
   receipt_ts: string | null;
+  break_glass_confirm_by: number | null;
+  break_glass_confirmed_by: string | null;
+  break_glass_confirmed_at: number | null;
 }
 
 export interface ApprovalTable {

@@ -65,6 +65,10 @@ describe("opening a SQLite file (SQLite only: these are the file's own settings)
     for (const table of ["slack_deliveries", "replicas", "job_runs", "home_visitors", "audit_pending", "step_ups"])
       await sql`DROP TABLE ${sql.id(table)}`.execute(store.kysely);
     await sql`DROP INDEX requests_by_extends`.execute(store.kysely);
+    await sql`DROP INDEX requests_break_glass`.execute(store.kysely);
+    for (const column of ["break_glass_confirm_by", "break_glass_confirmed_by", "break_glass_confirmed_at"]) {
+      await sql`ALTER TABLE requests DROP COLUMN ${sql.id(column)}`.execute(store.kysely);
+    }
     await sql`PRAGMA user_version = 1`.execute(store.kysely);
     await store.close();
     const upgraded = await Store.open(file);

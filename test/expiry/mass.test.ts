@@ -57,6 +57,11 @@ class CountingNotifier implements Notifier {
     return { receipt: undefined, approval: undefined };
   }
   async approvalRecorded() {}
+  async breakGlassUsed() {
+    return { receipt: undefined, approval: undefined };
+  }
+  async breakGlassConfirmed() {}
+  async breakGlassSummary() {}
   async requestDecided() {}
   async requestClosed() {}
   async messagesCaughtUp() {}

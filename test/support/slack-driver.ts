@@ -100,7 +100,8 @@ export class SlackDriver {
       if (block.type !== "input" || !block.block_id || !block.element) continue;
       const value = values[block.block_id];
       const element = block.element;
-      const isSelect = element.type.endsWith("select");
+      // Selects and radio buttons send the chosen option; text inputs their value.
+      const isSelect = element.type.endsWith("select") || element.type === "radio_buttons";
       state[block.block_id] = {
         value: isSelect
           ? {

@@ -95,7 +95,7 @@ export function selectedOption(selectNode) {
   return { value: chosen.value, text: { type: "plain_text", text: chosen.textContent ?? "" } };
 }
 
-function radios(element, blockId, ctx) {
+function radios(element, blockId, ctx, dispatch) {
   const node = el("div", "radios");
   node.setAttribute("role", "radiogroup");
   for (const option of element.options ?? []) {
@@ -108,6 +108,13 @@ function radios(element, blockId, ctx) {
     input.checked = element.initial_option?.value === option.value;
     label.append(input, renderText(option.text, ctx, "radio-text"));
     if (option.description) label.append(renderText(option.description, ctx, "radio-description"));
+    // An input block with dispatch_action sends the choice at once, as Slack does (break glass).
+    if (dispatch) {
+      input.addEventListener("change", () => {
+        const selectedOption = { value: option.value, text: { type: "plain_text", text: plainOf(option.text) } };
+        ctx.act({ blockId, actionId: element.action_id, type: element.type, selectedOption });
+      });
+    }
     node.append(label);
   }
   return node;
@@ -136,7 +143,7 @@ export function renderElement(element, blockId, ctx, { input = false, dispatch =
       node = select(element, blockId, ctx, dispatch || !input);
       break;
     case "radio_buttons":
-      node = radios(element, blockId, ctx);
+      node = radios(element, blockId, ctx, dispatch);
       break;
     case "plain_text_input":
       node = textInput(element);

@@ -5,6 +5,7 @@ import type { ConnectInstructions } from "../../grants/provider.js";
 import { codeBlock, escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
+import { badgeOf, breakGlassDeadline } from "./break-glass.js";
 import { actions, type Block, button, context, divider, header, LIMIT, messageText, section } from "./kit.js";
 import { deciderMention } from "./on-call.js";
 
@@ -93,12 +94,13 @@ export function grantMessage(
 ): SlackMessage {
   const heading = options.redacted ? `Access ended: ${profile.title}` : `Access granted: ${profile.title}`;
   const blocks: Block[] = [
-    header(heading),
+    header(`${badgeOf(request)}${heading}`),
     section(
       options.redacted
         ? `Request *${request.id}* · this access has ended; its secrets were removed from this message.`
         : `${leadOf(options)}${escapeMrkdwn(instructions.summary)}\n*Ends* ${slackDate(grant.expiresAt)} (request *${request.id}*).`,
     ),
+    ...(options.redacted ? [] : breakGlassDeadline(request)),
   ];
   for (const part of instructions.sections) {
     if (part.secret && options.redacted) {

@@ -5,6 +5,7 @@ import type { MyAccess } from "../../service/access-service.js";
 import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
+import { awaitingNote, badgeOf } from "./break-glass.js";
 import {
   actions,
   type Block,
@@ -35,7 +36,8 @@ export function helpMessage(profiles: Profile[]): SlackMessage {
     };
   }
   const lines = profiles.map(
-    (p) => `• \`${p.id}\` — ${escapeMrkdwn(p.title)} (up to ${formatDuration(p.duration.max)})`,
+    (p) =>
+      `• \`${p.id}\` — ${escapeMrkdwn(p.title)} (up to ${formatDuration(p.duration.max)}${p.breakGlass ? `; 🚨 break glass up to ${formatDuration(p.breakGlass.max)}` : ""})`,
   );
   const listed = boundedSections(
     lines,
@@ -49,7 +51,7 @@ const timeLeft = (grant: GrantRecord, now: Date) =>
   formatDuration(Math.max(0, (grant.expiresAt.getTime() - now.getTime()) / 1000));
 
 function profileTitle(profiles: Map<string, Profile>, request: AccessRequest): string {
-  return escapeMrkdwn(profiles.get(request.profileId)?.title ?? request.profileId);
+  return `${badgeOf(request)}${escapeMrkdwn(profiles.get(request.profileId)?.title ?? request.profileId)}`;
 }
 
 export function listMessage(access: MyAccess, profiles: Map<string, Profile>, now: Date): SlackMessage {
@@ -138,7 +140,7 @@ export function homeView(input: {
         awaiting,
         (request) =>
           section(
-            `*${profileTitle(profiles, request)}* · ${request.id} from <@${request.requesterId}> · ${formatDuration(request.durationSeconds)}\n>${truncateMrkdwn(escapeMrkdwn(request.justification), 300).replace(/\n/g, "\n>")}`,
+            `*${profileTitle(profiles, request)}* · ${request.id} from <@${request.requesterId}> · ${formatDuration(request.durationSeconds)}${awaitingNote(request)}\n>${truncateMrkdwn(escapeMrkdwn(request.justification), 300).replace(/\n/g, "\n>")}`,
           ),
         "requests wait for your decision in the approval channels",
       ),

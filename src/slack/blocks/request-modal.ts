@@ -1,9 +1,11 @@
 import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
+import { BREAK_GLASS_MIN_REASON } from "../../domain/break-glass.js";
 import { TEXT_LIMITS } from "../../domain/limits.js";
 import { durationChoices } from "../../domain/policy.js";
 import { truncate } from "../escape.js";
 import { BLOCK, CALLBACK, VALUE } from "../ids.js";
+import { modeBlock } from "./break-glass-form.js";
 import { type Block, mrkdwn, plain, section, type View } from "./kit.js";
 
 export interface RequestPrefill {
@@ -14,6 +16,8 @@ export interface RequestPrefill {
   notice?: string;
   /** Set when the modal extends an active grant. */
   extendsRequestId?: string;
+  /** Break glass chosen (only offered on a profile with breakGlass). */
+  breakGlass?: boolean;
 }
 
 /** Slack refuses a static_select with more than 100 options; past that the list is searched. */
@@ -69,17 +73,21 @@ function durationElement(
   profiles: Profile[],
   wanted: number | undefined,
   extending: boolean,
+  breakGlass = false,
 ) {
-  const profileCap = profile ? profile.duration.max : Math.max(...profiles.map((p) => p.duration.max));
+  const ownCap = profile ? profile.duration.max : Math.max(...profiles.map((p) => p.duration.max));
+  const profileCap = breakGlass && profile?.breakGlass ? Math.min(ownCap, profile.breakGlass.max) : ownCap;
   // An extension may ask for at most extension.max more, whatever the profile's own cap.
   const cap = extending && profile?.extension?.max ? Math.min(profileCap, profile.extension.max) : profileCap;
   const choices = (profile ? durationChoices(profile) : [900, 1800, 3600, 7200, 14_400, 28_800]).filter(
     (s) => s <= cap,
   );
-  if (!choices.includes(cap) && (extending || choices.length === 0)) choices.push(cap);
+  if (!choices.includes(cap) && (extending || breakGlass || choices.length === 0)) choices.push(cap);
   if (wanted && wanted <= cap && !choices.includes(wanted)) choices.push(wanted);
   choices.sort((a, b) => a - b);
-  const initial = wanted && choices.includes(wanted) ? wanted : profile?.duration.default;
+  // Break glass's own cap may sit under the profile's default: the longest it allows is offered.
+  const fallback = breakGlass && profile && profile.duration.default > cap ? cap : profile?.duration.default;
+  const initial = wanted && choices.includes(wanted) ? wanted : fallback;
   const toOption = (seconds: number) => ({ text: plain(formatDuration(seconds)), value: String(seconds) });
   return {
     type: "static_select",
@@ -90,8 +98,11 @@ function durationElement(
   };
 }
 
-function durationHint(profile: Profile | undefined, extending: boolean): string {
+function durationHint(profile: Profile | undefined, extending: boolean, breakGlass: boolean): string {
   if (!profile) return "Pick a profile to see its limit.";
+  if (breakGlass && profile.breakGlass) {
+    return `Break glass grants at most ${formatDuration(profile.breakGlass.max)} on this profile; ask for approval to get longer.`;
+  }
   if (extending && profile.extension?.max) return `At most ${formatDuration(profile.extension.max)} more.`;
   return `At most ${formatDuration(profile.duration.max)} for this profile.`;
 }
@@ -99,6 +110,9 @@ function durationHint(profile: Profile | undefined, extending: boolean): string 
 /** The request form. The profile select dispatches so the other fields follow the chosen profile. */
 export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}): View {
   const selected = profiles.find((p) => p.id === prefill.profileId);
+  const extending = Boolean(prefill.extendsRequestId);
+  const offersGlass = Boolean(selected?.breakGlass) && !extending;
+  const breakGlass = offersGlass && Boolean(prefill.breakGlass);
   const blocks: Block[] = [];
   if (prefill.notice) blocks.push(section(`⚠️ ${prefill.notice}`));
   if (prefill.extendsRequestId) {
@@ -112,18 +126,19 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
     element: profileElement(profiles, selected),
     ...(selected?.description ? { hint: plain(truncate(selected.description, 2000)) } : {}),
   });
+  if (selected && offersGlass) blocks.push(modeBlock(selected, breakGlass));
   blocks.push({
     type: "input",
     block_id: BLOCK.duration,
     label: plain("Duration"),
-    element: durationElement(selected, profiles, prefill.durationSeconds, Boolean(prefill.extendsRequestId)),
-    hint: plain(durationHint(selected, Boolean(prefill.extendsRequestId))),
+    element: durationElement(selected, profiles, prefill.durationSeconds, extending, breakGlass),
+    hint: plain(durationHint(selected, extending, breakGlass)),
   });
   const minLength = selected?.justification.minLength ?? 10;
   blocks.push({
     type: "input",
     block_id: BLOCK.justification,
-    label: plain("Justification"),
+    label: plain(breakGlass ? "Reason for breaking glass" : "Justification"),
     element: {
       type: "plain_text_input",
       action_id: VALUE,
@@ -132,7 +147,11 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
       placeholder: plain("What will you do, and why now?"),
       ...(prefill.justification ? { initial_value: truncate(prefill.justification, TEXT_LIMITS.justification) } : {}),
     },
-    hint: plain(`At least ${minLength} characters. Approvers see this.`),
+    hint: plain(
+      breakGlass
+        ? `Required: what is broken, and why it cannot wait (at least ${Math.max(minLength, BREAK_GLASS_MIN_REASON)} characters). Every approver sees this.`
+        : `At least ${minLength} characters. Approvers see this.`,
+    ),
   });
   const ticketRequired = selected?.ticket.required ?? false;
   blocks.push({
@@ -153,7 +172,7 @@ export function requestModal(profiles: Profile[], prefill: RequestPrefill = {}):
     callback_id: CALLBACK.requestModal,
     private_metadata: JSON.stringify({ extends: prefill.extendsRequestId ?? null }),
     title: plain(prefill.extendsRequestId ? "Extend access" : "Request access"),
-    submit: plain("Request"),
+    submit: plain(breakGlass ? "Next" : "Request"),
     close: plain("Cancel"),
     blocks,
   };

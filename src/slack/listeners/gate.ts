@@ -55,8 +55,11 @@ const BUTTONS: readonly string[] = [
   ACTION.refresh,
   ACTION.extend,
   ACTION.openRequest,
+  ACTION.confirmBreakGlass,
 ];
-const VIEWS: readonly string[] = [CALLBACK.requestModal, CALLBACK.denyModal];
+const VIEWS: readonly string[] = [CALLBACK.requestModal, CALLBACK.denyModal, CALLBACK.breakGlassConfirm];
+/** Inputs of the request form that rebuild it when changed (dispatch_action). */
+const DISPATCHING: readonly string[] = [BLOCK.profile, BLOCK.mode];
 
 type Verdict =
   | { kind: "claimed" }
@@ -87,7 +90,8 @@ export function triage(body: unknown): Verdict {
     if (!parsed.success) return { kind: "malformed" };
     const [first] = parsed.data.actions;
     if (!first) return { kind: "malformed" };
-    const known = BUTTONS.includes(first.action_id) || (first.action_id === VALUE && first.block_id === BLOCK.profile);
+    const known =
+      BUTTONS.includes(first.action_id) || (first.action_id === VALUE && DISPATCHING.includes(first.block_id ?? ""));
     if (known) return { kind: "claimed" };
     return {
       kind: "unclaimed",

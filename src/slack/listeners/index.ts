@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { registerBreakGlass } from "./break-glass.js";
 import { registerCommand } from "./command.js";
 import { registerDecisions } from "./decisions.js";
 import type { SlackDeps } from "./deps.js";
@@ -13,6 +14,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerCommand(app, deps);
   registerRequestForm(app, deps);
   registerDecisions(app, deps);
+  registerBreakGlass(app, deps);
   registerGrantActions(app, deps);
   registerHome(app, deps);
   registerOnCallRevoke(app, deps);

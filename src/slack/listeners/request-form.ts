@@ -5,6 +5,7 @@ import { profileOptions, requestModal } from "../blocks/request-modal.js";
 import { BLOCK, CALLBACK, VALUE } from "../ids.js";
 import { guarded } from "../reply.js";
 import { readRequestForm, toModalErrors } from "../view-values.js";
+import { breakGlassAnswer } from "./break-glass.js";
 import type { SlackDeps } from "./deps.js";
 
 /** The request modal: submit, the profile select that reshapes the form, and profile search. */
@@ -28,6 +29,8 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
     if (Object.keys(errors).length > 0) {
       return ack({ response_action: "errors", errors });
     }
+    // Break glass files nothing yet: the view pushed over the form says what happens, and files it.
+    if (form.breakGlass) return ack(breakGlassAnswer(service, form));
     // A submission refused above leaves the modal open to be fixed and resent. The claim is written
     // with the request itself (after the ack), so a replica lost in between loses nothing.
     if (await service.submitted(view)) {
@@ -48,26 +51,29 @@ export function registerRequestForm(app: App, deps: SlackDeps): void {
     );
   });
 
-  // Choosing a profile rebuilds the form for it (its durations, ticket rules), keeping what was typed.
-  app.action({ block_id: BLOCK.profile, action_id: VALUE }, async ({ ack, body, client }) => {
-    await ack();
-    if (body.type !== "block_actions" || !body.view) return;
-    const view = body.view;
-    const userId = body.user.id;
-    await guarded(client, logger, { userId }, async () => {
-      const read = readRequestForm(view);
-      if (!read.ok) throw read.error;
-      const form = read.value;
-      const profiles = await service.requestableProfiles(userId);
-      const modal = requestModal(profiles, {
-        profileId: form.profileId,
-        durationSeconds: form.durationSeconds,
-        justification: form.justification,
-        extendsRequestId: form.extendsRequestId,
+  // Choosing a profile (or break glass) rebuilds the form for it (its durations, ticket rules), keeping what was typed.
+  for (const block_id of [BLOCK.profile, BLOCK.mode]) {
+    app.action({ block_id, action_id: VALUE }, async ({ ack, body, client }) => {
+      await ack();
+      if (body.type !== "block_actions" || !body.view) return;
+      const view = body.view;
+      const userId = body.user.id;
+      await guarded(client, logger, { userId }, async () => {
+        const read = readRequestForm(view);
+        if (!read.ok) throw read.error;
+        const form = read.value;
+        const profiles = await service.requestableProfiles(userId);
+        const modal = requestModal(profiles, {
+          profileId: form.profileId,
+          durationSeconds: form.durationSeconds,
+          justification: form.justification,
+          extendsRequestId: form.extendsRequestId,
+          breakGlass: form.breakGlass,
+        });
+        await client.views.update({ view_id: view.id, hash: view.hash, view: asSlackView(modal) });
       });
-      await client.views.update({ view_id: view.id, hash: view.hash, view: asSlackView(modal) });
     });
-  });
+  }
 
   // Past 100 profiles the select becomes an external_select that searches here.
   app.options<"block_suggestion">({ block_id: BLOCK.profile, action_id: VALUE }, async ({ ack, body }) => {
