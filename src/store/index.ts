@@ -163,8 +163,12 @@ export class Store {
     return signAnchor({ seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS }, this.opened.engine.auditKey);
   }
 
-  /** Every audit row about one request, oldest first. */
-  auditTrail(requestId: string) {
+  /**
+   * Every audit row about one request, oldest first. PostgreSQL: events another write committed and
+   * is still linking are linked first, so what a change's outcome shows is in its trail.
+   */
+  async auditTrail(requestId: string) {
+    await this.opened.engine.linkAudits();
     return auditTrail(this.kysely, requestId);
   }
 
