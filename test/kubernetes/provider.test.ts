@@ -114,6 +114,17 @@ describe("kubernetes-rolebinding on AKS", () => {
     expect(f.kube.allows(r.subject.email, PODS)).toBe(false);
   });
 
+  it("measures an early end's lag from the first delete, not from a retried one", async () => {
+    const f = await fixture({ kind: "aks" });
+    const r = f.request();
+    const grant = f.active(r, (await f.provider.grant(r)).state);
+    await f.provider.revoke(grant);
+    f.clock.advance(5_000);
+    await f.provider.revoke(grant);
+    f.clock.advance(2_000);
+    expect((await f.provider.readBack(grant)).detail).toMatch(/, 7\.000 s after the end$/);
+  });
+
   it("reads back 'present' while another binding still gives the person the access (the revoker then keeps it due)", async () => {
     const f = await fixture({ kind: "aks" });
     const r = f.request();
