@@ -139,6 +139,29 @@ export function authorize(state: RbacState, user: UserInfo, a: Attributes): Deci
   return { allowed: false, reason: "" };
 }
 
+/**
+ * Non-resource URLs ("/healthz", "/api"): only ClusterRoles bound by ClusterRoleBindings can grant
+ * them, and a trailing `*` is a prefix match (rbac.md "Referring to resources", nonResourceURLs).
+ */
+export function authorizeNonResource(state: RbacState, user: UserInfo, path: string, verb: string): Decision {
+  for (const binding of state.clusterRoleBindings.values()) {
+    if (!(binding.subjects ?? []).some((s) => subjectMatches(s, user, undefined))) continue;
+    const rules = rulesOf(state, binding.roleRef, undefined);
+    const allows = rules.some(
+      (rule) =>
+        rule.verbs.some((v) => v === "*" || v === verb) &&
+        (rule.nonResourceURLs ?? []).some((u) => u === path || (u.endsWith("*") && path.startsWith(u.slice(0, -1)))),
+    );
+    if (allows) {
+      return {
+        allowed: true,
+        reason: `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name}" of ClusterRole "${binding.roleRef.name}"`,
+      };
+    }
+  }
+  return { allowed: false, reason: "" };
+}
+
 /** The resource rules that apply to `user` in `namespace` (SelfSubjectRulesReview's status). */
 export function rulesFor(state: RbacState, user: UserInfo, namespace: string): PolicyRule[] {
   const rules: PolicyRule[] = [];

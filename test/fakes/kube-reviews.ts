@@ -8,7 +8,7 @@ import {
   SelfSubjectRulesReview,
   SubjectAccessReview,
 } from "kubernetes-models/authorization.k8s.io/v1";
-import { type Attributes, authorize, rulesFor } from "./kube-rbac.js";
+import { type Attributes, authorize, authorizeNonResource, rulesFor } from "./kube-rbac.js";
 import type { RouteContext } from "./kube-server.js";
 import { failure, invalid } from "./kube-status.js";
 
@@ -122,11 +122,19 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
     ctx.refuse(invalid(kind, GROUP, "", causes));
     return true;
   }
+  const subject = kind === "SubjectAccessReview" ? { name: spec.user ?? "", groups: spec.groups ?? [] } : ctx.user;
   if (!spec.resourceAttributes) {
-    ctx.refuse(failure(422, "Invalid", "the fake answers resourceAttributes reviews only"));
+    const { path = "", verb = "" } = (spec.nonResourceAttributes ?? {}) as { path?: string; verb?: string };
+    const decision = authorizeNonResource(ctx.server, subject, path, verb);
+    ctx.send(201, {
+      apiVersion: `${GROUP}/v1`,
+      kind,
+      metadata: { creationTimestamp: null },
+      spec,
+      status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
+    });
     return true;
   }
-  const subject = kind === "SubjectAccessReview" ? { name: spec.user ?? "", groups: spec.groups ?? [] } : ctx.user;
   const attributes = attributesOf(spec.resourceAttributes);
   const decision = authorize(ctx.server, subject, attributes);
   if (kind === "SubjectAccessReview") {

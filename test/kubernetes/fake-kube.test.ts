@@ -156,6 +156,24 @@ describe("the fake Kubernetes API server", () => {
     });
   });
 
+  it("answers non-resource reviews from ClusterRoleBindings, a trailing * matching a prefix", async () => {
+    const { kube, authz } = await aks();
+    kube.clusterRoles.set("probe", [{ verbs: ["get"], nonResourceURLs: ["/healthz*"] }]);
+    kube.clusterRoleBindings.set("probe", {
+      metadata: { name: "probe" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "probe" },
+      subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "bob" }],
+    });
+    const review = async (path: string) =>
+      (
+        await authz.createSubjectAccessReview({
+          body: { spec: { user: "bob", nonResourceAttributes: { path, verb: "get" } } },
+        })
+      ).status?.allowed;
+    expect(await review("/healthz/ready")).toBe(true);
+    expect(await review("/metrics")).toBe(false);
+  });
+
   it("answers 401 to a token that is not for the AKS server application", async () => {
     const clock = new ManualClock(new Date());
     const kube = await startAksKube(clock);
