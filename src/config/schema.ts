@@ -7,6 +7,11 @@ import {
   entraServicePrincipalOptions,
   PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
+import {
+  checkKubernetesProfiles,
+  kubeClusterSchema,
+  kubernetesRoleBindingOptions,
+} from "../grants/kubernetes/options.js";
 import { autoApproveOnCallSchema, checkAutoApproveOnCall, playgroundOnCallSchema } from "../oncall/config.js";
 import { breakGlassSchema, checkBreakGlass } from "./break-glass.js";
 import { bundleProblems } from "./bundle-checks.js";
@@ -44,6 +49,7 @@ const grantOptions = z.discriminatedUnion("type", [
   entraServicePrincipalOptions,
   awsRoleOptions,
   eksAccessEntryOptions,
+  kubernetesRoleBindingOptions,
 ]);
 
 /** `grant:` is one grant or a list of them, applied together (e.g. sign-in through Entra plus a RoleBinding). */
@@ -203,8 +209,11 @@ export const policySchema = z
     audit: z.strictObject({ channel: slackChannelIdSchema.optional() }).optional(),
     profiles: z.array(profileSchema).min(1, { message: "needs at least one profile" }),
     bundles: z.array(bundleSchema).default([]),
+    /** API servers jitbot reaches for kubernetes-rolebinding grants, by the profiles' cluster.name. */
+    clusters: z.array(kubeClusterSchema).default([]),
   })
   .superRefine((policy, ctx) => {
+    checkKubernetesProfiles(policy, (issue) => ctx.addIssue(issue));
     const seen = new Map<string, number>();
     policy.profiles.forEach((profile, index) => {
       const first = seen.get(profile.id);

@@ -52,6 +52,9 @@ export function targetOf(profile: Profile): string {
       return `aws-role:${grant.roleArn}`;
     case "composite":
       return grant.parts.map(targetOf).join(" + ");
+    // Bindings are jitbot's own objects on one cluster, told apart by their request-id label.
+    case "kubernetes-rolebinding":
+      return `kubernetes:${profile.cluster.name}`;
   }
 }
 

@@ -21,6 +21,7 @@ export interface ProviderDeps {
 }
 
 const ALL_TYPES: GrantType[] = [
+  "kubernetes-rolebinding",
   "entra-group",
   "entra-pim-group",
   "entra-service-principal",
@@ -44,6 +45,10 @@ export async function createProviders(deps: ProviderDeps): Promise<Map<GrantType
   if (used.has("aws-role") || used.has("eks-access-entry")) {
     const { createAwsProviders } = await import("./aws/index.js");
     for (const provider of createAwsProviders(deps)) providers.set(provider.type, provider);
+  }
+  if (used.has("kubernetes-rolebinding")) {
+    const { createKubernetesProvider } = await import("./kubernetes/index.js");
+    providers.set("kubernetes-rolebinding", createKubernetesProvider(deps));
   }
   return providers;
 }

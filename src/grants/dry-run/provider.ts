@@ -40,6 +40,8 @@ export function describeChange(profile: Profile, email: string, durationSeconds:
       return `would create an EKS access entry for ${grant.principalArn.replace("{email}", email)} with ${grant.accessPolicyArn} ${forHow}`;
     case "composite":
       return grant.parts.map((part) => describeChange(part, email, durationSeconds)).join("; ");
+    case "kubernetes-rolebinding":
+      return `would bind ${email} to ${grant.roleRef.kind} ${grant.roleRef.name} ${grant.namespace ? `in namespace ${grant.namespace}` : "cluster-wide"} on ${profile.cluster.name} ${forHow}`;
   }
 }
 
@@ -54,6 +56,7 @@ function providerSideEnd(profile: Profile): string {
       return " (a new STS session up to then)";
     case "entra-group":
     case "eks-access-entry":
+    case "kubernetes-rolebinding":
       return " (jitbot's own timer; nothing changes in the cloud)";
     case "composite":
       return " (each part as its own type)";
@@ -63,6 +66,19 @@ function providerSideEnd(profile: Profile): string {
 function instructionsFor(request: GrantRequest, description: string): ConnectInstructions {
   const { profile } = request;
   const cluster = profile.cluster;
+  if (profile.grant.type === "kubernetes-rolebinding") {
+    // Authorisation only: the person signs in with their own identity, so there are no credentials to stand in for.
+    const connect =
+      cluster.kind === "aks"
+        ? `az login\naz aks get-credentials --resource-group ${cluster.resourceGroup} --name ${cluster.name}\nkubelogin convert-kubeconfig -l azurecli`
+        : `aws eks update-kubeconfig --name ${cluster.name} --region ${cluster.region}`;
+    return {
+      summary: `Dry run: nothing was changed on the cluster. jitbot ${description}.`,
+      sections: [{ heading: "Connect (what you would run)", code: connect }],
+      notes: ["This bot runs in dry-run mode (`dryRun: true` or the playground): no binding was created."],
+      endEnforcedBy: "the cluster (in a real run)",
+    };
+  }
   const sections =
     cluster.kind === "aks"
       ? [
