@@ -1,0 +1,46 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { findObject, type KubeObject, kubeObjects, manifestsDir } from "./manifests.js";
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+type Subject = { kind: string; name: string; apiGroup?: string };
+
+const objects = kubeObjects(join(manifestsDir, "examples"));
+const rulesOf = (object: KubeObject) => object.rules as Rule[];
+const verbsOn = (rules: Rule[], resource: string) =>
+  rules.filter((rule) => rule.resources.includes(resource)).flatMap((rule) => rule.verbs);
+
+describe.each(["aks", "eks"])("manifests/examples/%s/jitbot-cluster-access.yaml", (cloud) => {
+  const inCloud = objects.filter(({ file }) => file.startsWith(`manifests/examples/${cloud}/`));
+  const role = findObject(inCloud, "ClusterRole", "jitbot-cluster-access");
+  const allRules = inCloud
+    .filter(({ object }) => object.metadata.name.startsWith("jitbot-") && /Role$/.test(object.kind))
+    .flatMap(({ object }) => rulesOf(object));
+
+  it("allows exactly the verbs jitbot uses on bindings, and the reviews", () => {
+    const rules = rulesOf(role);
+    expect(verbsOn(rules, "rolebindings").sort()).toEqual(["create", "delete", "get", "list"]);
+    expect(verbsOn(rules, "clusterrolebindings").sort()).toEqual(["create", "delete", "get", "list"]);
+    expect(verbsOn(rules, "subjectaccessreviews")).toEqual(["create"]);
+    expect(verbsOn(rules, "selfsubjectrulesreviews")).toEqual(["create"]);
+  });
+
+  it("never allows escalate, a wildcard, or bind without resourceNames", () => {
+    for (const rule of allRules) {
+      expect(rule.verbs).not.toContain("escalate");
+      expect(rule.verbs).not.toContain("*");
+      expect(rule.resources).not.toContain("*");
+      if (rule.verbs.includes("bind")) expect(rule.resourceNames?.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("binds the ClusterRole to jitbot's identity", () => {
+    const binding = findObject(inCloud, "ClusterRoleBinding", "jitbot-cluster-access");
+    expect(binding.roleRef).toMatchObject({ kind: "ClusterRole", name: "jitbot-cluster-access" });
+    const [subject] = binding.subjects as Subject[];
+    // AKS names a workload identity by its object id (no upn in its token); EKS by the access entry's group.
+    if (cloud === "aks")
+      expect(subject).toMatchObject({ kind: "User", name: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    else expect(subject).toMatchObject({ kind: "Group", name: "jitbot-cluster-access" });
+  });
+});
