@@ -86,12 +86,15 @@ describe("needsFor", () => {
       "get rolebindings @sre",
       "list rolebindings @sre",
       "delete rolebindings @sre",
+      "get roles/sre-full @sre",
       "bind roles/sre-full @sre",
+      "get clusterroles/view @sre",
       "bind clusterroles/view @sre",
       "create clusterrolebindings",
       "get clusterrolebindings",
       "list clusterrolebindings",
       "delete clusterrolebindings",
+      "get clusterroles/pod-manager",
       "bind clusterroles/pod-manager",
     ]);
     expect(text).not.toContain("escalate");

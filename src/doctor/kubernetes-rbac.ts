@@ -30,7 +30,8 @@ export interface BindingProfile {
  * ("You can only create/update a role binding if you already have all the permissions contained in
  * the referenced role … or if you have been authorized to perform the bind verb on the referenced
  * role", kubernetes.io/docs/reference/access-authn-authz/rbac, "Restrictions on role binding creation
- * or update"); `create` on subjectaccessreviews is the proof.
+ * or update"); `get` on it lets jitbot read what the role allows; `create` on subjectaccessreviews is
+ * the proof.
  */
 export function needsFor(profiles: readonly BindingProfile[]): Need[] {
   const needs: Need[] = [{ verb: "create", group: AUTHZ_GROUP, resource: "subjectaccessreviews" }];
@@ -38,7 +39,9 @@ export function needsFor(profiles: readonly BindingProfile[]): Need[] {
     const bindings = namespace === undefined ? "clusterrolebindings" : "rolebindings";
     for (const verb of BINDING_VERBS) needs.push({ verb, group: RBAC_GROUP, resource: bindings, namespace });
     const roles = roleRef.kind === "Role" ? "roles" : "clusterroles";
-    needs.push({ verb: "bind", group: RBAC_GROUP, resource: roles, name: roleRef.name, namespace });
+    // `get` reads the role to choose what the proof asks, when the profile names no grant.review.
+    for (const verb of ["get", "bind"])
+      needs.push({ verb, group: RBAC_GROUP, resource: roles, name: roleRef.name, namespace });
   }
   const seen = new Set<string>();
   return needs.filter((need) => {
