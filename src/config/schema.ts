@@ -7,6 +7,11 @@ import {
   entraServicePrincipalOptions,
   PIM_MIN_SECONDS,
 } from "../grants/entra/options.js";
+import {
+  checkKubernetesProfiles,
+  kubeClusterSchema,
+  kubernetesRoleBindingOptions,
+} from "../grants/kubernetes/options.js";
 import { formatDuration } from "./duration.js";
 import {
   durationSchema,
@@ -40,6 +45,7 @@ const grantOptions = z.discriminatedUnion("type", [
   entraServicePrincipalOptions,
   awsRoleOptions,
   eksAccessEntryOptions,
+  kubernetesRoleBindingOptions,
 ]);
 
 const peopleSchema = z.strictObject({
@@ -180,8 +186,11 @@ export const policySchema = z
     // Where the audit chain's daily anchor is posted, beside the log: a copy outside the database.
     audit: z.strictObject({ channel: slackChannelIdSchema.optional() }).optional(),
     profiles: z.array(profileSchema).min(1, { message: "needs at least one profile" }),
+    /** API servers jitbot reaches for kubernetes-rolebinding grants, by the profiles' cluster.name. */
+    clusters: z.array(kubeClusterSchema).default([]),
   })
   .superRefine((policy, ctx) => {
+    checkKubernetesProfiles(policy, (issue) => ctx.addIssue(issue));
     const seen = new Map<string, number>();
     policy.profiles.forEach((profile, index) => {
       const first = seen.get(profile.id);

@@ -50,6 +50,9 @@ export function targetOf(profile: Profile): string {
       return profile.cluster.kind === "eks" ? `eks:${profile.cluster.region}/${profile.cluster.name}` : "eks:?";
     case "aws-role":
       return `aws-role:${grant.roleArn}`;
+    // Bindings are jitbot's own objects on one cluster, told apart by their request-id label.
+    case "kubernetes-rolebinding":
+      return `kubernetes:${profile.cluster.name}`;
   }
 }
 

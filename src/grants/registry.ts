@@ -19,6 +19,7 @@ export interface ProviderDeps {
 }
 
 const ALL_TYPES: GrantType[] = [
+  "kubernetes-rolebinding",
   "entra-group",
   "entra-pim-group",
   "entra-service-principal",

@@ -12,6 +12,12 @@ export interface IdentityEndpoint {
   header: string;
   /** Resources tokens were asked for, in order. */
   requests: { resource: string | null; apiVersion: string | null }[];
+  /**
+   * Tokens handed out, with the resource (audience) each was issued for and when it ends (ms): a
+   * fake resource server (the Kubernetes API server) verifies a token it receives against this, as
+   * a real one verifies the token's signature and `aud`.
+   */
+  issued: Map<string, { resource: string | null; expiresAt: number }>;
   /** The env that makes DefaultAzureCredential use this endpoint and nothing else. */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -40,6 +46,7 @@ export async function startIdentityEndpoint(): Promise<IdentityEndpoint> {
   const header = `test-identity-header-${Math.random().toString(36).slice(2)}`;
   const requests: IdentityEndpoint["requests"] = [];
   let issued = 0;
+  const tokens: IdentityEndpoint["issued"] = new Map();
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const resource = url.searchParams.get("resource");
@@ -51,10 +58,12 @@ export async function startIdentityEndpoint(): Promise<IdentityEndpoint> {
       return;
     }
     issued += 1;
+    const expiresOn = Math.floor(Date.now() / 1000) + 3600;
+    tokens.set(`fake-graph-token-${issued}`, { resource, expiresAt: expiresOn * 1000 });
     res.end(
       JSON.stringify({
         access_token: `fake-graph-token-${issued}`,
-        expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+        expires_on: String(expiresOn),
         resource,
         token_type: "Bearer",
       }),
@@ -67,6 +76,7 @@ export async function startIdentityEndpoint(): Promise<IdentityEndpoint> {
     url,
     header,
     requests,
+    issued: tokens,
     env: () => ({
       IDENTITY_ENDPOINT: url,
       IDENTITY_HEADER: header,

@@ -38,6 +38,8 @@ export function describeChange(profile: Profile, email: string, durationSeconds:
       return `would AssumeRole ${grant.roleArn} as ${email} ${forHow}`;
     case "eks-access-entry":
       return `would create an EKS access entry for ${grant.principalArn.replace("{email}", email)} with ${grant.accessPolicyArn} ${forHow}`;
+    case "kubernetes-rolebinding":
+      return `would bind ${email} to ${grant.roleRef.kind} ${grant.roleRef.name} ${grant.namespace ? `in namespace ${grant.namespace}` : "cluster-wide"} on ${profile.cluster.name} ${forHow}`;
   }
 }
 
@@ -53,6 +55,8 @@ function providerSideEnd(profile: Profile): string {
     case "entra-group":
     case "eks-access-entry":
       return " (jitbot's own timer; nothing changes in the cloud)";
+    case "kubernetes-rolebinding":
+      return " (the binding's end annotation; the cluster enforces jitbot's delete)";
   }
 }
 
