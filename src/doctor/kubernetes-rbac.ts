@@ -74,8 +74,9 @@ export function ruleAllows(rule: ResourceRule, need: Need): boolean {
   if (!has(rule.verbs, need.verb) || !has(rule.apiGroups, need.group) || !has(rule.resources, need.resource)) {
     return false;
   }
+  // "An empty set means that everything is allowed. "*" means all." (V1ResourceRule.resourceNames)
   const names = rule.resourceNames ?? [];
-  if (names.length === 0) return true;
+  if (names.length === 0 || names.includes("*")) return true;
   return need.name !== undefined && names.includes(need.name);
 }
 
