@@ -4,6 +4,8 @@
  * (kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/rbac.go).
  */
 
+export const RBAC_GROUP = "rbac.authorization.k8s.io";
+
 export interface PolicyRule {
   verbs: string[];
   apiGroups?: string[];

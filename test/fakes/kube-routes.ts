@@ -8,9 +8,9 @@
  *   /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}, …/namespaces/{namespace}/roles/{name}
  */
 import type { Binding } from "./kube-rbac.js";
-import { escalationProblem } from "./kube-rbac.js";
+import { escalationProblem, RBAC_GROUP } from "./kube-rbac.js";
 import { parseSelector, selects } from "./kube-selector.js";
-import { RBAC_GROUP, type RouteContext } from "./kube-server.js";
+import type { RouteContext } from "./kube-server.js";
 import { alreadyExists, failure, invalid, notFound } from "./kube-status.js";
 import { validateBinding } from "./kube-validate.js";
 

@@ -11,21 +11,30 @@ export type Requirement =
 
 const KEY = "[A-Za-z0-9][-A-Za-z0-9_./]*";
 
+const EQUALITY = new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*([-A-Za-z0-9_.]*)$`);
+const SET = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^)]*)\\)$`);
+const EXISTENCE = new RegExp(`^(!?)(${KEY})$`);
+
+function requirementOf(part: string): Requirement | undefined {
+  const equality = EQUALITY.exec(part);
+  if (equality) return { op: equality[2] === "!=" ? "ne" : "eq", key: equality[1] ?? "", value: equality[3] ?? "" };
+  const set = SET.exec(part);
+  if (set) {
+    const values = (set[3] ?? "").split(",").map((v) => v.trim());
+    return { op: set[2] === "in" ? "in" : "notin", key: set[1] ?? "", values };
+  }
+  const existence = EXISTENCE.exec(part);
+  if (existence) return { op: existence[1] ? "absent" : "exists", key: existence[2] ?? "" };
+  return undefined;
+}
+
 export function parseSelector(text: string): Requirement[] | undefined {
   const requirements: Requirement[] = [];
   // Split on commas outside parentheses.
-  const parts = text.match(/([^,(]|\([^)]*\))+/g) ?? [];
-  for (const raw of parts) {
-    const part = raw.trim();
-    let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*([-A-Za-z0-9_.]*)$`).exec(part))) {
-      requirements.push({ op: m[2] === "!=" ? "ne" : "eq", key: m[1] ?? "", value: m[3] ?? "" });
-    } else if ((m = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^)]*)\\)$`).exec(part))) {
-      const values = (m[3] ?? "").split(",").map((v) => v.trim());
-      requirements.push({ op: m[2] === "in" ? "in" : "notin", key: m[1] ?? "", values });
-    } else if ((m = new RegExp(`^(!?)(${KEY})$`).exec(part))) {
-      requirements.push({ op: m[1] ? "absent" : "exists", key: m[2] ?? "" });
-    } else return undefined;
+  for (const raw of text.match(/([^,(]|\([^)]*\))+/g) ?? []) {
+    const requirement = requirementOf(raw.trim());
+    if (!requirement) return undefined;
+    requirements.push(requirement);
   }
   return requirements;
 }
@@ -46,6 +55,8 @@ export function selects(requirements: Requirement[], labels: Record<string, stri
         return value !== undefined;
       case "absent":
         return value === undefined;
+      default:
+        return false;
     }
   });
 }

@@ -18,6 +18,7 @@ import {
   authorize,
   type Binding,
   type PolicyRule,
+  RBAC_GROUP,
   type RbacState,
   type UserInfo,
 } from "./kube-rbac.js";
@@ -26,7 +27,7 @@ import { handleBindings } from "./kube-routes.js";
 import { type Failure, failure, forbidden, notFound, unauthorized } from "./kube-status.js";
 import type { TokenVerifier } from "./kube-tokens.js";
 
-export const RBAC_GROUP = "rbac.authorization.k8s.io";
+export { RBAC_GROUP } from "./kube-rbac.js";
 
 /** What jitbot needs on a cluster (the RBAC the example manifests ship). */
 export function jitbotRules(roleNames: string[]): PolicyRule[] {

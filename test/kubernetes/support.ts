@@ -1,0 +1,45 @@
+/**
+ * Fake clusters for the kubernetes-rolebinding tests: the fake API server with the token checks of
+ * AKS (Entra tokens from the local managed-identity endpoint) or EKS (presigned STS), and jitbot's
+ * own RBAC seeded the way the example manifests ship it.
+ */
+import type { Clock } from "../../src/domain/clock.js";
+import { identityEndpoint } from "../entra/harness.js";
+import type { UserInfo } from "../fakes/kube-rbac.js";
+import { FakeKube } from "../fakes/kube-server.js";
+import { aksTokenVerifier, eksTokenVerifier } from "../fakes/kube-tokens.js";
+
+/** jitbot's workload identity on AKS: the guard webhook names a principal without a UPN by its oid. */
+export const JITBOT_AKS_USER: UserInfo = { name: "0c1b7f4e-5a3d-4e0f-9d7c-6b1e2a3f4d5c", groups: [] };
+/** jitbot's IAM role, mapped by an access entry to this username. */
+export const JITBOT_EKS_USER: UserInfo = { name: "arn:aws:iam::123456789012:role/jitbot", groups: [] };
+export const EKS_KEYS = { accessKeyId: "AKIDJITBOTTEST000001", secretAccessKey: "jitbot-test-bot-secret-key" };
+export const EKS_REGION = "us-west-2";
+
+export async function startAksKube(clock: Clock, roleNames = ["view", "edit"]): Promise<FakeKube> {
+  const identity = await identityEndpoint();
+  const kube = new FakeKube(
+    aksTokenVerifier(identity, JITBOT_AKS_USER, () => clock.now()),
+    () => clock.now(),
+  );
+  kube.allowJitbot(JITBOT_AKS_USER, roleNames);
+  await kube.start();
+  return kube;
+}
+
+export async function startEksKube(
+  clock: Clock,
+  options: { clusterName: string; stsOrigin: string; roleNames?: string[] },
+): Promise<FakeKube> {
+  const verify = eksTokenVerifier({
+    clusterName: options.clusterName,
+    stsOrigin: options.stsOrigin,
+    region: EKS_REGION,
+    keys: new Map([[EKS_KEYS.accessKeyId, { secretAccessKey: EKS_KEYS.secretAccessKey, user: JITBOT_EKS_USER }]]),
+    now: () => clock.now(),
+  });
+  const kube = new FakeKube(verify, () => clock.now());
+  kube.allowJitbot(JITBOT_EKS_USER, options.roleNames ?? ["view", "edit"]);
+  await kube.start();
+  return kube;
+}
