@@ -21,6 +21,7 @@ import type { Cluster, Policy } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
 import { ProviderError } from "../errors.js";
 import type { KubeCluster } from "./options.js";
+import { KeepAliveKubeConfig } from "./keep-alive.js";
 import { NodeSha256 } from "./sha256.js";
 
 export const AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
@@ -168,7 +169,7 @@ class BearerAuthenticator implements Authenticator {
 
 /** A KubeConfig of one cluster whose credentials are jitbot's own, from `token`. */
 export function kubeConfigFor(cluster: KubeCluster, token: TokenSource): KubeConfig {
-  const config = new KubeConfig();
+  const config = new KeepAliveKubeConfig();
   config.addAuthenticator(new BearerAuthenticator(token));
   config.loadFromOptions({
     clusters: [{ name: cluster.name, server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
