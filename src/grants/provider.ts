@@ -45,6 +45,11 @@ export interface ConnectInstructions {
   summary: string;
   sections: ConnectSection[];
   notes: string[];
+  /**
+   * Who ends the access at the end when that is the cloud itself, not the person's tokens running
+   * out ("the cluster"): the DM then says "enforced by the cluster: ends at HH:MM:SS".
+   */
+  endEnforcedBy?: string;
 }
 
 export interface GrantOutcome {

@@ -44,5 +44,9 @@ export async function createProviders(deps: ProviderDeps): Promise<Map<GrantType
     const { createAwsProviders } = await import("./aws/index.js");
     for (const provider of createAwsProviders(deps)) providers.set(provider.type, provider);
   }
+  if (used.has("kubernetes-rolebinding")) {
+    const { createKubernetesProvider } = await import("./kubernetes/index.js");
+    providers.set("kubernetes-rolebinding", createKubernetesProvider(deps));
+  }
   return providers;
 }

@@ -43,3 +43,30 @@ export async function startEksKube(
   await kube.start();
   return kube;
 }
+
+export const SUBSCRIPTION_ID = "99999999-8888-7777-6666-555555555555";
+
+/** A profile of the kubernetes-rolebinding type on an AKS or EKS cluster, as YAML would give it. */
+export function kubeProfile(
+  id: string,
+  cluster: "aks" | "eks",
+  grant: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id,
+    title: id,
+    cluster:
+      cluster === "aks"
+        ? { kind: "aks", name: "prod-aks", resourceGroup: "rg-prod", subscriptionId: SUBSCRIPTION_ID }
+        : { kind: "eks", name: "prod-eks", region: EKS_REGION },
+    grant: {
+      type: "kubernetes-rolebinding",
+      ...(cluster === "eks" ? { username: "jitbot:{{SessionName}}" } : {}),
+      ...grant,
+    },
+    duration: { default: "1h", max: "4h" },
+    approval: { channel: "C0APPROVALS", approvers: { users: ["U0LEAD"] } },
+    ...extra,
+  };
+}

@@ -96,7 +96,7 @@ export function grantMessage(
     section(
       options.redacted
         ? `Request *${request.id}* · this access has ended; its secrets were removed from this message.`
-        : `${leadOf(options)}${escapeMrkdwn(instructions.summary)}\n*Ends* ${slackDate(grant.expiresAt)} (request *${request.id}*).`,
+        : `${leadOf(options)}${escapeMrkdwn(instructions.summary)}\n*Ends* ${slackDate(grant.expiresAt)} (request *${request.id}*).${enforcedEnd(instructions, grant.expiresAt)}`,
     ),
   ];
   for (const part of instructions.sections) {
@@ -112,6 +112,15 @@ export function grantMessage(
     ? `${escapeMrkdwn(heading)} (request ${request.id})`
     : `${escapeMrkdwn(heading)} (request ${request.id}), ends ${grant.expiresAt.toISOString()}`;
   return { text, blocks };
+}
+
+/** "Enforced by the cluster: ends at 14:32:05", to the second, in the reader's own time zone. */
+function enforcedEnd(instructions: ConnectInstructions, expiresAt: Date): string {
+  if (!instructions.endEnforcedBy) return "";
+  const by = escapeMrkdwn(instructions.endEnforcedBy);
+  const unix = Math.floor(expiresAt.getTime() / 1000);
+  const fallback = `${expiresAt.toISOString().slice(11, 19)} UTC`;
+  return `\n*Enforced by ${by}: ends at <!date^${unix}^{time_secs}|${fallback}>*`;
 }
 
 /**
