@@ -14,14 +14,14 @@
  */
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { TokenCredential } from "@azure/identity";
-import { KubeConfig, type User } from "@kubernetes/client-node";
+import type { KubeConfig, User } from "@kubernetes/client-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Cluster, Policy } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
 import { ProviderError } from "../errors.js";
-import type { KubeCluster } from "./options.js";
 import { KeepAliveKubeConfig } from "./keep-alive.js";
+import type { KubeCluster } from "./options.js";
 import { NodeSha256 } from "./sha256.js";
 
 export const AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
