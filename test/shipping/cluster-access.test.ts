@@ -1,11 +1,14 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parsePolicy } from "../../src/config/load.js";
 import { findObject, type KubeObject, kubeObjects, manifestsDir } from "./manifests.js";
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 type Subject = { kind: string; name: string; apiGroup?: string };
 
 const objects = kubeObjects(join(manifestsDir, "examples"));
+const policy = parsePolicy(readFileSync(join(manifestsDir, "examples/jitbot.yaml"), "utf8"), "examples/jitbot.yaml");
 const rulesOf = (object: KubeObject) => object.rules as Rule[];
 const verbsOn = (rules: Rule[], resource: string) =>
   rules.filter((rule) => rule.resources.includes(resource)).flatMap((rule) => rule.verbs);
@@ -46,5 +49,40 @@ describe.each(["aks", "eks"])("manifests/examples/%s/jitbot-cluster-access.yaml"
     if (cloud === "aks")
       expect(subject).toMatchObject({ kind: "User", name: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     else expect(subject).toMatchObject({ kind: "Group", name: "jitbot-cluster-access" });
+  });
+
+  it("gives jitbot get and bind on exactly the roles the example profiles on this cloud name, where they bind them", () => {
+    const named = policy.profiles.flatMap((p) =>
+      p.cluster.kind === cloud && p.grant.type === "kubernetes-rolebinding"
+        ? [{ ...p.grant.roleRef, namespace: p.grant.namespace }]
+        : [],
+    );
+    expect(named.length).toBeGreaterThan(0);
+    const granted = inCloud.flatMap(({ object }) => {
+      if (!object.metadata.name.startsWith("jitbot-") || !/Role$/.test(object.kind)) return [];
+      // A namespaced Role grants only in its namespace; a ClusterRole here is bound cluster-wide.
+      const namespace = object.kind === "Role" ? object.metadata.namespace : undefined;
+      return rulesOf(object)
+        .filter((rule) => rule.verbs.includes("bind"))
+        .flatMap((rule) =>
+          rule.resources.flatMap((resource) =>
+            (rule.resourceNames ?? []).map((name) => ({
+              kind: resource === "roles" ? "Role" : "ClusterRole",
+              name,
+              namespace,
+            })),
+          ),
+        );
+    });
+    for (const role of named) {
+      expect(granted).toContainEqual(
+        expect.objectContaining({
+          kind: role.kind,
+          name: role.name,
+          ...(role.kind === "Role" ? { namespace: role.namespace } : {}),
+        }),
+      );
+    }
+    expect(granted).toHaveLength(named.length);
   });
 });
