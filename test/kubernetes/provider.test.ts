@@ -5,96 +5,19 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { policySchema } from "../../src/config/schema.js";
 import { ProviderError } from "../../src/grants/errors.js";
-import { createKubernetesProvider } from "../../src/grants/kubernetes/index.js";
-import { type ActiveGrant, type GrantRequest, ROLLBACK_STATE } from "../../src/grants/provider.js";
-import { StepClock, TENANT_ID } from "../entra/harness.js";
-import { type FakeGraph, startFakeGraph } from "../fakes/graph-server.js";
-import type { FakeKube } from "../fakes/kube-server.js";
-import { EKS_KEYS, kubeProfile, startAksKube, startEksKube } from "./support.js";
+import { ROLLBACK_STATE } from "../../src/grants/provider.js";
+import { type KubeFixture, type KubeFixtureOptions, startKubeFixture } from "./support.js";
 
-const STS_ORIGIN = "http://127.0.0.1:9";
-const cleanups: (() => Promise<void>)[] = [];
+const open: KubeFixture[] = [];
 afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((close) => close()));
+  await Promise.all(open.splice(0).map((f) => f.close()));
 });
 
-interface Options {
-  kind: "aks" | "eks";
-  grant?: Record<string, unknown>;
-  /** Point the clusters entry elsewhere (an unreachable server). */
-  server?: string;
-  /** The cluster name the EKS fake expects in x-k8s-aws-id (another one: every token is refused). */
-  eksClusterName?: string;
-  roleNames?: string[];
-}
-
-async function fixture(options: Options) {
-  const clock = new StepClock();
-  let graph: FakeGraph | undefined;
-  let kube: FakeKube;
-  if (options.kind === "aks") {
-    graph = await startFakeGraph();
-    graph.directory.replicationDelayMs = 0;
-    kube = await startAksKube(clock, options.roleNames);
-  } else {
-    kube = await startEksKube(clock, {
-      clusterName: options.eksClusterName ?? "prod-eks",
-      stsOrigin: STS_ORIGIN,
-      roleNames: options.roleNames,
-    });
-  }
-  cleanups.push(async () => {
-    await kube.close();
-    await graph?.close();
-  });
-  const policy = policySchema.parse({
-    entra: { tenantId: TENANT_ID },
-    clusters: [
-      {
-        name: options.kind === "aks" ? "prod-aks" : "prod-eks",
-        server: options.server ?? kube.url,
-        caData: kube.caData,
-      },
-    ],
-    profiles: [
-      kubeProfile("kube", options.kind, {
-        roleRef: { kind: "ClusterRole", name: "view" },
-        namespace: "payments",
-        ...options.grant,
-      }),
-    ],
-  });
-  const provider = createKubernetesProvider({
-    env: { ...(graph ? { GRAPH_BASE_URL: graph.baseUrl } : {}), AWS_ENDPOINT_URL_STS: STS_ORIGIN },
-    policy,
-    clock,
-    awsCredentials: async () => EKS_KEYS,
-  });
-  const profile = policy.profiles[0];
-  if (!profile) throw new Error("no profile");
-  const request = (email = `alice-${randomUUID().slice(0, 6)}@example.com`): GrantRequest => {
-    graph?.directory.addUser({ userPrincipalName: email, mail: email });
-    const startsAt = clock.now();
-    return {
-      requestId: `JR-${randomUUID().slice(0, 6).toUpperCase()}`,
-      profile,
-      subject: { slackUserId: "U0ALICE", email, name: "Alice" },
-      durationSeconds: 3600,
-      startsAt,
-      expiresAt: new Date(startsAt.getTime() + 3600_000),
-      justification: "incident INC-1",
-    };
-  };
-  const active = (r: GrantRequest, state = ROLLBACK_STATE): ActiveGrant => ({
-    requestId: r.requestId,
-    profile,
-    subject: r.subject,
-    expiresAt: r.expiresAt,
-    state,
-  });
-  return { clock, graph, kube, provider, request, active, policy };
+async function fixture(options: KubeFixtureOptions): Promise<KubeFixture> {
+  const f = await startKubeFixture(options);
+  open.push(f);
+  return f;
 }
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
@@ -189,6 +112,17 @@ describe("kubernetes-rolebinding on AKS", () => {
       ),
     );
     expect(f.kube.allows(r.subject.email, PODS)).toBe(false);
+  });
+
+  it("measures an early end's lag from the first delete, not from a retried one", async () => {
+    const f = await fixture({ kind: "aks" });
+    const r = f.request();
+    const grant = f.active(r, (await f.provider.grant(r)).state);
+    await f.provider.revoke(grant);
+    f.clock.advance(5_000);
+    await f.provider.revoke(grant);
+    f.clock.advance(2_000);
+    expect((await f.provider.readBack(grant)).detail).toMatch(/, 7\.000 s after the end$/);
   });
 
   it("reads back 'present' while another binding still gives the person the access (the revoker then keeps it due)", async () => {

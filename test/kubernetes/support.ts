@@ -3,8 +3,13 @@
  * AKS (Entra tokens from the local managed-identity endpoint) or EKS (presigned STS), and jitbot's
  * own RBAC seeded the way the example manifests ship it.
  */
+import { randomUUID } from "node:crypto";
+import { policySchema } from "../../src/config/schema.js";
 import type { Clock } from "../../src/domain/clock.js";
-import { identityEndpoint } from "../entra/harness.js";
+import { createKubernetesProvider } from "../../src/grants/kubernetes/index.js";
+import { type ActiveGrant, type GrantRequest, ROLLBACK_STATE } from "../../src/grants/provider.js";
+import { identityEndpoint, StepClock, TENANT_ID } from "../entra/harness.js";
+import { type FakeGraph, startFakeGraph } from "../fakes/graph-server.js";
 import type { UserInfo } from "../fakes/kube-rbac.js";
 import { FakeKube } from "../fakes/kube-server.js";
 import { aksTokenVerifier, eksTokenVerifier } from "../fakes/kube-tokens.js";
@@ -70,3 +75,85 @@ export function kubeProfile(
     ...extra,
   };
 }
+
+/** Where the EKS token's presigned URL points: jitbot never calls it, the fake API server checks it. */
+export const STS_ORIGIN = "http://127.0.0.1:9";
+
+export interface KubeFixtureOptions {
+  kind: "aks" | "eks";
+  grant?: Record<string, unknown>;
+  /** Point the clusters entry elsewhere (an unreachable server). */
+  server?: string;
+  /** The cluster name the EKS fake expects in x-k8s-aws-id (another one: every token is refused). */
+  eksClusterName?: string;
+  roleNames?: string[];
+}
+
+export async function startKubeFixture(options: KubeFixtureOptions) {
+  const clock = new StepClock();
+  let graph: FakeGraph | undefined;
+  let kube: FakeKube;
+  if (options.kind === "aks") {
+    graph = await startFakeGraph();
+    graph.directory.replicationDelayMs = 0;
+    kube = await startAksKube(clock, options.roleNames);
+  } else {
+    kube = await startEksKube(clock, {
+      clusterName: options.eksClusterName ?? "prod-eks",
+      stsOrigin: STS_ORIGIN,
+      roleNames: options.roleNames,
+    });
+  }
+  const policy = policySchema.parse({
+    entra: { tenantId: TENANT_ID },
+    clusters: [
+      {
+        name: options.kind === "aks" ? "prod-aks" : "prod-eks",
+        server: options.server ?? kube.url,
+        caData: kube.caData,
+      },
+    ],
+    profiles: [
+      kubeProfile("kube", options.kind, {
+        roleRef: { kind: "ClusterRole", name: "view" },
+        namespace: "payments",
+        ...options.grant,
+      }),
+    ],
+  });
+  const provider = createKubernetesProvider({
+    env: { ...(graph ? { GRAPH_BASE_URL: graph.baseUrl } : {}), AWS_ENDPOINT_URL_STS: STS_ORIGIN },
+    policy,
+    clock,
+    awsCredentials: async () => EKS_KEYS,
+  });
+  const profile = policy.profiles[0];
+  if (!profile) throw new Error("no profile");
+  const request = (email = `alice-${randomUUID().slice(0, 6)}@example.com`): GrantRequest => {
+    graph?.directory.addUser({ userPrincipalName: email, mail: email });
+    const startsAt = clock.now();
+    return {
+      requestId: `JR-${randomUUID().slice(0, 6).toUpperCase()}`,
+      profile,
+      subject: { slackUserId: "U0ALICE", email, name: "Alice" },
+      durationSeconds: 3600,
+      startsAt,
+      expiresAt: new Date(startsAt.getTime() + 3600_000),
+      justification: "incident INC-1",
+    };
+  };
+  const active = (r: GrantRequest, state = ROLLBACK_STATE): ActiveGrant => ({
+    requestId: r.requestId,
+    profile,
+    subject: r.subject,
+    expiresAt: r.expiresAt,
+    state,
+  });
+  const close = async () => {
+    await kube.close();
+    await graph?.close();
+  };
+  return { clock, graph, kube, provider, request, active, policy, close };
+}
+
+export type KubeFixture = Awaited<ReturnType<typeof startKubeFixture>>;

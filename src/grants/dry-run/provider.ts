@@ -54,15 +54,27 @@ function providerSideEnd(profile: Profile): string {
       return " (a new STS session up to then)";
     case "entra-group":
     case "eks-access-entry":
-      return " (jitbot's own timer; nothing changes in the cloud)";
     case "kubernetes-rolebinding":
-      return " (the binding's end annotation; the cluster enforces jitbot's delete)";
+      return " (jitbot's own timer; nothing changes in the cloud)";
   }
 }
 
 function instructionsFor(request: GrantRequest, description: string): ConnectInstructions {
   const { profile } = request;
   const cluster = profile.cluster;
+  if (profile.grant.type === "kubernetes-rolebinding") {
+    // Authorisation only: the person signs in with their own identity, so there are no credentials to stand in for.
+    const connect =
+      cluster.kind === "aks"
+        ? `az login\naz aks get-credentials --resource-group ${cluster.resourceGroup} --name ${cluster.name}\nkubelogin convert-kubeconfig -l azurecli`
+        : `aws eks update-kubeconfig --name ${cluster.name} --region ${cluster.region}`;
+    return {
+      summary: `Dry run: nothing was changed on the cluster. jitbot ${description}.`,
+      sections: [{ heading: "Connect (what you would run)", code: connect }],
+      notes: ["This bot runs in dry-run mode (`dryRun: true` or the playground): no binding was created."],
+      endEnforcedBy: "the cluster (in a real run)",
+    };
+  }
   const sections =
     cluster.kind === "aks"
       ? [

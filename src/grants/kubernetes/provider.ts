@@ -132,7 +132,8 @@ export class KubernetesRoleBindingProvider implements GrantProvider, RevokeReade
     const options = optionsOf(grant.profile);
     const target = bindingTarget(grant.requestId, options);
     const outcome = await this.deps.apiFor(grant.profile.cluster).deleteBinding(target);
-    this.deletedAt.set(grant.requestId, this.deps.clock.now().getTime());
+    // The first delete is when the access ended; a retry after an alert must not restart the lag clock.
+    if (!this.deletedAt.has(grant.requestId)) this.deletedAt.set(grant.requestId, this.deps.clock.now().getTime());
     const where = `on cluster ${grant.profile.cluster.name}`;
     return {
       detail:
@@ -157,7 +158,10 @@ export class KubernetesRoleBindingProvider implements GrantProvider, RevokeReade
     const user = typeof grant.state.user === "string" ? grant.state.user : undefined;
     const review = reviewOf(grant.state);
     // A roll-back (no stored state): the binding was all jitbot could have made.
-    if (!user || !review) return { status: "gone", detail: `no ${describeTarget(target)} on cluster ${cluster}` };
+    if (!user || !review) {
+      this.deletedAt.delete(grant.requestId);
+      return { status: "gone", detail: `no ${describeTarget(target)} on cluster ${cluster}` };
+    }
     const answer = await api.review(user, review, options.namespace);
     const question = describeReview(user, review, options.namespace);
     if (answer.allowed) {
