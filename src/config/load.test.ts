@@ -27,7 +27,12 @@ ${extra}`;
 describe("the policy file", () => {
   it("ships an example that is valid", () => {
     const policy = parsePolicy(example, "jitbot.example.yaml");
-    expect(policy.profiles.map((p) => p.id)).toEqual(["aks-prod-sre", "aks-prod-dev", "eks-pod-manager", "aks-prod-payments"]);
+    expect(policy.profiles.map((p) => p.id)).toEqual([
+      "aks-prod-sre",
+      "aks-prod-dev",
+      "eks-pod-manager",
+      "aks-prod-payments",
+    ]);
     expect(policy.profiles[0]?.duration).toEqual({ default: 3600, max: 14400 });
   });
 
