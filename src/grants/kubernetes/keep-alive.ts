@@ -6,7 +6,8 @@ import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
  * → createAgent), so every call pays a fresh TCP and TLS handshake; agent reuse only arrived in 2.x,
  * which needs Node 22. This KubeConfig keeps one keep-alive agent, made from the TLS options of the
  * first request's agent (the cluster's CA, nothing else): measured on the fake API server, it is
- * what lets a burst of revokes keep up (bench "effective revocation lag").
+ * what lets a burst of revokes keep up (bench "effective revocation lag"). Node's agent unrefs an
+ * idle kept socket, so it never holds the process open at shutdown.
  */
 export class KeepAliveKubeConfig extends KubeConfig {
   private agent: Agent | undefined;
@@ -18,11 +19,5 @@ export class KeepAliveKubeConfig extends KubeConfig {
     this.agent ??= new Agent({ ...fresh.options, keepAlive: true, maxSockets: 32 });
     fresh.destroy();
     context.setAgent(this.agent);
-  }
-
-  /** Closes the kept sockets (at shutdown; an idle socket would otherwise hold the process). */
-  close(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
   }
 }
