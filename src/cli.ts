@@ -8,7 +8,7 @@ import { publicUrlProblem } from "./stepup/settings.js";
 const USAGE = `usage: jitbot <command>
   ${AUDIT_VERIFY_USAGE}
   check-config [file]     validate a policy file offline (default JITBOT_CONFIG or ./jitbot.yaml)
-  doctor                  check the database, Slack, Entra and AWS access with the configured credentials
+  doctor                  check the database, Slack, Entra, AWS and cluster access with the configured credentials
   migrate                 bring the database (JITBOT_DATABASE_URL, else JITBOT_DB) to this jitbot's schema
   ${CONFORMANCE_USAGE}`;
 

@@ -25,6 +25,8 @@ export interface BenchBot {
 
 export interface BenchBotOptions {
   provider?: GrantProvider;
+  /** The example policy unless a scenario needs its own profiles. */
+  policy?: Policy;
   clock?: Clock;
   /** Runs on the store before the bot starts (start-up reconcile and sweep see it). */
   seed?: (store: Store, policy: Policy) => void | Promise<void>;
@@ -41,7 +43,7 @@ export async function startBenchBot(options: BenchBotOptions = {}): Promise<Benc
   const slack = new FakeSlackWebApi(benchPeople(options.requesters));
   const apiUrl = await slack.listen();
   const store = await Store.open(dbFile);
-  const policy = examplePolicy();
+  const policy = options.policy ?? examplePolicy();
   const providers = new Map<GrantType, GrantProvider>(dryRunProviders());
   if (options.provider) providers.set(options.provider.type, options.provider);
   await options.seed?.(store, policy);

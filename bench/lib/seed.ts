@@ -12,6 +12,10 @@ export interface SeedOptions {
   state?: (i: number) => ProviderState;
   requesters?: number;
   profileId?: string;
+  /** Request ids chosen by the scenario (a provider that already granted under them). */
+  id?: (i: number) => string;
+  /** The grant type recorded on the grant (default entra-group). */
+  provider?: string;
 }
 
 /**
@@ -26,7 +30,7 @@ export async function seedActiveGrants(store: Store, options: SeedOptions): Prom
   for (let i = 0; i < options.count; i++) {
     const expiresAt = new Date(options.expiresAt(i));
     const at = new Date(Math.min(Date.now(), expiresAt.getTime()) - 3_600_000);
-    const id = `JR-B${String(i).padStart(6, "0")}-${randomUUID().slice(0, 4)}`;
+    const id = options.id?.(i) ?? `JR-B${String(i).padStart(6, "0")}-${randomUUID().slice(0, 4)}`;
     const requester = requesterId(i % requesters);
     await store.requests.insert({
       id,
@@ -41,7 +45,7 @@ export async function seedActiveGrants(store: Store, options: SeedOptions): Prom
       createdAt: at,
     });
     await store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
-    await store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+    await store.grants.start({ requestId: id, provider: options.provider ?? "entra-group", at, expiresAt });
     await store.grants.activate({ requestId: id, state: options.state?.(i) ?? { bench: true }, at, expiresAt });
     ids.push(id);
   }

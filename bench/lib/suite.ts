@@ -2,6 +2,7 @@ import { availableParallelism, cpus } from "node:os";
 import { type AckSizes, ackScenario } from "../scenarios/ack.js";
 import { type ApproveSizes, approveDmScenario } from "../scenarios/approve-dm.js";
 import { type CatchUpSizes, catchUpScenario } from "../scenarios/catch-up.js";
+import { type EffectiveLagSizes, effectiveLagScenario } from "../scenarios/effective-lag.js";
 import { type IdleSizes, idleSweepScenario } from "../scenarios/idle-sweep.js";
 import { type MassSizes, massExpiryScenario } from "../scenarios/mass-expiry.js";
 import { replicasAckScenario } from "../scenarios/replicas-ack.js";
@@ -21,6 +22,8 @@ export interface Sizes {
   replicasLag: ReplicasLagSizes;
   replicasMass: MassSizes;
   replicasAck: AckSizes;
+  /** Issue 16: kubernetes-rolebinding grants, from expires_at to the cluster's "denied". */
+  effectiveLag: EffectiveLagSizes;
 }
 
 /** The sizes of issue 7. */
@@ -34,6 +37,7 @@ export const FULL: Sizes = {
   replicasLag: { grants: 300, spreadMs: 15_000 },
   replicasMass: { grants: Number(process.env.JITBOT_BENCH_MASS ?? 10_000), ratePerSecond: 200 },
   replicasAck: { total: 5_000, concurrency: 50, warmup: 500 },
+  effectiveLag: { grants: 1_000, spreadMs: 30_000 },
 };
 
 /** Every scenario, tiny: proves the bench code works in seconds (`--quick`, the smoke test). */
@@ -47,6 +51,7 @@ export const QUICK: Sizes = {
   replicasLag: { grants: 20, spreadMs: 1_000 },
   replicasMass: { grants: 120, ratePerSecond: 50, burst: 10, leadMs: 5_000 },
   replicasAck: { total: 60, concurrency: 10, warmup: 12 },
+  effectiveLag: { grants: 20, spreadMs: 1_000 },
 };
 
 export type ScenarioName =
@@ -55,6 +60,7 @@ export type ScenarioName =
   | "approve"
   | "lag"
   | "replicasLag"
+  | "effectiveLag"
   | "mass"
   | "replicasMass"
   | "catchUp"
@@ -66,6 +72,7 @@ export const SCENARIOS: ScenarioName[] = [
   "approve",
   "lag",
   "replicasLag",
+  "effectiveLag",
   "mass",
   "replicasMass",
   "catchUp",
@@ -103,6 +110,8 @@ function run(name: ScenarioName, sizes: Sizes): Promise<ScenarioResult> {
       return replicasMassScenario(sizes.replicasMass);
     case "replicasAck":
       return replicasAckScenario(sizes.replicasAck);
+    case "effectiveLag":
+      return effectiveLagScenario(sizes.effectiveLag);
   }
 }
 

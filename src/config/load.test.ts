@@ -33,6 +33,7 @@ describe("the policy file", () => {
       "eks-pod-manager",
       "aks-prod-oncall",
       "aks-prod-incident",
+      "aks-prod-payments",
     ]);
     expect(policy.profiles[0]?.duration).toEqual({ default: 3600, max: 14400 });
   });

@@ -5,6 +5,7 @@ import { policyParts } from "../domain/bundle.js";
 import { awsChecks } from "./aws.js";
 import { databaseChecks, databaseSecrets } from "./database.js";
 import { entraChecks, isEntraProfile } from "./entra.js";
+import { isBindingProfile, kubernetesChecks } from "./kubernetes.js";
 import { onCallChecks } from "./on-call.js";
 import { type CheckRow, failed, guard, ok, renderTable, skipped } from "./report.js";
 import { slackChecks } from "./slack.js";
@@ -25,7 +26,7 @@ const SECRET_VARS = [
 
 /**
  * `jitbot doctor`: checks, with the configured credentials, everything the bot needs from its
- * database, Slack, Entra and AWS, and prints one ✓/✗ row per check with the fix under each ✗. Read-only except the
+ * database, Slack, Entra, AWS and the clusters of kubernetes-rolebinding profiles, and prints one ✓/✗ row per check with the fix under each ✗. Read-only except the
  * dry AssumeRole (a 15-minute session that is thrown away). Exit code 1 when any check failed.
  */
 export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<number> {
@@ -116,6 +117,16 @@ async function cloudChecks(env: NodeJS.ProcessEnv, policy: Policy): Promise<Chec
   if (usesAws) {
     rows.push(
       ...(await guard("AWS", "STS / EKS", () => awsChecks(env, policy), "check the bot's AWS credentials and region")),
+    );
+  }
+  if (policy.profiles.some(isBindingProfile)) {
+    rows.push(
+      ...(await guard(
+        "cluster RBAC",
+        "clusters",
+        () => kubernetesChecks(env, policy),
+        "check clusters[] and the bot's cloud identity",
+      )),
     );
   }
   return rows;

@@ -36,6 +36,13 @@ describe("npm run bench -- --quick", () => {
     // The tiny run is sized so the fake Graph really throttles: the 429 path is exercised.
     expect(checks["mass expiry"]?.throttled).toBeGreaterThan(0);
 
+    // Every binding was deleted, and the cluster itself said "denied" for every person after the end.
+    expect(checks["effective revocation lag"]).toMatchObject({
+      grants: QUICK.effectiveLag.grants,
+      denied: QUICK.effectiveLag.grants,
+      stillBound: 0,
+    });
+
     expect(checks["catch-up"]).toMatchObject({ revoked: QUICK.catchUp.grants, duplicates: 0, active: 0 });
     expect(checks["idle sweep"]).toMatchObject({
       revoked: 0,

@@ -18,8 +18,14 @@ const profile = (id: string) => {
 };
 
 describe("manifests/examples/jitbot.yaml", () => {
-  it("passes the policy schema and holds the three example profiles", () => {
-    expect(policy.profiles.map((p) => p.id)).toEqual(["aks-sre", "aks-dev", "eks-pod-manager"]);
+  it("passes the policy schema and holds the example profiles", () => {
+    expect(policy.profiles.map((p) => p.id)).toEqual([
+      "aks-sre",
+      "aks-dev",
+      "eks-pod-manager",
+      "aks-sre-bound",
+      "eks-pod-manager-bound",
+    ]);
   });
 
   it.each([

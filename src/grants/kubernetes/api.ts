@@ -85,6 +85,34 @@ export class ClusterApi {
     }
   }
 
+  /**
+   * Every binding matching `labelSelector`, in one namespace or cluster-wide, page after page
+   * ("limit" and "continue", kubernetes.io/docs/reference/using-api/api-concepts, "Retrieving large
+   * results sets in chunks"). For the orphan reaper: any failure throws, never a partial list.
+   */
+  async listBindings(
+    namespace: string | undefined,
+    labelSelector: string,
+  ): Promise<(V1RoleBinding | V1ClusterRoleBinding)[]> {
+    const what = namespace ? `list RoleBindings in namespace ${namespace}` : "list ClusterRoleBindings";
+    const found: (V1RoleBinding | V1ClusterRoleBinding)[] = [];
+    let next: string | undefined;
+    try {
+      do {
+        const page = await this.call(what, () =>
+          namespace
+            ? this.rbac.listNamespacedRoleBinding({ namespace, labelSelector, limit: 500, _continue: next })
+            : this.rbac.listClusterRoleBinding({ labelSelector, limit: 500, _continue: next }),
+        );
+        found.push(...page.items);
+        next = page.metadata?._continue || undefined;
+      } while (next);
+    } catch (error) {
+      throw this.explain(error, what);
+    }
+    return found;
+  }
+
   /** The rules of the role a profile binds; a missing role is said plainly (the server would accept the binding). */
   async roleRules(kind: "ClusterRole" | "Role", name: string, namespace: string | undefined): Promise<V1PolicyRule[]> {
     const where = kind === "Role" ? ` in namespace ${namespace}` : "";

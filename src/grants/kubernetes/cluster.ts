@@ -14,12 +14,13 @@
  */
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { TokenCredential } from "@azure/identity";
-import { KubeConfig, type User } from "@kubernetes/client-node";
+import type { KubeConfig, User } from "@kubernetes/client-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Cluster, Policy } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
 import { ProviderError } from "../errors.js";
+import { KeepAliveKubeConfig } from "./keep-alive.js";
 import type { KubeCluster } from "./options.js";
 import { NodeSha256 } from "./sha256.js";
 
@@ -168,7 +169,7 @@ class BearerAuthenticator implements Authenticator {
 
 /** A KubeConfig of one cluster whose credentials are jitbot's own, from `token`. */
 export function kubeConfigFor(cluster: KubeCluster, token: TokenSource): KubeConfig {
-  const config = new KubeConfig();
+  const config = new KeepAliveKubeConfig();
   config.addAuthenticator(new BearerAuthenticator(token));
   config.loadFromOptions({
     clusters: [{ name: cluster.name, server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],

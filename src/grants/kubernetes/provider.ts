@@ -6,6 +6,7 @@
 import type { Cluster, Profile } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
 import { ProviderError } from "../errors.js";
+import type { OrphanFinder, OwnedObject } from "../orphans.js";
 import { extendOwnTimer } from "../own-timer.js";
 import type {
   ActiveGrant,
@@ -24,6 +25,7 @@ import type { ClusterApi, Review } from "./api.js";
 import { bindingObject, bindingTarget, describeTarget, isOurBinding } from "./binding.js";
 import { bindingInstructions } from "./instructions.js";
 import type { KubernetesRoleBindingOptions, ReviewAttributes } from "./options.js";
+import { listOwnedBindings, removeOwnedBinding } from "./orphans.js";
 import { describeReview, reviewFromRules } from "./review.js";
 import type { ClusterUser } from "./subject.js";
 
@@ -59,7 +61,7 @@ function seconds(ms: number): string {
   return `${(Math.max(0, ms) / 1000).toFixed(3)} s`;
 }
 
-export class KubernetesRoleBindingProvider implements GrantProvider, RevokeReader, Extender {
+export class KubernetesRoleBindingProvider implements GrantProvider, RevokeReader, Extender, OrphanFinder {
   readonly type = "kubernetes-rolebinding" as const;
   /** When this process deleted a grant's binding: an early end starts the lag clock there, not at expiresAt. */
   private readonly deletedAt = new Map<string, number>();
@@ -172,6 +174,15 @@ export class KubernetesRoleBindingProvider implements GrantProvider, RevokeReade
       status: "gone",
       detail: `cluster ${cluster} denies ${question} (SubjectAccessReview), ${seconds(this.deps.clock.now().getTime() - this.endOf(grant))} after the end`,
     };
+  }
+
+  /** The orphan reaper: bindings labelled as jitbot's in the profile's namespace (or cluster-wide). */
+  listOwned(profile: Profile): Promise<OwnedObject[]> {
+    return listOwnedBindings(this.deps.apiFor(profile.cluster), profile);
+  }
+
+  removeOrphan(profile: Profile, object: OwnedObject): Promise<string | undefined> {
+    return removeOwnedBinding(this.deps.apiFor(profile.cluster), object);
   }
 
   async extend(grant: ActiveGrant, expiresAt: Date): Promise<ExtendOutcome> {

@@ -2,10 +2,11 @@ import { formatDuration } from "../../config/duration.js";
 import type { Profile } from "../../config/schema.js";
 import type { AccessRequest, GrantRecord } from "../../domain/request.js";
 import type { MyAccess } from "../../service/access-service.js";
-import { escapeMrkdwn, slackDate, truncateMrkdwn } from "../escape.js";
+import { escapeMrkdwn, truncateMrkdwn } from "../escape.js";
 import { ACTION } from "../ids.js";
 import type { SlackMessage } from "./approval.js";
 import { awaitingNote, badgeOf } from "./break-glass.js";
+import { endOf } from "./enforcement.js";
 import {
   actions,
   type Block,
@@ -60,7 +61,7 @@ export function listMessage(access: MyAccess, profiles: Map<string, Profile>, no
     lines.push("*Active access*");
     for (const { request, grant } of access.active) {
       lines.push(
-        `• *${request.id}* ${profileTitle(profiles, request)} — ${timeLeft(grant, now)} left (ends ${slackDate(grant.expiresAt)})`,
+        `• *${request.id}* ${profileTitle(profiles, request)} — ${timeLeft(grant, now)} left (${endOf(profiles.get(request.profileId), grant)})`,
       );
     }
   }
@@ -110,7 +111,7 @@ export function homeView(input: {
       access.active,
       ({ request, grant }) =>
         section(
-          `*${profileTitle(profiles, request)}* · ${request.id}\n${timeLeft(grant, now)} left · ends ${slackDate(grant.expiresAt)}`,
+          `*${profileTitle(profiles, request)}* · ${request.id}\n${timeLeft(grant, now)} left · ${endOf(profiles.get(request.profileId), grant)}`,
           {
             accessory: button("Revoke now", ACTION.revoke, request.id, {
               style: "danger",
