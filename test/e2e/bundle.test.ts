@@ -197,6 +197,7 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     await grantDm(id);
     await t.settle();
     expect((await t.store.requests.mustGet(id)).status).toBe("active");
+    await t.store.linkAudits();
     const approvedRows = await t.store.kysely
       .selectFrom("audit_events")
       .select("action")

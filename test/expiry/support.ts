@@ -166,6 +166,7 @@ export function approvalNow(t: TestBot, approval: PostedMessage): PostedMessage 
 }
 
 export async function auditActions(t: TestBot, requestId: string): Promise<string[]> {
+  await t.store.linkAudits(); // what other writes committed and are still linking (PostgreSQL)
   const rows = await t.store.kysely
     .selectFrom("audit_events")
     .select("action")

@@ -49,7 +49,8 @@ export function dmsMentioning(t: TestBot, userId: string, text: string) {
   return t.slack.dmsOf(userId).filter((m) => m.text.includes(text));
 }
 
-export function auditRows(t: TestBot, requestId: string): Promise<{ action: string; actor: string }[]> {
+export async function auditRows(t: TestBot, requestId: string): Promise<{ action: string; actor: string }[]> {
+  await t.store.linkAudits(); // what other writes committed and are still linking (PostgreSQL)
   return t.store.kysely
     .selectFrom("audit_events")
     .select(["action", "actor"])

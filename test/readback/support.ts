@@ -23,6 +23,8 @@ export async function auditOf(
   store: Store,
   requestId: string,
 ): Promise<{ action: string; detail: Record<string, unknown> }[]> {
+  // What other writes committed and are still linking into the chain (PostgreSQL) counts too.
+  await store.linkAudits();
   const rows = await store.kysely
     .selectFrom("audit_events")
     .select(["action", "detail"])

@@ -14,6 +14,8 @@ export async function auditOf(
   t: TestBot,
   action: string,
 ): Promise<{ requestId: string | null; detail: Record<string, unknown> }[]> {
+  // What other writes committed and are still linking into the chain (PostgreSQL) counts too.
+  await t.store.linkAudits();
   const rows = await t.store.kysely
     .selectFrom("audit_events")
     .select(["request_id", "detail"])
