@@ -174,10 +174,13 @@ export class Granter {
   private async tellFailed(requestId: string, profile: Profile, reason: string, rolledBack: boolean): Promise<void> {
     const { store, notifier } = this.deps;
     const revokeRequestedBy = (await store.grants.get(requestId))?.revokeRequestedBy;
-    await notifier.grantFailed(await store.requests.mustGet(requestId), profile, reason, {
+    const dm = await notifier.grantFailed(await store.requests.mustGet(requestId), profile, reason, {
       rolledBack,
       revokeRequestedBy,
     });
+    // Told: a replica's heartbeat tells whoever a stopped replica failed to (ReplicaDuties). A grant
+    // still being rolled back keeps its DM slot for the revoker's messages.
+    if (dm && rolledBack) await store.grants.recordDm(requestId, dm.channel, dm.ts, false);
   }
 
   /**

@@ -37,7 +37,13 @@ export class FakeSlackWebApi extends EventEmitter {
   readonly homes = new Map<string, Record<string, unknown>>();
   /** Display names for channel ids (conversations.info); unknown ids answer with the id itself. */
   readonly channelNames = new Map<string, string>();
-  private readonly failures: { method: string; error?: string; status?: number; retryAfter?: number }[] = [];
+  private readonly failures: {
+    method: string;
+    error?: string;
+    status?: number;
+    retryAfter?: number;
+    matches?: (args: Record<string, unknown>) => boolean;
+  }[] = [];
   private server: Server | undefined;
   /** Set by a Socket Mode test: the app token to accept and the WebSocket URL to hand out. */
   socketMode: { appToken: string; url: string } | undefined;
@@ -73,8 +79,19 @@ export class FakeSlackWebApi extends EventEmitter {
     return gate;
   }
 
-  /** The next call of `method` answers `{ok:false, error}` (or HTTP `status`, with Retry-After). */
-  failNext(method: string, failure: { error?: string; status?: number; retryAfter?: number } = {}): void {
+  /**
+   * The next call of `method` (whose arguments `matches`, if given) answers `{ok:false, error}` (or
+   * HTTP `status`, with Retry-After).
+   */
+  failNext(
+    method: string,
+    failure: {
+      error?: string;
+      status?: number;
+      retryAfter?: number;
+      matches?: (args: Record<string, unknown>) => boolean;
+    } = {},
+  ): void {
     this.failures.push({ method, ...failure });
   }
 
@@ -146,7 +163,7 @@ export class FakeSlackWebApi extends EventEmitter {
       hold?.gate.arrive();
       await hold?.gate.released;
     }
-    const failure = this.failures.findIndex((f) => f.method === method);
+    const failure = this.failures.findIndex((f) => f.method === method && (f.matches?.(args) ?? true));
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);
       if (f?.status)

@@ -16,6 +16,8 @@ const UNANNOUNCED_RETRY_MS = 60_000;
 
 /** A grant this old with no DM lost its replica (or Slack) before the person was told. */
 const UNTOLD_AFTER_MS = 30_000;
+/** Only failures this recent are told late: older ones predate the DM being recorded at all. */
+const UNTOLD_FAILURES_WITHIN_MS = 3_600_000;
 
 type Chore = "adopt" | "announce" | "tell" | "link";
 
@@ -57,7 +59,10 @@ export class ReplicaDuties {
     }
     this.chore("adopt", () => this.deps.engine.reconcile("periodic"));
     this.chore("announce", () => this.announceUnannounced(now));
-    this.chore("tell", () => this.tellUntold(now));
+    this.chore("tell", async () => {
+      await this.tellUntold(now);
+      await this.tellUntoldFailures(now);
+    });
     this.chore("link", async () => {
       if (!(await store.linkAudits())) logger.warn({}, "audit events are waiting to be linked into the chain");
     });
@@ -83,6 +88,22 @@ export class ReplicaDuties {
       if (!profile || !(await store.claimDelivery(`tell:${grant.requestId}:${slot}`, now))) continue;
       logger.warn({ requestId: grant.requestId }, "a grant's DM was never sent: telling the person now");
       const dm = await notifier.grantActivated(request, profile, grant, LOST_STEPS);
+      if (dm) await store.grants.recordDm(grant.requestId, dm.channel, dm.ts, false);
+    }
+  }
+
+  /** Failures whose DM was lost with its replica: the request's own failure reason, sent now. */
+  private async tellUntoldFailures(now: Date): Promise<void> {
+    const { store, notifier, policy } = this.deps;
+    const since = new Date(now.getTime() - UNTOLD_FAILURES_WITHIN_MS);
+    const until = new Date(now.getTime() - UNTOLD_AFTER_MS);
+    for (const grant of await store.grants.untoldFailures(since, until, 100)) {
+      const request = await store.requests.mustGet(grant.requestId);
+      const profile = findProfile(policy, request.profileId);
+      const slot = Math.floor(now.getTime() / UNTOLD_AFTER_MS);
+      if (!profile || !(await store.claimDelivery(`tell-failed:${grant.requestId}:${slot}`, now))) continue;
+      const reason = grant.lastError ?? "granting failed";
+      const dm = await notifier.grantFailed(request, profile, reason, { rolledBack: true });
       if (dm) await store.grants.recordDm(grant.requestId, dm.channel, dm.ts, false);
     }
   }

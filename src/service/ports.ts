@@ -65,7 +65,7 @@ export interface Notifier {
     profile: Profile,
     reason: string,
     outcome: { rolledBack: boolean; revokeRequestedBy?: string },
-  ): Promise<void>;
+  ): Promise<MessageRef | undefined>;
   /**
    * With `instructions` (new credentials that reach the new end), the old credential DM loses its
    * secrets and the new one is posted: its place is returned so it can be redacted in turn.

@@ -151,8 +151,9 @@ export class SlackNotifier implements Notifier {
   ) {
     await this.refreshApproval(request, profile);
     const message = failedMessage(request, profile, reason, outcome);
-    await this.post(request.requesterId, message, "grant failed");
+    const dm = await this.post(request.requesterId, message, "grant failed");
     await this.post(profile.approval.channel, message, "grant failed");
+    return dm;
   }
 
   async grantExtended(

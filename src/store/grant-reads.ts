@@ -147,6 +147,26 @@ export class GrantReads {
     return rows.map(toGrant);
   }
 
+  /**
+   * Grants that failed between `since` and `until` (by their request's last change) whose person was
+   * never told: the replica that failed them stopped before its DM, or Slack lost it.
+   */
+  async untoldFailures(since: Date, until: Date, limit: number): Promise<GrantRecord[]> {
+    const rows = await this.db
+      .selectFrom("grants")
+      .innerJoin("requests", "requests.id", "grants.request_id")
+      .selectAll("grants")
+      .where("grants.status", "=", "failed")
+      .where("grants.dm_ts", "is", null)
+      .where("requests.status", "=", "failed")
+      .where("requests.updated_at", ">=", since.getTime())
+      .where("requests.updated_at", "<=", until.getTime())
+      .orderBy("requests.updated_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toGrant);
+  }
+
   async active(): Promise<GrantRecord[]> {
     const rows = await this.db
       .selectFrom("grants")

@@ -72,7 +72,9 @@ class CountingNotifier implements Notifier {
   async credentialsRefreshed() {
     return undefined;
   }
-  async grantFailed() {}
+  async grantFailed() {
+    return undefined;
+  }
   async grantExtended() {
     return undefined;
   }

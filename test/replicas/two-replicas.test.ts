@@ -100,6 +100,28 @@ describe.runIf(testDatabaseUrl())("two replicas on one PostgreSQL", () => {
     gate.open();
   }, 120_000);
 
+  it("tells the requester of a failed grant whose DM was lost, once, on a heartbeat", async () => {
+    const provider = new FakeProvider("entra-group");
+    provider.grantFailure = () => new Error("Graph said no");
+    const { b, slack } = await twoReplicas(provider);
+    const { id, approval } = await fileRequest(b, "aks-prod-sre", 3600);
+    const told = () => slack.dmsOf("U0ALICE").filter((m) => m.text.includes(id) && /fail/i.test(m.text));
+    // Slack loses the failure's DM (as if its replica stopped before sending it).
+    slack.failNext("chat.postMessage", {
+      error: "internal_error",
+      matches: (args) => args.channel === "U0ALICE" && /fail/i.test(String(args.text)),
+    });
+    await b.driver.click("U0LEAD", approval, "jit_approve");
+    await waitFor(async () => (await b.store.requests.mustGet(id)).status === "failed", "the failed grant");
+    await b.settle();
+    expect(told()).toEqual([]);
+    await tickBoth(b, b, 45_000);
+    await waitFor(() => told().length === 1, "the failure told on a heartbeat");
+    expect((await b.store.grants.get(id))?.dmTs).toBe(told()[0]?.ts);
+    await tickBoth(b, b, 45_000);
+    expect(told()).toHaveLength(1);
+  }, 120_000);
+
   it("grants an approval whose replica stopped before the grant started", async () => {
     const { a, b, provider, clock } = await twoReplicas();
     const { id } = await fileRequest(a, "aks-prod-sre", 3600);
