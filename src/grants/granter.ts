@@ -4,7 +4,7 @@ import { describeFailure } from "../domain/messages.js";
 import { findProfile } from "../domain/policy.js";
 import type { AccessRequest, GrantRecord } from "../domain/request.js";
 import type { EngineDeps } from "./engine.js";
-import { LEASE_MS, ownerOf } from "./lease.js";
+import { DM_CLAIM_STALE_MS, dmClaim, LEASE_MS, ownerOf } from "./lease.js";
 import type { GrantProvider } from "./provider.js";
 import { canReadBack, ROLLBACK_STATE } from "./provider.js";
 import { type ProviderCalls, subjectOf } from "./provider-calls.js";
@@ -91,6 +91,8 @@ export class Granter {
         return;
       }
       // The grant is durable from here on: a lost DM must not undo it (the person can ask again).
+      // Another replica sends it only if this one stops first (ReplicaDuties).
+      if (!(await store.claimMessage(dmClaim(request.id), this.deps.clock.now(), DM_CLAIM_STALE_MS))) return;
       const dm = await notifier.grantActivated(
         await store.requests.mustGet(request.id),
         profile,
@@ -174,6 +176,7 @@ export class Granter {
   private async tellFailed(requestId: string, profile: Profile, reason: string, rolledBack: boolean): Promise<void> {
     const { store, notifier } = this.deps;
     const revokeRequestedBy = (await store.grants.get(requestId))?.revokeRequestedBy;
+    if (!(await store.claimMessage(dmClaim(requestId), this.deps.clock.now(), DM_CLAIM_STALE_MS))) return;
     const dm = await notifier.grantFailed(await store.requests.mustGet(requestId), profile, reason, {
       rolledBack,
       revokeRequestedBy,

@@ -11,3 +11,14 @@ export const LEASE_MS = 60_000;
 export function ownerOf(deps: Pick<EngineDeps, "replicaId">): string {
   return deps.replicaId ?? "jitbot";
 }
+
+/**
+ * A grant's DM (its connect steps, or why it failed) is sent by the one replica that claims it. A
+ * claim this old whose DM was never recorded belonged to a replica that stopped before sending: the
+ * heartbeat takes it over. Longer than any wait in Slack's lanes, so a slow post is not doubled.
+ */
+export const DM_CLAIM_STALE_MS = 120_000;
+
+export function dmClaim(requestId: string): string {
+  return `dm:${requestId}`;
+}

@@ -1,6 +1,6 @@
 import type { TimerHandle } from "../domain/clock.js";
 import { findProfile } from "../domain/policy.js";
-import { LEASE_MS } from "../grants/lease.js";
+import { DM_CLAIM_STALE_MS, dmClaim, LEASE_MS } from "../grants/lease.js";
 import type { ConnectInstructions } from "../grants/provider.js";
 import type { SchedulerDeps } from "./scheduler.js";
 
@@ -83,9 +83,8 @@ export class ReplicaDuties {
     for (const grant of await store.grants.untold(new Date(now.getTime() - UNTOLD_AFTER_MS), 100)) {
       const request = await store.requests.mustGet(grant.requestId);
       const profile = findProfile(policy, request.profileId);
-      // Claimed per slot: a replica that claims it and stops before the DM leaves it to the next slot.
-      const slot = Math.floor(now.getTime() / UNTOLD_AFTER_MS);
-      if (!profile || !(await store.claimDelivery(`tell:${grant.requestId}:${slot}`, now))) continue;
+      // The replica that granted it claimed its DM; taken over only once that claim is stale.
+      if (!profile || !(await store.claimMessage(dmClaim(grant.requestId), now, DM_CLAIM_STALE_MS))) continue;
       logger.warn({ requestId: grant.requestId }, "a grant's DM was never sent: telling the person now");
       const dm = await notifier.grantActivated(request, profile, grant, LOST_STEPS);
       if (dm) await store.grants.recordDm(grant.requestId, dm.channel, dm.ts, false);
@@ -100,8 +99,7 @@ export class ReplicaDuties {
     for (const grant of await store.grants.untoldFailures(since, until, 100)) {
       const request = await store.requests.mustGet(grant.requestId);
       const profile = findProfile(policy, request.profileId);
-      const slot = Math.floor(now.getTime() / UNTOLD_AFTER_MS);
-      if (!profile || !(await store.claimDelivery(`tell-failed:${grant.requestId}:${slot}`, now))) continue;
+      if (!profile || !(await store.claimMessage(dmClaim(grant.requestId), now, DM_CLAIM_STALE_MS))) continue;
       const reason = grant.lastError ?? "granting failed";
       const dm = await notifier.grantFailed(request, profile, reason, { rolledBack: true });
       if (dm) await store.grants.recordDm(grant.requestId, dm.channel, dm.ts, false);

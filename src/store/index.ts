@@ -181,6 +181,14 @@ export class Store {
     return this.opened.engine.onChange(listener);
   }
 
+  /**
+   * For a message exactly one replica sends (a grant's DM): true when this caller holds the claim,
+   * taken over from one older than `staleAfterMs` whose replica stopped before sending.
+   */
+  claimMessage(id: string, at: Date, staleAfterMs: number): Promise<boolean> {
+    return this.facts.claimMessage(id, at, staleAfterMs);
+  }
+
   /** True the first time any replica sees this Slack delivery (event_id or envelope_id). */
   claimDelivery(id: string, at: Date): Promise<boolean> {
     return this.facts.claimDelivery(id, at);

@@ -23,6 +23,24 @@ export class ReplicaFacts {
    * True the first time a delivery id is seen by any replica (an Events API `event_id`, a Socket
    * Mode `envelope_id`). Ids past Slack's retry window are pruned at most once a minute.
    */
+  /**
+   * Claims `id` for a message only one replica may send, taking over a claim older than
+   * `staleAfterMs` (its replica stopped before sending). True when this caller holds it now.
+   */
+  async claimMessage(id: string, at: Date, staleAfterMs: number): Promise<boolean> {
+    const claimed = await this.engine.db
+      .insertInto("slack_deliveries")
+      .values({ id, at: at.getTime() })
+      .onConflict((conflict) =>
+        conflict
+          .column("id")
+          .doUpdateSet({ at: at.getTime() })
+          .where("slack_deliveries.at", "<", at.getTime() - staleAfterMs),
+      )
+      .executeTakeFirst();
+    return claimed.numInsertedOrUpdatedRows === 1n;
+  }
+
   async claimDelivery(id: string, at: Date): Promise<boolean> {
     const db = this.engine.db;
     if (at.getTime() - this.lastPrune >= PRUNE_EVERY_MS) {
