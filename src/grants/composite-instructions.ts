@@ -11,8 +11,20 @@ function utc(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-/** Who ends a part, and when: the cloud's own end when it has one, else jitbot's at the grant's end. */
-export function endsSentence(part: PartProfile, expiresAt: Date, providerExpiresAt?: Date): string {
+/**
+ * Who ends a part, and when: the cluster itself (to the second) for a part it enforces, the cloud's
+ * own end when it has one, else jitbot's at the grant's end.
+ */
+export function endsSentence(
+  part: PartProfile,
+  expiresAt: Date,
+  providerExpiresAt?: Date,
+  enforcedBy?: string,
+): string {
+  if (enforcedBy) {
+    const second = `${expiresAt.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+    return `Ends: enforced by ${enforcedBy}: ends at ${second} (jitbot removes it then; the next request is refused).`;
+  }
   const jitbot = `jitbot removes it at ${utc(expiresAt)}`;
   if (!providerExpiresAt) return `Ends: ${jitbot}.`;
   return `Ends: ${part.grant.type} ends it itself at ${utc(providerExpiresAt)}; ${jitbot} at the latest.`;
@@ -36,7 +48,7 @@ export function mergeInstructions(parts: readonly PartInstructions[], expiresAt:
     const label = partLabel(part);
     sections.push({
       heading: `Part ${index + 1} of ${parts.length}: ${label}`,
-      text: `${instructions.summary}\n${endsSentence(part, expiresAt, providerExpiresAt)}`,
+      text: `${instructions.summary}\n${endsSentence(part, expiresAt, providerExpiresAt, instructions.endEnforcedBy)}`,
     });
     for (const section of instructions.sections)
       sections.push({ ...section, heading: `${label} · ${section.heading}` });

@@ -11,6 +11,7 @@ import { ManualClock } from "../../src/domain/clock.js";
 import { createKubernetesProvider } from "../../src/grants/kubernetes/index.js";
 import type { GrantProvider } from "../../src/grants/provider.js";
 import { TENANT_ID } from "../entra/harness.js";
+import { FakeProvider } from "../expiry/support.js";
 import { type FakeGraph, startFakeGraph } from "../fakes/graph-server.js";
 import type { FakeKube } from "../fakes/kube-server.js";
 import { EKS_KEYS, kubeProfile, startAksKube, startEksKube } from "../kubernetes/support.js";
@@ -30,6 +31,8 @@ let graph: FakeGraph;
 let aks: FakeKube;
 let eks: FakeKube;
 let t: TestBot;
+/** The Entra part of a grant list; the binding part is the real provider. */
+const entraGroup = new FakeProvider("entra-group");
 
 beforeAll(async () => {
   graph = await startFakeGraph();
@@ -44,7 +47,18 @@ beforeAll(async () => {
       { name: "prod-aks", server: aks.url, caData: aks.caData },
       { name: "prod-eks", server: eks.url, caData: eks.caData },
     ],
-    profiles: [kubeProfile("aks-view", "aks", grant), kubeProfile("eks-view", "eks", grant)],
+    profiles: [
+      kubeProfile("aks-view", "aks", grant),
+      kubeProfile("eks-view", "eks", grant),
+      // Authentication through the Entra group, authorisation through jitbot's own binding.
+      {
+        ...kubeProfile("aks-group-and-binding", "aks", grant),
+        grant: [
+          { type: "entra-group", groupId: "6f1c2a9e-1b7d-4f3a-9c1e-2d5b8a7f4e10" },
+          { type: "kubernetes-rolebinding", ...grant },
+        ],
+      },
+    ],
   });
   const provider = createKubernetesProvider({
     env: { GRAPH_BASE_URL: graph.baseUrl, AWS_ENDPOINT_URL_STS: STS_ORIGIN },
@@ -52,7 +66,10 @@ beforeAll(async () => {
     clock,
     awsCredentials: async () => EKS_KEYS,
   });
-  const providers = new Map<GrantType, GrantProvider>([[provider.type, provider]]);
+  const providers = new Map<GrantType, GrantProvider>([
+    [provider.type, provider],
+    [entraGroup.type, entraGroup],
+  ]);
   t = await startTestBot({ policy, providers, clock });
 });
 afterAll(async () => {
@@ -149,5 +166,26 @@ describe("a review that still allows after the revoke", () => {
     }
     expect((await t.store.requests.mustGet(id)).status).toBe("revoked");
     expect((await ended(id))?.detail).toMatchObject({ verified: true });
+  });
+});
+
+describe("a grant list: an Entra group for sign-in, a binding for what the person may do", () => {
+  it("grants both parts, says in one DM which part ends where, and ends both at expiry", async () => {
+    const { id, dm } = await requestAndApprove(t, "aks-group-and-binding", 3600);
+    expect(entraGroup.granted.has(id)).toBe(true);
+    expect(aks.allows(ALICE_UPN, PODS)).toBe(true);
+    const text = textOf(dm);
+    expect(text).toContain("entra-group");
+    expect(text).toContain("kubernetes-rolebinding");
+    expect(text).toMatch(/Part 1 of 2: aks-group-and-binding \(entra-group\)[\s\S]*Ends: jitbot removes it at/);
+    expect(text).toMatch(
+      /Part 2 of 2: aks-group-and-binding \(kubernetes-rolebinding\)[\s\S]*Ends: enforced by the cluster: ends at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
+    );
+
+    await t.clock.advance(3600_000 + 1_000);
+    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
+    expect(entraGroup.revoked.get(id)).toBe(1);
+    expect(aks.allows(ALICE_UPN, PODS)).toBe(false);
+    expect(aks.bindingsOf(ALICE_UPN)).toEqual([]);
   });
 });
