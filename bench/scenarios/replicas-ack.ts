@@ -1,7 +1,7 @@
 import { AckLoad, approvalsIn, KINDS, type Phase } from "../lib/ack-load.js";
 import { benchDatabase, skipped, startReplicas } from "../lib/replicas.js";
 import { BenchSlackClient } from "../lib/slack-client.js";
-import { type ScenarioResult, summarize } from "../lib/stats.js";
+import { type ScenarioResult, summarize, until } from "../lib/stats.js";
 import type { AckSizes } from "./ack.js";
 
 const SCENARIO = "ack, 3 replicas";
@@ -28,6 +28,10 @@ export async function replicasAckScenario(sizes: AckSizes): Promise<ScenarioResu
     const load = new AckLoad(replicas.bots, clients, pending);
     await load.run(warmup);
     const main = await load.run(target);
+    // An Approve is acknowledged before its grant runs: the last ones may still be granting.
+    const grantsMade = async () =>
+      (await Promise.all(replicas.bots.map((b) => b.stats()))).reduce((n, s) => n + s.grants, 0);
+    await until(async () => (await grantsMade()) >= pending.length, 30_000, 100);
     const stats = await Promise.all(replicas.bots.map((b) => b.stats()));
     const overall = summarize(main.all);
     const rows: ScenarioResult["rows"] = [
