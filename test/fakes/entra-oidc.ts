@@ -231,6 +231,7 @@ export async function startFakeEntraOidc(options: {
           );
         }
         auth.redeemed = true;
+        // Both outcomes answer the request, so the chain never rejects and nothing waits on it.
         void idToken(auth).then(
           (token) =>
             json(200, {
