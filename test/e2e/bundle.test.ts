@@ -8,7 +8,7 @@ import type { GrantProvider } from "../../src/grants/provider.js";
 import { ROLE_ARN } from "../aws/helpers.js";
 import { type EntraFixture, SUBSCRIPTION_ID, startEntraFixture } from "../entra/harness.js";
 import { FakeAws } from "../fakes/aws-server.js";
-import { startTestBot, type TestBot, waitFor } from "../support/bot.js";
+import { advanceUntil, startTestBot, type TestBot, waitFor } from "../support/bot.js";
 import { fileRequest } from "../support/flow.js";
 import { textOf } from "../support/slack-driver.js";
 
@@ -176,8 +176,12 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     expect(grant?.provider).toBe("composite");
     for (const issued of aws.sessions.slice(-2))
       expect(JSON.stringify(grant?.state)).not.toContain(issued.secretAccessKey);
-    await clock.advance(3600_000 + 1_000);
-    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the expiry");
+    await advanceUntil(
+      t,
+      3600_000 + 1_000,
+      async () => (await t.store.requests.mustGet(id)).status === "expired",
+      "the expiry",
+    );
     expect(isMember()).toBe(false);
     const ended = await waitFor(
       () => t.slack.dmsOf("U0ALICE").find((m) => m.text.includes(id) && /expired/.test(m.text)),
@@ -255,8 +259,12 @@ describe("a bundle of an Entra and an AWS profile, through Slack", () => {
     expect(aws.accessEntries.has(ALICE_ENTRY)).toBe(true);
     expect((await t.store.grants.get(id))?.state["p0:revoked"]).toBe(true);
     const removals = entra.graph.writes().filter((w) => w.startsWith("DELETE")).length;
-    await clock.advance(10 * 60_000);
-    await waitFor(async () => (await t.store.requests.mustGet(id)).status === "expired", "the retried revoke");
+    await advanceUntil(
+      t,
+      10 * 60_000,
+      async () => (await t.store.requests.mustGet(id)).status === "expired",
+      "the retried revoke",
+    );
     expect(aws.accessEntries.has(ALICE_ENTRY)).toBe(false);
     expect(entra.graph.writes().filter((w) => w.startsWith("DELETE")).length).toBe(removals);
   });

@@ -133,9 +133,12 @@ describe("a request, approved, becomes access", () => {
       "the denial DM",
     );
     expect(textOf(dm)).toContain("Use the read-only profile &lt;!channel&gt;");
-    const updated = t.slack.messagesIn("C0APPROVALS").find((m) => m.ts === message.ts);
-    expect(textOf(updated ?? message)).toContain("Denied");
-    expect(textOf(updated ?? message)).not.toContain("jit_approve");
+    // The DM and the channel update are sent one after the other: the DM may arrive first.
+    const updated = await waitFor(() => {
+      const found = t.slack.messagesIn("C0APPROVALS").find((m) => m.ts === message.ts);
+      return found && textOf(found).includes("Denied") ? found : undefined;
+    }, "the approval message's update");
+    expect(textOf(updated)).not.toContain("jit_approve");
   });
 
   it("withdraws a pending request with /jit cancel", async () => {

@@ -154,6 +154,39 @@ export async function settle(engine: GrantEngine): Promise<void> {
 }
 
 /**
+ * Moves the clock by `ms`, then waits for `probe` the way a running bot gets there: while it waits,
+ * clock time keeps passing (a second per 50 ms of waiting) and, once a minute of it has passed, the
+ * minute sweep runs (cron is off in tests). A frozen clock would otherwise hang a test on a timer
+ * due a moment after the advance: on PostgreSQL the expiry timer hears of a change through NOTIFY,
+ * after the write has returned, and a sweep that left a grant due looks again a second later.
+ * Use it where the test is about what happens at the end, not about the timer's precision (that is
+ * test/expiry/'s and the benchmark's).
+ */
+export async function advanceUntil<T>(
+  t: Pick<TestBot, "bot" | "clock">,
+  ms: number,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+): Promise<T> {
+  await t.clock.advance(ms);
+  const deadline = Date.now() + 5_000;
+  let passed = 0;
+  let stepped = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - stepped >= 50 && passed < 60_000) {
+      passed += 1_000;
+      await t.clock.advance(1_000);
+      if (passed === 60_000) await t.bot.scheduler.run("sweep");
+      stepped = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
  * Listeners keep working after Slack's ack, so a test waits for the *outcome* it expects. This
  * polls real I/O, not time: it never decides a test by how fast the machine is (5 s is a hang).
  */
