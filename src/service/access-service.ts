@@ -4,7 +4,6 @@ import type { Clock } from "../domain/clock.js";
 import { DomainError } from "../domain/errors.js";
 import { newRequestId } from "../domain/ids.js";
 import { checkLength } from "../domain/limits.js";
-import { earlyEndAnswer } from "../domain/messages.js";
 import {
   checkApprover,
   type FieldErrors,
@@ -15,7 +14,7 @@ import {
   requestableProfiles,
   validateRequestInput,
 } from "../domain/policy.js";
-import type { AccessRequest, EarlyEnd, GrantRecord } from "../domain/request.js";
+import type { AccessRequest, GrantRecord } from "../domain/request.js";
 import type { GrantEngine } from "../grants/engine.js";
 import { canCheckRequest, canExtend } from "../grants/provider.js";
 import { type ProviderRegistry, providerFor } from "../grants/registry.js";
@@ -23,6 +22,7 @@ import type { Store } from "../store/index.js";
 import { applyApproved, extensionRefusal, extensionRoom, extensionTarget } from "./approved.js";
 import { confirmBreakGlass, grantBreakGlass } from "./break-glass.js";
 import { bundleRule, settleBundle } from "./bundle-approval.js";
+import { cancelRequest, type EarlyEndAnswer, refreshGrant, revokeGrant } from "./early-end.js";
 import { approveOnCall, type OnCallDeps, onCallDecision } from "./on-call-approval.js";
 import type { Directory, Notifier } from "./ports.js";
 
@@ -38,11 +38,7 @@ export interface ServiceDeps {
   onCall?: OnCallDeps;
 }
 
-/** What an early end did, and the sentence for whoever asked (none when the DM says it all). */
-export interface EarlyEndAnswer {
-  outcome: EarlyEnd;
-  answer: string | undefined;
-}
+export type { EarlyEndAnswer };
 
 export type SubmitResult =
   | { ok: true; request: AccessRequest }
@@ -266,60 +262,19 @@ export class AccessService {
     return confirmBreakGlass(this.deps, requestId, await this.person(userId), (id) => this.profile(id), clicked);
   }
 
-  /**
-   * The requester withdraws a request: a pending one is cancelled; an approved one is cancelled if
-   * its grant has not started, else revoked the moment its grant completes.
-   */
-  async cancel(requestId: string, userId: string): Promise<EarlyEndAnswer> {
-    const { store, clock, notifier } = this.deps;
-    const request = await store.requests.mustGet(requestId);
-    if (request.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
-    if (request.status === "approved") return this.endEarly(request, userId);
-    const cancelled = await store.requests.transition({
-      id: requestId,
-      from: "pending",
-      event: "cancel",
-      at: clock.now(),
-      actor: userId,
-    });
-    const profile = findProfile(this.deps.policy, request.profileId);
-    if (profile) await notifier.requestClosed(cancelled, profile);
-    return { outcome: "cancelled", answer: undefined };
+  /** The requester withdraws a request: see cancelRequest. */
+  cancel(requestId: string, userId: string): Promise<EarlyEndAnswer> {
+    return cancelRequest(this.deps, requestId, userId);
   }
 
-  /**
-   * Ends a grant early: the requester, or an approver of its profile. Any id of an extension chain
-   * ends the root grant. A grant still in flight is revoked the moment it completes.
-   */
+  /** Ends a grant early, by its requester or an approver of its profile: see revokeGrant. */
   async revoke(requestId: string, userId: string): Promise<EarlyEndAnswer> {
-    const request = await this.deps.store.requests.mustGet(requestId);
-    const profile = findProfile(this.deps.policy, request.profileId);
-    const isApprover = profile && !checkApprover(profile, "", await this.person(userId));
-    if (request.requesterId !== userId && !isApprover) throw new DomainError("NOT_YOUR_REQUEST");
-    if (request.status !== "active" && request.status !== "approved")
-      throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "revoke" });
-    return this.endEarly(await this.deps.store.requests.rootOf(requestId), userId);
+    return revokeGrant(this.deps, requestId, await this.person(userId));
   }
 
-  private async endEarly(request: AccessRequest, userId: string): Promise<EarlyEndAnswer> {
-    const outcome = await this.deps.engine.endEarly(request.id, userId);
-    if (!outcome) {
-      const now = await this.deps.store.requests.mustGet(request.id);
-      throw new DomainError("INVALID_TRANSITION", { from: now.status, event: "revoke" });
-    }
-    const profile = findProfile(this.deps.policy, request.profileId);
-    if (outcome === "cancelled" && profile) {
-      await this.deps.notifier.requestClosed(await this.deps.store.requests.mustGet(request.id), profile, userId);
-    }
-    return { outcome, answer: earlyEndAnswer(outcome, request.id) };
-  }
-
-  async refresh(requestId: string, userId: string): Promise<void> {
-    const request = await this.deps.store.requests.mustGet(requestId);
-    if (request.requesterId !== userId) throw new DomainError("NOT_YOUR_REQUEST");
-    if (request.status !== "active")
-      throw new DomainError("INVALID_TRANSITION", { from: request.status, event: "refresh" });
-    await this.deps.engine.refresh(requestId);
+  /** Fresh credentials for the requester's own active grant: see refreshGrant. */
+  refresh(requestId: string, userId: string): Promise<void> {
+    return refreshGrant(this.deps, requestId, userId);
   }
 
   /** Two queries whatever the count (it was one per active grant): `/jit list` answers in the ack. */
