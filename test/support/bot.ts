@@ -157,8 +157,9 @@ export async function settle(engine: GrantEngine): Promise<void> {
  * Moves the clock by `ms`, then waits for `probe` the way a running bot gets there: while it waits,
  * clock time keeps passing (a second per 50 ms of waiting) and, once a minute of it has passed, the
  * minute sweep runs (cron is off in tests). A frozen clock would otherwise hang a test on a timer
- * due a moment after the advance: on PostgreSQL the expiry timer hears of a change through NOTIFY,
- * after the write has returned, and a sweep that left a grant due looks again a second later.
+ * due a moment after the advance: on PostgreSQL a sweep skips a grant whose row another write holds
+ * at that instant (FOR UPDATE SKIP LOCKED; e.g. the DM of a refresh being recorded) and looks again
+ * a second later, and the expiry timer hears of changes through NOTIFY, after the write returned.
  * Use it where the test is about what happens at the end, not about the timer's precision (that is
  * test/expiry/'s and the benchmark's).
  */
