@@ -178,6 +178,13 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     ...options.engine,
   });
   const directory = new SlackDirectory(app.client, clock);
+  options.onCall?.observe((verdict) =>
+    metrics.onCallLookups.inc({
+      provider: verdict.provider,
+      outcome: verdict.kind,
+      reason: verdict.kind === "unavailable" ? verdict.failure.code : "",
+    }),
+  );
   const onCall = options.onCall && {
     lookup: options.onCall,
     notifier: refreshingHomes(new SlackOnCallNotifier(app.client, logger), homes),

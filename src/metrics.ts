@@ -40,6 +40,7 @@ export class Metrics {
   readonly revocations: Counter;
   readonly providerCalls: Histogram;
   readonly slackAck: Histogram;
+  readonly onCallLookups: Counter;
 
   constructor(private readonly sources: MetricSources) {
     const registry = this.registry;
@@ -106,6 +107,12 @@ export class Metrics {
       name: "jitbot_slack_ack_duration_seconds",
       help: "Time to answer a request from Slack (Slack gives up after 3 s)",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
+      registers: [registry],
+    });
+    this.onCallLookups = new Counter({
+      name: "jitbot_oncall_lookups_total",
+      help: "On-call lookups for approval.autoApproveOnCall, by provider, outcome and failure code",
+      labelNames: ["provider", "outcome", "reason"],
       registers: [registry],
     });
   }

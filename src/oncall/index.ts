@@ -32,6 +32,7 @@ export class OnCallLookup {
   private readonly timeoutMs: number;
   private readonly cacheMs: number;
   private readonly logger: Logger | undefined;
+  private readonly observers = new Set<(verdict: OnCallVerdict) => void>();
 
   constructor(
     private readonly sources: Partial<Record<OnCallProvider, OnCallSource>>,
@@ -43,7 +44,25 @@ export class OnCallLookup {
     this.logger = options.logger;
   }
 
+  /** Called with every verdict (for /metrics); returns the call that stops it. */
+  observe(listener: (verdict: OnCallVerdict) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
   async check(setting: AutoApproveOnCall, email: string): Promise<OnCallVerdict> {
+    const verdict = await this.decide(setting, email);
+    for (const observer of this.observers) {
+      try {
+        observer(verdict);
+      } catch {
+        // Counting a lookup must never change its answer.
+      }
+    }
+    return verdict;
+  }
+
+  private async decide(setting: AutoApproveOnCall, email: string): Promise<OnCallVerdict> {
     const { provider } = setting;
     const source = this.sources[provider];
     if (!source)

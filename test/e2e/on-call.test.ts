@@ -9,6 +9,7 @@ import { PagerDutyOnCall } from "../../src/oncall/pagerduty.js";
 import type { PostedMessage } from "../../src/playground/slack-web-api.js";
 import { startFakeOpsgenie } from "../fakes/opsgenie-server.js";
 import { type FakePagerDuty, startFakePagerDuty } from "../fakes/pagerduty-server.js";
+import { sample } from "../observability/helpers.js";
 import { examplePolicy, startTestBot, type TestBot, waitFor } from "../support/bot.js";
 import { closedPort } from "../support/closed-port.js";
 import { fileRequest } from "../support/flow.js";
@@ -42,6 +43,14 @@ async function bot(apiUrl = pd.baseUrl): Promise<TestBot> {
   return t;
 }
 
+/** jitbot_oncall_lookups_total for these labels, as /metrics shows it (0 when there is no series yet). */
+const lookups = async (bot: TestBot, outcome: string, reason = "") =>
+  sample(await bot.bot.metrics.registry.metrics(), "jitbot_oncall_lookups_total", {
+    provider: "pagerduty",
+    outcome,
+    reason,
+  }) ?? 0;
+
 const hasButton = (message: PostedMessage, actionId: string) =>
   JSON.stringify(message.blocks).includes(`"${actionId}"`);
 const approvalOf = (bot: TestBot, id: string) =>
@@ -52,6 +61,7 @@ describe("on-call auto-approval", () => {
     const b = await bot();
     const { id, approval } = await fileRequest(b, PROFILE, HOUR);
     expect(approval.text).toContain("auto-approved: <@U0ALICE> is on call for Payments primary (PagerDuty)");
+    expect(await lookups(b, "on_call")).toBe(1);
     expect(hasButton(approval, "jit_revoke_auto")).toBe(true);
     expect(hasButton(approval, "jit_approve")).toBe(false);
     await waitFor(async () => (await b.store.requests.get(id))?.status === "active", "the grant");
@@ -114,6 +124,8 @@ describe("on-call auto-approval", () => {
       "the DM saying why",
     );
     expect(b.slack.messagesIn("C0APPROVALS").filter((m) => m.thread_ts)).toHaveLength(0);
+    expect(await lookups(b, "not_on_call")).toBe(1);
+    expect(await lookups(b, "on_call")).toBe(0);
   });
 
   it("sends a request longer than max to the approvers, saying auto-approval applies up to 2h, without asking PagerDuty", async () => {
@@ -190,6 +202,8 @@ describe("on-call auto-approval", () => {
       "the reason",
     );
     expect(await b.store.requests.approvals(id)).toEqual([]);
+    // Nothing fails loudly when a key is revoked: /metrics is where operators see it.
+    expect(await lookups(b, "unavailable", "UNAUTHORIZED")).toBe(1);
   });
 });
 
