@@ -9,7 +9,8 @@ import { GrantEngine } from "./grants/engine.js";
 import { canRefresh } from "./grants/provider.js";
 import { type ProviderRegistry, providerFor } from "./grants/registry.js";
 import { boltLogger } from "./logger.js";
-import { Metrics, storeGauges } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
+import { botMetrics } from "./metrics-wiring.js";
 import type { OnCallLookup } from "./oncall/index.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { AccessService } from "./service/access-service.js";
@@ -83,17 +84,7 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, "work after an ack failed");
   const lanes = { clicks: new SlackLane({ onError: laneFailed }), reporting: new SlackLane() };
   const allLanes = Object.values(lanes);
-  const metrics = new Metrics({
-    replica: replicaId,
-    storeGauges: () => storeGauges(store, clock, logger),
-    deferred: () => ({ clicks: lanes.clicks.queued, reporting: lanes.reporting.queued }),
-  });
-  // A labelled counter has no series until its first inc(); start each provider's at 0 so that
-  // rate() and "increase > 0" alerts work from the first scrape, not from the first failure.
-  for (const type of providers.keys()) {
-    metrics.revocationFailures.inc({ provider: type }, 0);
-    for (const verified of ["true", "false"]) metrics.revocations.inc({ provider: type, verified }, 0);
-  }
+  const metrics = botMetrics({ replicaId, store, clock, logger, lanes, providers, onCall: options.onCall });
   const retries = options.slack.retries ?? 2;
   const transport = keepAliveFetch({ lane: lanes.reporting });
   const clientOptions = slackClientOptions({ apiUrl: options.slack.apiUrl, retries, fetch: transport.fetch });
@@ -178,13 +169,6 @@ export function createJitbot(options: JitbotOptions): Jitbot {
     ...options.engine,
   });
   const directory = new SlackDirectory(app.client, clock);
-  options.onCall?.observe((verdict) =>
-    metrics.onCallLookups.inc({
-      provider: verdict.provider,
-      outcome: verdict.kind,
-      reason: verdict.kind === "unavailable" ? verdict.failure.code : "",
-    }),
-  );
   const onCall = options.onCall && {
     lookup: options.onCall,
     notifier: refreshingHomes(new SlackOnCallNotifier(app.client, logger), homes),
