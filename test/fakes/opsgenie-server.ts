@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeFake, FaultScript, listenOnLoopback } from "./oncall-faults.js";
 
 export interface FakeOpsgenieSchedule {
   id: string;
@@ -42,9 +42,7 @@ export interface FakeOpsgenie {
 export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Promise<FakeOpsgenie> {
   const schedules = new Map<string, FakeOpsgenieSchedule>();
   const calls: OpsgenieCall[] = [];
-  const faults: Fault[] = [];
-  let hanging = false;
-  const held: ServerResponse[] = [];
+  const script = new FaultScript<Fault>();
   const started = Date.now();
 
   // docs/response: every answer carries `took` and `requestId` (and X-Request-ID); errors add `message`
@@ -64,16 +62,13 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
     req.resume();
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     calls.push({ path: url.pathname, query: url.searchParams, authorization: req.headers.authorization });
-    if (hanging) {
-      held.push(res);
-      return;
-    }
+    if (script.hold(res)) return;
     // who-is-on-call-api sample: `Authorization: GenieKey <apiKey>` (OG-OAS securityDefinitions.GenieKey).
     // docs/response: 401 "Unauthenticated … apiKey is invalid or integration is disabled".
     if (req.headers.authorization !== `GenieKey ${apiKey}`) {
       return send(res, 401, { message: "Could not authenticate" });
     }
-    const fault = faults.shift();
+    const fault = script.next();
     if (fault?.kind === "unauthorized") return send(res, 401, { message: "Could not authenticate" });
     // who-is-on-call-api: a team integration's key without access to the schedule gets "403 -
     // Forbidden (Unauthorized) with 40301 internal code".
@@ -115,11 +110,8 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const queue = (times: number, fault: Fault) => {
-    for (let i = 0; i < times; i++) faults.push(fault);
-  };
+  const baseUrl = await listenOnLoopback(server);
+  const queue = (times: number, fault: Fault) => script.queue(times, fault);
   return {
     baseUrl,
     apiKey,
@@ -128,13 +120,7 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
     unauthorizedNext: (times = 1) => queue(times, { kind: "unauthorized" }),
     forbiddenNext: (times = 1) => queue(times, { kind: "forbidden" }),
     throttleNext: (times, periodSeconds) => queue(times, { kind: "throttle", periodSeconds }),
-    hang: () => {
-      hanging = true;
-    },
-    async close() {
-      for (const res of held.splice(0)) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    hang: () => script.hang(),
+    close: () => closeFake(server, script),
   };
 }
