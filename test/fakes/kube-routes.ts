@@ -11,7 +11,7 @@ import type { Binding } from "./kube-rbac.js";
 import { escalationProblem, RBAC_GROUP } from "./kube-rbac.js";
 import { parseSelector, selects } from "./kube-selector.js";
 import type { RouteContext } from "./kube-server.js";
-import { alreadyExists, failure, invalid, notFound } from "./kube-status.js";
+import { alreadyExists, failure, invalid, methodNotAllowed, notFound } from "./kube-status.js";
 import { validateBinding } from "./kube-validate.js";
 
 const PREFIX = `/apis/${RBAC_GROUP}/v1/`;
@@ -51,7 +51,7 @@ export async function handleBindings(ctx: RouteContext): Promise<boolean> {
   const { server, method } = ctx;
   const verb = method === "POST" ? "create" : method === "DELETE" ? "delete" : target.name ? "get" : "list";
   if (!["GET", "POST", "DELETE"].includes(method) || (method === "POST" && target.name)) {
-    ctx.refuse(failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`));
+    ctx.refuse(methodNotAllowed());
     return true;
   }
   // The authorizer runs before the handler: the caller needs the verb on the resource.

@@ -1,0 +1,160 @@
+/**
+ * The fake API server's refusals, body and all, as the real API server words them
+ * (apimachinery pkg/api/errors/errors.go; see test/fakes/kube-status.ts for each source): a
+ * client that reads `message`, `reason` or `details` must meet what a real cluster sends.
+ */
+import { DefaultAzureCredential } from "@azure/identity";
+import { ApiException, AuthorizationV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/domain/clock.js";
+import { kubeConfigFor, tokenSourceFor } from "../../src/grants/kubernetes/cluster.js";
+import type { FakeKube } from "../fakes/kube-server.js";
+import { startAksKube } from "./support.js";
+
+const clusters: FakeKube[] = [];
+afterEach(async () => {
+  await Promise.all(clusters.splice(0).map((c) => c.close()));
+});
+
+async function aks() {
+  const clock = new ManualClock(new Date());
+  const kube = await startAksKube(clock);
+  clusters.push(kube);
+  const token = tokenSourceFor(
+    { kind: "aks", name: "prod-aks", resourceGroup: "rg", subscriptionId: "00000000-0000-0000-0000-000000000000" },
+    { env: {}, clock, azureCredential: () => new DefaultAzureCredential() },
+  );
+  const config = kubeConfigFor({ name: "prod-aks", server: kube.url, caData: kube.caData }, token);
+  return {
+    kube,
+    rbac: config.makeApiClient(RbacAuthorizationV1Api),
+    authz: config.makeApiClient(AuthorizationV1Api),
+    custom: config.makeApiClient(CustomObjectsApi),
+  };
+}
+
+/** The whole Status body of a refused call. */
+async function statusOf(call: Promise<unknown>): Promise<Record<string, unknown>> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiException);
+  const body = (error as ApiException<string>).body;
+  return JSON.parse(typeof body === "string" ? body : JSON.stringify(body)) as Record<string, unknown>;
+}
+
+const binding = (overrides: object) => ({
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "RoleBinding",
+  metadata: { name: "jitbot-jr-9" },
+  roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+  subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "alice@contoso.com" }],
+  ...overrides,
+});
+
+describe("the fake Kubernetes API server's Status bodies", () => {
+  it("words a lone validation error without brackets, as field.ErrorList.ToAggregate() does", async () => {
+    const { rbac } = await aks();
+    const body = binding({ roleRef: { apiGroup: "wrong.group", kind: "ClusterRole", name: "view" } });
+    expect(await statusOf(rbac.createNamespacedRoleBinding({ namespace: "payments", body }))).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message:
+        'RoleBinding.rbac.authorization.k8s.io "jitbot-jr-9" is invalid: roleRef.apiGroup: Unsupported value: "wrong.group": supported values: "rbac.authorization.k8s.io"',
+      reason: "Invalid",
+      details: {
+        name: "jitbot-jr-9",
+        group: "rbac.authorization.k8s.io",
+        kind: "RoleBinding",
+        causes: [
+          {
+            reason: "FieldValueNotSupported",
+            message: 'Unsupported value: "wrong.group": supported values: "rbac.authorization.k8s.io"',
+            field: "roleRef.apiGroup",
+          },
+        ],
+      },
+      code: 422,
+    });
+  });
+
+  it("refuses a label value with IsLabelValue's own words, and an empty user name twice, as RBAC validation does", async () => {
+    const { rbac } = await aks();
+    const body = binding({
+      metadata: { name: "jitbot-jr-9", labels: { "jitbot/requester": "alice@contoso.com" } },
+      subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "" }],
+    });
+    const status = await statusOf(rbac.createNamespacedRoleBinding({ namespace: "payments", body }));
+    expect((status.details as { causes: unknown[] }).causes).toEqual([
+      {
+        reason: "FieldValueInvalid",
+        field: "metadata.labels",
+        message:
+          "Invalid value: \"alice@contoso.com\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+      },
+      { reason: "FieldValueRequired", field: "subjects[0].name", message: "Required value" },
+      {
+        reason: "FieldValueInvalid",
+        field: "subjects[0].name",
+        message: 'Invalid value: "": user name cannot be empty',
+      },
+    ]);
+    expect(status.message).toMatch(/^RoleBinding\.rbac\.authorization\.k8s\.io "jitbot-jr-9" is invalid: \[metadata/);
+  });
+
+  it("leaves an empty group out of NotFound's details (StatusDetails fields are omitempty)", async () => {
+    const { rbac } = await aks();
+    expect(await statusOf(rbac.createNamespacedRoleBinding({ namespace: "nowhere", body: binding({}) }))).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'namespaces "nowhere" not found',
+      reason: "NotFound",
+      details: { name: "nowhere", kind: "namespaces" },
+      code: 404,
+    });
+  });
+
+  it("answers a path no API group serves with the generic 404", async () => {
+    const { custom } = await aks();
+    const status = await statusOf(
+      custom.getClusterCustomObject({ group: "example.com", version: "v1", plural: "widgets", name: "w" }),
+    );
+    expect(status).toMatchObject({
+      code: 404,
+      reason: "NotFound",
+      message: "the server could not find the requested resource",
+      details: {},
+    });
+  });
+
+  it("refuses a SubjectAccessReview with no user or group as the validation words it", async () => {
+    const { authz } = await aks();
+    const review = authz.createSubjectAccessReview({
+      body: { spec: { resourceAttributes: { namespace: "payments", verb: "get", resource: "pods" } } },
+    });
+    expect(await statusOf(review)).toMatchObject({
+      code: 422,
+      reason: "Invalid",
+      message:
+        'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified',
+    });
+  });
+
+  it('refuses a SelfSubjectRulesReview without a namespace: 400 "no namespace on request"', async () => {
+    const { authz } = await aks();
+    expect(await statusOf(authz.createSelfSubjectRulesReview({ body: { spec: {} } }))).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "no namespace on request",
+      reason: "BadRequest",
+      code: 400,
+    });
+  });
+});
