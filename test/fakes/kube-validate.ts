@@ -66,7 +66,7 @@ function dnsSubdomainProblems(value: string): string[] {
  * (_), dots (.), and alphanumerics between. The prefix is optional. If specified, the prefix must be
  * a DNS subdomain").
  */
-function labelKeyProblems(key: string): string[] {
+export function labelKeyProblems(key: string): string[] {
   const parts = key.split("/");
   if (parts.length > 2) {
     return [
@@ -89,7 +89,7 @@ function labelKeyProblems(key: string): string[] {
 }
 
 /** CONTENT IsLabelValue (LABELS: "must be 63 characters or less (can be empty)", same characters as a name). */
-function labelValueProblems(value: string): string[] {
+export function labelValueProblems(value: string): string[] {
   const problems: string[] = [];
   if (value.length > 63) problems.push("must be no more than 63 characters");
   if (!new RegExp(`^(${LABEL_KEY_FMT})?$`).test(value)) {

@@ -157,4 +157,62 @@ describe("the fake Kubernetes API server's Status bodies", () => {
       code: 400,
     });
   });
+
+  it("refuses a label selector whose value is not a label value, as labels.Parse does: 400", async () => {
+    const { rbac } = await aks();
+    const status = await statusOf(
+      rbac.listNamespacedRoleBinding({ namespace: "payments", labelSelector: "jitbot/requester=-alice" }),
+    );
+    expect(status).toMatchObject({ code: 400, reason: "BadRequest" });
+  });
+});
+
+describe("the fake Kubernetes API server's RBAC answers", () => {
+  it("names a ServiceAccount subject as name/namespace and the subject of a non-resource grant, as the RBAC authorizer does", async () => {
+    const { kube, authz } = await aks();
+    kube.clusterRoles.set("probe", [{ verbs: ["get"], nonResourceURLs: ["/healthz"] }]);
+    kube.clusterRoleBindings.set("probe", {
+      metadata: { name: "probe" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "probe" },
+      subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "bob" }],
+    });
+    kube.roleBindings.set("payments/robot", {
+      metadata: { name: "robot", namespace: "payments" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "ServiceAccount", name: "robot" }],
+    });
+    kube.clusterRoles.set("view", [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }]);
+    const nonResource = await authz.createSubjectAccessReview({
+      body: { spec: { user: "bob", nonResourceAttributes: { path: "/healthz", verb: "get" } } },
+    });
+    expect(nonResource.status?.reason).toBe(
+      'RBAC: allowed by ClusterRoleBinding "probe" of ClusterRole "probe" to User "bob"',
+    );
+    const robot = await authz.createSubjectAccessReview({
+      body: {
+        spec: {
+          user: "system:serviceaccount:payments:robot",
+          resourceAttributes: { namespace: "payments", verb: "get", resource: "pods" },
+        },
+      },
+    });
+    expect(robot.status?.reason).toBe(
+      'RBAC: allowed by RoleBinding "robot/payments" of ClusterRole "view" to ServiceAccount "robot/payments"',
+    );
+  });
+
+  it("lets a rule for */status allow the status subresource of any resource (ResourceMatches)", async () => {
+    const { kube } = await aks();
+    kube.clusterRoles.set("status-reader", [{ verbs: ["get"], apiGroups: ["apps"], resources: ["*/status"] }]);
+    kube.clusterRoleBindings.set("status-reader", {
+      metadata: { name: "status-reader" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "status-reader" },
+      subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "carol" }],
+    });
+    const get = (subresource?: string) =>
+      kube.allows("carol", { verb: "get", group: "apps", resource: "deployments", subresource, namespace: "payments" });
+    expect(get("status")).toBe(true);
+    expect(get("scale")).toBe(false);
+    expect(get()).toBe(false);
+  });
 });
