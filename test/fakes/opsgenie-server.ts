@@ -1,9 +1,10 @@
 /**
  * A fake Opsgenie Who Is On Call API on 127.0.0.1: `GET /v2/schedules/{identifier}/on-calls`.
- * Sources (see /work/wt/RESEARCH-15-16.md §2):
- * - docs.opsgenie.com/docs/who-is-on-call-api, and OG-OAS = opsgenie/opsgenie-oas paths/whoIsOnCall.yaml,
- *   definitions/whoIsOnCall.yaml;
- * - docs.opsgenie.com/docs/response (status codes, error body) and /docs/api-rate-limiting.
+ * Sources (Opsgenie is an Atlassian product; its API pages stay at docs.opsgenie.com):
+ * - who-is-on-call-api = https://docs.opsgenie.com/docs/who-is-on-call-api ("Get On Calls"), and
+ *   OG-OAS = https://github.com/opsgenie/opsgenie-oas paths/whoIsOnCall.yaml, definitions/whoIsOnCall.yaml;
+ * - docs/response = https://docs.opsgenie.com/docs/response (status codes, error body);
+ * - api-rate-limiting = https://docs.opsgenie.com/docs/api-rate-limiting.
  * The answer is one object per schedule; Opsgenie pages nothing here, so neither does the fake.
  * It can be told to refuse the key (401), throttle (429), forbid (403 / 40301) or hang.
  */
@@ -90,11 +91,13 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
       );
     }
     const match = /^\/v2\/schedules\/([^/]+)\/on-calls$/.exec(url.pathname);
+    // docs/response: 404 "Not Found" for what the API does not serve (the text is the fake's own).
     if (req.method !== "GET" || !match) return send(res, 404, { message: "Resource or handler not found" });
     const identifier = decodeURIComponent(match[1] ?? "");
     // who-is-on-call-api: scheduleIdentifierType "Possible values are id and name. Default value is id".
     const byName = url.searchParams.get("scheduleIdentifierType") === "name";
     const schedule = [...schedules.values()].find((s) => (byName ? s.name : s.id) === identifier);
+    // who-is-on-call-api: an identifier that names no schedule is not found (404; text the fake's own).
     if (!schedule) return send(res, 404, { message: `Schedule with identifier [${identifier}] does not exist` });
     const parent = { id: schedule.id, name: schedule.name, enabled: true };
     // `flat`: "When enabled, retrieves user names of all on call participants. Default value is false"
