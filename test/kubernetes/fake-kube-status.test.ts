@@ -168,6 +168,18 @@ describe("the fake Kubernetes API server's Status bodies", () => {
 });
 
 describe("the fake Kubernetes API server's RBAC answers", () => {
+  it("refuses an escalating binding with ConfirmNoEscalation's words: groups Go-quoted, rules in CompactString form", async () => {
+    const { rbac } = await aks();
+    const body = binding({
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+    });
+    const status = await statusOf(rbac.createNamespacedRoleBinding({ namespace: "payments", body }));
+    expect(status).toMatchObject({ code: 403, reason: "Forbidden" });
+    expect(status.message).toMatch(
+      /^rolebindings\.rbac\.authorization\.k8s\.io "jitbot-jr-9" is forbidden: user "[^"]+" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/,
+    );
+  });
+
   it("names a ServiceAccount subject as name/namespace and the subject of a non-resource grant, as the RBAC authorizer does", async () => {
     const { kube, authz } = await aks();
     kube.clusterRoles.set("probe", [{ verbs: ["get"], nonResourceURLs: ["/healthz"] }]);
