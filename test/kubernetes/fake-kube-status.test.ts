@@ -3,46 +3,17 @@
  * (apimachinery pkg/api/errors/errors.go; see test/fakes/kube-status.ts for each source): a
  * client that reads `message`, `reason` or `details` must meet what a real cluster sends.
  */
-import { DefaultAzureCredential } from "@azure/identity";
-import { ApiException, AuthorizationV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/domain/clock.js";
-import { kubeConfigFor, tokenSourceFor } from "../../src/grants/kubernetes/cluster.js";
 import type { FakeKube } from "../fakes/kube-server.js";
-import { startAksKube } from "./support.js";
+import { aksClients, refusedWith } from "./fake-kube-clients.js";
 
 const clusters: FakeKube[] = [];
 afterEach(async () => {
   await Promise.all(clusters.splice(0).map((c) => c.close()));
 });
 
-async function aks() {
-  const clock = new ManualClock(new Date());
-  const kube = await startAksKube(clock);
-  clusters.push(kube);
-  const token = tokenSourceFor(
-    { kind: "aks", name: "prod-aks", resourceGroup: "rg", subscriptionId: "00000000-0000-0000-0000-000000000000" },
-    { env: {}, clock, azureCredential: () => new DefaultAzureCredential() },
-  );
-  const config = kubeConfigFor({ name: "prod-aks", server: kube.url, caData: kube.caData }, token);
-  return {
-    kube,
-    rbac: config.makeApiClient(RbacAuthorizationV1Api),
-    authz: config.makeApiClient(AuthorizationV1Api),
-    custom: config.makeApiClient(CustomObjectsApi),
-  };
-}
-
-/** The whole Status body of a refused call. */
-async function statusOf(call: Promise<unknown>): Promise<Record<string, unknown>> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiException);
-  const body = (error as ApiException<string>).body;
-  return JSON.parse(typeof body === "string" ? body : JSON.stringify(body)) as Record<string, unknown>;
-}
+const aks = () => aksClients(clusters);
+const statusOf = async (call: Promise<unknown>) => (await refusedWith(call)).body;
 
 const binding = (overrides: object) => ({
   apiVersion: "rbac.authorization.k8s.io/v1",
