@@ -3,12 +3,12 @@
  * the bot already runs in, so no database password sits in a Secret. The store passes the function
  * returned here as pg's `password` option; pg calls it for every new connection.
  */
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from "@smithy/types";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type Clock, systemClock } from "../domain/clock.js";
+import { NodeSha256 } from "../sigv4-sha256.js";
 
 export const DATABASE_AUTH_MODES = ["password", "azure-entra", "aws-iam"] as const;
 export type DatabaseAuthMode = (typeof DATABASE_AUTH_MODES)[number];
@@ -200,36 +200,4 @@ function tokenFailed(what: string, error: unknown): DatabaseAuthError {
     "DATABASE_TOKEN_FAILED",
     `jitbot could not get ${what} to sign in to the database: ${reason}`,
   );
-}
-
-/** SHA-256 (HMAC-SHA256 with a key) from node:crypto in the shape the SigV4 signer asks for. */
-class NodeSha256 implements Checksum {
-  private hash: Hash | Hmac;
-
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | Hmac {
-    if (this.secret === undefined) return createHash("sha256");
-    const key =
-      typeof this.secret === "string"
-        ? this.secret
-        : ArrayBuffer.isView(this.secret)
-          ? new Uint8Array(this.secret.buffer, this.secret.byteOffset, this.secret.byteLength)
-          : new Uint8Array(this.secret);
-    return createHmac("sha256", key);
-  }
 }

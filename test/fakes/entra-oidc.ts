@@ -3,17 +3,22 @@
  * it, on 127.0.0.1 over HTTPS (the test CA of tls-global-setup.ts, trusted like any public CA), so
  * jitbot's openid-client talks to it exactly as it talks to login.microsoftonline.com.
  *
- * Sources (learn.microsoft.com/entra/identity-platform/…):
- * - OIDC: "OpenID Connect on the Microsoft identity platform" (v2-protocols-oidc): the discovery
+ * Sources (https://learn.microsoft.com/en-us/entra/identity-platform/<page>):
+ * - OIDC: "OpenID Connect on the Microsoft identity platform"
+ *   (https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc): the discovery
  *   document at /{tenant}/v2.0/.well-known/openid-configuration and its fields.
- * - CODE: "Microsoft identity platform and OAuth 2.0 authorization code flow" (v2-oauth2-auth-code-flow):
+ * - CODE: "Microsoft identity platform and OAuth 2.0 authorization code flow"
+ *   (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow):
  *   the /authorize parameters, the redirect back with `code` and `state` (or `error`), the token
  *   request and its error body {error, error_description, error_codes, timestamp, trace_id, correlation_id}.
  * - IDTOKEN: "ID token claims reference" (id-token-claims-reference): aud, iss, iat, nbf, exp, name,
  *   nonce, oid, preferred_username, sub, tid, ver; `email` and `acrs` are optional claims
  *   (optional-claims-reference), `acrs` requested through the `claims` parameter
  *   (developer-guide-conditional-access-authentication-context).
- * - AADSTS: "Microsoft Entra authentication and authorization error codes" (reference-error-codes).
+ * - AADSTS: "Microsoft Entra authentication and authorization error codes"
+ *   (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
+ * - PKCE: RFC 7636 §4.6 (https://www.rfc-editor.org/rfc/rfc7636#section-4.6): the server compares
+ *   BASE64URL(SHA256(code_verifier)) with the code_challenge.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";

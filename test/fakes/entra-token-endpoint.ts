@@ -8,6 +8,10 @@
  * flow). Success: {token_type: "Bearer", expires_in, ext_expires_in, access_token}. Errors:
  * {error, error_description, error_codes, timestamp, trace_id, correlation_id} with the AADSTS code
  * first in the description (graph-lifetimes.ts says which secret is refused and why).
+ *
+ * Sources: CLIENTCREDS = https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+ * ("Get a token", "Successful response": token_type "Bearer", expires_in, access_token; "Error
+ * response"); AADSTS = https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -45,17 +49,47 @@ export async function startTokenEndpoint(directory: GraphDirectory, tenantId: st
           correlation_id: randomUUID(),
         });
       const path = new URL(req.url ?? "/", "https://127.0.0.1").pathname;
-      if (req.method !== "POST" || path !== `/${tenantId}/oauth2/v2.0/token`) {
-        refuse(404, "invalid_request", 90002, `AADSTS90002: Tenant '${path.split("/")[1] ?? ""}' not found.`);
+      // Every OAuth error is a 400 "unless specified otherwise" (RFC 6749 §5.2,
+      // https://www.rfc-editor.org/rfc/rfc6749#section-5.2); 401 only for a client that failed to
+      // authenticate (graph-lifetimes.ts). AADSTS90002 "InvalidTenantName - The tenant name wasn't
+      // found in the data store" (AADSTS).
+      if (!path.startsWith(`/${tenantId}/`)) {
+        refuse(400, "invalid_tenant", 90002, `AADSTS90002: Tenant '${path.split("/")[1] ?? ""}' not found.`);
         return;
       }
-      if (form.get("grant_type") !== "client_credentials") {
+      // An address this fake serves no endpoint at: no OAuth body, as for any unknown page.
+      if (path !== `/${tenantId}/oauth2/v2.0/token`) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      // AADSTS900561 "BadResourceRequestInvalidRequest - The endpoint only accepts {valid_verbs}
+      // requests. Received a {invalid_verb} request" (AADSTS).
+      if (req.method !== "POST") {
+        refuse(
+          400,
+          "invalid_request",
+          900561,
+          `AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a ${req.method ?? "GET"} request.`,
+        );
+        return;
+      }
+      // CLIENTCREDS "First case: Access token request with a shared secret": grant_type "Must be set
+      // to client_credentials". Missing: AADSTS900144 ("The request body must contain the following
+      // parameter"); another grant: unsupported_grant_type ("The authorization server doesn't
+      // support the authorization grant type", AADSTS `error` table), AADSTS70003.
+      const grantType = form.get("grant_type");
+      if (!grantType) {
         refuse(
           400,
           "invalid_request",
           900144,
           "AADSTS900144: The request body must contain the following parameter: 'grant_type'.",
         );
+        return;
+      }
+      if (grantType !== "client_credentials") {
+        refuse(400, "unsupported_grant_type", 70003, "AADSTS70003: The app requested an unsupported grant type.");
         return;
       }
       const clientId = form.get("client_id") ?? "";
@@ -65,6 +99,7 @@ export async function startTokenEndpoint(directory: GraphDirectory, tenantId: st
         refuse(refusal.status, refusal.error, refusal.code, refusal.description);
         return;
       }
+      // CLIENTCREDS "Successful response".
       send(200, {
         token_type: "Bearer",
         expires_in: 3599,

@@ -3,11 +3,22 @@
  * expiration and an application password's endDateTime. Both are evaluated at the fake's own clock
  * (`GraphDirectory.now`), which a test ties to the bot's injected clock, so the fake takes access
  * away at the end the provider set, whatever jitbot believes.
+ *
+ * Sources:
+ * - PIMGROUPS = https://learn.microsoft.com/en-us/graph/api/resources/privilegedidentitymanagement-for-groups-api-overview
+ *   ("Govern membership and ownership of groups using PIM for Groups").
+ * - REQUEST = https://learn.microsoft.com/en-us/graph/api/privilegedaccessgroup-post-assignmentschedulerequests
+ *   and https://learn.microsoft.com/en-us/graph/api/resources/expirationpattern (afterDuration,
+ *   afterDateTime, noExpiration).
+ * - CLIENTCREDS = https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+ *   ("First case: Access token request with a shared secret", "Error response").
+ * - AADSTS = https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes.
+ * - PASSWORD = https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential (endDateTime).
  */
 import type { FakeApplication, FakePimAssignment } from "./graph-directory.js";
 import { GraphHttpError } from "./graph-directory.js";
 
-/** ISO 8601 durations as PIM's `afterDuration` takes them (PT2H, PT1H30M, PT900S). */
+/** ISO 8601 durations as PIM's `afterDuration` takes them (PT2H, PT1H30M, PT900S; REQUEST). */
 export function isoDurationSeconds(duration: string): number {
   const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(duration);
   return m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) : 0;
@@ -26,7 +37,7 @@ export function pimAssignmentEnd(assignment: FakePimAssignment): number | undefi
 /**
  * "When a principal's temporary active membership or ownership of a group expires: the
  * principal's details are automatically removed from the members and owners relationships"
- * (Govern membership and ownership of groups using PIM for Groups, Graph v1.0 overview).
+ * (PIMGROUPS).
  */
 export function endExpiredPimAssignments(
   assignments: Map<string, FakePimAssignment>,
@@ -42,8 +53,7 @@ export function endExpiredPimAssignments(
 }
 
 /**
- * `adminExtend`: "for administrators to extend expiring assignments" (Create
- * assignmentScheduleRequest, PIM for Groups, v1.0). Only an assignment that still exists can be
+ * `adminExtend`: "for administrators to extend expiring assignments" (REQUEST). Only an assignment that still exists can be
  * extended; one PIM has ended answers like adminRemove does, 400 RoleAssignmentDoesNotExist.
  */
 export function extendPimAssignment(
@@ -64,7 +74,11 @@ export function extendPimAssignment(
   assignment.endDateTime = new Date(end).toISOString();
 }
 
-/** An OAuth error as the Microsoft identity platform answers it on /oauth2/v2.0/token. */
+/**
+ * An OAuth error as the Microsoft identity platform answers it on /oauth2/v2.0/token: {error,
+ * error_description, error_codes, timestamp, trace_id, correlation_id} (CLIENTCREDS "Error
+ * response"; AADSTS "Handling error codes in your application").
+ */
 export interface TokenRefusal {
   status: number;
   error: string;
@@ -73,11 +87,14 @@ export interface TokenRefusal {
 }
 
 /**
- * Client credentials with a client secret (Microsoft identity platform and the OAuth 2.0 client
- * credentials flow): the secret must be one of the application's passwordCredentials, and one whose
- * endDateTime has passed is refused with AADSTS7000222 ("The provided client secret keys are
- * expired", Microsoft Entra authentication and authorization error codes). A wrong secret is
- * AADSTS7000215, an unknown client AADSTS700016.
+ * Client credentials with a client secret (CLIENTCREDS): the secret must be one of the
+ * application's passwordCredentials, and one whose endDateTime (PASSWORD: "The date and time at
+ * which the password expires") has passed is refused with AADSTS7000222 ("InvalidClientSecretExpiredKeysProvided
+ * - The provided client secret keys are expired", AADSTS). A wrong secret is AADSTS7000215
+ * ("Invalid client secret provided"), an unknown client AADSTS700016 ("UnauthorizedClient_DoesNotMatchRequest
+ * - The application wasn't found in the directory/tenant"); `invalid_client` is "Client
+ * authentication failed", `unauthorized_client` "The authenticated client isn't authorized"
+ * (AADSTS, the `error` table).
  */
 export function clientSecretRefusal(
   app: FakeApplication | undefined,

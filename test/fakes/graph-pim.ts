@@ -1,6 +1,15 @@
 /**
  * PIM for Groups assignment schedule requests in the fake Graph, with the group's PIM policy and the
  * documented assignment limits (graph-directory.ts holds the tenant and dispatches).
+ *
+ * Sources:
+ * - REQUEST = https://learn.microsoft.com/en-us/graph/api/privilegedaccessgroup-post-assignmentschedulerequests
+ *   (actions adminAssign, adminExtend, adminRemove; "201 Created" with the request object).
+ * - OVERVIEW = https://learn.microsoft.com/en-us/graph/api/resources/privilegedidentitymanagement-for-groups-api-overview.
+ * - EXPIRATION = https://learn.microsoft.com/en-us/graph/api/resources/unifiedrolemanagementpolicyexpirationrule
+ *   (isExpirationRequired, maximumDuration).
+ * - ASSIGN = https://learn.microsoft.com/en-us/entra/id-governance/privileged-identity-management/groups-assign-member-owner
+ *   (the five-minute floors).
  */
 import { randomUUID } from "node:crypto";
 import type { PrivilegedAccessGroupAssignmentScheduleRequest } from "@microsoft/microsoft-graph-types";
@@ -61,14 +70,15 @@ export function pimRequest(dir: GraphDirectory, body: PrivilegedAccessGroupAssig
   const group = dir.group(groupId);
   const key = `${groupId}|${principalId}|${accessId}`;
   if (body.action === "adminAssign") {
+    // REQUEST: assigning what is already assigned is refused (RoleAssignmentExists).
     if (dir.pimAssignments.has(key))
       throw new GraphHttpError(400, "RoleAssignmentExists", "The Role assignment already exists.");
     const duration = body.scheduleInfo?.expiration?.duration ?? "";
     const seconds = isoSeconds(duration);
     const policy = dir.pimPolicies.get(groupId) ?? DEFAULT_PIM_POLICY;
-    // unifiedrolemanagementpolicyexpirationrule.md: maximumDuration bounds every assignment that
-    // isn't permanent; isExpirationRequired forbids permanent ones. groups-assign-member-owner.md: an
-    // assignment "can't be assigned for a duration of less than five minutes".
+    // EXPIRATION: maximumDuration bounds every assignment that isn't permanent; isExpirationRequired
+    // forbids permanent ones. ASSIGN: an assignment "can't be assigned for a duration of less than
+    // five minutes".
     const permanent = body.scheduleInfo?.expiration?.type === "noExpiration";
     if (permanent ? policy.isExpirationRequired : !(seconds >= 300 && seconds <= isoSeconds(policy.maximumDuration))) {
       throw policyFailed(["ExpirationRule"]);
@@ -83,15 +93,16 @@ export function pimRequest(dir: GraphDirectory, body: PrivilegedAccessGroupAssig
       startDateTime: body.scheduleInfo?.startDateTime ?? new Date(dir.now()).toISOString(),
       assignedAt: dir.now(),
     });
-    // An active PIM member assignment shows as a direct member of the group.
+    // OVERVIEW: an active PIM member assignment shows as a direct member of the group ("the
+    // principal's details are … added to the members … relationships").
     if (accessId === "member") group.add(principalId);
   } else if (body.action === "adminExtend") {
     extendPimAssignment(dir.pimAssignments.get(key), (body.scheduleInfo ?? {}) as object);
   } else if (body.action === "adminRemove") {
     const assignment = dir.pimAssignments.get(key);
     if (!assignment) throw new GraphHttpError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.");
-    // groups-assign-member-owner.md: an assignment "can't be removed within five minutes of it being
-    // assigned"; PIM answers with the ActiveDurationTooShort shape it uses for directory roles.
+    // ASSIGN: an assignment "can't be removed within five minutes of it being assigned"; PIM answers
+    // with the ActiveDurationTooShort shape it uses for directory roles.
     if (dir.now() - assignment.assignedAt < FIVE_MINUTES_MS) {
       throw new GraphHttpError(
         400,

@@ -1,4 +1,11 @@
 /**
+ * Sources: ERRORS = https://learn.microsoft.com/en-us/graph/errors ("Error resource type": the body
+ * `{"error": {"code", "message", "innerError"}}`; "HTTP status codes": 401 "Required authentication
+ * information is either missing or not valid for the resource", 403, 429 "Client application has been
+ * throttled", 503); THROTTLING = https://learn.microsoft.com/en-us/graph/throttling ("the response
+ * includes a Retry-After header"); ADVANCED = https://learn.microsoft.com/en-us/graph/aad-advanced-queries;
+ * KNOWN = https://learn.microsoft.com/en-us/graph/known-issues.
+ *
  * A fake Microsoft Graph over HTTPS on 127.0.0.1, for the real Graph SDK. HTTPS because the SDK only
  * sends the bearer token to https hosts listed as Graph or in `customHosts`; the certificate is made by
  * tls-global-setup.ts and trusted through NODE_EXTRA_CA_CERTS, the same CA path production takes.
@@ -101,22 +108,24 @@ export async function startFakeGraph(): Promise<FakeGraph> {
         });
         res.end(payload === undefined ? undefined : JSON.stringify(payload));
       };
+      // ERRORS 401: a request without a bearer token is refused with InvalidAuthenticationToken.
       if (!req.headers.authorization?.startsWith("Bearer ")) {
         send(401, { error: { code: "InvalidAuthenticationToken", message: "Access token is empty." } });
         return;
       }
       const faultIndex = faults.findIndex((f) => !f.match || f.match.test(`${method} ${path}`));
       const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0] : undefined;
+      // ERRORS / THROTTLING: a queued 429 carries Retry-After; 403 and 503 their documented codes.
       if (fault) {
         const headers: Record<string, string> =
           fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.retryAfterSeconds) };
         send(fault.status, { error: FAULT_BODIES[fault.status] }, headers);
         return;
       }
-      // Graph known issues, "Query parameters": with advanced query capabilities a request is limited
+      // KNOWN, "Query parameters": with advanced query capabilities a request is limited
       // to "a URL length of 2,048 characters" (measured here as sent, percent-encoded). The page
       // names no error for it; the fake answers as Graph answers a query it will not run
-      // (aad-advanced-queries.md, Error handling: 400 Request_UnsupportedQuery).
+      // (ADVANCED, "Error handling for advanced queries on directory objects": 400 Request_UnsupportedQuery).
       if (req.headers.consistencylevel === "eventual" && `${baseUrl}${req.url ?? ""}`.length > 2048) {
         send(400, { error: { code: "Request_UnsupportedQuery", message: "Unsupported Query." } });
         return;

@@ -3,6 +3,12 @@
  * DefaultAzureCredential gets tokens without the network: with IDENTITY_ENDPOINT and IDENTITY_HEADER
  * set, @azure/identity (through MSAL) asks `GET <endpoint>?api-version=2019-08-01&resource=…` with
  * header X-IDENTITY-HEADER and expects {access_token, expires_on, resource, token_type}.
+ *
+ * Source: https://learn.microsoft.com/en-us/azure/app-service/overview-managed-identity, "REST
+ * endpoint reference" (IDENTITY_ENDPOINT, IDENTITY_HEADER; query `resource`, `api-version`
+ * 2019-08-01; header X-IDENTITY-HEADER "used to help mitigate server-side request forgery (SSRF)
+ * attacks"; response access_token, expires_on "in seconds from 1970-01-01T0:0:0Z UTC", resource,
+ * token_type).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -52,6 +58,8 @@ export async function startIdentityEndpoint(): Promise<IdentityEndpoint> {
     const resource = url.searchParams.get("resource");
     requests.push({ resource, apiVersion: url.searchParams.get("api-version") });
     res.setHeader("Content-Type", "application/json");
+    // The page documents the header as required and names no error body for its absence; the fake
+    // refuses with an OAuth-shaped 401 so a caller without it gets no token.
     if (req.headers["x-identity-header"] !== header) {
       res.statusCode = 401;
       res.end(JSON.stringify({ error: "invalid_request", error_description: "X-IDENTITY-HEADER is missing or wrong" }));

@@ -1,7 +1,14 @@
 /**
- * RBAC as the API server evaluates it, for the fake Kubernetes API server. Every rule cites
- * kubernetes.io/docs/reference/access-authn-authz/rbac ("rbac.md" below) or the authorizer it follows
- * (kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/rbac.go).
+ * RBAC as the API server evaluates it, for the fake Kubernetes API server.
+ *
+ * Sources:
+ * - rbac.md = https://kubernetes.io/docs/reference/access-authn-authz/rbac/ (kubernetes/website
+ *   content/en/docs/reference/access-authn-authz/rbac.md), by section.
+ * - RBACGO = kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/rbac.go (RuleAllows,
+ *   ResourceMatches, authorizingVisitor) and pkg/registry/rbac/validation/rule.go (VisitRulesFor,
+ *   describeSubject, the "RBAC: allowed by …" reasons).
+ * - SAR = https://kubernetes.io/docs/reference/kubernetes-api/authorization-resources/subject-access-review-v1/
+ *   (SubjectAccessReviewStatus: "allowed … Required"; "denied … Denied is optional").
  */
 
 export const RBAC_GROUP = "rbac.authorization.k8s.io";
@@ -59,16 +66,25 @@ export interface RbacState {
 }
 
 /**
- * "Rules are additive (there are no 'deny' rules)" (rbac.md, "Role and ClusterRole"). A `*` matches
- * all (rbac.md "Referring to resources": wildcards); a rule with resourceNames matches only those
- * names; subresources are named "resource/subresource" ("Referring to resources").
+ * "Permissions are purely additive (there are no 'deny' rules)" (rbac.md, "Role and ClusterRole").
+ * A rule allows a request when its verb, API group, resource and name all match (RBACGO RuleAllows):
+ * - `*` matches every verb, group or resource (rbac.md "Referring to resources", wildcards;
+ *   RBACGO VerbMatches / APIGroupMatches / ResourceMatches against VerbAll, APIGroupAll, ResourceAll);
+ * - a subresource is named "resource/subresource" ("To represent this in an RBAC role, use a slash
+ *   to delimit the resource and subresource", rbac.md "Referring to resources"), and a rule's
+ *   resource written "*" then "/subresource" matches that subresource of any resource (RBACGO
+ *   ResourceMatches);
+ * - with resourceNames, only requests that name one of them ("if resourceNames are set, then the
+ *   verb must not be list, watch, create, or deletecollection … since the resourceNames portion of
+ *   the rule would not match the request", rbac.md "Referring to resources").
  */
 export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
   const has = (list: string[] | undefined, value: string) => (list ?? []).some((v) => v === "*" || v === value);
   if (!has(rule.verbs, a.verb)) return false;
   if (!has(rule.apiGroups, a.group)) return false;
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  if (!has(rule.resources, resource)) return false;
+  const anyResource = a.subresource ? `*/${a.subresource}` : undefined;
+  if (!has(rule.resources, resource) && !(anyResource && (rule.resources ?? []).includes(anyResource))) return false;
   if (rule.resourceNames && rule.resourceNames.length > 0) {
     return a.name !== undefined && rule.resourceNames.includes(a.name);
   }
@@ -76,9 +92,11 @@ export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
 }
 
 /**
- * "A binding grants the permissions defined in a role to a user or set of users" by subject: a
- * User by name, a Group by group, a ServiceAccount as "system:serviceaccount:<ns>:<name>" (rbac.md
- * "Referring to subjects").
+ * "A role binding grants the permissions defined in a role to a user or set of users" (rbac.md
+ * "RoleBinding and ClusterRoleBinding") by subject: a User by name, a Group by group, a
+ * ServiceAccount by its username "system:serviceaccount:<ns>:<name>" ("Service Accounts have
+ * usernames with the system:serviceaccount: prefix", rbac.md "Referring to subjects"); a
+ * ServiceAccount subject without a namespace is in the binding's (rule.go appliesToUser).
  */
 export function subjectMatches(subject: Subject, user: UserInfo, bindingNamespace: string | undefined): boolean {
   switch (subject.kind) {
@@ -93,10 +111,18 @@ export function subjectMatches(subject: Subject, user: UserInfo, bindingNamespac
   }
 }
 
+/** rule.go describeSubject: `Kind "name"`, a ServiceAccount as `ServiceAccount "name/namespace"`. */
+function describeSubject(subject: Subject, bindingNamespace: string | undefined): string {
+  if (subject.kind === "ServiceAccount") {
+    return `${subject.kind} "${subject.name}/${subject.namespace || bindingNamespace || ""}"`;
+  }
+  return `${subject.kind} "${subject.name}"`;
+}
+
 function rulesOf(state: RbacState, roleRef: Binding["roleRef"], namespace: string | undefined): PolicyRule[] {
-  // A binding to a role that does not exist grants nothing; it is not refused (rbac.md
-  // "RoleBinding and ClusterRoleBinding" says nothing resolves roleRef at create; validation.go
-  // only checks its fields).
+  // A binding to a role that does not exist grants nothing; it is not refused at create (RBAC
+  // validation.go checks only roleRef's fields; rule.go VisitRulesFor reports the missing role as a
+  // resolution error and visits no rules from it).
   if (roleRef.kind === "ClusterRole") return state.clusterRoles.get(roleRef.name) ?? [];
   return state.roles.get(`${namespace}/${roleRef.name}`) ?? [];
 }
@@ -107,9 +133,14 @@ export interface Decision {
 }
 
 /**
- * ClusterRoleBindings apply everywhere; a RoleBinding "grants permissions within a specific
- * namespace", even when it refers to a ClusterRole (rbac.md "RoleBinding and ClusterRoleBinding").
- * The reason text follows the RBAC authorizer's ("RBAC: allowed by ClusterRoleBinding …").
+ * ClusterRoleBindings apply everywhere ("grant permission at the cluster level and in all
+ * namespaces"); a RoleBinding only in its namespace, even when it refers to a ClusterRole ("A
+ * RoleBinding may also reference a ClusterRole to grant the permissions … within the RoleBinding's
+ * namespace", rbac.md "RoleBinding and ClusterRoleBinding"). rule.go VisitRulesFor visits the
+ * ClusterRoleBindings first, then the namespace's RoleBindings; the first allowing rule gives the
+ * reason `RBAC: allowed by ClusterRoleBinding "<b>" of ClusterRole "<r>" to <subject>` or
+ * `RBAC: allowed by RoleBinding "<b>/<ns>" of <Kind> "<r>" to <subject>` (clusterRoleBindingDescriber,
+ * roleBindingDescriber).
  */
 export function authorize(state: RbacState, user: UserInfo, a: Attributes): Decision {
   for (const binding of state.clusterRoleBindings.values()) {
@@ -118,7 +149,7 @@ export function authorize(state: RbacState, user: UserInfo, a: Attributes): Deci
     if (rulesOf(state, binding.roleRef, undefined).some((rule) => ruleAllows(rule, a))) {
       return {
         allowed: true,
-        reason: `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name}" of ClusterRole "${binding.roleRef.name}" to ${subject.kind} "${subject.name}"`,
+        reason: `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name}" of ClusterRole "${binding.roleRef.name}" to ${describeSubject(subject, undefined)}`,
       };
     }
   }
@@ -130,22 +161,27 @@ export function authorize(state: RbacState, user: UserInfo, a: Attributes): Deci
       if (rulesOf(state, binding.roleRef, a.namespace).some((rule) => ruleAllows(rule, a))) {
         return {
           allowed: true,
-          reason: `RBAC: allowed by RoleBinding "${binding.metadata.name}/${a.namespace}" of ${binding.roleRef.kind} "${binding.roleRef.name}" to ${subject.kind} "${subject.name}"`,
+          reason: `RBAC: allowed by RoleBinding "${binding.metadata.name}/${a.namespace}" of ${binding.roleRef.kind} "${binding.roleRef.name}" to ${describeSubject(subject, a.namespace)}`,
         };
       }
     }
   }
-  // RBAC never denies, it has no opinion: status.allowed false, no `denied` (SubjectAccessReviewStatus).
+  // RBAC never denies, it has no opinion: status.allowed false and no `denied` ("Denied is optional.
+  // True if the action would be denied, otherwise false. If both allowed is false and denied is
+  // false, then the authorizer has no opinion", SAR SubjectAccessReviewStatus).
   return { allowed: false, reason: "" };
 }
 
 /**
- * Non-resource URLs ("/healthz", "/api"): only ClusterRoles bound by ClusterRoleBindings can grant
- * them, and a trailing `*` is a prefix match (rbac.md "Referring to resources", nonResourceURLs).
+ * Non-resource URLs ("/healthz", "/api"): only a ClusterRole bound by a ClusterRoleBinding grants
+ * them ("must be in a ClusterRole bound with a ClusterRoleBinding to be effective"), and "'*' in a
+ * nonResourceURL is a suffix glob match" (rbac.md "Referring to resources", rule examples). The
+ * reason names the binding as for resources (the same clusterRoleBindingDescriber).
  */
 export function authorizeNonResource(state: RbacState, user: UserInfo, path: string, verb: string): Decision {
   for (const binding of state.clusterRoleBindings.values()) {
-    if (!(binding.subjects ?? []).some((s) => subjectMatches(s, user, undefined))) continue;
+    const subject = (binding.subjects ?? []).find((s) => subjectMatches(s, user, undefined));
+    if (!subject) continue;
     const rules = rulesOf(state, binding.roleRef, undefined);
     const allows = rules.some(
       (rule) =>
@@ -155,14 +191,18 @@ export function authorizeNonResource(state: RbacState, user: UserInfo, path: str
     if (allows) {
       return {
         allowed: true,
-        reason: `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name}" of ClusterRole "${binding.roleRef.name}"`,
+        reason: `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name}" of ClusterRole "${binding.roleRef.name}" to ${describeSubject(subject, undefined)}`,
       };
     }
   }
   return { allowed: false, reason: "" };
 }
 
-/** The resource rules that apply to `user` in `namespace` (SelfSubjectRulesReview's status). */
+/**
+ * The rules that apply to `user` in `namespace`, as SelfSubjectRulesReview reports them: the
+ * ClusterRoleBindings' and then the namespace's RoleBindings' (rule.go RulesFor over VisitRulesFor;
+ * https://kubernetes.io/docs/reference/kubernetes-api/authorization-resources/self-subject-rules-review-v1/).
+ */
 export function rulesFor(state: RbacState, user: UserInfo, namespace: string): PolicyRule[] {
   const rules: PolicyRule[] = [];
   for (const binding of state.clusterRoleBindings.values()) {
@@ -182,8 +222,9 @@ export function rulesFor(state: RbacState, user: UserInfo, namespace: string): P
 /**
  * "You can only create/update a role binding if you already have all the permissions contained in
  * the referenced role (at the same scope as the role binding) or if you have been authorized to
- * perform the bind verb on the referenced role" (rbac.md "Restrictions on role binding creation or
- * update"). Returns the rules the caller lacks, empty when it may bind.
+ * perform the bind verb on the referenced role" (rbac.md "Privilege escalation prevention and
+ * bootstrapping", "Restrictions on role binding creation or update"). Returns the rules the caller
+ * lacks, empty when it may bind.
  */
 export function escalationProblem(
   state: RbacState,

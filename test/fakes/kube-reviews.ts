@@ -1,7 +1,22 @@
 /**
- * The authorization.k8s.io/v1 reviews (kubernetes.io/docs/reference/kubernetes-api/authorization-
- * resources/subject-access-review-v1/ and its Self… siblings): create-only, cluster-scoped, answered
- * with the object and its `status`; nothing is stored.
+ * The authorization.k8s.io/v1 reviews: create-only, cluster-scoped, answered with the object and
+ * its `status`; nothing is stored.
+ *
+ * Sources:
+ * - SAR = https://kubernetes.io/docs/reference/kubernetes-api/authorization-resources/subject-access-review-v1/
+ *   (and self-subject-access-review-v1/, self-subject-rules-review-v1/): the only operation is
+ *   "create", the status fields `allowed`, `denied`, `reason`; SubjectRulesReviewStatus
+ *   `resourceRules`, `nonResourceRules`, `incomplete`.
+ * - AUTHZ = https://kubernetes.io/docs/reference/access-authn-authz/authorization/ ("Checking API
+ *   access": SelfSubjectAccessReview "is a part of the authorization.k8s.io API group, which exposes
+ *   the API server authorization to external services"; SelfSubjectRulesReview "Return the list of
+ *   actions a user can perform within a namespace").
+ * - VAL = kubernetes/kubernetes pkg/apis/authorization/validation/validation.go, and the review
+ *   registries pkg/registry/authorization/{subjectaccessreview,selfsubjectrulesreview}/rest.go:
+ *   the refusals below, word for word.
+ * - RBAC = https://kubernetes.io/docs/reference/access-authn-authz/rbac/ ("Default roles and role
+ *   bindings": system:basic-user "Allows a user read-only access to basic information about
+ *   themselves").
  */
 import {
   SelfSubjectAccessReview,
@@ -10,7 +25,7 @@ import {
 } from "kubernetes-models/authorization.k8s.io/v1";
 import { type Attributes, authorize, authorizeNonResource, rulesFor } from "./kube-rbac.js";
 import type { RouteContext } from "./kube-server.js";
-import { failure, invalid } from "./kube-status.js";
+import { badRequest, invalid, methodNotAllowed } from "./kube-status.js";
 
 const GROUP = "authorization.k8s.io";
 const PREFIX = `/apis/${GROUP}/v1/`;
@@ -35,6 +50,14 @@ function attributesOf(r: ResourceAttributes): Attributes {
   };
 }
 
+interface ReviewSpec {
+  user?: string;
+  groups?: string[];
+  resourceAttributes?: ResourceAttributes;
+  nonResourceAttributes?: unknown;
+  namespace?: string;
+}
+
 export async function handleReviews(ctx: RouteContext): Promise<boolean> {
   const { pathname } = ctx.url;
   if (!pathname.startsWith(PREFIX)) return false;
@@ -46,12 +69,14 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
   } as const;
   const kind = kinds[plural as keyof typeof kinds];
   if (!kind) return false;
+  // SAR: the reviews have one operation, create; any other verb is 405 (kube-status methodNotAllowed).
   if (ctx.method !== "POST") {
-    ctx.refuse(failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
+    ctx.refuse(methodNotAllowed());
     return true;
   }
   // Creating a SubjectAccessReview is itself authorised ("create" on subjectaccessreviews); the
-  // self reviews are allowed to every authenticated user by system:basic-user (rbac.md "Default roles").
+  // self reviews are allowed to every authenticated user by system:basic-user (RBAC "Default roles
+  // and role bindings").
   if (kind === "SubjectAccessReview") {
     const denied = ctx.server.check(ctx.user, { verb: "create", group: GROUP, resource: plural });
     if (denied) {
@@ -59,16 +84,12 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
       return true;
     }
   }
-  const body = (ctx.body ?? {}) as {
-    spec?: {
-      user?: string;
-      groups?: string[];
-      resourceAttributes?: ResourceAttributes;
-      nonResourceAttributes?: unknown;
-      namespace?: string;
-    };
-  };
+  const raw = (ctx.body ?? {}) as { spec?: unknown };
+  const body = { ...raw, spec: raw.spec ?? {} };
   try {
+    // The server decodes the body into the kind's type; a body of the wrong shape fails there, as
+    // a 400 decode error ("… cannot be handled as a …"), before any validation. A missing spec is
+    // not a decode error: it decodes as empty and fails validation below.
     const Model =
       kind === "SubjectAccessReview"
         ? SubjectAccessReview
@@ -77,17 +98,22 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
           : SelfSubjectRulesReview;
     new Model(body as never).validate();
   } catch (error) {
-    ctx.refuse(invalid(kind, GROUP, "", [{ reason: "FieldValueRequired", field: "spec", message: String(error) }]));
+    ctx.refuse(badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: ${String(error)}`));
     return true;
   }
-  const spec = body.spec ?? {};
+  const spec = body.spec as ReviewSpec;
   if (kind === "SelfSubjectRulesReview") {
-    const namespace = spec.namespace ?? "";
-    const rules = rulesFor(ctx.server, ctx.user, namespace);
+    // VAL selfsubjectrulesreview/rest.go: `if namespace == "" { return nil,
+    // apierrors.NewBadRequest("no namespace on request") }`.
+    if (!spec.namespace) {
+      ctx.refuse(badRequest("no namespace on request"));
+      return true;
+    }
+    const rules = rulesFor(ctx.server, ctx.user, spec.namespace);
     ctx.send(201, {
       apiVersion: `${GROUP}/v1`,
       kind,
-      metadata: {},
+      metadata: { creationTimestamp: null },
       spec,
       status: {
         resourceRules: rules
@@ -101,21 +127,29 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
     });
     return true;
   }
-  // validation.go (authorization): "exactly one of nonResourceAttributes or resourceAttributes must be specified";
-  // SubjectAccessReview: "at least one of user or group must be specified".
+  // VAL ValidateSubjectAccessReviewSpec / ValidateSelfSubjectAccessReviewSpec, each a field.Invalid
+  // (422 Invalid, `<Kind>.authorization.k8s.io "" is invalid: …`: the registry calls
+  // NewInvalid(Kind, "", errs)).
   const causes = [];
-  if (!spec.resourceAttributes === !spec.nonResourceAttributes) {
+  if (spec.resourceAttributes && spec.nonResourceAttributes) {
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "spec.nonResourceAttributes",
+      message: `Invalid value: ${JSON.stringify(spec.nonResourceAttributes)}: cannot be specified in combination with resourceAttributes`,
+    });
+  }
+  if (!spec.resourceAttributes && !spec.nonResourceAttributes) {
     causes.push({
       reason: "FieldValueInvalid",
       field: "spec.resourceAttributes",
-      message: "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+      message: "Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified",
     });
   }
   if (kind === "SubjectAccessReview" && !spec.user && !(spec.groups ?? []).length) {
     causes.push({
       reason: "FieldValueInvalid",
       field: "spec.user",
-      message: "at least one of user or group must be specified",
+      message: `Invalid value: ${JSON.stringify(spec.user ?? "")}: at least one of user or group must be specified`,
     });
   }
   if (causes.length > 0) {
@@ -123,9 +157,8 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
     return true;
   }
   const subject = kind === "SubjectAccessReview" ? { name: spec.user ?? "", groups: spec.groups ?? [] } : ctx.user;
-  if (!spec.resourceAttributes) {
-    const { path = "", verb = "" } = (spec.nonResourceAttributes ?? {}) as { path?: string; verb?: string };
-    const decision = authorizeNonResource(ctx.server, subject, path, verb);
+  // SAR SubjectAccessReviewStatus: `allowed`, and `reason` only when the authorizer gave one.
+  const answer = (decision: { allowed: boolean; reason: string }) =>
     ctx.send(201, {
       apiVersion: `${GROUP}/v1`,
       kind,
@@ -133,6 +166,9 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
       spec,
       status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
     });
+  if (!spec.resourceAttributes) {
+    const { path = "", verb = "" } = (spec.nonResourceAttributes ?? {}) as { path?: string; verb?: string };
+    answer(authorizeNonResource(ctx.server, subject, path, verb));
     return true;
   }
   const attributes = attributesOf(spec.resourceAttributes);
@@ -146,12 +182,6 @@ export async function handleReviews(ctx: RouteContext): Promise<boolean> {
       at: ctx.server.now(),
     });
   }
-  ctx.send(201, {
-    apiVersion: `${GROUP}/v1`,
-    kind,
-    metadata: { creationTimestamp: null },
-    spec,
-    status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
-  });
+  answer(decision);
   return true;
 }

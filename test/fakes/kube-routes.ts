@@ -7,11 +7,11 @@
  *   /apis/rbac.authorization.k8s.io/v1/rolebindings            (list, all namespaces)
  *   /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}, …/namespaces/{namespace}/roles/{name}
  */
-import type { Binding } from "./kube-rbac.js";
+import type { Binding, PolicyRule } from "./kube-rbac.js";
 import { escalationProblem, RBAC_GROUP } from "./kube-rbac.js";
 import { parseSelector, selects } from "./kube-selector.js";
 import type { RouteContext } from "./kube-server.js";
-import { alreadyExists, failure, invalid, notFound } from "./kube-status.js";
+import { alreadyExists, failure, invalid, methodNotAllowed, notFound } from "./kube-status.js";
 import { validateBinding } from "./kube-validate.js";
 
 const PREFIX = `/apis/${RBAC_GROUP}/v1/`;
@@ -51,7 +51,7 @@ export async function handleBindings(ctx: RouteContext): Promise<boolean> {
   const { server, method } = ctx;
   const verb = method === "POST" ? "create" : method === "DELETE" ? "delete" : target.name ? "get" : "list";
   if (!["GET", "POST", "DELETE"].includes(method) || (method === "POST" && target.name)) {
-    ctx.refuse(failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`));
+    ctx.refuse(methodNotAllowed());
     return true;
   }
   // The authorizer runs before the handler: the caller needs the verb on the resource.
@@ -133,14 +133,20 @@ function create(ctx: RouteContext, target: Target, store: Map<string, Binding>, 
     return;
   }
   const binding = body as Binding;
-  // Escalation prevention runs in the RBAC registry on create (rbac.md "Privilege escalation prevention").
+  // Escalation prevention runs in the RBAC registry on create (rbac.md "Privilege escalation
+  // prevention and bootstrapping"). The refusal is pkg/registry/rbac/validation/rule.go
+  // ConfirmNoEscalation's, wrapped by NewForbidden: `user %q (groups=%q) is attempting to grant RBAC
+  // permissions not currently held:\n<rules>`, each missing rule in rbacv1helpers.CompactString form,
+  // sorted, one a line.
   const lacking = escalationProblem(server, ctx.user, binding.roleRef, target.namespace);
   if (lacking.length > 0) {
+    const groups = `[${ctx.user.groups.map((g) => JSON.stringify(g)).join(" ")}]`;
+    const rules = [...new Set(lacking.map(compactString))].sort().join("\n");
     ctx.refuse(
       failure(
         403,
         "Forbidden",
-        `${target.plural}.${RBAC_GROUP} "${name}" is forbidden: user "${ctx.user.name}" (groups=${JSON.stringify(ctx.user.groups)}) is attempting to grant RBAC permissions not currently held:\n${lacking.map((r) => JSON.stringify(r)).join("\n")}`,
+        `${target.plural}.${RBAC_GROUP} "${name}" is forbidden: user "${ctx.user.name}" (groups=${groups}) is attempting to grant RBAC permissions not currently held:\n${rules}`,
         { name, group: RBAC_GROUP, kind: target.plural },
       ),
     );
@@ -206,4 +212,23 @@ function readRole(ctx: RouteContext, target: Target): void {
     metadata: { name: target.name, ...(target.namespace ? { namespace: target.namespace } : {}) },
     rules,
   });
+}
+
+/**
+ * rbacv1helpers.CompactString: `{APIGroups:["apps"], Resources:["deployments"], Verbs:["delete"]}`,
+ * each present list Go-quoted (%q of a []string: space-separated), in this order.
+ */
+function compactString(rule: PolicyRule): string {
+  const quoted = (list: string[]) => `[${list.map((v) => JSON.stringify(v)).join(" ")}]`;
+  const fields: [string, string[] | undefined][] = [
+    ["APIGroups", rule.apiGroups],
+    ["Resources", rule.resources],
+    ["ResourceNames", rule.resourceNames],
+    ["NonResourceURLs", rule.nonResourceURLs],
+    ["Verbs", rule.verbs],
+  ];
+  const parts = fields
+    .filter(([, list]) => list && list.length > 0)
+    .map(([key, list]) => `${key}:${quoted(list ?? [])}`);
+  return `{${parts.join(", ")}}`;
 }

@@ -24,7 +24,7 @@ import {
 } from "./kube-rbac.js";
 import { handleReviews } from "./kube-reviews.js";
 import { handleBindings } from "./kube-routes.js";
-import { type Failure, failure, forbidden, notFound, unauthorized } from "./kube-status.js";
+import { type Failure, failure, forbidden, noSuchPath, unauthorized } from "./kube-status.js";
 import type { TokenVerifier } from "./kube-tokens.js";
 
 export { RBAC_GROUP } from "./kube-rbac.js";
@@ -189,13 +189,13 @@ export class FakeKube implements RbacState {
     const ctx = { server: this, user, method, url, body, send, refuse };
     if (await handleReviews(ctx)) return;
     if (await handleBindings(ctx)) return;
-    return refuse(notFound("", "", url.pathname));
+    return refuse(noSuchPath());
   }
 
   /** Authorises the caller; returns the refusal when RBAC does not allow it. */
   check(user: UserInfo, a: Attributes): Failure | undefined {
     if (authorize(this, user, a).allowed) return undefined;
-    return forbidden(user.name, a.verb, a.resource, a.group, a.namespace, a.name);
+    return forbidden(user.name, a.verb, a.resource, a.group, a.namespace, a.name, a.subresource);
   }
 }
 

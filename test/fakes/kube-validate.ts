@@ -1,7 +1,23 @@
 /**
  * What the API server refuses in a (Cluster)RoleBinding, for the fake: the OpenAPI schema through
- * kubernetes-models (required fields, types), then the semantic checks the schema cannot express,
- * each from kubernetes/kubernetes pkg/apis/rbac/validation/validation.go and the pages it follows.
+ * kubernetes-models (required fields, types), then the semantic checks the schema cannot express.
+ *
+ * Sources (each check below names its own):
+ * - RBACVAL = kubernetes/kubernetes pkg/apis/rbac/validation/validation.go (ValidateRoleBinding,
+ *   ValidateClusterRoleBinding, validateRoleBindingSubject), which the RBAC page summarises:
+ *   https://kubernetes.io/docs/reference/access-authn-authz/rbac/ ("RoleBinding and
+ *   ClusterRoleBinding", "Referring to subjects").
+ * - META = kubernetes/apimachinery pkg/api/validation/objectmeta.go (ValidateObjectMeta,
+ *   ValidateAnnotations) and pkg/apis/meta/v1/validation/validation.go (ValidateLabels).
+ * - CONTENT = kubernetes/apimachinery pkg/api/validate/content (IsLabelKey, IsLabelValue,
+ *   IsDNS1123Subdomain, IsPathSegmentName): the message texts, word for word.
+ * - LABELS = https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+ *   ("Syntax and character set"); NAMES = https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
+ *   ("DNS Subdomain Names", "Path Segment Names").
+ * - FIELD = kubernetes/apimachinery pkg/util/validation/field/errors.go: a cause's `reason` is the
+ *   error type (FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueTooLong)
+ *   and its message `<Type>[: <value>][: <detail>]` ("Required value", `Invalid value: "x": …`,
+ *   `Unsupported value: "x": supported values: "a", "b"`, "Too long: …").
  */
 import { ClusterRoleBinding, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 
@@ -13,39 +29,97 @@ export interface Cause {
 
 const RBAC_GROUP = "rbac.authorization.k8s.io";
 
-/**
- * Label keys: an optional DNS-subdomain prefix (≤ 253) and "/", then a name "63 characters or less,
- * beginning and ending with an alphanumeric character ([a-z0-9A-Z]) with dashes (-), underscores (_),
- * dots (.), and alphanumerics between"; values the same, or empty (kubernetes.io/docs/concepts/
- * overview/working-with-objects/labels, "Syntax and character set").
- */
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function labelKeyProblem(key: string): string | undefined {
-  const slash = key.indexOf("/");
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'";
-  }
-  if (!LABEL_NAME.test(name)) {
-    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-  }
-  return undefined;
+/** CONTENT RegexError: `<msg> (e.g. 'a' or 'b', regex used for validation is '<re>')`. */
+function regexError(message: string, re: string, ...examples: string[]): string {
+  const eg = examples.map((e) => `'${e}', `).join(" or ");
+  return `${message} (e.g. ${eg}regex used for validation is '${re}')`;
 }
 
-/** ValidateRBACName = path.IsValidPathSegmentName (names.md "Path Segment Names"). */
-function nameProblem(name: string): string | undefined {
-  if (name === "." || name === "..") return `may not be '${name}'`;
-  if (name.includes("/")) return "may not contain '/'";
-  if (name.includes("%")) return "may not contain '%'";
-  return undefined;
+const LABEL_KEY_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+const LABEL_KEY_MSG =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const LABEL_KEY_RE = new RegExp(`^${LABEL_KEY_FMT}$`);
+const DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
+const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
+const DNS1123_SUBDOMAIN_MSG =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+
+/**
+ * CONTENT IsDNS1123Subdomain: at most 253 characters (NAMES "DNS Subdomain Names": "contain no
+ * more than 253 characters … contain only lowercase alphanumeric characters, '-' or '.' … start
+ * with an alphanumeric character … end with an alphanumeric character").
+ */
+function dnsSubdomainProblems(value: string): string[] {
+  const problems: string[] = [];
+  if (value.length > 253) problems.push("must be no more than 253 characters");
+  if (!DNS1123_SUBDOMAIN_RE.test(value)) {
+    problems.push(regexError(DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"));
+  }
+  return problems;
+}
+
+/**
+ * CONTENT IsLabelKey (LABELS "Syntax and character set": "an optional prefix and a name,
+ * separated by a slash (/). The name segment is required and must be 63 characters or less,
+ * beginning and ending with an alphanumeric character ([a-z0-9A-Z]) with dashes (-), underscores
+ * (_), dots (.), and alphanumerics between. The prefix is optional. If specified, the prefix must be
+ * a DNS subdomain").
+ */
+export function labelKeyProblems(key: string): string[] {
+  const parts = key.split("/");
+  if (parts.length > 2) {
+    return [
+      `a valid label key ${regexError(LABEL_KEY_MSG, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ];
+  }
+  const problems: string[] = [];
+  const name = parts.length === 2 ? (parts[1] ?? "") : key;
+  if (parts.length === 2) {
+    const prefix = parts[0] ?? "";
+    if (!prefix) problems.push("prefix part must be non-empty");
+    else problems.push(...dnsSubdomainProblems(prefix).map((p) => `prefix part ${p}`));
+  }
+  if (!name) problems.push("name part must be non-empty");
+  else if (name.length > 63) problems.push("name part must be no more than 63 characters");
+  if (!LABEL_KEY_RE.test(name)) {
+    problems.push(`name part ${regexError(LABEL_KEY_MSG, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")}`);
+  }
+  return problems;
+}
+
+/** CONTENT IsLabelValue (LABELS: "must be 63 characters or less (can be empty)", same characters as a name). */
+export function labelValueProblems(value: string): string[] {
+  const problems: string[] = [];
+  if (value.length > 63) problems.push("must be no more than 63 characters");
+  if (!new RegExp(`^(${LABEL_KEY_FMT})?$`).test(value)) {
+    problems.push(
+      regexError(
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        `(${LABEL_KEY_FMT})?`,
+        "MyValue",
+        "my_value",
+        "12345",
+      ),
+    );
+  }
+  return problems;
+}
+
+/**
+ * RBACVAL minimalNameRequirements = IsPathSegmentName (NAMES "Path Segment Names": "may not be
+ * '.' or '..' and the name may not contain '/' or '%'"); every problem is reported.
+ */
+function nameProblems(name: string): string[] {
+  if (name === "." || name === "..") return [`may not be '${name}'`];
+  return ["/", "%"].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
 }
 
 export function validateBinding(body: unknown, kind: "RoleBinding" | "ClusterRoleBinding"): Cause[] {
   try {
-    // kubernetes-models checks the object against the OpenAPI schema of the kind.
+    // The object must have the kind's shape (its OpenAPI schema, checked by kubernetes-models)
+    // before the checks below can read it. The real server decodes into the Go type instead; a
+    // wrong JSON type there is a 400 decode error, which this fake reports as 422 (see the report).
     if (kind === "RoleBinding") new RoleBinding(body as ConstructorParameters<typeof RoleBinding>[0]).validate();
     else new ClusterRoleBinding(body as ConstructorParameters<typeof ClusterRoleBinding>[0]).validate();
   } catch (error) {
@@ -60,36 +134,33 @@ export function validateBinding(body: unknown, kind: "RoleBinding" | "ClusterRol
   };
   const causes: Cause[] = [];
   const add = (reason: string, field: string, message: string) => causes.push({ reason, field, message });
+  const invalidValue = (field: string, value: string, detail: string) =>
+    add("FieldValueInvalid", field, `Invalid value: ${JSON.stringify(value)}: ${detail}`);
   const name = object.metadata?.name ?? "";
-  // "name or generateName is required" (apimachinery ValidateObjectMeta).
+  // META ValidateObjectMeta: field.Required(metadata.name, "name or generateName is required").
   if (!name) add("FieldValueRequired", "metadata.name", "Required value: name or generateName is required");
-  else {
-    const problem = nameProblem(name);
-    if (problem) add("FieldValueInvalid", "metadata.name", `Invalid value: "${name}": ${problem}`);
-  }
+  for (const problem of name ? nameProblems(name) : []) invalidValue("metadata.name", name, problem);
+  // META ValidateLabels: each key's and each value's problems as field.Invalid on metadata.labels.
   for (const [key, value] of Object.entries(object.metadata?.labels ?? {})) {
-    const keyProblem = labelKeyProblem(key);
-    if (keyProblem) add("FieldValueInvalid", `metadata.labels`, `Invalid value: "${key}": ${keyProblem}`);
-    if (value !== "" && !LABEL_NAME.test(value)) {
-      add(
-        "FieldValueInvalid",
-        `metadata.labels`,
-        `Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
-      );
-    }
+    for (const problem of labelKeyProblems(key)) invalidValue("metadata.labels", key, problem);
+    for (const problem of labelValueProblems(value)) invalidValue("metadata.labels", value, problem);
   }
-  for (const key of Object.keys(object.metadata?.annotations ?? {})) {
-    const keyProblem = labelKeyProblem(key);
-    if (keyProblem) add("FieldValueInvalid", "metadata.annotations", `Invalid value: "${key}": ${keyProblem}`);
+  // META ValidateAnnotations: keys are label keys "except that case doesn't matter".
+  const annotations = object.metadata?.annotations ?? {};
+  for (const key of Object.keys(annotations)) {
+    for (const problem of labelKeyProblems(key.toLowerCase())) invalidValue("metadata.annotations", key, problem);
   }
-  // "TotalAnnotationSizeLimitB = 256 * (1 << 10)" (apimachinery pkg/api/validation/objectmeta.go).
-  const annotationBytes = Object.entries(object.metadata?.annotations ?? {}).reduce(
+  // META: "TotalAnnotationSizeLimitB int = 256 * (1 << 10)", reported as field.TooLong, whose
+  // detail is "may not be more than 262144 bytes" (FIELD TooLong).
+  const annotationBytes = Object.entries(annotations).reduce(
     (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
     0,
   );
-  if (annotationBytes > 262_144)
-    add("FieldValueTooLong", "metadata.annotations", "Too long: must have at most 262144 bytes");
-  // validation.go ValidateRoleBinding / ValidateClusterRoleBinding: roleRef.
+  if (annotationBytes > 262_144) {
+    add("FieldValueTooLong", "metadata.annotations", "Too long: may not be more than 262144 bytes");
+  }
+  // RBACVAL ValidateRoleBinding / ValidateClusterRoleBinding: roleRef.apiGroup must be the RBAC
+  // group (rbac page: "roleRef … apiGroup: rbac.authorization.k8s.io").
   if (object.roleRef.apiGroup !== RBAC_GROUP) {
     add(
       "FieldValueNotSupported",
@@ -97,6 +168,8 @@ export function validateBinding(body: unknown, kind: "RoleBinding" | "ClusterRol
       `Unsupported value: "${object.roleRef.apiGroup}": supported values: "${RBAC_GROUP}"`,
     );
   }
+  // RBACVAL: a RoleBinding "may reference any Role in the same namespace … [or] a ClusterRole",
+  // a ClusterRoleBinding only a ClusterRole (rbac page, "RoleBinding and ClusterRoleBinding").
   const kinds = kind === "RoleBinding" ? ["Role", "ClusterRole"] : ["ClusterRole"];
   if (!kinds.includes(object.roleRef.kind)) {
     add(
@@ -105,28 +178,38 @@ export function validateBinding(body: unknown, kind: "RoleBinding" | "ClusterRol
       `Unsupported value: "${object.roleRef.kind}": supported values: ${kinds.map((k) => `"${k}"`).join(", ")}`,
     );
   }
+  // RBACVAL: field.Required(roleRef.name, ""), else the path-segment rules.
   if (!object.roleRef.name) add("FieldValueRequired", "roleRef.name", "Required value");
-  else {
-    const problem = nameProblem(object.roleRef.name);
-    if (problem) add("FieldValueInvalid", "roleRef.name", `Invalid value: "${object.roleRef.name}": ${problem}`);
+  for (const problem of object.roleRef.name ? nameProblems(object.roleRef.name) : []) {
+    invalidValue("roleRef.name", object.roleRef.name, problem);
   }
-  // validation.go ValidateRoleBindingSubject.
+  // RBACVAL validateRoleBindingSubject (rbac page, "Referring to subjects": "Subjects can be
+  // groups, users or ServiceAccounts").
   (object.subjects ?? []).forEach((subject, i) => {
     const at = `subjects[${i}]`;
     if (!subject.name) add("FieldValueRequired", `${at}.name`, "Required value");
     switch (subject.kind) {
       case "ServiceAccount":
+        // ValidateServiceAccountName: a DNS subdomain (NAMES "DNS Subdomain Names").
+        for (const problem of subject.name ? dnsSubdomainProblems(subject.name) : []) {
+          invalidValue(`${at}.name`, subject.name, problem);
+        }
         if (subject.apiGroup)
           add(
             "FieldValueNotSupported",
             `${at}.apiGroup`,
             `Unsupported value: "${subject.apiGroup}": supported values: ""`,
           );
+        // A ClusterRoleBinding has no namespace to default a ServiceAccount's to.
         if (kind === "ClusterRoleBinding" && !subject.namespace)
           add("FieldValueRequired", `${at}.namespace`, "Required value");
         break;
       case "User":
       case "Group":
+        // RBACVAL: besides Required, an empty name is Invalid "user name cannot be empty" / "group …".
+        if (!subject.name) {
+          invalidValue(`${at}.name`, "", `${subject.kind === "User" ? "user" : "group"} name cannot be empty`);
+        }
         if (subject.apiGroup !== RBAC_GROUP) {
           add(
             "FieldValueNotSupported",

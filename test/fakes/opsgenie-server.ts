@@ -1,15 +1,16 @@
 /**
  * A fake Opsgenie Who Is On Call API on 127.0.0.1: `GET /v2/schedules/{identifier}/on-calls`.
- * Sources (see /work/wt/RESEARCH-15-16.md §2):
- * - docs.opsgenie.com/docs/who-is-on-call-api, and OG-OAS = opsgenie/opsgenie-oas paths/whoIsOnCall.yaml,
- *   definitions/whoIsOnCall.yaml;
- * - docs.opsgenie.com/docs/response (status codes, error body) and /docs/api-rate-limiting.
+ * Sources (Opsgenie is an Atlassian product; its API pages stay at docs.opsgenie.com):
+ * - who-is-on-call-api = https://docs.opsgenie.com/docs/who-is-on-call-api ("Get On Calls"), and
+ *   OG-OAS = https://github.com/opsgenie/opsgenie-oas paths/whoIsOnCall.yaml, definitions/whoIsOnCall.yaml;
+ * - docs/response = https://docs.opsgenie.com/docs/response (status codes, error body);
+ * - api-rate-limiting = https://docs.opsgenie.com/docs/api-rate-limiting.
  * The answer is one object per schedule; Opsgenie pages nothing here, so neither does the fake.
  * It can be told to refuse the key (401), throttle (429), forbid (403 / 40301) or hang.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeFake, FaultScript, listenOnLoopback } from "./oncall-faults.js";
 
 export interface FakeOpsgenieSchedule {
   id: string;
@@ -42,9 +43,7 @@ export interface FakeOpsgenie {
 export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Promise<FakeOpsgenie> {
   const schedules = new Map<string, FakeOpsgenieSchedule>();
   const calls: OpsgenieCall[] = [];
-  const faults: Fault[] = [];
-  let hanging = false;
-  const held: ServerResponse[] = [];
+  const script = new FaultScript<Fault>();
   const started = Date.now();
 
   // docs/response: every answer carries `took` and `requestId` (and X-Request-ID); errors add `message`
@@ -64,16 +63,13 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
     req.resume();
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     calls.push({ path: url.pathname, query: url.searchParams, authorization: req.headers.authorization });
-    if (hanging) {
-      held.push(res);
-      return;
-    }
+    if (script.hold(res)) return;
     // who-is-on-call-api sample: `Authorization: GenieKey <apiKey>` (OG-OAS securityDefinitions.GenieKey).
     // docs/response: 401 "Unauthenticated … apiKey is invalid or integration is disabled".
     if (req.headers.authorization !== `GenieKey ${apiKey}`) {
       return send(res, 401, { message: "Could not authenticate" });
     }
-    const fault = faults.shift();
+    const fault = script.next();
     if (fault?.kind === "unauthorized") return send(res, 401, { message: "Could not authenticate" });
     // who-is-on-call-api: a team integration's key without access to the schedule gets "403 -
     // Forbidden (Unauthorized) with 40301 internal code".
@@ -95,11 +91,13 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
       );
     }
     const match = /^\/v2\/schedules\/([^/]+)\/on-calls$/.exec(url.pathname);
+    // docs/response: 404 "Not Found" for what the API does not serve (the text is the fake's own).
     if (req.method !== "GET" || !match) return send(res, 404, { message: "Resource or handler not found" });
     const identifier = decodeURIComponent(match[1] ?? "");
     // who-is-on-call-api: scheduleIdentifierType "Possible values are id and name. Default value is id".
     const byName = url.searchParams.get("scheduleIdentifierType") === "name";
     const schedule = [...schedules.values()].find((s) => (byName ? s.name : s.id) === identifier);
+    // who-is-on-call-api: an identifier that names no schedule is not found (404; text the fake's own).
     if (!schedule) return send(res, 404, { message: `Schedule with identifier [${identifier}] does not exist` });
     const parent = { id: schedule.id, name: schedule.name, enabled: true };
     // `flat`: "When enabled, retrieves user names of all on call participants. Default value is false"
@@ -115,11 +113,8 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const queue = (times: number, fault: Fault) => {
-    for (let i = 0; i < times; i++) faults.push(fault);
-  };
+  const baseUrl = await listenOnLoopback(server);
+  const queue = (times: number, fault: Fault) => script.queue(times, fault);
   return {
     baseUrl,
     apiKey,
@@ -128,13 +123,7 @@ export async function startFakeOpsgenie(apiKey = "eb24alp-fake-genie-key"): Prom
     unauthorizedNext: (times = 1) => queue(times, { kind: "unauthorized" }),
     forbiddenNext: (times = 1) => queue(times, { kind: "forbidden" }),
     throttleNext: (times, periodSeconds) => queue(times, { kind: "throttle", periodSeconds }),
-    hang: () => {
-      hanging = true;
-    },
-    async close() {
-      for (const res of held.splice(0)) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    hang: () => script.hang(),
+    close: () => closeFake(server, script),
   };
 }

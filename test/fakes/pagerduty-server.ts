@@ -8,7 +8,7 @@
  * It can be told to refuse the key (401), throttle (429), fail (500) or hang (never answer).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeFake, FaultScript, listenOnLoopback } from "./oncall-faults.js";
 
 export interface FakePagerDutyUser {
   id: string;
@@ -57,9 +57,7 @@ export interface FakePagerDuty {
 export async function startFakePagerDuty(token = "u+fakepagerdutykey"): Promise<FakePagerDuty> {
   const schedules = new Map<string, FakeSchedule>();
   const calls: PagerDutyCall[] = [];
-  const faults: Fault[] = [];
-  let hanging = false;
-  const held: ServerResponse[] = [];
+  const script = new FaultScript<Fault>();
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...headers });
@@ -78,17 +76,14 @@ export async function startFakePagerDuty(token = "u+fakepagerdutykey"): Promise<
       authorization: req.headers.authorization,
       accept: req.headers.accept,
     });
-    if (hanging) {
-      held.push(res);
-      return;
-    }
+    if (script.hold(res)) return;
     // PD-DOCS "Authentication": the header is `Authorization: Token token=<API_KEY>`, and "this format
     // must be followed precisely or you will receive a 401 Unauthorized response" (code 2006,
     // "Authentication failed", in the "Errors" table). Not Bearer, not Basic.
     if (req.headers.authorization !== `Token token=${token}`) {
       return error(res, 401, "Authentication failed", 2006);
     }
-    const fault = faults.shift();
+    const fault = script.next();
     if (fault?.kind === "unauthorized") return error(res, 401, "Authentication failed", 2006);
     if (fault?.kind === "throttle") {
       // PD-DOCS "Rate Limits": 429 with ratelimit-limit / -remaining / -reset ("the number of seconds
@@ -153,11 +148,8 @@ export async function startFakePagerDuty(token = "u+fakepagerdutykey"): Promise<
     return { status: 200, body };
   }
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const queue = (times: number, fault: Fault) => {
-    for (let i = 0; i < times; i++) faults.push(fault);
-  };
+  const baseUrl = await listenOnLoopback(server);
+  const queue = (times: number, fault: Fault) => script.queue(times, fault);
   return {
     baseUrl,
     token,
@@ -166,17 +158,8 @@ export async function startFakePagerDuty(token = "u+fakepagerdutykey"): Promise<
     unauthorizedNext: (times = 1) => queue(times, { kind: "unauthorized" }),
     throttleNext: (times, resetSeconds, retryAfter) => queue(times, { kind: "throttle", resetSeconds, retryAfter }),
     failNext: (times = 1) => queue(times, { kind: "error" }),
-    hang: () => {
-      hanging = true;
-    },
-    answer: () => {
-      hanging = false;
-      for (const res of held.splice(0)) res.destroy();
-    },
-    async close() {
-      for (const res of held.splice(0)) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    hang: () => script.hang(),
+    answer: () => script.answer(),
+    close: () => closeFake(server, script),
   };
 }

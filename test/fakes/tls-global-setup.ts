@@ -7,6 +7,10 @@
  * start, so it must be set before the test workers start: globalSetup runs in the main vitest process
  * before the `forks` pool spawns workers, and the workers inherit process.env. The key and cert paths
  * travel to the fakes in JITBOT_TEST_TLS_KEY / JITBOT_TEST_TLS_CERT.
+ *
+ * Sources: https://nodejs.org/api/cli.html#node_extra_ca_certsfile ("the well known 'root' CAs …
+ * will be extended with the extra certificates in file"); https://vitest.dev/config/#globalsetup.
+ * It is no fake of a service and enforces no rule of one.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -4,11 +4,12 @@
  * the same Status, what it refuses — else the provider tests prove nothing.
  */
 import { DefaultAzureCredential } from "@azure/identity";
-import { ApiException, AuthorizationV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/domain/clock.js";
 import { kubeConfigFor, tokenSourceFor } from "../../src/grants/kubernetes/cluster.js";
 import type { FakeKube } from "../fakes/kube-server.js";
+import { aksClients, refusedWith } from "./fake-kube-clients.js";
 import { EKS_KEYS, EKS_REGION, startAksKube, startEksKube } from "./support.js";
 
 const STS_ORIGIN = "http://127.0.0.1:9";
@@ -26,27 +27,11 @@ const binding = (name: string, user = "alice@contoso.com", role = "view") => ({
 });
 
 async function refusal(call: Promise<unknown>): Promise<{ code: number; reason?: string; message?: string }> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiException);
-  const api = error as ApiException<string>;
-  const body =
-    typeof api.body === "string" && api.body ? (JSON.parse(api.body) as { reason?: string; message?: string }) : {};
-  return { code: api.code, reason: body.reason, message: body.message };
+  const { code, body } = await refusedWith(call);
+  return { code, reason: body.reason as string | undefined, message: body.message as string | undefined };
 }
 
-async function aks(clock = new ManualClock(new Date())) {
-  const kube = await startAksKube(clock);
-  clusters.push(kube);
-  const token = tokenSourceFor(
-    { kind: "aks", name: "prod-aks", resourceGroup: "rg", subscriptionId: "00000000-0000-0000-0000-000000000000" },
-    { env: {}, clock, azureCredential: () => new DefaultAzureCredential() },
-  );
-  const config = kubeConfigFor({ name: "prod-aks", server: kube.url, caData: kube.caData }, token);
-  return { kube, rbac: config.makeApiClient(RbacAuthorizationV1Api), authz: config.makeApiClient(AuthorizationV1Api) };
-}
+const aks = (clock = new ManualClock(new Date())) => aksClients(clusters, clock);
 
 async function eks(clock: ManualClock, tokenCluster = "prod-eks") {
   const kube = await startEksKube(clock, { clusterName: "prod-eks", stsOrigin: STS_ORIGIN });

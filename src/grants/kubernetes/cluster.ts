@@ -19,10 +19,10 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Cluster, Policy } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
+import { NodeSha256 } from "../../sigv4-sha256.js";
 import { ProviderError } from "../errors.js";
 import { KeepAliveKubeConfig } from "./keep-alive.js";
 import type { KubeCluster } from "./options.js";
-import { NodeSha256 } from "./sha256.js";
 
 export const AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 export const AKS_SCOPE = `${AKS_SERVER_APP_ID}/.default`;

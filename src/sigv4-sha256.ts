@@ -2,8 +2,9 @@ import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import type { Checksum, SourceData } from "@smithy/types";
 
 /**
- * SHA-256 (HMAC-SHA256 with a key) from node:crypto in the shape the SigV4 signer asks for; the
- * twin of the one in store/pg-auth.ts, kept apart so the grant types do not import the store.
+ * SHA-256 (HMAC-SHA256 with a key) from node:crypto in the shape the SigV4 signer asks for. It sits
+ * at the top of src/ because both the EKS token (grants/kubernetes) and the RDS IAM token
+ * (store/pg-auth.ts) sign with it, and neither side may import the other.
  */
 export class NodeSha256 implements Checksum {
   private hash: Hash | Hmac;
