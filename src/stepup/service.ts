@@ -8,7 +8,8 @@ import type { AccessService } from "../service/access-service.js";
 import type { Directory, Logger } from "../service/ports.js";
 import type { PendingStepUp, Store } from "../store/index.js";
 import { isWellFormedState, newState } from "./derive.js";
-import { signedInMismatch } from "./match.js";
+import type { EntraUserIds } from "./entra-users.js";
+import { accountRefusal, signedInMismatch } from "./match.js";
 import { OidcSignIn } from "./oidc.js";
 import { EXPIRED, page, type StepUpPage, UNKNOWN, USED } from "./pages.js";
 import { STEP_UP_START_PATH, type StepUpSettings } from "./settings.js";
@@ -37,10 +38,12 @@ export type StepUpAnswer = { redirect: string } | StepUpPage;
  */
 export class StepUpService {
   private readonly signIn: OidcSignIn | undefined;
+  private readonly userIds: EntraUserIds;
   private readonly anyProfile: boolean;
 
   constructor(private readonly deps: StepUpDeps) {
     this.signIn = deps.settings && new OidcSignIn(deps.settings, deps.clock);
+    this.userIds = deps.settings?.userIds ?? (async () => undefined);
     this.anyProfile = deps.policy.profiles.some((p) => p.approval.stepUp !== undefined);
   }
 
@@ -158,10 +161,24 @@ export class StepUpService {
       return page(403, "Sign-in not accepted", `${capitalize(outcome.why)}, so your approval was not recorded.`);
     }
     const email = (await this.deps.directory.member(stepUp.approverId)).email;
+    const signedInAs = outcome.signedIn.names[0] ?? "";
     const mismatch = signedInMismatch(email, profile, this.deps.policy, outcome.signedIn);
-    if (mismatch) {
-      await this.refused(stepUp, "signed in as someone else", { signedInAs: outcome.signedIn.names[0] ?? "" });
-      return page(403, "Wrong account", mismatch);
+    if (mismatch || !email) {
+      await this.refused(stepUp, "signed in as someone else", { signedInAs });
+      return page(403, "Wrong account", mismatch ?? "");
+    }
+    const account = await accountRefusal(this.userIds, email, profile, outcome.signedIn);
+    if (account?.kind === "unavailable") {
+      this.deps.logger.warn(
+        { requestId: stepUp.requestId, err: String(account.error) },
+        "step-up: Entra lookup failed",
+      );
+      await this.refused(stepUp, "Entra could not be asked who the approver is");
+      return page(502, "Entra ID unavailable", account.sentence);
+    }
+    if (account) {
+      await this.refused(stepUp, "signed in as another account", { signedInAs, oid: outcome.signedIn.oid ?? "" });
+      return page(403, "Wrong account", account.sentence);
     }
     await this.deps.store.audit({
       at: this.deps.clock.now(),

@@ -1,4 +1,6 @@
 import type { Policy, Profile } from "../config/schema.js";
+import { createGraphClient } from "../grants/entra/graph.js";
+import { type EntraUserIds, graphUserIds } from "./entra-users.js";
 
 export const STEP_UP_START_PATH = "/stepup/start";
 export const STEP_UP_CALLBACK_PATH = "/stepup/callback";
@@ -16,6 +18,8 @@ export interface StepUpSettings {
    * replica already shares, so nothing secret is stored with a pending step-up.
    */
   derivationKey: string;
+  /** The approver's Entra object id, which the ID token's `oid` must equal (src/stepup/match.ts). */
+  userIds: EntraUserIds;
 }
 
 export function stepUpProfiles(policy: Policy): Profile[] {
@@ -105,6 +109,7 @@ export function readStepUpSettings(
       clientId,
       clientSecret,
       derivationKey,
+      userIds: graphUserIds(policy, () => createGraphClient({ env })),
     },
     problems,
   };

@@ -9,6 +9,7 @@ import {
   clickApprove,
   EVE,
   LEE,
+  MALLORY,
   OMAR,
   type StepUpRig,
   sentenceOf,
@@ -130,6 +131,36 @@ describe("approver step-up: refusals", () => {
     expect(visit.status).toBe(403);
     expect(sentenceOf(visit)).toContain("You signed in as eve@contoso.com, which is not the Slack approver");
     expect(await statusOf(id)).toBe("pending");
+  });
+
+  it("refuses an account that only carries the approver's address in its email claim: the object id decides", async () => {
+    const { t, oidc } = rig;
+    const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
+    const link = await clickApprove(t, "U0LEAD", approval);
+    oidc.signInAs = MALLORY; // her own account, with lee@contoso.com as its (editable) email
+    const visit = await browse(t, link);
+    expect(visit.status).toBe(403);
+    expect(sentenceOf(visit)).toBe(
+      "You signed in as mallory@contoso.com, but that is not the Entra account of the Slack approver this link was made for (its object id differs), so nothing was recorded.",
+    );
+    expect(await t.store.requests.approvals(id)).toEqual([]);
+    const refused = (await t.store.auditTrail(id)).find((e) => e.action === "approval.step_up_refused");
+    expect(JSON.parse(refused?.detail ?? "{}")).toMatchObject({ oid: MALLORY.oid });
+    expect(await statusOf(id)).toBe("pending");
+  });
+
+  it("records nothing when Entra cannot say who the approver is, and says to try again", async () => {
+    const { t, oidc, graph } = rig;
+    const { id, approval } = await fileRequest(t, "aks-prod-sre", 3600);
+    const link = await clickApprove(t, "U0LEAD", approval);
+    oidc.signInAs = LEE;
+    graph.failNext(1);
+    const visit = await browse(t, link);
+    expect(visit.status).toBe(502);
+    expect(sentenceOf(visit)).toBe(
+      "jitbot could not look up your Entra account to check that this sign-in is yours, so your approval was not recorded; click Approve in Slack to try again.",
+    );
+    expect(await t.store.requests.approvals(id)).toEqual([]);
   });
 
   it("escapes what it echoes from the ID token", async () => {
@@ -291,7 +322,7 @@ describe("approver step-up: when Entra ID says no or is away", () => {
   it("answers with a reference, and keeps serving, when Entra ID cannot be reached", async () => {
     const away = await startTestBot({
       policy: stepUpPolicy(),
-      stepUp: { ...stepUpSettings(rig.oidc), issuer: new URL("https://127.0.0.1:1/x/v2.0") },
+      stepUp: { ...stepUpSettings(rig.oidc, rig.graph), issuer: new URL("https://127.0.0.1:1/x/v2.0") },
     });
     try {
       const { id, approval } = await fileRequest(away, "aks-prod-sre", 3600);

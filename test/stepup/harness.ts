@@ -5,9 +5,13 @@
  * https://jitbot.test, a stand-in for the reverse proxy in front of it: the browser sends what is
  * addressed there to the bot's own listener.
  */
+import { createGraphClient } from "../../src/grants/entra/graph.js";
 import type { PostedMessage } from "../../src/playground/slack-web-api.js";
+import { graphUserIds } from "../../src/stepup/entra-users.js";
 import type { StepUpSettings } from "../../src/stepup/settings.js";
+import { identityEndpoint } from "../entra/harness.js";
 import { type FakeEntraOidc, type OidcUser, startFakeEntraOidc } from "../fakes/entra-oidc.js";
+import { type FakeGraph, startFakeGraph } from "../fakes/graph-server.js";
 import {
   examplePolicy,
   SIGNING_SECRET,
@@ -57,19 +61,43 @@ export function stepUpPolicy() {
   );
 }
 
-export function stepUpSettings(oidc: FakeEntraOidc): StepUpSettings {
+/**
+ * The tenant's directory as Graph shows it: the approvers (object ids as in their ID tokens) and
+ * Mallory, whose own account carries Lee's address as its `email` claim.
+ */
+export const MALLORY: OidcUser = {
+  oid: "44444444-4444-4444-8444-444444444444",
+  name: "Mallory",
+  upn: "mallory@contoso.com",
+  email: "lee@contoso.com",
+};
+
+export async function startDirectory(): Promise<FakeGraph> {
+  await identityEndpoint();
+  const graph = await startFakeGraph();
+  for (const user of [LEE, OMAR, EVE, MALLORY]) {
+    graph.directory.addUser({ id: user.oid, userPrincipalName: user.upn, displayName: user.name });
+  }
+  return graph;
+}
+
+export function stepUpSettings(oidc: FakeEntraOidc, graph: FakeGraph): StepUpSettings {
   return {
     publicUrl: new URL(PUBLIC_URL),
     issuer: new URL(oidc.issuer),
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     derivationKey: SIGNING_SECRET,
+    userIds: graphUserIds(stepUpPolicy(), () =>
+      createGraphClient({ env: { GRAPH_BASE_URL: graph.baseUrl }, maxRetries: 0 }),
+    ),
   };
 }
 
 export interface StepUpRig {
   t: TestBot;
   oidc: FakeEntraOidc;
+  graph: FakeGraph;
   close(): Promise<void>;
 }
 
@@ -86,13 +114,16 @@ export async function startStepUpRig(options: TestBotOptions & { oidc?: FakeEntr
       // Entra and the bot share the test's clock: expiry is judged in the same time.
       now: () => clockNow(),
     }));
-  const t = await startTestBot({ ...options, policy, stepUp: stepUpSettings(oidc) });
+  const graph = await startDirectory();
+  const t = await startTestBot({ ...options, policy, stepUp: stepUpSettings(oidc, graph) });
   clockNow = () => t.clock.now();
   return {
     t,
     oidc,
+    graph,
     async close() {
       await t.close();
+      await graph.close();
       if (!options.oidc) await oidc.close();
     },
   };
