@@ -3,6 +3,7 @@ import { findProfile } from "../domain/policy.js";
 import { DM_CLAIM_STALE_MS, dmClaim, LEASE_MS } from "../grants/lease.js";
 import type { ConnectInstructions } from "../grants/provider.js";
 import type { SchedulerDeps } from "./scheduler.js";
+import { tellUntoldEnds } from "./untold-ends.js";
 
 /** How often a replica beats: well inside LEASE_MS, so a live replica never loses a lease. */
 const HEARTBEAT_MS = 10_000;
@@ -25,7 +26,8 @@ type Chore = "adopt" | "announce" | "tell" | "link";
  * What each replica does on its heartbeat, driven by the injected clock: says it is alive and what
  * its clock reads (doctor's skew check), renews the leases it holds, and picks up what a stopped
  * replica left behind — grants in flight whose lease lapsed and approvals never granted (adopt),
- * requests never announced to their approvers (announce), grants whose person was never told (tell),
+ * requests never announced to their approvers (announce), grants whose person was never told of
+ * their start, failure or end (tell),
  * audit events queued and never linked into the chain (link). The chores run in the background, each
  * at most once at a time, so a slow provider never holds up the next beat. Nothing here rejects.
  */
@@ -62,6 +64,7 @@ export class ReplicaDuties {
     this.chore("tell", async () => {
       await this.tellUntold(now);
       await this.tellUntoldFailures(now);
+      await tellUntoldEnds(this.deps, now);
     });
     this.chore("link", async () => {
       if (!(await store.linkAudits())) logger.warn({}, "audit events are waiting to be linked into the chain");
