@@ -123,4 +123,20 @@ describe("an end whose telling was lost is told by the heartbeat", () => {
     await beats(t, 5 * 60_000);
     expect(endDms()).toHaveLength(1);
   }, 60_000);
+
+  it("does not hold the ended DM back for a credential DM Slack no longer has, and marks the end told", async () => {
+    const { t, id, grant, endDms } = await withActiveGrant();
+    // The person deleted the DM: chat.update answers message_not_found, which no retry changes.
+    t.slack.failNext("chat.update", {
+      error: "message_not_found",
+      matches: (args) => args.channel === grant.dmChannel && args.ts === grant.dmTs,
+    });
+    await untilEnded(t, id, grant.expiresAt);
+    await waitFor(() => endDms().length === 1, "the ended DM, at once");
+    const now = t.clock.now();
+    const day = { since: new Date(now.getTime() - 86_400_000), until: now };
+    await waitFor(async () => (await t.store.grants.untoldEnds(day, now, 10)).length === 0, "the end marked told");
+    await beats(t, 5 * 60_000);
+    expect(endDms()).toHaveLength(1);
+  }, 60_000);
 });
