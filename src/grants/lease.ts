@@ -22,3 +22,13 @@ export const DM_CLAIM_STALE_MS = 120_000;
 export function dmClaim(requestId: string): string {
   return `dm:${requestId}`;
 }
+
+/**
+ * The end of a grant (its channel message, its credential DM redacted, the DM saying it ended) is
+ * told by the one replica that claims this key, on the same staleness rule as the grant's DM.
+ */
+export const ENDED_CLAIM_PREFIX = "ended:";
+
+export function endedClaim(requestId: string): string {
+  return `${ENDED_CLAIM_PREFIX}${requestId}`;
+}

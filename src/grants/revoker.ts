@@ -4,6 +4,7 @@ import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { BackgroundWork } from "./background.js";
 import { PartialRevokeError } from "./composite.js";
 import { backoffMs, forEachLimited } from "./concurrency.js";
+import { tellEnd } from "./end-notice.js";
 import type { EngineDeps } from "./engine.js";
 import { isProviderError, ProviderError } from "./errors.js";
 import { LEASE_MS, ownerOf } from "./lease.js";
@@ -189,10 +190,11 @@ export class Revoker {
       this.deps.metrics?.revocationLag.observe(Math.max(0, endedAt.getTime() - grant.expiresAt.getTime()) / 1000);
     }
     // The access is gone once the store says so; telling Slack must not hold one of the sweep's slots.
+    // Claimed and marked told in the store, so a stop or a Slack failure here is told by a heartbeat.
     if (profile) {
       const ended = await store.requests.mustGet(grant.requestId);
       const record = (await store.grants.get(grant.requestId)) as GrantRecord;
-      this.work.track(notifier.grantEnded(ended, profile, record, detail));
+      this.work.track(tellEnd(this.deps, ended, profile, record, detail));
     }
     return true;
   }

@@ -3,6 +3,7 @@ import { findProfile } from "../domain/policy.js";
 import { DM_CLAIM_STALE_MS, dmClaim, LEASE_MS } from "../grants/lease.js";
 import type { ConnectInstructions } from "../grants/provider.js";
 import type { SchedulerDeps } from "./scheduler.js";
+import { tellUntoldEnds } from "./untold-ends.js";
 
 /** How often a replica beats: well inside LEASE_MS, so a live replica never loses a lease. */
 const HEARTBEAT_MS = 10_000;
@@ -19,13 +20,14 @@ const UNTOLD_AFTER_MS = 30_000;
 /** Only failures this recent are told late: older ones predate the DM being recorded at all. */
 const UNTOLD_FAILURES_WITHIN_MS = 3_600_000;
 
-type Chore = "adopt" | "announce" | "tell" | "link";
+type Chore = "adopt" | "announce" | "tell" | "tell-ends" | "link";
 
 /**
  * What each replica does on its heartbeat, driven by the injected clock: says it is alive and what
  * its clock reads (doctor's skew check), renews the leases it holds, and picks up what a stopped
  * replica left behind — grants in flight whose lease lapsed and approvals never granted (adopt),
- * requests never announced to their approvers (announce), grants whose person was never told (tell),
+ * requests never announced to their approvers (announce), grants whose person was never told of
+ * their start or failure (tell) or of their end (tell-ends),
  * audit events queued and never linked into the chain (link). The chores run in the background, each
  * at most once at a time, so a slow provider never holds up the next beat. Nothing here rejects.
  */
@@ -63,6 +65,8 @@ export class ReplicaDuties {
       await this.tellUntold(now);
       await this.tellUntoldFailures(now);
     });
+    // Apart from "tell": ends retried while Slack fails must not hold up a new grant's lost DM.
+    this.chore("tell-ends", () => tellUntoldEnds(this.deps, now));
     this.chore("link", async () => {
       if (!(await store.linkAudits())) logger.warn({}, "audit events are waiting to be linked into the chain");
     });

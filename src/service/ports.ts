@@ -77,7 +77,11 @@ export interface Notifier {
     instructions?: ConnectInstructions,
   ): Promise<MessageRef | undefined>;
   expiryReminder(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
-  grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string): Promise<void>;
+  /**
+   * The approval message, the credential DM redacted, and the person's DM. True once the DM was
+   * delivered, which is only after the redaction: false when anything that counts must be retried.
+   */
+  grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string): Promise<boolean>;
   /** Redacts the credential DM of a grant that ended before the DM was recorded (it raced the revoke). */
   credentialsDead(request: AccessRequest, profile: Profile, grant: GrantRecord): Promise<void>;
   revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string): Promise<void>;

@@ -27,6 +27,7 @@ import {
   grantMessage,
   receiptMessage,
 } from "./blocks/dm.js";
+import { uneditable } from "./uneditable.js";
 
 /**
  * Delivers what happened to Slack. Delivery failures are logged and swallowed: the state change
@@ -50,12 +51,24 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  private async update(channel: string | undefined, ts: string | undefined, message: SlackMessage, what: string) {
-    if (!channel || !ts) return;
+  /** True when the message reads as asked now, or never can be edited again (it is gone): no retry helps. */
+  private async update(
+    channel: string | undefined,
+    ts: string | undefined,
+    message: SlackMessage,
+    what: string,
+  ): Promise<boolean> {
+    if (!channel || !ts) return true;
     try {
       await this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+      return true;
     } catch (error) {
-      this.logger.warn({ channel, what, err: (error as Error).message }, "could not update a Slack message");
+      const final = uneditable(error);
+      this.logger.warn(
+        { channel, what, err: (error as Error).message },
+        final ? "a Slack message can no longer be updated" : "could not update a Slack message",
+      );
+      return final !== undefined;
     }
   }
 
@@ -182,15 +195,22 @@ export class SlackNotifier implements Notifier {
     );
   }
 
+  /**
+   * True once the person was told. Their DM goes out only after the credential DM lost its secrets
+   * (or had none left to lose), so an end told leaves no secret on screen; false leaves it all to a
+   * heartbeat, which repeats it: the refresh and the redaction land the same twice. A break glass
+   * not confirmed is told to its channel first, so a retry after a failed DM posts that again.
+   */
   async grantEnded(request: AccessRequest, profile: Profile, grant: GrantRecord, detail: string) {
     await this.refreshApproval(request, profile, undefined, grant.endReason);
-    await this.redactOldCredentials(request, profile, grant);
+    if (!(await this.redactOldCredentials(request, profile, grant))) return false;
+    let dm = endedMessage(request, profile, detail);
     if (grant.endReason === "not_confirmed") {
-      await this.post(profile.approval.channel, notConfirmedNotice(request, profile), "break glass not confirmed");
-      await this.post(request.requesterId, notConfirmedDm(request, profile, detail), "ended");
-      return;
+      const notice = notConfirmedNotice(request, profile);
+      if (!(await this.post(profile.approval.channel, notice, "break glass not confirmed"))) return false;
+      dm = notConfirmedDm(request, profile, detail);
     }
-    await this.post(request.requesterId, endedMessage(request, profile, detail), "ended");
+    return (await this.post(request.requesterId, dm, "ended")) !== undefined;
   }
 
   async breakGlassUsed(request: AccessRequest, profile: Profile, approverIds: string[]) {
@@ -219,16 +239,16 @@ export class SlackNotifier implements Notifier {
     await this.redactOldCredentials(request, profile, grant);
   }
 
-  /** The credential DM keeps its steps but loses its secrets once they are dead. */
+  /** The credential DM keeps its steps but loses its secrets once they are dead. True once it has. */
   private async redactOldCredentials(request: AccessRequest, profile: Profile, grant: GrantRecord) {
-    if (!grant.dmChannel || !grant.dmTs) return;
+    if (!grant.dmChannel || !grant.dmTs) return true;
     const placeholder: ConnectInstructions = {
       summary: "",
       sections: grant.dmHasSecret ? [{ heading: "Credentials", secret: true }] : [],
       notes: [],
     };
     const message = grantMessage(request, profile, grant, placeholder, { canRefresh: false, redacted: true });
-    await this.update(grant.dmChannel, grant.dmTs, message, "redact credentials");
+    return this.update(grant.dmChannel, grant.dmTs, message, "redact credentials");
   }
 
   async revokeFailing(request: AccessRequest, profile: Profile, grant: GrantRecord, reason: string) {

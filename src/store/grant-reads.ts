@@ -1,5 +1,6 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { GrantRecord } from "../domain/request.js";
+import { ENDED_CLAIM_PREFIX } from "../grants/lease.js";
 import type { Engine } from "./engine.js";
 import { toGrant } from "./rows.js";
 import type { Database } from "./schema.js";
@@ -167,6 +168,16 @@ export class GrantReads {
     return rows.map(toGrant);
   }
 
+  /**
+   * Grants ended within `ended` whose person was never told (their replica stopped between the end
+   * and the telling, or Slack failed it), oldest end first. An end whose notice a replica claimed at
+   * or after `claimedBefore` is left out: one that keeps failing waits for its claim to go stale
+   * and never fills the page ahead of the others.
+   */
+  async untoldEnds(ended: { since: Date; until: Date }, claimedBefore: Date, limit: number): Promise<GrantRecord[]> {
+    return (await untoldEndsQuery(this.db, ended, claimedBefore, limit).execute()).map(toGrant);
+  }
+
   async active(): Promise<GrantRecord[]> {
     const rows = await this.db
       .selectFrom("grants")
@@ -176,4 +187,31 @@ export class GrantReads {
       .execute();
     return rows.map(toGrant);
   }
+}
+
+/**
+ * The partial index grants_end_untold holds only untold ends, by end time: an end told long ago is
+ * not in it, and one never told (its person cannot be reached) is past `since`, so a heartbeat
+ * reads a few index entries however many grants ever ended. The claim is the row claimMessage
+ * writes for `ended:<request id>` (src/grants/lease.ts).
+ */
+export function untoldEndsQuery(
+  db: Kysely<Database>,
+  ended: { since: Date; until: Date },
+  claimedBefore: Date,
+  limit: number,
+) {
+  return db
+    .selectFrom("grants")
+    .leftJoin("slack_deliveries as claim", (join) =>
+      join.on(sql<boolean>`claim.id = ${sql.lit(ENDED_CLAIM_PREFIX)} || grants.request_id`),
+    )
+    .selectAll("grants")
+    .where("grants.status", "=", "ended")
+    .where("grants.ended_told_at", "is", null)
+    .where("grants.ended_at", ">=", ended.since.getTime())
+    .where("grants.ended_at", "<=", ended.until.getTime())
+    .where((eb) => eb.or([eb("claim.at", "is", null), eb("claim.at", "<", claimedBefore.getTime())]))
+    .orderBy("grants.ended_at")
+    .limit(limit);
 }

@@ -233,6 +233,16 @@ export class GrantRepo extends GrantEnds {
       .execute();
   }
 
+  /** The person was told their access ended (src/grants/end-notice.ts): no heartbeat tells them again. */
+  async markEndTold(requestId: string, at: Date): Promise<void> {
+    await this.engine.db
+      .updateTable("grants")
+      .set({ ended_told_at: at.getTime() })
+      .where("request_id", "=", requestId)
+      .where("status", "=", "ended")
+      .execute();
+  }
+
   async markReminderSent(requestId: string, at: Date): Promise<boolean> {
     const result = await this.db
       .updateTable("grants")

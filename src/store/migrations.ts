@@ -153,6 +153,13 @@ export const SQLITE_MIGRATIONS: string[] = [
    ALTER TABLE requests ADD COLUMN break_glass_confirmed_by TEXT;
    ALTER TABLE requests ADD COLUMN break_glass_confirmed_at INTEGER;
    CREATE INDEX requests_break_glass ON requests(created_at) WHERE break_glass_confirm_by IS NOT NULL;`,
+  // 12: when the person was told their access ended (the DM, sent only once the credential DM was
+  // redacted). A replica that stops between the end and the telling leaves it empty, and a heartbeat
+  // tells them late; the partial index holds only the untold ones, by end. Grants ended before this
+  // version were told (or lost) by the old code: marked told, so nobody is told twice on upgrade.
+  `ALTER TABLE grants ADD COLUMN ended_told_at INTEGER;
+   UPDATE grants SET ended_told_at = ended_at WHERE ended_at IS NOT NULL;
+   CREATE INDEX grants_end_untold ON grants(ended_at) WHERE status = 'ended' AND ended_told_at IS NULL;`,
 ];
 
 export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -303,6 +310,11 @@ ALTER TABLE requests ADD COLUMN break_glass_confirm_by BIGINT;
 ALTER TABLE requests ADD COLUMN break_glass_confirmed_by TEXT;
 ALTER TABLE requests ADD COLUMN break_glass_confirmed_at BIGINT;
 CREATE INDEX requests_break_glass ON requests(created_at) WHERE break_glass_confirm_by IS NOT NULL;`;
+// The end notice's delivery: as SQLite's 12.
+const POSTGRES_12_ENDED_TOLD = `
+ALTER TABLE grants ADD COLUMN ended_told_at BIGINT;
+UPDATE grants SET ended_told_at = ended_at WHERE ended_at IS NOT NULL;
+CREATE INDEX grants_end_untold ON grants(ended_at) WHERE status = 'ended' AND ended_told_at IS NULL;`;
 
 /** Each script takes a PostgreSQL schema from the version before it to `reaches`. */
 export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
@@ -312,4 +324,5 @@ export const POSTGRES_MIGRATIONS: { reaches: number; ddl: string }[] = [
   { reaches: 9, ddl: POSTGRES_9 },
   { reaches: 10, ddl: POSTGRES_10_STEP_UPS },
   { reaches: 11, ddl: POSTGRES_11_BREAK_GLASS },
+  { reaches: 12, ddl: POSTGRES_12_ENDED_TOLD },
 ];

@@ -97,6 +97,8 @@ export interface GrantTable {
   revoke_requested_by: string | null;
   lease_owner: string | null;
   lease_until: number | null;
+  /** When the person was told the access ended (schema 12); null while that is still owed. */
+  ended_told_at: number | null;
 }
 
 export interface AuditTable {

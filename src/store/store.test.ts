@@ -59,7 +59,14 @@ describe("opening a SQLite file (SQLite only: these are the file's own settings)
     await sql`DROP TABLE store_probe`.execute(store.kysely);
     await sql`DROP INDEX grants_due`.execute(store.kysely);
     await sql`CREATE INDEX grants_due ON grants(due_at) WHERE status = 'active'`.execute(store.kysely);
-    for (const column of ["revoke_requested_at", "revoke_requested_by", "lease_owner", "lease_until"]) {
+    await sql`DROP INDEX grants_end_untold`.execute(store.kysely);
+    for (const column of [
+      "revoke_requested_at",
+      "revoke_requested_by",
+      "lease_owner",
+      "lease_until",
+      "ended_told_at",
+    ]) {
       await sql`ALTER TABLE grants DROP COLUMN ${sql.id(column)}`.execute(store.kysely);
     }
     for (const table of ["slack_deliveries", "replicas", "job_runs", "home_visitors", "audit_pending", "step_ups"])

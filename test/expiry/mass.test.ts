@@ -81,6 +81,7 @@ class CountingNotifier implements Notifier {
   async expiryReminder() {}
   async grantEnded(request: AccessRequest, _profile: Profile, _grant: GrantRecord) {
     this.ended.push(request.id);
+    return true;
   }
   async revokeFailing(request: AccessRequest) {
     this.alerts.push(request.id);
