@@ -189,11 +189,7 @@ export class Revoker {
       this.deps.metrics?.revocationLag.observe(Math.max(0, endedAt.getTime() - grant.expiresAt.getTime()) / 1000);
     }
     // The access is gone once the store says so; telling Slack must not hold one of the sweep's slots.
-    if (profile) {
-      const ended = await store.requests.mustGet(grant.requestId);
-      const record = (await store.grants.get(grant.requestId)) as GrantRecord;
-      this.work.track(notifier.grantEnded(ended, profile, record, detail));
-    }
+    if (profile) this.work.track(notifier.grantEnded(ended.request, profile, ended.grant, detail));
     return true;
   }
 
