@@ -58,6 +58,8 @@ export async function replicasMassScenario(sizes: MassSizes): Promise<ScenarioRe
     if (!store) throw new Error("the store was not seeded");
     const db = store;
     const readyBeforeDueMs = dueSecond - Date.now();
+    // CPU from here on is the expiry's (the start-up's is not), when the replicas were up before the due second.
+    const cpuBefore = await Promise.all(replicas.bots.map((b) => b.stats()));
     const budgetMs = (sizes.grants / sizes.ratePerSecond) * 3_000 + 30_000;
     const finished = await until(
       async () => (await activeCount(db)) === 0,
@@ -77,6 +79,7 @@ export async function replicasMassScenario(sizes: MassSizes): Promise<ScenarioRe
     const ended = await endedCount(db, ids);
     const exactlyOnce = ended === sizes.grants && stillMembers === 0 && [...perPath.values()].every((n) => n === 1);
     const cpu = await Promise.all(replicas.bots.map((b) => b.stats()));
+    const expiryCpuMs = cpu.map((s, i) => s.cpuMs - (cpuBefore[i]?.cpuMs ?? 0));
     // When the second DELETE of a user came, after the due second: a lease that lapsed mid-sweep shows late.
     const seenPath = new Set<string>();
     const repeatsAfterDueS = deletes
@@ -131,6 +134,11 @@ export async function replicasMassScenario(sizes: MassSizes): Promise<ScenarioRe
         throttled: proxy.throttled,
         elapsedS,
         replicaCpuMs: cpu.map((s) => s.cpuMs),
+        replicaCpuMsDuringExpiry: expiryCpuMs,
+        // The three bots' CPU per revoke (start-up excluded): what decides the rate on shared cores.
+        cpuMsPerRevoke: round(expiryCpuMs.reduce((a, b) => a + b, 0) / Math.max(1, ended)),
+        // A revoke's DELETE plus its share of the coalesced read-backs: both count against the throttle.
+        graphCallsPerRevoke: round(proxy.passed / Math.max(1, deletes.length)),
         repeatedDeletes: repeatsAfterDueS.length,
         firstRepeatAfterDueS: repeatsAfterDueS.length ? Math.min(...repeatsAfterDueS) : null,
       },

@@ -191,11 +191,7 @@ export class Revoker {
     }
     // The access is gone once the store says so; telling Slack must not hold one of the sweep's slots.
     // Claimed and marked told in the store, so a stop or a Slack failure here is told by a heartbeat.
-    if (profile) {
-      const ended = await store.requests.mustGet(grant.requestId);
-      const record = (await store.grants.get(grant.requestId)) as GrantRecord;
-      this.work.track(tellEnd(this.deps, ended, profile, record, detail));
-    }
+    if (profile) this.work.track(tellEnd(this.deps, ended.request, profile, ended.grant, detail));
     return true;
   }
 

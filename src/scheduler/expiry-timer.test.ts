@@ -57,6 +57,11 @@ function rig(firstDue: number | undefined) {
   };
 }
 
+/** Lets settled promises hand over to what waits on them (no time passes). */
+async function settled(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
 describe("the expiry timer", () => {
   it("arms nothing when nothing is due, and arms for a grant once it exists", async () => {
     const r = rig(undefined);
@@ -139,7 +144,7 @@ describe("the expiry timer", () => {
     expect(r.sweeps).toEqual([1_000]);
   });
 
-  it("arms for the latest re-read even when an older read answers after it", async () => {
+  it("a re-arm during a read in flight is answered by a read that starts after it: the fresher answer arms", async () => {
     const clock = new ManualClock("2026-03-02T09:00:00.000Z");
     const start = clock.now().getTime();
     const answers: ((due: Date | undefined) => void)[] = [];
@@ -154,13 +159,42 @@ describe("the expiry timer", () => {
     );
     const older = timer.rearm();
     const newer = timer.rearm();
-    // The newer read saw a grant revoked since the older one: nothing is due any more.
-    answers[1]?.(undefined);
+    expect(answers).toHaveLength(1);
     answers[0]?.(new Date(start + 1_000));
-    await Promise.all([older, newer]);
+    await older;
+    // The newer read starts only now, and sees the grant revoked since: nothing is due any more.
+    await settled();
+    expect(answers).toHaveLength(2);
+    answers[1]?.(undefined);
+    await newer;
     expect(clock.pendingTimers()).toBe(0);
     await clock.advance(5_000);
     expect(sweeps).toEqual([]);
+  });
+
+  it("a burst of change notices during a re-read costs two reads, not one each, and arms for the last", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const start = clock.now().getTime();
+    const answers: ((due: Date | undefined) => void)[] = [];
+    const timer = new ExpiryTimer(
+      clock,
+      () => new Promise<Date | undefined>((resolve) => answers.push(resolve)),
+      async () => undefined,
+      () => undefined,
+    );
+    const first = timer.rearm();
+    const burst = Array.from({ length: 100 }, () => timer.rearm());
+    answers[0]?.(new Date(start + 5_000));
+    await first;
+    await settled();
+    expect(answers).toHaveLength(2);
+    answers[1]?.(new Date(start + 1_000));
+    await Promise.all(burst);
+    expect(answers).toHaveLength(2);
+    expect(clock.pendingTimers()).toBe(1);
+    await clock.advance(1_000);
+    expect(clock.pendingTimers()).toBe(0);
+    timer.stop();
   });
 
   it("reports a failed re-read and keeps the timer it had, without rejecting", async () => {

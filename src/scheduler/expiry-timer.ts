@@ -19,6 +19,9 @@ export class ExpiryTimer {
   private holdBack: { dueBy: number; notBefore: number } | undefined;
   /** Counts re-reads: only the latest one may arm, so an older answer arriving late cannot. */
   private reads = 0;
+  /** The re-read in flight, and the one that follows it for every call made meanwhile. */
+  private reading: Promise<void> | undefined;
+  private readAgain: Promise<void> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -31,9 +34,27 @@ export class ExpiryTimer {
    * Re-reads the earliest due time and re-arms if it moved. Cheap: one indexed MIN(). Never
    * rejects: a failed read goes to onError and leaves the armed timer (and the minute sweep) as is.
    */
-  async rearm(): Promise<void> {
+  rearm(): Promise<void> {
     // While a sweep runs, its end re-arms (it reads the store afresh then).
-    if (this.stopped || this.running) return;
+    if (this.stopped || this.running) return Promise.resolve();
+    if (!this.reading) {
+      const reading = this.reread().finally(() => {
+        if (this.reading === reading) this.reading = undefined;
+      });
+      this.reading = reading;
+      return reading;
+    }
+    // Every replica's every change lands here (LISTEN/NOTIFY): during a mass expiry that is hundreds
+    // a second. A read in flight may predate this call, so one more read follows it, shared by
+    // every call made meanwhile: at most two reads, and the last always starts after the last call.
+    this.readAgain ??= this.reading.then(() => {
+      this.readAgain = undefined;
+      return this.rearm();
+    });
+    return this.readAgain;
+  }
+
+  private async reread(): Promise<void> {
     const read = ++this.reads;
     let next: Date | undefined;
     try {

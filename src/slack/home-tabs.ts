@@ -1,6 +1,7 @@
 import type { WebClient } from "@slack/web-api";
 import { requestables } from "../domain/bundle.js";
 import type { Clock } from "../domain/clock.js";
+import { FreshRead } from "../domain/fresh-read.js";
 import { checkApprover, findProfile } from "../domain/policy.js";
 import type { AccessRequest } from "../domain/request.js";
 import type { AccessService } from "../service/access-service.js";
@@ -22,13 +23,17 @@ export interface HomeVisitors {
  */
 export class HomeTabs {
   private service: AccessService | undefined;
+  /** Every change asks who has App Home open: changes that end together share the read (FreshRead). */
+  private readonly currentVisitors: FreshRead<string[]>;
 
   constructor(
     private readonly client: WebClient,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly visitors: HomeVisitors,
-  ) {}
+  ) {
+    this.currentVisitors = new FreshRead(() => this.visitors.homeVisitors(this.clock.now()));
+  }
 
   /** The service is built after the notifier that refreshes homes; it is attached once ready. */
   attach(service: AccessService): void {
@@ -63,7 +68,7 @@ export class HomeTabs {
     if (!service) return;
     let visitors: string[];
     try {
-      visitors = await this.visitors.homeVisitors(this.clock.now());
+      visitors = await this.currentVisitors.get();
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, "could not read App Home visitors; homes not refreshed");
       return;

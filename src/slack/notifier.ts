@@ -78,6 +78,8 @@ export class SlackNotifier implements Notifier {
     known?: Approval[],
     endReason?: GrantRecord["endReason"],
   ) {
+    // Nothing to bring up to date (never posted, or a request made outside Slack): no approvals read.
+    if (!request.approvalChannel || !request.approvalTs) return;
     const message = request.breakGlass
       ? breakGlassChannelMessage(request, profile, endReason)
       : approvalMessage(request, profile, known ?? (await this.approvalsOf(request.id)));

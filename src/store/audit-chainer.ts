@@ -5,9 +5,34 @@ import type { Database } from "./schema.js";
 /** Rows linked per transaction: one lock, one head read and one INSERT for all of them. */
 const BATCH = 2_000;
 
-/** Queues events inside the caller's transaction; no lock, so the change commits at its own pace. */
-export async function queueAudits(trx: Transaction<Database>, events: AuditEvent[]): Promise<void> {
-  await trx.insertInto("audit_pending").values(events.map(auditEntry)).execute();
+/**
+ * PostgreSQL: a transaction's audit events queued (no lock, so the change commits at its own pace)
+ * and its change notices sent (NOTIFY is delivered at commit) in one statement: one round trip
+ * instead of two on every audited write. The events keep their order: audit_pending's ids follow
+ * the ordinality.
+ */
+export async function queueAndNotify(
+  trx: Transaction<Database>,
+  channel: string,
+  tx: { audits: AuditEvent[]; changes: readonly unknown[] },
+): Promise<void> {
+  const payloads = tx.changes.map((change) => JSON.stringify(change));
+  if (tx.audits.length === 0) {
+    if (payloads.length > 0)
+      await sql`SELECT pg_notify(${channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
+    return;
+  }
+  const entries = tx.audits.map(auditEntry);
+  await sql`WITH queued AS (
+      INSERT INTO audit_pending (at, actor, action, request_id, detail)
+      SELECT at, actor, action, request_id, detail
+      FROM unnest(${entries.map((e) => e.at)}::bigint[], ${entries.map((e) => e.actor)}::text[],
+                  ${entries.map((e) => e.action)}::text[], ${entries.map((e) => e.request_id)}::text[],
+                  ${entries.map((e) => e.detail)}::text[])
+        WITH ORDINALITY AS e(at, actor, action, request_id, detail, n)
+      ORDER BY n
+    )
+    SELECT pg_notify(${channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
 }
 
 /**

@@ -1,7 +1,7 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { AccessRequest } from "../domain/request.js";
 import { type AuditEvent, appendAudits } from "./audit.js";
-import { AuditChainer, queueAudits } from "./audit-chainer.js";
+import { AuditChainer, queueAndNotify } from "./audit-chainer.js";
 import { toRequest } from "./rows.js";
 import type { Database } from "./schema.js";
 
@@ -107,15 +107,8 @@ export class Engine {
     const { value, changes, audited } = await this.db.transaction().execute(async (trx) => {
       const tx = new Tx(trx);
       const result = await work(tx);
-      // NOTIFY is sent at commit whenever it is queued.
-      if (this.postgres && tx.changes.length > 0) {
-        const payloads = tx.changes.map((change) => JSON.stringify(change));
-        await sql`SELECT pg_notify(${this.postgres.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
-      }
-      if (tx.audits.length > 0) {
-        if (this.chainer) await queueAudits(trx, tx.audits);
-        else await appendAudits(trx, tx.audits, this.auditKey);
-      }
+      if (this.postgres) await queueAndNotify(trx, this.postgres.channel, tx);
+      else if (tx.audits.length > 0) await appendAudits(trx, tx.audits, this.auditKey);
       return { value: result, changes: tx.changes, audited: tx.audits.length > 0 };
     });
     if (!this.postgres) for (const change of changes) this.emit(change);

@@ -1,5 +1,5 @@
 import type { ExpressionBuilder } from "kysely";
-import type { EarlyEnd, GrantRecord } from "../domain/request.js";
+import type { AccessRequest, EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { Tx } from "./engine.js";
 import { GrantReads, getGrant } from "./grant-reads.js";
 import { getRequest, moveRequest } from "./request-rows.js";
@@ -8,6 +8,12 @@ import type { Database } from "./schema.js";
 
 /** A finished revoke attempt (ended, or failed and rescheduled) frees the grant for any replica. */
 export const NO_LEASE = { lease_owner: null, lease_until: null } as const;
+
+/** A grant just ended, and its request, as the ending transaction left them. */
+export interface EndedGrant {
+  request: AccessRequest;
+  grant: GrantRecord;
+}
 
 /** Due, active, and not leased by anyone else (or their lease lapsed). */
 function claimable(now: Date, owner: string) {
@@ -24,7 +30,11 @@ function claimable(now: Date, owner: string) {
  * retried), and the leases that keep two replicas from revoking the same grant at once.
  */
 export class GrantEnds extends GrantReads {
-  /** Ends a grant the provider confirmed revoked; false when it had already ended (no double end). */
+  /**
+   * Ends a grant the provider confirmed revoked; undefined when it had already ended (no double
+   * end). Answers the request and grant as this transaction left them, so the caller's notices
+   * need no second read.
+   */
   async end(input: {
     requestId: string;
     reason: "expired" | "revoked" | "not_confirmed";
@@ -34,7 +44,7 @@ export class GrantEnds extends GrantReads {
     /** Whether a read-back after the revoke showed the access gone, and what it read. */
     verified?: boolean;
     readBack?: string;
-  }): Promise<boolean> {
+  }): Promise<EndedGrant | undefined> {
     const audited = {
       detail: input.detail,
       ...(input.verified === undefined ? {} : { verified: input.verified }),
@@ -42,13 +52,23 @@ export class GrantEnds extends GrantReads {
     };
     return this.engine.write(async (tx) => {
       const request = await this.engine.lockRequest(tx, input.requestId);
-      const result = await tx.db
+      const row = await tx.db
         .updateTable("grants")
         .set({ status: "ended", end_reason: input.reason, ended_at: input.at.getTime(), last_error: null, ...NO_LEASE })
         .where("request_id", "=", input.requestId)
         .where("status", "=", "active")
+        .returningAll()
+        // In the same round trip: whether any request extends this one (the partial index answers),
+        // so the common grant with no extension skips the recursive walk below.
+        .returning((eb) =>
+          eb
+            .exists(eb.selectFrom("requests").select("id").where("extends_request_id", "=", input.requestId))
+            .as("extended"),
+        )
         .executeTakeFirst();
-      if (result.numUpdatedRows !== 1n) return false;
+      if (!row) return undefined;
+      const { extended, ...grantRow } = row;
+      const grant = toGrant(grantRow);
       tx.changed(input.requestId, "grant.ended");
       // A roll-back that is finally confirmed: the request had already failed; only the audit learns.
       if (request?.status !== "active") {
@@ -59,9 +79,10 @@ export class GrantEnds extends GrantReads {
           requestId: input.requestId,
           detail: audited,
         });
-        return true;
+        // The grant's foreign key keeps its request; without one there is nobody to tell.
+        return request && { request, grant };
       }
-      await moveRequest(tx, {
+      const moved = await moveRequest(tx, {
         id: input.requestId,
         from: "active",
         event: input.reason === "expired" ? "expire" : "revoke",
@@ -69,8 +90,9 @@ export class GrantEnds extends GrantReads {
         actor: input.actor,
         detail: input.reason === "not_confirmed" ? { ...audited, reason: "not confirmed", breakGlass: true } : audited,
       });
-      await this.endExtensions(tx, request.requesterId, input);
-      return true;
+      // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
+      if (Number(extended) === 1) await this.endExtensions(tx, request.requesterId, input);
+      return { request: moved, grant };
     });
   }
 

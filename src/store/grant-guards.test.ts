@@ -92,13 +92,13 @@ describe.each(engines())("the grant rows' guarded transitions ($name)", (engine)
       op: "end (expiry)",
       legal: "active",
       run: (id) => store.grants.end({ requestId: id, reason: "expired", at: soon, actor: "jitbot", detail: "d" }),
-      refused: false,
+      refused: undefined,
     },
     {
       op: "end (revoke)",
       legal: "active",
       run: (id) => store.grants.end({ requestId: id, reason: "revoked", at: soon, actor: "U0ALICE", detail: "d" }),
-      refused: false,
+      refused: undefined,
     },
     {
       op: "an early-revoke request",

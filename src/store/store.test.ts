@@ -231,8 +231,12 @@ describe.each(ENGINES)("grants ($name)", (engine) => {
       actor: "jitbot",
       detail: "removed",
     };
-    expect(await store.grants.end(end)).toBe(true);
-    expect(await store.grants.end(end)).toBe(false);
+    const ended = await store.grants.end(end);
+    // What the ending transaction wrote comes back with it, as a fresh read would show it.
+    expect(ended?.request).toEqual(await store.requests.mustGet("JR-TEST01"));
+    expect(ended?.grant).toEqual(await store.grants.get("JR-TEST01"));
+    expect(ended?.grant.status).toBe("ended");
+    expect(await store.grants.end(end)).toBeUndefined();
     expect((await store.requests.mustGet("JR-TEST01")).status).toBe("expired");
     expect(await store.grants.nextDueAt()).toBeUndefined();
     await store.close();

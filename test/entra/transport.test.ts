@@ -1,6 +1,7 @@
+import type { TokenCredential } from "@azure/identity";
 import { Client } from "@microsoft/microsoft-graph-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { graphEndpoint } from "../../src/grants/entra/graph.js";
+import { createGraphClient, graphEndpoint } from "../../src/grants/entra/graph.js";
 import { type EntraFixture, startEntraFixture } from "./harness.js";
 
 describe("the Graph client reaches the fake exactly as production reaches Graph", () => {
@@ -16,6 +17,23 @@ describe("the Graph client reaches the fake exactly as production reaches Graph"
     expect(f.graph.calls.length).toBeGreaterThan(0);
     for (const call of f.graph.calls) expect(call.authorization).toMatch(/^Bearer fake-graph-token-\d+$/);
     expect(f.identity.requests[0]).toEqual({ resource: f.graph.baseUrl, apiVersion: "2019-08-01" });
+  });
+
+  it("asks the credential for a token once for many Graph calls, not once per call", async () => {
+    let asked = 0;
+    const credential: TokenCredential = {
+      getToken: async () => {
+        asked++;
+        return { token: `counted-token-${asked}`, expiresOnTimestamp: Date.now() + 3_600_000 };
+      },
+    };
+    const client = createGraphClient({ env: { GRAPH_BASE_URL: f.graph.baseUrl }, credential, maxRetries: 0 });
+    const before = f.graph.calls.length;
+    await Promise.all(Array.from({ length: 20 }, () => client.api("/users").top(1).get()));
+    const sent = f.graph.calls.slice(before);
+    expect(sent).toHaveLength(20);
+    for (const call of sent) expect(call.authorization).toBe("Bearer counted-token-1");
+    expect(asked).toBe(1);
   });
 
   it("shows why customHosts matters: without it the SDK drops Authorization and Graph says 401", async () => {

@@ -10,7 +10,7 @@ import {
   RetryHandlerOptions,
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
-import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
+import { CachedTokenProvider } from "./token-cache.js";
 
 export const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com";
 
@@ -60,7 +60,7 @@ export function graphEndpoint(env: NodeJS.ProcessEnv): GraphEndpoint {
 export function createGraphClient(options: GraphClientOptions): Client {
   const endpoint = graphEndpoint(options.env);
   const credential = options.credential ?? new DefaultAzureCredential();
-  const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [endpoint.scope] });
+  const authProvider = new CachedTokenProvider(credential, [endpoint.scope]);
 
   const auth = new AuthenticationHandler(authProvider);
   const retry = new RetryHandler(
