@@ -27,7 +27,7 @@ async function grantEnded(store: Store, id: string, endedAt: Date): Promise<void
   await grantActive(store, id);
   expect(
     await store.grants.end({ requestId: id, reason: "revoked", at: endedAt, actor: "jitbot", detail: "gone" }),
-  ).toBe(true);
+  ).toBeTruthy();
 }
 
 const ids = (grants: { requestId: string }[]) => grants.map((g) => g.requestId);
