@@ -12,13 +12,16 @@ import base from "./vitest.config.js";
  * The store's tests run on SQLite only: the guards and the audit chain are the same queries on both
  * engines, and a mutant run needs no server, so a PostgreSQL URL in the shell is ignored here (and
  * its global setup, which would create a database per run, is left out).
+ * JITBOT_MUTATE_TESTS (comma-separated globs) narrows the tests to a module's own: a module that
+ * every booted bot loads (the expiry timer, the store) otherwise makes most of its mutants "static",
+ * and each of those runs every related suite (about two minutes apiece on two cores).
  */
 const { projects: _projects, ...single } = base.test ?? {};
 
 export default defineConfig({
   test: {
     ...single,
-    include: [
+    include: process.env.JITBOT_MUTATE_TESTS?.split(",") ?? [
       "src/**/*.test.ts",
       "test/expiry/**/*.test.ts",
       "test/aws/**/*.test.ts",

@@ -128,6 +128,20 @@ describe("the expiry timer", () => {
     expect(r.errors).toEqual(["Error: database is locked"]);
   });
 
+  it("after a sweep threw, a grant due later than the 5 s wait still fires at its own time", async () => {
+    const r = rig(1_000);
+    r.failNext();
+    await r.timer.rearm();
+    await r.clock.advance(1_000);
+    // The failed sweep left the grant due at 1 s; it was revoked meanwhile and the next is due at 9 s.
+    r.db.due = r.start + 9_000;
+    await r.timer.rearm();
+    await r.clock.advance(7_999);
+    expect(r.sweeps).toEqual([1_000]);
+    await r.clock.advance(1);
+    expect(r.sweeps).toEqual([1_000, 9_000]);
+  });
+
   it("stays stopped: neither a sweep that was running nor a re-arm arms it again", async () => {
     const r = rig(1_000);
     r.holdSweeps(true);
@@ -195,6 +209,122 @@ describe("the expiry timer", () => {
     await clock.advance(1_000);
     expect(clock.pendingTimers()).toBe(0);
     timer.stop();
+  });
+
+  it("arms nothing from a re-read that answers after stop()", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const start = clock.now().getTime();
+    const answers: ((due: Date | undefined) => void)[] = [];
+    const sweeps: number[] = [];
+    const timer = new ExpiryTimer(
+      clock,
+      () => new Promise<Date | undefined>((resolve) => answers.push(resolve)),
+      async () => {
+        sweeps.push(clock.now().getTime() - start);
+      },
+      () => undefined,
+    );
+    const reading = timer.rearm();
+    // Shutdown begins while the store is still answering.
+    timer.stop();
+    answers[0]?.(new Date(start + 1_000));
+    await reading;
+    expect(clock.pendingTimers()).toBe(0);
+    await clock.advance(5_000);
+    expect(sweeps).toEqual([]);
+  });
+
+  it("arms nothing from a re-read that answers while a sweep runs: no second sweep beside it", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const start = clock.now().getTime();
+    const answers: ((due: Date | undefined) => void)[] = [];
+    const sweeps: number[] = [];
+    let running = 0;
+    let overlapped = false;
+    let release: (() => void) | undefined;
+    const timer = new ExpiryTimer(
+      clock,
+      () => new Promise<Date | undefined>((resolve) => answers.push(resolve)),
+      async () => {
+        sweeps.push(clock.now().getTime() - start);
+        running++;
+        if (running > 1) overlapped = true;
+        await new Promise<void>((resolve) => (release = resolve));
+        running--;
+      },
+      () => undefined,
+    );
+    const first = timer.rearm();
+    answers[0]?.(new Date(start + 1_000));
+    await first;
+    // An approval re-reads; before the store answers, the timer fires and its sweep starts.
+    const reading = timer.rearm();
+    await clock.advance(1_000);
+    expect(sweeps).toEqual([1_000]);
+    answers[1]?.(new Date(start + 1_000));
+    await reading;
+    expect(clock.pendingTimers()).toBe(0);
+    await clock.advance(1_000);
+    expect(sweeps).toEqual([1_000]);
+    expect(overlapped).toBe(false);
+    release?.();
+    timer.stop();
+  });
+
+  it("does not query the store for a re-arm while a sweep runs or after stop()", async () => {
+    const r = rig(1_000);
+    let reads = 0;
+    let readsDuringSweep: number | undefined;
+    const timer = new ExpiryTimer(
+      r.clock,
+      async () => {
+        reads++;
+        return r.db.due === undefined ? undefined : new Date(r.db.due);
+      },
+      async () => {
+        // An approval's re-arm lands while the sweep runs: the sweep's end reads the store anyway.
+        await timer.rearm();
+        readsDuringSweep = reads;
+        r.db.due = undefined;
+      },
+      () => undefined,
+    );
+    await timer.rearm();
+    await r.clock.advance(1_000);
+    expect(readsDuringSweep).toBe(1);
+    expect(reads).toBe(2);
+    // After shutdown the store may be closed already: a late re-arm must not touch it.
+    timer.stop();
+    await timer.rearm();
+    expect(reads).toBe(2);
+  });
+
+  it("keeps the timer it has when a re-read finds the same due time (no new timer per approval)", async () => {
+    const r = rig(10_000);
+    let armed = 0;
+    const counting = {
+      now: () => r.clock.now(),
+      setTimer: (callback: () => void, delayMs: number) => {
+        armed++;
+        return r.clock.setTimer(callback, delayMs);
+      },
+    };
+    const timer = new ExpiryTimer(
+      counting,
+      async () => (r.db.due === undefined ? undefined : new Date(r.db.due)),
+      async () => {
+        r.sweeps.push(r.clock.now().getTime() - r.start);
+        r.db.due = undefined;
+      },
+      () => undefined,
+    );
+    await timer.rearm();
+    await r.clock.advance(3_000);
+    await timer.rearm();
+    await timer.rearm();
+    expect(armed).toBe(1);
+    await r.clock.advance(7_000);
+    expect(r.sweeps).toEqual([10_000]);
   });
 
   it("reports a failed re-read and keeps the timer it had, without rejecting", async () => {

@@ -242,6 +242,11 @@ describe.each(ENGINES)("the audit chain ($name)", (engine) => {
       });
     });
 
+    it("calls an empty chain intact with the key set (nothing recorded yet, so nothing to re-forge)", async () => {
+      const location = await chain(0);
+      expect(await verify(location, KEY)).toEqual({ ok: true, events: 0, keyed: 0, anchors: 0 });
+    });
+
     it("keeps older unkeyed rows verifiable: they may only come before the first keyed row", async () => {
       const location = await chain(3);
       const store = await Store.open(location, { auditKey: KEY });
@@ -326,6 +331,23 @@ describe.each(ENGINES)("the audit chain ($name)", (engine) => {
       await db.kysely.deleteFrom("audit_events").where("seq", ">", 2).execute();
       await db.close();
       expect(await verify(location, undefined, [third, fifth, empty])).toMatchObject({ ok: false, brokenAt: 5 });
+    });
+
+    it("check a signed anchor's hash without the key, and take an anchor published before the key was set", async () => {
+      const location = await chain(2);
+      let store = await Store.open(location);
+      const head = await store.auditAnchor();
+      await store.close();
+      // Without JITBOT_AUDIT_KEY a signature cannot be checked, but the chain must still reach the anchor.
+      const signedHead = anchorJson(signAnchor(head, Buffer.from(KEY)));
+      expect(await verify(location, undefined, [signedHead])).toEqual({ ok: true, events: 2, keyed: 0, anchors: 1 });
+      store = await Store.open(location, { auditKey: KEY });
+      await store.audit({ at: new Date(), actor: "U0LEAD", action: "request.approved", requestId: "r3" });
+      const signed = anchorJson(await store.auditAnchor());
+      await store.close();
+      const unsigned = anchorJson(head);
+      // Opening with the key records that it is now keyed: that row and r3 are the keyed ones.
+      expect(await verify(location, KEY, [unsigned, signed])).toEqual({ ok: true, events: 4, keyed: 2, anchors: 2 });
     });
 
     it("refuse an anchor not signed with the key (a forged one)", async () => {

@@ -148,6 +148,14 @@ describe.each(engines())("the store's guarded transitions ($name)", (engine) => 
     expect(refused).toMatchObject({ code: "INVALID_TRANSITION", detail: { from: "pending", event: "cancel" } });
   });
 
+  it("says which request it could not find, for a read and for a move", async () => {
+    const missing = { code: "REQUEST_NOT_FOUND", detail: { id: "JR-NOSUCH" } };
+    await expect(store.requests.mustGet("JR-NOSUCH")).rejects.toMatchObject(missing);
+    await expect(
+      store.requests.transition({ id: "JR-NOSUCH", from: "pending", event: "cancel", at: later, actor: "U0ALICE" }),
+    ).rejects.toMatchObject(missing);
+  });
+
   it("never overwrites an approved or active request through the time-out or cancel paths", async () => {
     for (const actual of ["approved", "active"] as const) {
       for (const event of ["time_out", "cancel"] as const) {
