@@ -10,6 +10,7 @@ import { createLogger } from "../../src/logger.js";
 import { type Playground, startPlayground } from "../../src/playground/server.js";
 import { Store } from "../../src/store/index.js";
 import { type FakeEntraOidc, startFakeEntraOidc } from "../fakes/entra-oidc.js";
+import type { FakeGraph } from "../fakes/graph-server.js";
 import {
   browse,
   CLIENT_ID,
@@ -18,6 +19,7 @@ import {
   PUBLIC_URL,
   REDIRECT_URI,
   sentenceOf,
+  startDirectory,
   stepUpPolicy,
   TENANT_ID,
 } from "../stepup/harness.js";
@@ -28,7 +30,9 @@ import { approveClick, rawRequest } from "./attack.js";
 const tmp = tempDir("jitbot-playground-step-up-");
 const running: { playground: Playground; store: Store }[] = [];
 let oidc: FakeEntraOidc | undefined;
+let graph: FakeGraph | undefined;
 afterAll(async () => {
+  await graph?.close();
   for (const { playground, store } of running) {
     await playground.stop();
     await store.close();
@@ -91,7 +95,10 @@ describe("approver step-up in the playground", () => {
       redirectUris: [REDIRECT_URI],
       now: () => new Date(),
     });
+    // The directory step-up checks the signed-in account's object id against (Graph, User.Read.All).
+    graph = await startDirectory();
     const { playground, store } = await start({
+      GRAPH_BASE_URL: graph.baseUrl,
       JITBOT_PUBLIC_URL: PUBLIC_URL,
       AZURE_AUTHORITY_HOST: oidc.authority,
       AZURE_TENANT_ID: TENANT_ID,
