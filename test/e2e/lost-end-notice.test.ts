@@ -105,14 +105,16 @@ describe("an end whose telling was lost is told by the heartbeat", () => {
     expect(endDms()).toHaveLength(1);
   }, 60_000);
 
-  it("tells an end its replica committed and stopped before telling, 30 s later, with nothing to hand from that replica", async () => {
+  it("tells an end its replica committed and stopped before telling, after 30 s and within a minute, with nothing to hand from that replica", async () => {
     const { t, id, approval, endDms, secretShown } = await withActiveGrant();
     // What a replica killed right after its commit leaves behind: ended, unclaimed, untold.
     const endedAt = t.clock.now();
     await t.store.grants.end({ requestId: id, reason: "revoked", at: endedAt, actor: "U0ALICE", detail: "removed" });
     await beats(t, 20_000);
     expect(endDms()).toEqual([]);
-    await beatsUntil(t, () => endDms().length > 0, "the ended DM, from the heartbeat", 30_000);
+    // Told from the first beat 30 s after the end; on a busy PostgreSQL a beat re-arms a step or
+    // two late, so the window is a minute, as for the other late tellings.
+    await beatsUntil(t, () => endDms().length > 0, "the ended DM, from the heartbeat", 60_000);
     expect(endDms()).toHaveLength(1);
     const told = endDms()[0];
     expect(told?.text).toContain("was revoked");
