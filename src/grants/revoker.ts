@@ -116,9 +116,12 @@ export class Revoker {
     if (this.inFlight.has(grant.requestId)) return false;
     this.inFlight.add(grant.requestId);
     try {
-      // A sweep page can be seconds old by now: another path may have ended it meanwhile.
-      const current = await this.deps.store.grants.get(grant.requestId);
-      if (current?.status !== "active") return false;
+      // A sweep page can be seconds old by now: another path may have ended it meanwhile, or, on a
+      // starved replica whose leases lapsed, another replica taken it over. Leased again from the
+      // clock now, or left alone: only the lease holder sends the removal.
+      const { store, clock } = this.deps;
+      const current = await store.grants.claim(grant.requestId, clock.now(), ownerOf(this.deps), LEASE_MS);
+      if (!current) return false;
       return await this.revokeWithProvider(current);
     } finally {
       this.inFlight.delete(grant.requestId);

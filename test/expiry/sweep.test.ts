@@ -92,6 +92,40 @@ describe("sweeps that overlap", () => {
     expect(lapsed).toEqual([]);
     for (const id of ids) expect(fake.revoked.get(id), id).toBe(1);
   }, 60_000);
+
+  it("leaves a grant of its page to the replica that took it over after its lease lapsed", async () => {
+    let t: TestBot | undefined;
+    let ids: string[] = [];
+    /**
+     * While the first removal is in the cloud, this replica starves: its leases on the rest of the
+     * page lapse unrenewed, and replica-b claims the second grant (as its sweep would) and revokes it.
+     */
+    class StarvedReplica extends FakeProvider {
+      override async revoke(grant: ActiveGrant) {
+        const bot = t ?? fail();
+        if (grant.requestId === ids[0]) {
+          const now = bot.clock.now().getTime();
+          await bot.store.kysely
+            .updateTable("grants")
+            .set({ lease_owner: "replica-b", lease_until: now + 60_000 })
+            .where("request_id", "=", ids[1] ?? "")
+            .execute();
+        }
+        return super.revoke(grant);
+      }
+    }
+    const fake = new StarvedReplica("entra-group");
+    t = await startTestBot({ clock: clockAt(), providers: registryWith(fake), engine: { concurrency: 1 } });
+    open.push(t);
+    ids = await seed(t, 3, new Date(t.clock.now().getTime() + 60_000));
+    await t.bot.scheduler.rearm();
+    await t.clock.advance(60_000);
+    await t.settle();
+    // Only the lease holder sends a removal: one DELETE per grant, across replicas.
+    expect(ids.map((id) => fake.revoked.get(id) ?? 0)).toEqual([1, 0, 1]);
+    const held = await t.store.grants.get(ids[1] ?? "");
+    expect(held?.status).toBe("active");
+  });
 });
 
 /**
