@@ -14,6 +14,58 @@ export async function forEachLimited<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/**
+ * forEachLimited for works with a tail that needs no slot: `work` calls `release` when the rest of
+ * it may run beside the next item (the revoker's read-back, which waits for others to join its call).
+ * At most `limit` works are before their release at once, and at most `total` are started and not
+ * finished (tails included: their writes still come, and must not crowd out everything else).
+ * All are finished when this resolves. A work that throws stops new ones from starting, and the
+ * first error is thrown once the started ones have finished.
+ */
+export async function forEachReleasing<T>(
+  items: readonly T[],
+  limit: number,
+  total: number,
+  work: (item: T, release: () => void) => Promise<void>,
+): Promise<void> {
+  const started: Promise<void>[] = [];
+  let free = Math.max(1, limit);
+  let room = Math.max(free, total);
+  let failed = false;
+  let wake: (() => void) | undefined;
+  const wakeUp = () => {
+    wake?.();
+    wake = undefined;
+  };
+  for (const item of items) {
+    while ((free === 0 || room === 0) && !failed) await new Promise<void>((resolve) => (wake = resolve));
+    if (failed) break;
+    free--;
+    room--;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      free++;
+      wakeUp();
+    };
+    const finished = () => {
+      release();
+      room++;
+      wakeUp();
+    };
+    const done = work(item, release).then(finished, (error: unknown) => {
+      failed = true;
+      finished();
+      throw error;
+    });
+    // Held until Promise.all below reports it: a rejection must not count as unhandled meanwhile.
+    done.catch(() => undefined);
+    started.push(done);
+  }
+  await Promise.all(started);
+}
+
 /** Exponential backoff with jitter: 5 s, 10 s, 20 s … capped at 15 min, each scaled by 0.5–1.0. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(5_000 * 2 ** Math.max(0, attempt), 15 * 60_000);

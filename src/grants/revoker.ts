@@ -3,7 +3,7 @@ import { findProfile } from "../domain/policy.js";
 import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { BackgroundWork } from "./background.js";
 import { PartialRevokeError } from "./composite.js";
-import { backoffMs, forEachLimited } from "./concurrency.js";
+import { backoffMs, forEachReleasing } from "./concurrency.js";
 import { tellEnd } from "./end-notice.js";
 import type { EngineDeps } from "./engine.js";
 import { isProviderError, ProviderError } from "./errors.js";
@@ -16,6 +16,11 @@ import { providerFor } from "./registry.js";
 const ALERT_EVERY_MS = 3_600_000;
 /** Throttled read-backs tried within one revoke before it counts as unverified (and is retried). */
 const THROTTLED_READS = 5;
+/**
+ * Revokes past their removal (reading back, then ending) per removal slot: enough for a throttled
+ * read-back batch to fill one Graph call (~44) from one replica's 16 slots.
+ */
+const TAILS_PER_SLOT = 4;
 /** Due grants read per query: the partial index keeps each page O(log n + page). */
 const SWEEP_PAGE = 500;
 
@@ -60,8 +65,12 @@ export class Revoker {
       // minute's): each grant is looked at once per sweep.
       const fresh = page.filter((grant) => !seen.has(grant.requestId));
       for (const grant of fresh) seen.add(grant.requestId);
-      await forEachLimited(fresh, this.deps.concurrency ?? 16, async (grant) => {
-        if (this.work.accepting && (await this.revokeSafely(grant))) ended++;
+      // A slot bounds the removals in flight; a read-back waits for its batch without one, within
+      // a bound of its own (its end is still to be written, and the heartbeat's lease renewal
+      // must not wait behind a page of them for a database connection).
+      const slots = this.deps.concurrency ?? 16;
+      await forEachReleasing(fresh, slots, slots * TAILS_PER_SLOT, async (grant, release) => {
+        if (this.work.accepting && (await this.revokeSafely(grant, release))) ended++;
       });
       if (page.length < SWEEP_PAGE || fresh.length === 0 || !this.work.accepting) break;
     }
@@ -73,9 +82,9 @@ export class Revoker {
    * A bug or a database error while revoking one grant must not stop the others; the grant is
    * pushed back with backoff so neither this sweep nor the timer spins on it.
    */
-  private async revokeSafely(grant: GrantRecord): Promise<boolean> {
+  private async revokeSafely(grant: GrantRecord, removed: () => void): Promise<boolean> {
     try {
-      return await this.revokeOne(grant);
+      return await this.revokeOne(grant, removed);
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       const message = this.calls.explain(error, { requestId: grant.requestId, verb: "revoke" });
@@ -112,7 +121,8 @@ export class Revoker {
     this.deps.onScheduleChanged?.();
   }
 
-  private async revokeOne(grant: GrantRecord): Promise<boolean> {
+  /** `removed` is told when the provider's removal has returned, before its read-back. */
+  private async revokeOne(grant: GrantRecord, removed?: () => void): Promise<boolean> {
     if (this.inFlight.has(grant.requestId)) return false;
     this.inFlight.add(grant.requestId);
     try {
@@ -122,13 +132,13 @@ export class Revoker {
       const { store, clock } = this.deps;
       const current = await store.grants.claim(grant.requestId, clock.now(), ownerOf(this.deps), LEASE_MS);
       if (!current) return false;
-      return await this.revokeWithProvider(current);
+      return await this.revokeWithProvider(current, removed);
     } finally {
       this.inFlight.delete(grant.requestId);
     }
   }
 
-  private async revokeWithProvider(grant: GrantRecord): Promise<boolean> {
+  private async revokeWithProvider(grant: GrantRecord, removed?: () => void): Promise<boolean> {
     const { store, clock, notifier } = this.deps;
     const request = await store.requests.mustGet(grant.requestId);
     const profile = findProfile(this.deps.policy, request.profileId);
@@ -145,6 +155,7 @@ export class Revoker {
       const outcome = await this.calls.timed(provider.type, "revoke", () => provider.revoke(active));
       this.deps.crashAfterProviderCall?.("revoke", grant.requestId);
       detail = outcome.detail;
+      removed?.();
       proof = await this.prove(provider, active);
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;

@@ -4,7 +4,7 @@
  * real Graph SDK, the strict fake Graph over HTTPS.
  */
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../../src/domain/clock.js";
 import { memberQueryFits } from "../../src/grants/entra/member-reads.js";
 import { isProviderError } from "../../src/grants/errors.js";
@@ -137,7 +137,8 @@ describe("entra-group read-back, coalesced per group", () => {
   });
 
   it("a throttled read fails every revoke of its batch as THROTTLED with Retry-After, and they meet again in one call", async () => {
-    f = await startEntraFixture({ replicationDelayMs: 0, clock: new ManualClock() });
+    const clock = new ManualClock();
+    f = await startEntraFixture({ replicationDelayMs: 0, clock });
     const provider = groupProvider();
     const grants = heldGrants(6);
     f.graph.throttleNext(4, 0, /^GET \/groups\/.*\/members$/);
@@ -155,9 +156,54 @@ describe("entra-group read-back, coalesced per group", () => {
         retryAfterMs: 0,
       });
     }
-    const again = await Promise.all(grants.map((g) => provider.readBack(g)));
+    // Graph throttled within the last 10 s: the second round waits out the 2 s window together.
+    const again = await driveClock(clock, Promise.all(grants.map((g) => provider.readBack(g))));
     expect(again.every((r) => r.status === "gone")).toBe(true);
     expect(memberReads()).toHaveLength(5);
+  });
+
+  it("once Graph has throttled the client, a read-back waits 2 s for others to join, even with none under way", async () => {
+    const clock = new ManualClock();
+    f = await startEntraFixture({ replicationDelayMs: 0, clock });
+    const provider = groupProvider();
+    const [first, second] = heldGrants(2);
+    if (!first || !second) throw new Error("no grants");
+    // The SDK's retry handler waits this 429 out and sends the DELETE again: the revoke never sees
+    // it, the client's throttle watch does.
+    f.graph.throttleNext(1, 0, /^DELETE /);
+    await provider.revoke(first);
+    expect(f.graph.calls.filter((c) => c.method === "DELETE")).toHaveLength(2);
+    const firstRead = provider.readBack(first);
+    await vi.waitFor(() => expect(clock.pendingTimers()).toBe(1));
+    // Unthrottled, a lone revoke is read back at once (above); throttled, the sweep's next one joins.
+    await clock.advance(1_999);
+    expect(memberReads()).toHaveLength(0);
+    await provider.revoke(second);
+    const secondRead = provider.readBack(second);
+    await clock.advance(0);
+    expect(memberReads()).toHaveLength(0);
+    await clock.advance(1);
+    expect((await Promise.all([firstRead, secondRead])).map((r) => r.status)).toEqual(["gone", "gone"]);
+    expect(memberReads()).toHaveLength(1);
+  });
+
+  it("unthrottled, a read-back waits 25 ms for a revoke still under way, then goes alone", async () => {
+    const clock = new ManualClock();
+    f = await startEntraFixture({ replicationDelayMs: 0, clock });
+    const provider = groupProvider();
+    const [first, second] = heldGrants(2);
+    if (!first || !second) throw new Error("no grants");
+    await provider.revoke(first);
+    await provider.revoke(second);
+    const firstRead = provider.readBack(first);
+    await vi.waitFor(() => expect(clock.pendingTimers()).toBe(1));
+    await clock.advance(24);
+    expect(memberReads()).toHaveLength(0);
+    await clock.advance(1);
+    expect((await firstRead).status).toBe("gone");
+    expect(memberReads()).toHaveLength(1);
+    expect((await provider.readBack(second)).status).toBe("gone");
+    expect(memberReads()).toHaveLength(2);
   });
 
   it("the fake refuses a members filter longer than Graph's 2,048-character URL, as it refuses other queries", async () => {

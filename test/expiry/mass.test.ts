@@ -1,17 +1,15 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Profile } from "../../src/config/schema.js";
 import { ManualClock } from "../../src/domain/clock.js";
-import type { AccessRequest, GrantRecord } from "../../src/domain/request.js";
 import { GrantEngine } from "../../src/grants/engine.js";
 import { ProviderError } from "../../src/grants/errors.js";
 import type { ActiveGrant, GrantOutcome, GrantProvider, RevokeOutcome } from "../../src/grants/provider.js";
 import { dryRunProviders } from "../../src/grants/registry.js";
 import { createLogger } from "../../src/logger.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
-import type { Notifier } from "../../src/service/ports.js";
 import { Store } from "../../src/store/index.js";
 import { examplePolicy } from "../support/bot.js";
+import { CountingNotifier } from "../support/counting-notifier.js";
 import { tempDir } from "../support/temp.js";
 
 const GRANTS = 10_000;
@@ -47,49 +45,6 @@ class ThrottlingProvider implements GrantProvider {
     this.revoked.set(grant.requestId, (this.revoked.get(grant.requestId) ?? 0) + 1);
     return { detail: "removed" };
   }
-}
-
-/** Records what people would be told; Slack is not what this test measures. */
-class CountingNotifier implements Notifier {
-  readonly ended: string[] = [];
-  readonly alerts: string[] = [];
-  async requestSubmitted() {
-    return { receipt: undefined, approval: undefined };
-  }
-  async approvalRecorded() {}
-  async breakGlassUsed() {
-    return { receipt: undefined, approval: undefined };
-  }
-  async breakGlassConfirmed() {}
-  async breakGlassSummary() {}
-  async requestDecided() {}
-  async requestClosed() {}
-  async messagesCaughtUp() {}
-  async approvalReminder() {}
-  async grantActivated() {
-    return undefined;
-  }
-  async credentialsRefreshed() {
-    return undefined;
-  }
-  async grantFailed() {
-    return undefined;
-  }
-  async grantExtended() {
-    return undefined;
-  }
-  async expiryReminder() {}
-  async grantEnded(request: AccessRequest, _profile: Profile, _grant: GrantRecord) {
-    this.ended.push(request.id);
-    return true;
-  }
-  async revokeFailing(request: AccessRequest) {
-    this.alerts.push(request.id);
-  }
-  async driftFound() {}
-  async auditAnchored() {}
-  async credentialsDead() {}
-  async orphansRemoved() {}
 }
 
 const idOf = (i: number) => `JR-M${String(i).padStart(5, "0")}`;

@@ -6,6 +6,25 @@ import type { Clock, TimerHandle } from "../../domain/clock.js";
  */
 export const COALESCE_WINDOW_MS = 25;
 /**
+ * The window while the provider throttles. Every call then takes a removal's place in the
+ * provider's budget, and more revokes are always about to start (the sweep's next ones), so a batch
+ * waits out this window or until it is full, not until the revokes under way have joined. Waiting
+ * costs no removal its slot (the revoker frees the slot once the removal is sent): it only delays
+ * the proof, by at most this.
+ */
+export const THROTTLED_WINDOW_MS = 2_000;
+
+/** How long a batch stays open, and whether it goes early once no revoke of its scope is under way. */
+export interface Patience {
+  windowMs: number;
+  untilQuiet: boolean;
+}
+
+/** Outside a throttle: the short window, and early once nobody is about to join. */
+export const EAGER: Patience = { windowMs: COALESCE_WINDOW_MS, untilQuiet: true };
+/** While the provider throttles: the long window, or a full call. */
+export const THROTTLED: Patience = { windowMs: THROTTLED_WINDOW_MS, untilQuiet: false };
+/**
  * A revoke that announced a read-back and never sent one (a crash seam, a roll-back, a read-back
  * that gave up) stops being waited for after this; it only ever costs other reads the window.
  */
@@ -27,14 +46,15 @@ interface Waiter<T> {
 
 interface Batch<T> {
   waiters: Waiter<T>[];
+  patience: Patience;
   timer?: TimerHandle;
 }
 
 /**
  * Reads that ask "is this item still there?" for many items of one scope (a group), answered by
  * one call. A read joins the open batch of its scope; the batch is sent when it is full, when no
- * revoke of that scope is still under way (so nobody else is about to join), or when the window
- * ends. Each read still gets its own answer, and a failed call fails every read in it the same
+ * revoke of that scope is still under way (so nobody else is about to join; not while the provider
+ * throttles), or when the window ends. Each read still gets its own answer, and a failed call fails every read in it the same
  * way (a 429 is waited out by each, and they meet again in the next batch).
  *
  * Several replicas each coalesce their own revokes; nothing is shared between them.
@@ -46,7 +66,8 @@ export class ReadCoalescer<T> {
   constructor(
     private readonly calls: CoalescedRead<T>,
     private readonly clock: Clock,
-    private readonly windowMs: number = COALESCE_WINDOW_MS,
+    /** Read when a batch opens: it may follow the provider's state (member-reads.ts). */
+    private readonly patience: () => Patience = () => EAGER,
   ) {}
 
   /** A revoke in `scope` is under way and its read-back will follow: reads wait for it, within the window. */
@@ -62,7 +83,7 @@ export class ReadCoalescer<T> {
   /** The revoke ended without a read-back (it failed): nobody waits for it any longer. */
   forget(scope: string, key: string): void {
     if (!this.expected.get(scope)?.delete(key)) return;
-    if (this.open.has(scope) && this.underWay(scope) === 0) this.flush(scope);
+    if (this.open.get(scope)?.patience.untilQuiet && this.underWay(scope) === 0) this.flush(scope);
   }
 
   /** Whether `item` is still there, read together with whatever else is asked in `scope` meanwhile. */
@@ -75,15 +96,15 @@ export class ReadCoalescer<T> {
         batch = undefined;
       }
       if (!batch) {
-        batch = { waiters: [] };
+        batch = { waiters: [], patience: this.patience() };
         this.open.set(scope, batch);
       }
       batch.waiters.push({ item, key, resolve, reject });
       const items = batch.waiters.map((w) => w.item);
       // Items of one kind have one length: when a copy of this one would not fit, nothing more will.
       const full = !this.calls.fits(scope, [...items, item]);
-      if (full || this.underWay(scope) === 0) this.flush(scope);
-      else batch.timer ??= this.clock.setTimer(() => this.flush(scope), this.windowMs);
+      if (full || (batch.patience.untilQuiet && this.underWay(scope) === 0)) this.flush(scope);
+      else batch.timer ??= this.clock.setTimer(() => this.flush(scope), batch.patience.windowMs);
     });
   }
 

@@ -2,6 +2,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import type { Policy } from "../../config/schema.js";
 import type { Clock } from "../../domain/clock.js";
 import type { ProviderState } from "../provider.js";
+import type { ThrottleWatch } from "./throttle-watch.js";
 
 export interface EntraLogger {
   warn(obj: object, msg?: string): void;
@@ -18,6 +19,8 @@ export interface EntraContext {
   logger: EntraLogger;
   /** Time for the replication backoff (tests move it; production waits). */
   clock: Clock;
+  /** When Graph last throttled `client` (absent: never known to, as in tests that build their own client). */
+  throttle?: ThrottleWatch;
 }
 
 export function stateString(state: ProviderState, key: string): string | undefined {

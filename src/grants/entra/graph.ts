@@ -10,6 +10,7 @@ import {
   RetryHandlerOptions,
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
+import { type ThrottleWatch, ThrottleWatchHandler } from "./throttle-watch.js";
 import { CachedTokenProvider } from "./token-cache.js";
 
 export const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com";
@@ -24,6 +25,8 @@ export interface GraphClientOptions {
   /** Tests and special set-ups may bring their own; production uses DefaultAzureCredential. */
   credential?: TokenCredential;
   maxRetries?: number;
+  /** Told of every 429 Graph answers, retried or not (the read-backs' coalescing window follows it). */
+  throttle?: ThrottleWatch;
 }
 
 export interface GraphEndpoint {
@@ -69,7 +72,14 @@ export function createGraphClient(options: GraphClientOptions): Client {
   const redirect = new RedirectHandler(new RedirectHandlerOptions());
   const telemetry = new TelemetryHandler();
   auth.setNext(retry);
-  retry.setNext(redirect);
+  if (options.throttle) {
+    // After the retry handler, so each attempt is seen, including the ones it waits out itself.
+    const watch = new ThrottleWatchHandler(options.throttle);
+    retry.setNext(watch);
+    watch.setNext(redirect);
+  } else {
+    retry.setNext(redirect);
+  }
   redirect.setNext(telemetry);
   telemetry.setNext(new HTTPMessageHandler());
 

@@ -40,7 +40,7 @@ export class EntraGroupProvider implements GrantProvider, Extender, MemberLister
 
   constructor(private readonly ctx: EntraContext) {
     this.lister = memberLister(ctx.client);
-    this.reads = membershipReads(ctx.client, ctx.clock, ctx.graphBaseUrl);
+    this.reads = membershipReads(ctx.client, ctx.clock, ctx.graphBaseUrl, ctx.throttle);
   }
 
   async grant(request: GrantRequest): Promise<GrantOutcome> {

@@ -6,6 +6,7 @@ import { createGraphClient, graphEndpoint } from "./graph.js";
 import { EntraGroupProvider } from "./group.js";
 import { EntraPimGroupProvider } from "./pim-group.js";
 import { EntraServicePrincipalProvider } from "./service-principal.js";
+import { ThrottleWatch } from "./throttle-watch.js";
 
 const silentLogger: EntraLogger = { warn: () => {} };
 
@@ -20,13 +21,16 @@ export function createEntraProviders(deps: {
   clock?: Clock;
   logger?: { warn(obj: object, msg?: string): void };
 }): GrantProvider[] {
+  const clock = deps.clock ?? systemClock;
+  const throttle = new ThrottleWatch(clock);
   const ctx: EntraContext = {
-    client: createGraphClient({ env: deps.env }),
+    client: createGraphClient({ env: deps.env, throttle }),
     policy: deps.policy,
     graphBaseUrl: graphEndpoint(deps.env).baseUrl,
     tenantId: deps.policy.entra.tenantId ?? (deps.env.AZURE_TENANT_ID?.trim() || undefined),
     logger: deps.logger ?? silentLogger,
-    clock: deps.clock ?? systemClock,
+    clock,
+    throttle,
   };
   return [new EntraGroupProvider(ctx), new EntraPimGroupProvider(ctx), new EntraServicePrincipalProvider(ctx)];
 }

@@ -1,8 +1,9 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { DirectoryObject } from "@microsoft/microsoft-graph-types";
 import type { Clock } from "../../domain/clock.js";
-import { type CoalescedRead, ReadCoalescer } from "./coalesce.js";
+import { type CoalescedRead, EAGER, ReadCoalescer, THROTTLED } from "./coalesce.js";
 import { graphCall } from "./errors.js";
+import type { ThrottleWatch } from "./throttle-watch.js";
 
 const READ_MEMBERS = "GroupMember.Read.All";
 /**
@@ -61,12 +62,18 @@ export async function readDirectMembers(
 /**
  * Read-backs of entra-group revokes: the revokes of one group that end together are read back
  * together, one Graph call for as many members as its URL holds (about 44 object ids), so a mass
- * expiry spends its Graph budget on removals rather than on proving them one by one.
+ * expiry spends its Graph budget on removals rather than on proving them one by one. While Graph
+ * throttles this client, a batch waits THROTTLED_WINDOW_MS for others to join, or until it is full.
  */
-export function membershipReads(client: Client, clock: Clock, graphBaseUrl: string): ReadCoalescer<string> {
+export function membershipReads(
+  client: Client,
+  clock: Clock,
+  graphBaseUrl: string,
+  throttle?: ThrottleWatch,
+): ReadCoalescer<string> {
   const calls: CoalescedRead<string> = {
     fits: (groupId, ids) => ids.length === 1 || memberQueryFits(graphBaseUrl, groupId, ids),
     read: (groupId, ids) => readDirectMembers(client, groupId, ids),
   };
-  return new ReadCoalescer(calls, clock);
+  return new ReadCoalescer(calls, clock, () => (throttle?.throttled() ? THROTTLED : EAGER));
 }

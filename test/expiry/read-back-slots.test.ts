@@ -1,0 +1,106 @@
+/**
+ * The revoker's slots bound the removals in flight, not the read-backs: a read-back that waits for
+ * others to join its call (entra-group's coalesced reads, longer while Graph throttles) must not keep
+ * the next due grant's removal from being sent.
+ */
+import { join } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { ManualClock } from "../../src/domain/clock.js";
+import { GrantEngine } from "../../src/grants/engine.js";
+import type {
+  ActiveGrant,
+  GrantOutcome,
+  GrantProvider,
+  ReadBack,
+  RevokeOutcome,
+  RevokeReader,
+} from "../../src/grants/provider.js";
+import { dryRunProviders } from "../../src/grants/registry.js";
+import { createLogger } from "../../src/logger.js";
+import { Store } from "../../src/store/index.js";
+import { examplePolicy } from "../support/bot.js";
+import { CountingNotifier } from "../support/counting-notifier.js";
+import { tempDir } from "../support/temp.js";
+
+/** Removes at once; each read-back waits until the test lets the reads go. */
+class HeldReadsProvider implements GrantProvider, RevokeReader {
+  readonly type = "entra-group" as const;
+  readonly removed: string[] = [];
+  readonly reading: string[] = [];
+  private letGo!: () => void;
+  private readonly reads = new Promise<void>((resolve) => (this.letGo = resolve));
+
+  async grant(): Promise<GrantOutcome> {
+    throw new Error("not used: grants are seeded through the store");
+  }
+
+  async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
+    this.removed.push(grant.requestId);
+    return { detail: "removed" };
+  }
+
+  async readBack(grant: ActiveGrant): Promise<ReadBack> {
+    this.reading.push(grant.requestId);
+    await this.reads;
+    return { status: "gone", detail: "no longer a member" };
+  }
+
+  release(): void {
+    this.letGo();
+  }
+}
+
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+async function seed(store: Store, ids: string[], at: Date, expiresAt: Date): Promise<void> {
+  for (const [i, id] of ids.entries()) {
+    await store.requests.insert({
+      id,
+      profileId: "aks-prod-sre",
+      requesterId: `U${i}`,
+      requesterName: `User ${i}`,
+      requesterEmail: `user${i}@contoso.com`,
+      durationSeconds: 60,
+      justification: "read-back slots test",
+      ticket: undefined,
+      extendsRequestId: undefined,
+      createdAt: at,
+    });
+    await store.requests.transition({ id, from: "pending", event: "approve", at, actor: "U0LEAD" });
+    await store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+    await store.grants.activate({ requestId: id, state: { userId: `u${i}` }, at, expiresAt });
+  }
+}
+
+describe("revoke slots and read-backs", () => {
+  it("sends every due removal while the earlier ones' read-backs still wait (2 slots, 6 grants)", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const store = await Store.open(join(dir.dir, "slots.db"));
+    const ids = Array.from({ length: 6 }, (_, i) => `JR-S${i}`);
+    await seed(store, ids, clock.now(), new Date(clock.now().getTime() + 60_000));
+    const provider = new HeldReadsProvider();
+    const providers = dryRunProviders();
+    providers.set("entra-group", provider);
+    const notifier = new CountingNotifier();
+    const engine = new GrantEngine({
+      store,
+      providers,
+      policy: examplePolicy(),
+      clock,
+      notifier,
+      logger: createLogger("silent"),
+      concurrency: 2,
+    });
+    await clock.advance(60_000);
+    const sweep = engine.sweep();
+    // With the read-backs holding their slots, only two removals would ever go out here.
+    await vi.waitFor(() => expect(provider.reading).toHaveLength(6));
+    expect([...provider.removed].sort()).toEqual(ids);
+    provider.release();
+    expect(await sweep).toBe(6);
+    await engine.idle();
+    expect([...notifier.ended].sort()).toEqual(ids);
+    await store.close();
+  });
+});
