@@ -64,11 +64,14 @@ function idsPerRead(): number {
 
 describe("entra-group read-back, coalesced per group", () => {
   it("reads back 100 revokes of one group in ⌈100 / limit⌉ Graph calls, each under the 2,048-character URL", async () => {
-    f = await startEntraFixture({ replicationDelayMs: 0, clock: new ManualClock() });
+    const clock = new ManualClock();
+    f = await startEntraFixture({ replicationDelayMs: 0, clock });
     const provider = groupProvider();
     const grants = heldGrants(100);
     const before = f.graph.calls.length;
-    const results = await revokeAndReadBack(provider, grants);
+    // 100 revokes begun within a second make the group busy: full calls go at once, and the last,
+    // part-full one waits out the 2 s window for more.
+    const results = await driveClock(clock, revokeAndReadBack(provider, grants));
     expect(results.every((r) => r.status === "gone")).toBe(true);
     const limit = idsPerRead();
     expect(limit).toBeGreaterThanOrEqual(15);
@@ -185,6 +188,44 @@ describe("entra-group read-back, coalesced per group", () => {
     await clock.advance(1);
     expect((await Promise.all([firstRead, secondRead])).map((r) => r.status)).toEqual(["gone", "gone"]);
     expect(memberReads()).toHaveLength(1);
+  });
+
+  it("a group with 20 revokes begun within the last second is busy: its read-backs wait 2 s for more", async () => {
+    const clock = new ManualClock();
+    f = await startEntraFixture({ replicationDelayMs: 0, clock });
+    const provider = groupProvider();
+    const grants = heldGrants(21);
+    const [last] = grants.splice(20, 1);
+    if (!last) throw new Error("no grant");
+    await Promise.all(grants.map((g) => provider.revoke(g)));
+    const first = Promise.all(grants.map((g) => provider.readBack(g)));
+    await vi.waitFor(() => expect(clock.pendingTimers()).toBe(1));
+    // Nobody is under way any more; a quiet group would have been read at once.
+    await clock.advance(1_999);
+    expect(memberReads()).toHaveLength(0);
+    await provider.revoke(last);
+    const lastRead = provider.readBack(last);
+    await clock.advance(0);
+    await clock.advance(1);
+    expect([...(await first), await lastRead].every((r) => r.status === "gone")).toBe(true);
+    expect(memberReads()).toHaveLength(1);
+  });
+
+  it("revokes begun more than a second apart do not make a group busy", async () => {
+    const clock = new ManualClock();
+    f = await startEntraFixture({ replicationDelayMs: 0, clock });
+    const provider = groupProvider();
+    const grants = heldGrants(20);
+    for (const grant of grants.slice(0, 19)) {
+      await provider.revoke(grant);
+      expect((await provider.readBack(grant)).status).toBe("gone");
+    }
+    await clock.advance(1_001);
+    const [last] = grants.slice(19);
+    if (!last) throw new Error("no grant");
+    await provider.revoke(last);
+    expect((await provider.readBack(last)).status).toBe("gone");
+    expect(memberReads()).toHaveLength(20);
   });
 
   it("unthrottled, a read-back waits 25 ms for a revoke still under way, then goes alone", async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../domain/clock.js";
-import { COALESCE_WINDOW_MS, EAGER, type Patience, ReadCoalescer, THROTTLED, THROTTLED_WINDOW_MS } from "./coalesce.js";
+import { COALESCE_WINDOW_MS, EAGER, PATIENT, PATIENT_WINDOW_MS, type Patience, ReadCoalescer } from "./coalesce.js";
 
 /** A coalescer over calls the test can count (four items to a call); each finds nothing still there. */
-function rig(patience: () => Patience) {
+function rig(patience: (startsLastSecond: number) => Patience) {
   const clock = new ManualClock();
   const calls: string[][] = [];
   const reads = new ReadCoalescer<string>(
@@ -37,9 +37,9 @@ describe("ReadCoalescer's patience", () => {
   });
 
   it("throttled: waits out 2 s even when nobody is under way, for the revokes still to start", async () => {
-    const { clock, calls, reads } = rig(() => THROTTLED);
+    const { clock, calls, reads } = rig(() => PATIENT);
     const a = reads.ask("g", "a");
-    await clock.advance(THROTTLED_WINDOW_MS - 1);
+    await clock.advance(PATIENT_WINDOW_MS - 1);
     expect(calls).toEqual([]);
     // A revoke the sweep started meanwhile joins the same call.
     reads.expect("g", "b");
@@ -52,19 +52,19 @@ describe("ReadCoalescer's patience", () => {
   });
 
   it("throttled: a revoke that failed before its read-back does not send the batch early", async () => {
-    const { clock, calls, reads } = rig(() => THROTTLED);
+    const { clock, calls, reads } = rig(() => PATIENT);
     reads.expect("g", "b");
     const a = reads.ask("g", "a");
     reads.forget("g", "b");
     await clock.advance(0);
     expect(calls).toEqual([]);
-    await clock.advance(THROTTLED_WINDOW_MS);
+    await clock.advance(PATIENT_WINDOW_MS);
     expect(await a).toBe(false);
     expect(calls).toEqual([["a"]]);
   });
 
   it("throttled: a batch that fills goes at once, without waiting out the window", async () => {
-    const { clock, calls, reads } = rig(() => THROTTLED);
+    const { clock, calls, reads } = rig(() => PATIENT);
     const asked = Promise.all(["a", "b", "c", "d"].map((key) => reads.ask("g", key, key)));
     await clock.advance(0);
     expect(await asked).toEqual([false, false, false, false]);
@@ -76,9 +76,30 @@ describe("ReadCoalescer's patience", () => {
     const { clock, calls, reads } = rig(() => patience);
     reads.expect("g", "b");
     const a = reads.ask("g", "a", "a");
-    patience = THROTTLED;
+    patience = PATIENT;
     await clock.advance(COALESCE_WINDOW_MS);
     expect(await a).toBe(false);
     expect(calls).toEqual([["a"]]);
+  });
+
+  it("tells the patience how many revokes of the batch's scope began within the last second", async () => {
+    const seen: number[] = [];
+    const { clock, reads } = rig((starts) => {
+      seen.push(starts);
+      return EAGER;
+    });
+    reads.expect("g", "a");
+    reads.expect("g", "b");
+    reads.expect("other", "x");
+    await clock.advance(600);
+    reads.expect("g", "c");
+    const a = reads.ask("g", "a", "a");
+    await clock.advance(COALESCE_WINDOW_MS);
+    await a;
+    reads.forget("g", "b");
+    await clock.advance(1_001 - 600 - COALESCE_WINDOW_MS);
+    // a and b began 1,001 ms ago: only c is left of the last second.
+    await reads.ask("g", "c", "c");
+    expect(seen).toEqual([3, 1]);
   });
 });

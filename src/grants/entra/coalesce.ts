@@ -6,13 +6,18 @@ import type { Clock, TimerHandle } from "../../domain/clock.js";
  */
 export const COALESCE_WINDOW_MS = 25;
 /**
- * The window while the provider throttles. Every call then takes a removal's place in the
- * provider's budget, and more revokes are always about to start (the sweep's next ones), so a batch
- * waits out this window or until it is full, not until the revokes under way have joined. Waiting
- * costs no removal its slot (the revoker frees the slot once the removal is sent): it only delays
- * the proof, by at most this.
+ * The window of a busy scope (a mass expiry) or a throttling provider. Every call then takes a
+ * removal's place in the provider's budget, and more revokes are always about to start (the
+ * sweep's next ones), so a batch waits out this window or until it is full, not until the revokes
+ * under way have joined. Waiting costs no removal its slot (the revoker frees the slot once the
+ * removal is sent): it only delays the proof, by at most this.
  */
-export const THROTTLED_WINDOW_MS = 2_000;
+export const PATIENT_WINDOW_MS = 2_000;
+/**
+ * Revokes of one scope started within the last second that make it busy: at this rate a patient
+ * batch gathers ~40 in its window, about what one Graph call holds (member-reads.ts).
+ */
+export const BUSY_REVOKES_PER_SECOND = 20;
 
 /** How long a batch stays open, and whether it goes early once no revoke of its scope is under way. */
 export interface Patience {
@@ -20,10 +25,11 @@ export interface Patience {
   untilQuiet: boolean;
 }
 
-/** Outside a throttle: the short window, and early once nobody is about to join. */
+/** The usual: the short window, and early once nobody is about to join. */
 export const EAGER: Patience = { windowMs: COALESCE_WINDOW_MS, untilQuiet: true };
-/** While the provider throttles: the long window, or a full call. */
-export const THROTTLED: Patience = { windowMs: THROTTLED_WINDOW_MS, untilQuiet: false };
+/** Busy or throttled: the long window, or a full call. */
+export const PATIENT: Patience = { windowMs: PATIENT_WINDOW_MS, untilQuiet: false };
+
 /**
  * A revoke that announced a read-back and never sent one (a crash seam, a roll-back, a read-back
  * that gave up) stops being waited for after this; it only ever costs other reads the window.
@@ -53,8 +59,8 @@ interface Batch<T> {
 /**
  * Reads that ask "is this item still there?" for many items of one scope (a group), answered by
  * one call. A read joins the open batch of its scope; the batch is sent when it is full, when no
- * revoke of that scope is still under way (so nobody else is about to join; not while the provider
- * throttles), or when the window ends. Each read still gets its own answer, and a failed call fails every read in it the same
+ * revoke of that scope is still under way (so nobody else is about to join; not while the scope is
+ * busy or the provider throttles), or when the window ends. Each read still gets its own answer, and a failed call fails every read in it the same
  * way (a 429 is waited out by each, and they meet again in the next batch).
  *
  * Several replicas each coalesce their own revokes; nothing is shared between them.
@@ -62,12 +68,17 @@ interface Batch<T> {
 export class ReadCoalescer<T> {
   private readonly open = new Map<string, Batch<T>>();
   private readonly expected = new Map<string, Map<string, number>>();
+  /** When each revoke of the last second began, per scope (how busy the scope is). */
+  private readonly starts = new Map<string, number[]>();
 
   constructor(
     private readonly calls: CoalescedRead<T>,
     private readonly clock: Clock,
-    /** Read when a batch opens: it may follow the provider's state (member-reads.ts). */
-    private readonly patience: () => Patience = () => EAGER,
+    /**
+     * Read when a batch opens, from the revokes of its scope begun within the last second; it may
+     * follow the provider's state too (member-reads.ts).
+     */
+    private readonly patience: (startsLastSecond: number) => Patience = () => EAGER,
   ) {}
 
   /** A revoke in `scope` is under way and its read-back will follow: reads wait for it, within the window. */
@@ -77,7 +88,24 @@ export class ReadCoalescer<T> {
       keys = new Map();
       this.expected.set(scope, keys);
     }
-    keys.set(key, this.clock.now().getTime());
+    const now = this.clock.now().getTime();
+    keys.set(key, now);
+    const starts = this.starts.get(scope) ?? [];
+    starts.push(now);
+    this.starts.set(scope, starts);
+  }
+
+  private startsLastSecond(scope: string): number {
+    const starts = this.starts.get(scope);
+    if (!starts) return 0;
+    const since = this.clock.now().getTime() - 1_000;
+    const first = starts.findIndex((at) => at > since);
+    if (first === -1) {
+      this.starts.delete(scope);
+      return 0;
+    }
+    starts.splice(0, first);
+    return starts.length;
   }
 
   /** The revoke ended without a read-back (it failed): nobody waits for it any longer. */
@@ -96,7 +124,7 @@ export class ReadCoalescer<T> {
         batch = undefined;
       }
       if (!batch) {
-        batch = { waiters: [], patience: this.patience() };
+        batch = { waiters: [], patience: this.patience(this.startsLastSecond(scope)) };
         this.open.set(scope, batch);
       }
       batch.waiters.push({ item, key, resolve, reject });

@@ -1,7 +1,7 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { DirectoryObject } from "@microsoft/microsoft-graph-types";
 import type { Clock } from "../../domain/clock.js";
-import { type CoalescedRead, EAGER, ReadCoalescer, THROTTLED } from "./coalesce.js";
+import { BUSY_REVOKES_PER_SECOND, type CoalescedRead, EAGER, PATIENT, ReadCoalescer } from "./coalesce.js";
 import { graphCall } from "./errors.js";
 import type { ThrottleWatch } from "./throttle-watch.js";
 
@@ -62,8 +62,9 @@ export async function readDirectMembers(
 /**
  * Read-backs of entra-group revokes: the revokes of one group that end together are read back
  * together, one Graph call for as many members as its URL holds (about 44 object ids), so a mass
- * expiry spends its Graph budget on removals rather than on proving them one by one. While Graph
- * throttles this client, a batch waits THROTTLED_WINDOW_MS for others to join, or until it is full.
+ * expiry spends its Graph budget on removals rather than on proving them one by one. While the group
+ * is busy (BUSY_REVOKES_PER_SECOND) or Graph throttles this client, a batch waits PATIENT_WINDOW_MS
+ * for others to join, or until it is full.
  */
 export function membershipReads(
   client: Client,
@@ -75,5 +76,7 @@ export function membershipReads(
     fits: (groupId, ids) => ids.length === 1 || memberQueryFits(graphBaseUrl, groupId, ids),
     read: (groupId, ids) => readDirectMembers(client, groupId, ids),
   };
-  return new ReadCoalescer(calls, clock, () => (throttle?.throttled() ? THROTTLED : EAGER));
+  return new ReadCoalescer(calls, clock, (startsLastSecond) =>
+    startsLastSecond >= BUSY_REVOKES_PER_SECOND || throttle?.throttled() ? PATIENT : EAGER,
+  );
 }
