@@ -76,10 +76,14 @@ describe("forEachReleasing", () => {
   it("a throw starts nothing new, lets the started ones finish, then throws the first error", async () => {
     const started: number[] = [];
     const finished: number[] = [];
+    const boom = gate();
     const slow = gate();
     const all = forEachReleasing([0, 1, 2, 3], 2, 10, async (item) => {
       started.push(item);
-      if (item === 0) throw new Error("boom 0");
+      if (item === 0) {
+        await boom.opened;
+        throw new Error("boom 0");
+      }
       await slow.opened;
       finished.push(item);
     });
@@ -87,6 +91,9 @@ describe("forEachReleasing", () => {
       () => "resolved",
       (error: unknown) => String(error),
     );
+    await settle();
+    expect(started).toEqual([0, 1]);
+    boom.open();
     await settle();
     // Item 0's slot came free by its throw; nothing after it starts.
     expect(started).toEqual([0, 1]);

@@ -15,55 +15,76 @@ export async function forEachLimited<T>(
 }
 
 /**
- * forEachLimited for works with a tail that needs no slot: `work` calls `release` when the rest of
- * it may run beside the next item (the revoker's read-back, which waits for others to join its call).
- * At most `limit` works are before their release at once, and at most `total` are started and not
- * finished (tails included: their writes still come, and must not crowd out everything else).
- * All are finished when this resolves. A work that throws stops new ones from starting, and the
- * first error is thrown once the started ones have finished.
+ * Works with a tail that needs no slot: a work calls `release` when the rest of it may run beside
+ * the next one (the revoker's read-back, which waits for others to join its call). At most `limit`
+ * works are before their release at once, and at most `total` are started and not finished (tails
+ * included: their writes still come, and must not crowd out everything else). A work that throws
+ * stops new ones from starting; `finished()` throws the first error once the started ones are done.
  */
+export class ReleasingPool {
+  private readonly started: Promise<void>[] = [];
+  private free: number;
+  private room: number;
+  private failed = false;
+  private wake: (() => void) | undefined;
+
+  constructor(limit: number, total: number) {
+    this.free = Math.max(1, limit);
+    this.room = Math.max(this.free, total);
+  }
+
+  /** Starts `work` once a slot and room are free; false (and nothing started) after a work threw. */
+  async start(work: (release: () => void) => Promise<void>): Promise<boolean> {
+    while ((this.free === 0 || this.room === 0) && !this.failed) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (this.failed) return false;
+    this.free--;
+    this.room--;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.free++;
+      this.wakeUp();
+    };
+    const finished = () => {
+      release();
+      this.room++;
+      this.wakeUp();
+    };
+    const done = work(release).then(finished, (error: unknown) => {
+      this.failed = true;
+      finished();
+      throw error;
+    });
+    // Held until finished() reports it: a rejection must not count as unhandled meanwhile.
+    done.catch(() => undefined);
+    this.started.push(done);
+    return true;
+  }
+
+  /** Every started work has finished; throws the first error of any. */
+  async finished(): Promise<void> {
+    await Promise.all(this.started);
+  }
+
+  private wakeUp(): void {
+    this.wake?.();
+    this.wake = undefined;
+  }
+}
+
+/** ReleasingPool over a list: all are finished (or the first error thrown) when this resolves. */
 export async function forEachReleasing<T>(
   items: readonly T[],
   limit: number,
   total: number,
   work: (item: T, release: () => void) => Promise<void>,
 ): Promise<void> {
-  const started: Promise<void>[] = [];
-  let free = Math.max(1, limit);
-  let room = Math.max(free, total);
-  let failed = false;
-  let wake: (() => void) | undefined;
-  const wakeUp = () => {
-    wake?.();
-    wake = undefined;
-  };
-  for (const item of items) {
-    while ((free === 0 || room === 0) && !failed) await new Promise<void>((resolve) => (wake = resolve));
-    if (failed) break;
-    free--;
-    room--;
-    let held = true;
-    const release = () => {
-      if (!held) return;
-      held = false;
-      free++;
-      wakeUp();
-    };
-    const finished = () => {
-      release();
-      room++;
-      wakeUp();
-    };
-    const done = work(item, release).then(finished, (error: unknown) => {
-      failed = true;
-      finished();
-      throw error;
-    });
-    // Held until Promise.all below reports it: a rejection must not count as unhandled meanwhile.
-    done.catch(() => undefined);
-    started.push(done);
-  }
-  await Promise.all(started);
+  const pool = new ReleasingPool(limit, total);
+  for (const item of items) if (!(await pool.start((release) => work(item, release)))) break;
+  await pool.finished();
 }
 
 /** Exponential backoff with jitter: 5 s, 10 s, 20 s … capped at 15 min, each scaled by 0.5–1.0. */

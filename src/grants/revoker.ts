@@ -3,7 +3,7 @@ import { findProfile } from "../domain/policy.js";
 import type { EarlyEnd, GrantRecord } from "../domain/request.js";
 import type { BackgroundWork } from "./background.js";
 import { PartialRevokeError } from "./composite.js";
-import { backoffMs, forEachReleasing } from "./concurrency.js";
+import { backoffMs, ReleasingPool } from "./concurrency.js";
 import { tellEnd } from "./end-notice.js";
 import type { EngineDeps } from "./engine.js";
 import { isProviderError, ProviderError } from "./errors.js";
@@ -57,23 +57,30 @@ export class Revoker {
     const owner = ownerOf(this.deps);
     let ended = 0;
     const seen = new Set<string>();
+    // A slot bounds the removals in flight; a read-back waits for its batch without one, within
+    // a bound of its own (its end is still to be written, and the heartbeat's lease renewal
+    // must not wait behind a page of them for a database connection). One pool for the whole
+    // sweep: the next page is claimed while the last one's read-backs still wait for their calls.
+    const slots = this.deps.concurrency ?? 16;
+    const pool = new ReleasingPool(slots, slots * TAILS_PER_SLOT);
     for (;;) {
       // Each page's lease starts now, not at the sweep's start: a page claimed minutes into a long
       // sweep would otherwise be born lapsed, and another replica could revoke it a second time.
       const page = await store.grants.claimDue(clock.now(), SWEEP_PAGE, owner, LEASE_MS);
       // This replica's own leases come back while their revokes run (the timer's sweep beside the
-      // minute's): each grant is looked at once per sweep.
+      // minute's, or the last page's read-backs): each grant is looked at once per sweep.
       const fresh = page.filter((grant) => !seen.has(grant.requestId));
       for (const grant of fresh) seen.add(grant.requestId);
-      // A slot bounds the removals in flight; a read-back waits for its batch without one, within
-      // a bound of its own (its end is still to be written, and the heartbeat's lease renewal
-      // must not wait behind a page of them for a database connection).
-      const slots = this.deps.concurrency ?? 16;
-      await forEachReleasing(fresh, slots, slots * TAILS_PER_SLOT, async (grant, release) => {
-        if (this.work.accepting && (await this.revokeSafely(grant, release))) ended++;
-      });
-      if (page.length < SWEEP_PAGE || fresh.length === 0 || !this.work.accepting) break;
+      let stopped = false;
+      for (const grant of fresh) {
+        stopped = !(await pool.start(async (release) => {
+          if (this.work.accepting && (await this.revokeSafely(grant, release))) ended++;
+        }));
+        if (stopped) break;
+      }
+      if (stopped || page.length < SWEEP_PAGE || fresh.length === 0 || !this.work.accepting) break;
     }
+    await pool.finished();
     this.deps.onScheduleChanged?.();
     return ended;
   }
