@@ -160,11 +160,12 @@ describe.each(engines())("the grant repository ($name)", (engine) => {
         expect(await lease(id)).toEqual({ owner: "R2", until: soon.getTime() + 5_000 });
       });
 
-      it("lets the replica holding the lease restart it", async () => {
+      it("lets the replica holding the lease restart it before the lease lapses", async () => {
         const id = await leasedTo("R1");
-        expect(await retry(id, "R1", soon)).toBe(true);
-        expect(await grant(id)).toMatchObject(restarted(soon));
-        expect(await lease(id)).toEqual({ owner: "R1", until: soon.getTime() + 5_000 });
+        const within = new Date(at.getTime() + 1_000);
+        expect(await retry(id, "R1", within)).toBe(true);
+        expect(await grant(id)).toMatchObject(restarted(within));
+        expect(await lease(id)).toEqual({ owner: "R1", until: within.getTime() + 5_000 });
       });
 
       it("refuses another replica while the lease lasts, changing nothing", async () => {
@@ -260,6 +261,11 @@ describe.each(engines())("the grant repository ($name)", (engine) => {
         actor: "jitbot",
         detail: { note: "no such group" },
       });
+    });
+
+    it("fails nothing, and throws nothing, for a request that is not there", async () => {
+      await expect(store.grants.fail({ requestId: "JR-NOSUCH", at: soon, reason: "gone" })).resolves.toBeUndefined();
+      expect(await store.requests.get("JR-NOSUCH")).toBeUndefined();
     });
   });
 
