@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engines } from "../../test/support/postgres.js";
+import { adminClient, engines, freshSchemaUrl, testDatabaseUrl } from "../../test/support/postgres.js";
 import { insertRequest } from "../../test/support/store-rows.js";
-import type { Store } from "./index.js";
+import { Store } from "./index.js";
 
 /**
  * The end of a grant's life as the store keeps it: the leases that let one replica at a time
@@ -490,5 +490,38 @@ describe.each(engines())("a grant's end and its leases ($name)", (engine) => {
       expect(await store.grants.requestEnd(pending, at, "U0ALICE")).toBeUndefined();
       expect((await store.requests.mustGet(pending)).status).toBe("pending");
     });
+  });
+});
+
+/**
+ * PostgreSQL only (SQLite has one writer at a time): a sweep on another replica is between its read
+ * of due grants and its lease of them, holding their rows. This replica's page skips those rows and
+ * leases the next ones at once, rather than waiting on them and then finding them taken.
+ */
+describe.runIf(testDatabaseUrl())("claimDue beside another replica's claim (PostgreSQL)", () => {
+  it("skips the rows another claim holds and leases the next due ones, without waiting", async () => {
+    const location = freshSchemaUrl();
+    const store = await Store.open(location);
+    const admin = await adminClient();
+    try {
+      for (const id of ["JR-K0", "JR-K1", "JR-K2", "JR-K3"]) {
+        await insertRequest(store, id, at);
+        await store.requests.decide({ id, approverId: "U0BOB", decision: "approve", required: 1, at });
+        await store.grants.start({ requestId: id, provider: "entra-group", at, expiresAt });
+        await store.grants.activate({ requestId: id, state: { userId: "u1" }, at, expiresAt });
+      }
+      const schema = new URL(location).searchParams.get("schema");
+      await admin.query("BEGIN");
+      await admin.query(`SELECT request_id FROM "${schema}".grants WHERE request_id IN ('JR-K0', 'JR-K1') FOR UPDATE`);
+      const page = store.grants.claimDue(expiresAt, 2, "replica-b", LEASE_MS);
+      const waiting = new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), 3_000));
+      const first = await Promise.race([page, waiting]);
+      await admin.query("COMMIT");
+      await page;
+      expect(first === "still waiting" ? first : first.map((g) => g.requestId)).toEqual(["JR-K2", "JR-K3"]);
+    } finally {
+      await admin.end();
+      await store.close();
+    }
   });
 });

@@ -109,6 +109,52 @@ describe("a revoke that fails", () => {
   });
 });
 
+describe("a sweep whose store fails while revoking one grant", () => {
+  it("records that grant's failure with backoff and goes on with the others", async () => {
+    const fake = new FakeProvider("entra-group");
+    const t = await botWith(fake);
+    const { id: broken } = await activeGrant(t, "aks-prod-sre", 3600);
+    const { id: fine } = await activeGrant(t, "aks-prod-sre", 3600);
+    const end = t.store.grants.end.bind(t.store.grants);
+    t.store.grants.end = async (input) => {
+      if (input.requestId === broken) throw new Error("disk I/O error");
+      return end(input);
+    };
+    await t.store.kysely.updateTable("grants").set({ due_at: t.clock.now().getTime() }).execute();
+    const now = t.clock.now().getTime();
+    expect(await t.bot.engine.sweep()).toBe(1);
+    expect((await t.store.grants.get(fine))?.status).toBe("ended");
+    const grant = await t.store.grants.get(broken);
+    expect(grant).toMatchObject({ status: "active", revokeAttempts: 1 });
+    expect(grant?.lastError).toContain("Something went wrong inside jitbot (reference ");
+    // backoffMs(0): 5 s, jittered down to half.
+    expect((grant?.dueAt.getTime() ?? 0) - now).toBeGreaterThanOrEqual(2_500);
+    expect((grant?.dueAt.getTime() ?? 0) - now).toBeLessThanOrEqual(5_000);
+    expect(logged(t, "revoke failed").at(-1)).toMatchObject({ requestId: broken, err: "disk I/O error" });
+  });
+
+  it("logs a failure it could not record, and still goes on", async () => {
+    const fake = new FakeProvider("entra-group");
+    const t = await botWith(fake);
+    const { id: broken } = await activeGrant(t, "aks-prod-sre", 3600);
+    const { id: fine } = await activeGrant(t, "aks-prod-sre", 3600);
+    const end = t.store.grants.end.bind(t.store.grants);
+    t.store.grants.end = async (input) => {
+      if (input.requestId === broken) throw new Error("disk I/O error");
+      return end(input);
+    };
+    t.store.grants.revokeFailed = async () => {
+      throw new Error("database is locked");
+    };
+    await t.store.kysely.updateTable("grants").set({ due_at: t.clock.now().getTime() }).execute();
+    expect(await t.bot.engine.sweep()).toBe(1);
+    expect((await t.store.grants.get(fine))?.status).toBe("ended");
+    expect(logged(t, "could not record a failed revoke")).toEqual([
+      expect.objectContaining({ level: 50, requestId: broken, err: "Error: database is locked" }),
+    ]);
+  });
+});
+
 describe("a throttled revoke", () => {
   it("waits the Retry-After: the grant is due then, and every call to that provider waits for it", async () => {
     const fake = new FakeProvider("entra-group");
