@@ -72,6 +72,10 @@ describe("a revoke that fails", () => {
     expect(grant).toMatchObject({ status: "ended", endReason: "revoked", revokeAttempts: 0 });
     expect(fake.revokeAttempts).toBe(1);
     expect(alerts(t)).toHaveLength(0);
+    // Nothing was read back: the end is not claimed as verified.
+    expect((await auditOf(t.store, id)).find((r) => r.action === "request.revoked")?.detail).toMatchObject({
+      verified: false,
+    });
   });
 
   it("alerts the channel again exactly an hour after the last alert, not a millisecond sooner", async () => {
@@ -106,6 +110,13 @@ describe("a revoke that fails", () => {
     expect((after?.dueAt.getTime() ?? 0) - now).toBeGreaterThanOrEqual(2_500);
     expect((after?.dueAt.getTime() ?? 0) - now).toBeLessThanOrEqual(5_000);
     expect(await metric(t, "jitbot_revocation_failures_total", { provider: "entra-group" })).toBe(1);
+    // A sweep counts what ended: a failed revoke is not one, nor is a grant the store had already ended.
+    await t.store.kysely.updateTable("grants").set({ due_at: t.clock.now().getTime() }).execute();
+    expect(await t.bot.engine.sweep()).toBe(0);
+    fake.revokeFailure = () => undefined;
+    t.store.grants.end = async () => undefined;
+    await t.store.kysely.updateTable("grants").set({ due_at: t.clock.now().getTime() }).execute();
+    expect(await t.bot.engine.sweep()).toBe(0);
   });
 });
 
@@ -265,6 +276,8 @@ describe("the end of a revoke", () => {
     ]);
     expect(await metric(t, "jitbot_revocations_total", { provider: "entra-group", verified: "false" })).toBe(1);
     expect(await metric(t, "jitbot_revocations_total", { provider: "entra-group", verified: "true" })).toBe(0);
+    const calls = { provider: "entra-group", verb: "revoke", outcome: "ok" };
+    expect(await metric(t, "jitbot_provider_call_duration_seconds_count", calls)).toBe(1);
     // An early revoke is not lateness.
     expect(await metric(t, "jitbot_revocation_lag_seconds_count")).toBe(0);
   });
