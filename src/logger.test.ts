@@ -210,6 +210,12 @@ describe("logging", () => {
     expect(JSON.stringify(redactDeep(nested(13)))).not.toContain("leaf");
   });
 
+  it("copies only what it censors: the other keys and items stay, and a list stays a list", () => {
+    const redacted = redactDeep({ keep: 1, list: ["plain", { token: "t" }] }) as { list: unknown };
+    expect(redacted).toEqual({ keep: 1, list: ["plain", { token: "[redacted]" }] });
+    expect(Array.isArray(redacted.list)).toBe(true);
+  });
+
   it("leaves objects without secrets as they are, and survives cycles", () => {
     const cyclic: Record<string, unknown> = { requestId: "JR-1" };
     cyclic.self = cyclic;
