@@ -176,6 +176,46 @@ describe("logging", () => {
     });
   }
 
+  // Each secret name on its own, three levels down (past pino's paths) and in another case.
+  const NAMES = [
+    "token",
+    "authorization",
+    "password",
+    "secret",
+    "secretText",
+    "clientSecret",
+    "SecretAccessKey",
+    "SessionToken",
+    "credentials",
+    "instructions",
+  ];
+  for (const name of NAMES) {
+    it(`censors a key named ${name} at any depth and in any case`, () => {
+      const logged = { a: { b: { [name]: `DEEP-${name}`, [name.toUpperCase()]: `DEEP-UPPER-${name}` } } };
+      const line = linesOf((logger) => logger.info(logged, "x"));
+      expect(line).not.toContain("DEEP-");
+      expect(JSON.parse(line).a.b).toEqual({ [name]: "[redacted]", [name.toUpperCase()]: "[redacted]" });
+    });
+  }
+
+  it("cuts a list nested deeper than twelve levels, and keeps one at twelve", () => {
+    const nested = (levels: number): unknown[] => {
+      let value: unknown[] = ["leaf"];
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    const atTwelve = nested(12);
+    expect(redactDeep(atTwelve)).toBe(atTwelve);
+    expect(JSON.stringify(redactDeep(nested(13)))).toContain('"[too deep]"');
+    expect(JSON.stringify(redactDeep(nested(13)))).not.toContain("leaf");
+  });
+
+  it("copies only what it censors: the other keys and items stay, and a list stays a list", () => {
+    const redacted = redactDeep({ keep: 1, list: ["plain", { token: "t" }] }) as { list: unknown };
+    expect(redacted).toEqual({ keep: 1, list: ["plain", { token: "[redacted]" }] });
+    expect(Array.isArray(redacted.list)).toBe(true);
+  });
+
   it("leaves objects without secrets as they are, and survives cycles", () => {
     const cyclic: Record<string, unknown> = { requestId: "JR-1" };
     cyclic.self = cyclic;
@@ -207,6 +247,7 @@ describe("logging", () => {
     const line = linesOf((logger) => logger.error({ err: failure }, "x"));
     expect(line).toContain("the token endpoint refused");
     expect(line).not.toContain("ERROR-TOKEN-1");
+    expect((JSON.parse(line) as { err: { token: string } }).err.token).toBe("[redacted]");
   });
 
   it("writes Bolt's info, warn and error lines as JSON at their level, parts joined by a space", () => {
@@ -242,5 +283,25 @@ describe("logging", () => {
     expect(lines.join("")).not.toContain("AWS_SECRET_ACCESS_KEY");
     expect(lines.join("")).not.toContain("secret");
     expect(lines.join("")).toContain("chat.postMessage");
+  });
+
+  it("drops a debug line carrying a JSON list, though it has no object in it", () => {
+    const { lines, logger } = capture();
+    boltLogger(logger).debug('http request result: ["xoxb-IN-A-LIST"]');
+    expect(lines.join("")).not.toContain("xoxb-IN-A-LIST");
+  });
+
+  it("builds no debug line at all while debug is off", () => {
+    const lines: string[] = [];
+    const bolt = boltLogger(createLogger("info", { write: (line: string) => void lines.push(line) }));
+    let built = 0;
+    bolt.debug("apiCall", {
+      toString: () => {
+        built++;
+        return "args";
+      },
+    });
+    expect(built).toBe(0);
+    expect(lines).toEqual([]);
   });
 });

@@ -49,6 +49,10 @@ describe("when a grant is due", () => {
     expect(dueAtFor(req, expiresAt)).toBe(due.getTime());
   });
 
+  it("is due at its end when its request could not be read", () => {
+    expect(dueAtFor(undefined, END)).toBe(END.getTime());
+  });
+
   it.each([
     ["an unconfirmed break glass due before its end missed its confirmation", request(unconfirmed), END, true],
     ["a confirmed one did not", request(confirmed), END, false],
@@ -101,5 +105,27 @@ describe("what refuses a break glass", () => {
   ])("refuses %s", (_why, profile, durationSeconds, justification, extending, codes) => {
     const errors = breakGlassRefusals(profile, { durationSeconds, justification }, extending);
     expect(Object.fromEntries(Object.entries(errors).map(([field, error]) => [field, error?.code]))).toEqual(codes);
+  });
+
+  it.each([
+    ["ten characters", "INC-42 P1!", {}],
+    ["nine characters", "INC-42 P1", { justification: "JUSTIFICATION_TOO_SHORT" }],
+    ["five characters padded to eleven with spaces", "   INC-4   ", { justification: "JUSTIFICATION_TOO_SHORT" }],
+  ])("needs a reason of ten characters, spaces around it not counted: %s", (_why, justification, codes) => {
+    const errors = breakGlassRefusals(glass, { durationSeconds: 3600, justification }, false);
+    expect(Object.fromEntries(Object.entries(errors).map(([field, error]) => [field, error?.code]))).toEqual(codes);
+  });
+
+  it("says which profile, which maximum and which length each refusal is about", () => {
+    expect(breakGlassRefusals(plain, { durationSeconds: 60, justification: REASON }, false).profile?.detail).toEqual({
+      profile: "plain",
+    });
+    const errors = breakGlassRefusals(glass, { durationSeconds: 7200, justification: "down" }, false);
+    expect(errors.duration?.detail).toEqual({ max: 3600 });
+    expect(errors.justification?.detail).toEqual({ minLength: 10 });
+  });
+
+  it("leaves the time to the profile's own rules when none was asked for", () => {
+    expect(breakGlassRefusals(glass, { durationSeconds: undefined, justification: REASON }, false)).toEqual({});
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { parsePolicy } from "../config/load.js";
-import { bundleProfiles } from "./bundle.js";
+import type { Profile } from "../config/schema.js";
+import {
+  bundleProfile,
+  bundleProfiles,
+  clustersOf,
+  grantTypesOf,
+  partsOf,
+  policyParts,
+  requestables,
+} from "./bundle.js";
 import { approvalsSatisfy, checkApprover, countsFor, findProfile, mayRequest, validateRequestInput } from "./policy.js";
 
 const policy = parsePolicy(`profiles:
@@ -108,5 +117,158 @@ bundles:
 
   it("is never auto-approved for whoever is on call, though one of its profiles is", () => {
     expect(both?.approval.autoApproveOnCall).toBeUndefined();
+  });
+});
+
+describe("the profile a bundle is requested as", () => {
+  const AKS = `cluster: { kind: aks, name: prod-aks, resourceGroup: rg, subscriptionId: "99999999-8888-7777-6666-555555555555" }`;
+  const EKS = "cluster: { kind: eks, name: britive-test, region: us-west-2 }";
+  const GROUP = "6f1c2a9e-1b7d-4f3a-9c1e-2d5b8a7f4e10";
+  const strict = parsePolicy(`profiles:
+  - id: wide
+    title: Wide
+    ${AKS}
+    grant: { type: entra-group, groupId: "${GROUP}" }
+    duration: { default: 2h, max: 4h }
+    approval:
+      channel: C0WIDE
+      approvers: { users: [U0LEAD, U0BOTH], slackUserGroups: [S0ONE] }
+      selfApproval: true
+      stepUp: entra
+    justification: { minLength: 15 }
+    extension: { max: 1h, autoApprove: true, maxTotal: 3h }
+  - id: narrow
+    title: Narrow
+    ${EKS}
+    grant: { type: aws-role, roleArn: "arn:aws:iam::123456789012:role/EKS-Pod-Manager" }
+    duration: { default: 1h, max: 2h30m }
+    approval:
+      channel: C0NARROW
+      approvers: { users: [U0BOTH, U0OMAR], slackUserGroups: [S0ONE, S0TWO] }
+      required: 2
+      stepUp: { provider: entra, authenticationContext: c3 }
+    justification: { minLength: 5 }
+    ticket: { required: true }
+    extension: { max: 30m }
+  - id: pair
+    title: Pair
+    ${AKS}
+    grant: [{ type: entra-group, groupId: "${GROUP}" }, { type: entra-pim-group, groupId: "${GROUP}" }]
+    duration: { default: 30m, max: 4h }
+    approval: { channel: C0PAIR, approvers: { users: [U0LEAD] }, selfApproval: true, stepUp: entra }
+    extension: { autoApprove: true }
+  - id: fixed
+    title: Fixed
+    ${AKS}
+    grant: { type: entra-group, groupId: "${GROUP}" }
+    duration: { default: 1h, max: 4h }
+    approval: { channel: C0FIXED, approvers: { users: [U0LEAD] }, selfApproval: true }
+bundles:
+  - { id: wide-narrow, title: Wide and narrow, description: Both clusters, profiles: [wide, narrow] }
+  - { id: pair-wide, title: Pair and wide, channel: C0BUNDLE, profiles: [pair, wide] }
+  - { id: pair-fixed, title: Pair and fixed, profiles: [pair, fixed] }
+`);
+  const [wideNarrow, pairWide, pairFixed] = bundleProfiles(strict) as [Profile, Profile, Profile];
+  const [wide, narrow, pair] = strict.profiles as [Profile, Profile, Profile];
+
+  it("takes the strictest of every rule: shortest times, the union of approvers, every approval required", () => {
+    expect(wideNarrow).toEqual({
+      id: "wide-narrow",
+      title: "Wide and narrow",
+      description: "Both clusters",
+      cluster: wide.cluster,
+      grant: { type: "composite", parts: [wide, narrow] },
+      duration: { default: 3600, max: 9000 },
+      approval: {
+        channel: "C0WIDE",
+        approvers: { users: ["U0LEAD", "U0BOTH", "U0OMAR"], slackUserGroups: ["S0ONE", "S0TWO"] },
+        required: 3,
+        selfApproval: false,
+        stepUp: { provider: "entra", authenticationContext: "c3" },
+      },
+      justification: { minLength: 15 },
+      ticket: { required: true },
+      extension: { max: 1800, autoApprove: false, maxTotal: 9000 },
+      standingMembers: [],
+      bundle: { profiles: [wide, narrow] },
+    });
+  });
+
+  it("keeps self-approval only when every profile allows it, and a ticket optional only when none asks", () => {
+    expect(pairFixed.approval.selfApproval).toBe(true);
+    expect(pairFixed.ticket.required).toBe(false);
+  });
+
+  it("offers no default longer than its cap, and the shortest default of its profiles", () => {
+    expect(pairWide.duration).toEqual({ default: 1800, max: 4 * 3600 });
+  });
+
+  it("sends its one approval message to its own channel when it names one", () => {
+    expect(pairWide.approval.channel).toBe("C0BUNDLE");
+  });
+
+  it("steps up without a context when no profile names one", () => {
+    expect(pairWide.approval.stepUp).toEqual({ provider: "entra" });
+  });
+
+  it("allows extensions with the tightest max its profiles set, only if each allows them", () => {
+    expect(pairWide.extension).toEqual({ max: 3600, autoApprove: true, maxTotal: 3 * 3600 });
+    expect(pairFixed.extension).toBeUndefined();
+    const pairOnly = bundleProfile({ id: "p", title: "P", profiles: ["pair", "pair"] }, strict.profiles);
+    expect(pairOnly.extension).toEqual({ max: undefined, autoApprove: true, maxTotal: 4 * 3600 });
+  });
+
+  it("applies each profile's grants, a composite's parts one by one", () => {
+    expect(partsOf(pairWide).map((p) => `${p.id}:${p.grant.type}`)).toEqual([
+      "pair:entra-group",
+      "pair:entra-pim-group",
+      "wide:entra-group",
+    ]);
+    expect(grantTypesOf(pairWide)).toBe("entra-group + entra-pim-group + entra-group");
+    expect(partsOf(wide)).toEqual([wide]);
+    expect(partsOf(wide)[0]).toBe(wide);
+    expect(grantTypesOf(narrow)).toBe("aws-role");
+    expect(policyParts(strict).map((p) => `${p.id}:${p.grant.type}`)).toEqual([
+      "wide:entra-group",
+      "narrow:aws-role",
+      "pair:entra-group",
+      "pair:entra-pim-group",
+      "fixed:entra-group",
+    ]);
+  });
+
+  it("names each distinct cluster a request reaches, once", () => {
+    const label = (p: Profile) => p.cluster.name;
+    expect(clustersOf(wideNarrow, label)).toBe("prod-aks + britive-test");
+    expect(clustersOf(pairWide, label)).toBe("prod-aks");
+    expect(clustersOf(pair, label)).toBe("prod-aks");
+  });
+
+  it("lists the profiles, then the bundles, as what can be requested", () => {
+    expect(requestables(strict).map((p) => p.id)).toEqual([
+      "wide",
+      "narrow",
+      "pair",
+      "fixed",
+      "wide-narrow",
+      "pair-wide",
+      "pair-fixed",
+    ]);
+  });
+
+  it("has no bundles in a policy without any, and refuses a bundle that names no profile of the policy", () => {
+    const solo = parsePolicy(`profiles:
+  - id: solo
+    title: Solo
+    ${AKS}
+    grant: { type: entra-group, groupId: "${GROUP}" }
+    duration: { default: 1h, max: 4h }
+    approval: { channel: C0A, approvers: { users: [U0LEAD] } }
+`);
+    expect(bundleProfiles(solo)).toEqual([]);
+    expect(requestables(solo)).toEqual(solo.profiles);
+    expect(() => bundleProfile({ id: "ghost", title: "Ghost", profiles: ["nobody"] }, strict.profiles)).toThrow(
+      "bundle ghost names no profile of the policy",
+    );
   });
 });

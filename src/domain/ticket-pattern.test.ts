@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { RE2JS } from "re2js";
+import { describe, expect, it, vi } from "vitest";
 import { parsePolicy } from "../config/load.js";
 import { validateRequestInput } from "./policy.js";
 import { ticketMatches, ticketPatternProblem } from "./ticket-pattern.js";
@@ -58,5 +59,34 @@ describe("ticket patterns", () => {
   ])("are refused at load, naming the key, for %s", (_case, pattern, reason) => {
     expect(() => policyWith(pattern)).toThrow(/profiles\[0\]\.ticket\.pattern: /);
     expect(() => policyWith(pattern)).toThrow(reason);
+  });
+});
+
+describe("a ticket pattern's problem", () => {
+  it("is none for a pattern of exactly 200 characters", () => {
+    expect(ticketPatternProblem(`^${"a".repeat(198)}$`)).toBeUndefined();
+  });
+
+  it("is one sentence with RE2's own reason, without RE2's prefix", () => {
+    expect(ticketPatternProblem("^[A-Z+$")).toBe(
+      "is not a pattern jitbot can match in linear time (RE2 syntax: no backreferences, no lookahead or lookbehind): missing closing ]: `[A-Z+$`",
+    );
+  });
+
+  it("gives the length and the cap for a pattern too long", () => {
+    expect(ticketPatternProblem("a".repeat(201))).toBe("is 201 characters long; a ticket pattern may have at most 200");
+  });
+
+  it("is compiled once per pattern, however many tickets it checks", () => {
+    const compile = vi.spyOn(RE2JS, "compile");
+    try {
+      const pattern = "^CACHE-[0-9]+$";
+      expect(ticketPatternProblem(pattern)).toBeUndefined();
+      expect(ticketMatches(pattern, "CACHE-1")).toBe(true);
+      expect(ticketMatches(pattern, "CACHE-x")).toBe(false);
+      expect(compile.mock.calls.filter(([compiled]) => compiled === pattern)).toHaveLength(1);
+    } finally {
+      compile.mockRestore();
+    }
   });
 });
