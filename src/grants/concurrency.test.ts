@@ -101,4 +101,14 @@ describe("forEachReleasing", () => {
     expect(await outcome).toBe("Error: boom 0");
     expect(finished).toEqual([1]);
   });
+
+  it("gives a finished work's room back: ten works run through a total of two", async () => {
+    const done: number[] = [];
+    await forEachReleasing([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 1, 2, async (item, release) => {
+      release();
+      await settle();
+      done.push(item);
+    });
+    expect(done).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
 });

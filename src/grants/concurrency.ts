@@ -35,7 +35,7 @@ export class ReleasingPool {
 
   /** Starts `work` once a slot and room are free; false (and nothing started) after a work threw. */
   async start(work: (release: () => void) => Promise<void>): Promise<boolean> {
-    while ((this.free === 0 || this.room === 0) && !this.failed) {
+    while ((this.free <= 0 || this.room <= 0) && !this.failed) {
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
     if (this.failed) return false;

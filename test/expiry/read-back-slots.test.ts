@@ -103,4 +103,39 @@ describe("revoke slots and read-backs", () => {
     expect([...notifier.ended].sort()).toEqual(ids);
     await store.close();
   });
+
+  it("counts only what it ended: not a grant another sweep has in flight, nor one another replica took over", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const store = await Store.open(join(dir.dir, "count.db"));
+    const ids = Array.from({ length: 3 }, (_, i) => `JR-C${i}`);
+    await seed(store, ids, clock.now(), new Date(clock.now().getTime() + 60_000));
+    const provider = new HeldReadsProvider();
+    const providers = dryRunProviders();
+    providers.set("entra-group", provider);
+    const engine = new GrantEngine({
+      store,
+      providers,
+      policy: examplePolicy(),
+      clock,
+      notifier: new CountingNotifier(),
+      logger: createLogger("silent"),
+      concurrency: 4,
+    });
+    await clock.advance(60_000);
+    // The last grant is held by another replica (its lease lapsed here and was taken over).
+    await store.kysely
+      .updateTable("grants")
+      .set({ lease_owner: "replica-b", lease_until: clock.now().getTime() + 60_000 })
+      .where("request_id", "=", "JR-C2")
+      .execute();
+    const first = engine.sweep();
+    await vi.waitFor(() => expect(provider.reading).toHaveLength(2));
+    // A second sweep (the timer's beside the minute's) finds the same two, in flight: it ends none.
+    const second = await engine.sweep();
+    provider.release();
+    expect([await first, second]).toEqual([2, 0]);
+    expect(provider.removed.sort()).toEqual(["JR-C0", "JR-C1"]);
+    await engine.idle();
+    await store.close();
+  });
 });
