@@ -138,4 +138,42 @@ describe("revoke slots and read-backs", () => {
     await engine.idle();
     await store.close();
   });
+
+  it("does not count a grant of its page that another replica took over while it starved", async () => {
+    const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+    const store = await Store.open(join(dir.dir, "taken.db"));
+    const ids = Array.from({ length: 3 }, (_, i) => `JR-T${i}`);
+    await seed(store, ids, clock.now(), new Date(clock.now().getTime() + 60_000));
+    /** Its first removal is slow enough for replica-b to take the second grant over. */
+    class Starved extends HeldReadsProvider {
+      override async revoke(grant: ActiveGrant): Promise<RevokeOutcome> {
+        if (grant.requestId === "JR-T0") {
+          await store.kysely
+            .updateTable("grants")
+            .set({ lease_owner: "replica-b", lease_until: clock.now().getTime() + 60_000 })
+            .where("request_id", "=", "JR-T1")
+            .execute();
+        }
+        return super.revoke(grant);
+      }
+    }
+    const provider = new Starved();
+    provider.release();
+    const providers = dryRunProviders();
+    providers.set("entra-group", provider);
+    const engine = new GrantEngine({
+      store,
+      providers,
+      policy: examplePolicy(),
+      clock,
+      notifier: new CountingNotifier(),
+      logger: createLogger("silent"),
+      concurrency: 1,
+    });
+    await clock.advance(60_000);
+    expect(await engine.sweep()).toBe(2);
+    expect(provider.removed).toEqual(["JR-T0", "JR-T2"]);
+    await engine.idle();
+    await store.close();
+  });
 });
