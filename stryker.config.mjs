@@ -26,6 +26,7 @@ export default {
         "src/store/grant-ends.ts",
         "src/store/audit.ts",
         "src/grants/revoker.ts",
+        "src/grants/revoke-proof.ts",
         "src/scheduler/expiry-timer.ts",
         "src/grants/errors.ts",
         "src/grants/aws/errors.ts",

@@ -6,16 +6,13 @@ import { PartialRevokeError } from "./composite.js";
 import { backoffMs, ReleasingPool } from "./concurrency.js";
 import { tellEnd } from "./end-notice.js";
 import type { EngineDeps } from "./engine.js";
-import { isProviderError, ProviderError } from "./errors.js";
+import { isProviderError } from "./errors.js";
 import { LEASE_MS, ownerOf } from "./lease.js";
-import { type ActiveGrant, canReadBack, type GrantProvider, type RevokeReader } from "./provider.js";
 import { activeGrantOf, type ProviderCalls } from "./provider-calls.js";
-import { readBackUntil } from "./read-back.js";
 import { providerFor } from "./registry.js";
+import { type Proof, proveRevoke } from "./revoke-proof.js";
 
 const ALERT_EVERY_MS = 3_600_000;
-/** Throttled read-backs tried within one revoke before it counts as unverified (and is retried). */
-const THROTTLED_READS = 5;
 /**
  * Revokes past their removal (reading back, then ending) per removal slot: enough for a throttled
  * read-back batch to fill one Graph call (~44) from one replica's 16 slots.
@@ -26,12 +23,6 @@ const SWEEP_PAGE = 500;
 
 /** Thrown by the crash seam in tests: stops the engine exactly where a SIGKILL would. */
 export class SimulatedCrash extends Error {}
-
-/** What the audit row of an ended grant says about the read-back. */
-interface Proof {
-  verified: boolean;
-  readBack?: string;
-}
 
 /**
  * Takes access away: each due grant once (an in-flight guard across sweeps, the timer and
@@ -163,7 +154,7 @@ export class Revoker {
       this.deps.crashAfterProviderCall?.("revoke", grant.requestId);
       detail = outcome.detail;
       removed?.();
-      proof = await this.prove(provider, active);
+      proof = await proveRevoke(this.deps, this.calls, provider, active);
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       const now = clock.now();
@@ -214,58 +205,5 @@ export class Revoker {
     // Claimed and marked told in the store, so a stop or a Slack failure here is told by a heartbeat.
     if (profile) this.work.track(tellEnd(this.deps, ended.request, profile, ended.grant, detail));
     return true;
-  }
-
-  /**
-   * Reads back what the revoke removed, allowing a few seconds for replication. Access still shown
-   * after that is a NOT_REVOKED failure, and a read that cannot run throws too: either way the grant
-   * stays due and goes through the retry, backoff and channel alert of any failed revoke. A read-back
-   * never puts anything back.
-   */
-  private async prove(provider: GrantProvider, grant: ActiveGrant): Promise<Proof> {
-    const count = (verified: boolean) =>
-      this.deps.metrics?.revocations.inc({ provider: provider.type, verified: String(verified) });
-    if (!canReadBack(provider)) {
-      count(false);
-      return { verified: false };
-    }
-    let result: Awaited<ReturnType<typeof readBackUntil>>;
-    try {
-      result = await readBackUntil(this.paced(provider), grant, "gone", this.deps.clock);
-    } catch (error) {
-      count(false);
-      throw error;
-    }
-    count(result.status === "gone");
-    if (result.status === "present") {
-      throw new ProviderError(
-        "NOT_REVOKED",
-        `The cloud still shows the access after jitbot removed it (${result.detail}); jitbot keeps the grant active and retries the revoke.`,
-      );
-    }
-    return { verified: result.status === "gone", readBack: result.detail };
-  }
-
-  /**
-   * Reads that keep to the provider's pause (a 429 seen by any worker slows every worker), and a
-   * throttled read waits its Retry-After and reads again: under a mass expiry, a throttled read
-   * must not cost the revoke it follows, which would be done again and throttled again.
-   */
-  private paced(provider: GrantProvider & RevokeReader): RevokeReader {
-    return {
-      readBack: async (grant) => {
-        for (let attempt = 1; ; attempt++) {
-          await this.calls.waitFor(provider.type);
-          try {
-            return await provider.readBack(grant);
-          } catch (error) {
-            const throttled = isProviderError(error) && error.code === "THROTTLED";
-            if (!throttled || attempt >= THROTTLED_READS) throw error;
-            const wait = error.retryAfterMs ?? backoffMs(attempt);
-            this.calls.pause(provider.type, this.deps.clock.now().getTime() + wait);
-          }
-        }
-      },
-    };
   }
 }

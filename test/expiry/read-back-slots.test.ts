@@ -73,6 +73,27 @@ async function seed(store: Store, ids: string[], at: Date, expiresAt: Date): Pro
   }
 }
 
+/** One replica's engine over `provider` alone, with `concurrency` removal slots. */
+function engineFor(
+  store: Store,
+  clock: ManualClock,
+  provider: GrantProvider,
+  concurrency: number,
+  notifier = new CountingNotifier(),
+): GrantEngine {
+  const providers = dryRunProviders();
+  providers.set("entra-group", provider);
+  return new GrantEngine({
+    store,
+    providers,
+    policy: examplePolicy(),
+    clock,
+    notifier,
+    logger: createLogger("silent"),
+    concurrency,
+  });
+}
+
 describe("revoke slots and read-backs", () => {
   it("sends every due removal while the earlier ones' read-backs still wait (2 slots, 6 grants)", async () => {
     const clock = new ManualClock("2026-03-02T09:00:00.000Z");
@@ -80,18 +101,8 @@ describe("revoke slots and read-backs", () => {
     const ids = Array.from({ length: 6 }, (_, i) => `JR-S${i}`);
     await seed(store, ids, clock.now(), new Date(clock.now().getTime() + 60_000));
     const provider = new HeldReadsProvider();
-    const providers = dryRunProviders();
-    providers.set("entra-group", provider);
     const notifier = new CountingNotifier();
-    const engine = new GrantEngine({
-      store,
-      providers,
-      policy: examplePolicy(),
-      clock,
-      notifier,
-      logger: createLogger("silent"),
-      concurrency: 2,
-    });
+    const engine = engineFor(store, clock, provider, 2, notifier);
     await clock.advance(60_000);
     const sweep = engine.sweep();
     // With the read-backs holding their slots, only two removals would ever go out here.
@@ -110,17 +121,7 @@ describe("revoke slots and read-backs", () => {
     const ids = Array.from({ length: 3 }, (_, i) => `JR-C${i}`);
     await seed(store, ids, clock.now(), new Date(clock.now().getTime() + 60_000));
     const provider = new HeldReadsProvider();
-    const providers = dryRunProviders();
-    providers.set("entra-group", provider);
-    const engine = new GrantEngine({
-      store,
-      providers,
-      policy: examplePolicy(),
-      clock,
-      notifier: new CountingNotifier(),
-      logger: createLogger("silent"),
-      concurrency: 4,
-    });
+    const engine = engineFor(store, clock, provider, 4);
     await clock.advance(60_000);
     // The last grant is held by another replica (its lease lapsed here and was taken over).
     await store.kysely
@@ -159,17 +160,7 @@ describe("revoke slots and read-backs", () => {
     }
     const provider = new Starved();
     provider.release();
-    const providers = dryRunProviders();
-    providers.set("entra-group", provider);
-    const engine = new GrantEngine({
-      store,
-      providers,
-      policy: examplePolicy(),
-      clock,
-      notifier: new CountingNotifier(),
-      logger: createLogger("silent"),
-      concurrency: 1,
-    });
+    const engine = engineFor(store, clock, provider, 1);
     await clock.advance(60_000);
     expect(await engine.sweep()).toBe(2);
     expect(provider.removed).toEqual(["JR-T0", "JR-T2"]);
