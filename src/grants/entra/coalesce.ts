@@ -90,6 +90,8 @@ export class ReadCoalescer<T> {
     }
     const now = this.clock.now().getTime();
     keys.set(key, now);
+    // Pruned here too: revokes that all fail (forget, never ask) open no batch that would prune.
+    this.startsLastSecond(scope);
     const starts = this.starts.get(scope) ?? [];
     starts.push(now);
     this.starts.set(scope, starts);
