@@ -34,6 +34,7 @@ type Chore = "adopt" | "announce" | "tell" | "tell-ends" | "link";
 export class ReplicaDuties {
   private beating: TimerHandle | undefined;
   private stopped = false;
+  private renewing = false;
   private readonly running = new Map<Chore, Promise<void>>();
 
   constructor(private readonly deps: SchedulerDeps) {}
@@ -49,16 +50,12 @@ export class ReplicaDuties {
 
   private async beat(): Promise<void> {
     const { store, clock, logger } = this.deps;
-    const replicaId = this.deps.replicaId ?? "jitbot";
     const now = clock.now();
-    try {
-      // Leases first, from the clock as the renewal is sent: a beat that waited on a busy pool must
-      // not renew to a time already half gone, or another replica takes the grants it is revoking.
-      await store.grants.renewLeases(replicaId, clock.now(), LEASE_MS);
-      await store.heartbeat(replicaId, clock.now());
-    } catch (error) {
-      logger.error({ err: describe(error) }, "heartbeat failed");
-    }
+    // The next beat is armed from this beat's own time, before any call: armed after them, every
+    // slow database round trip pushed all later beats back, and a stale claim waited beats longer.
+    if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
+    // A renewal still under way from an earlier beat is left to finish; the chores guard themselves.
+    if (!this.renewing) await this.renew(this.deps.replicaId ?? "jitbot");
     this.chore("adopt", () => this.deps.engine.reconcile("periodic"));
     this.chore("announce", () => this.announceUnannounced(now));
     this.chore("tell", async () => {
@@ -70,7 +67,21 @@ export class ReplicaDuties {
     this.chore("link", async () => {
       if (!(await store.linkAudits())) logger.warn({}, "audit events are waiting to be linked into the chain");
     });
-    if (!this.stopped) this.beating = clock.setTimer(() => void this.beat(), HEARTBEAT_MS); // never rejects
+  }
+
+  private async renew(replicaId: string): Promise<void> {
+    const { store, clock, logger } = this.deps;
+    this.renewing = true;
+    try {
+      // Leases first, from the clock as the renewal is sent: a beat that waited on a busy pool must
+      // not renew to a time already half gone, or another replica takes the grants it is revoking.
+      await store.grants.renewLeases(replicaId, clock.now(), LEASE_MS);
+      await store.heartbeat(replicaId, clock.now());
+    } catch (error) {
+      logger.error({ err: describe(error) }, "heartbeat failed");
+    } finally {
+      this.renewing = false;
+    }
   }
 
   private chore(name: Chore, work: () => Promise<void>): void {
