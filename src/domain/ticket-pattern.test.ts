@@ -73,6 +73,21 @@ describe("a ticket pattern's problem", () => {
     );
   });
 
+  it("is the sentence alone when RE2 fails with something other than its own parse error", () => {
+    // Not reachable from a pattern today; the branch keeps a stranger's error text (a stack
+    // overflow, a bug in re2js) out of a config message.
+    const compile = vi.spyOn(RE2JS, "compile").mockImplementation(() => {
+      throw new RangeError("Maximum call stack size exceeded");
+    });
+    try {
+      expect(ticketPatternProblem("^NEVER-COMPILED-[0-9]+$")).toBe(
+        "is not a pattern jitbot can match in linear time (RE2 syntax: no backreferences, no lookahead or lookbehind)",
+      );
+    } finally {
+      compile.mockRestore();
+    }
+  });
+
   it("gives the length and the cap for a pattern too long", () => {
     expect(ticketPatternProblem("a".repeat(201))).toBe("is 201 characters long; a ticket pattern may have at most 200");
   });
