@@ -171,6 +171,14 @@ const CASES: Case[] = [
     `STS refused the session name, source identity, external id or tags jitbot sent for ${ROLE}`,
   ],
   [
+    "another AssumeRole error whose text mentions a duration",
+    awsError("MalformedPolicyDocumentException", 400, "The session policy's condition is not a valid duration"),
+    ACTIONS.assume,
+    "UNKNOWN",
+    false,
+    "AWS refused the request (MalformedPolicyDocumentException); an operator should check the logs.",
+  ],
+  [
     "a ValidationError about a duration from IAM (not AssumeRole)",
     awsError("ValidationError", 400, "The requested DurationSeconds is wrong"),
     ACTIONS.policy,
