@@ -421,6 +421,23 @@ describe.each(engines())("a grant's end and its leases ($name)", (engine) => {
       expect(await lease(deeper)).toMatchObject({ due_at: now.getTime(), end_reason: "revoked" });
       expect(await lease(ended)).toMatchObject({ due_at: expiresAt.getTime(), end_reason: "expired" });
     });
+
+    it("a deeper grant that is not active is neither asked to end nor announced as asked", async () => {
+      const root = await active();
+      const ext = `JR-E${String(n++).padStart(5, "0")}`;
+      await insertRequest(store, ext, at, root);
+      await store.requests.decide({ id: ext, approverId: "U0BOB", decision: "approve", required: 1, at });
+      await store.requests.transition({ id: ext, from: "approved", event: "activate", at, actor: "jitbot" });
+      // An older row: the deeper request marked active while its own grant is still being granted.
+      const deeper = await granting(ext);
+      await store.kysely.updateTable("requests").set({ status: "active" }).where("id", "=", deeper).execute();
+      const before = await lease(deeper);
+      const kinds = await noticesOf(deeper, () =>
+        store.grants.end({ requestId: root, reason: "revoked", at, actor: "U0ALICE", detail: "removed" }),
+      );
+      expect(kinds).toEqual(sqliteOnly([]));
+      expect(await lease(deeper)).toEqual(before);
+    });
   });
 
   describe("requestEnd (/jit revoke, cancel)", () => {
