@@ -1,10 +1,13 @@
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
 import { describe, expect, it } from "vitest";
 import { engines } from "../../test/support/postgres.js";
 import { dropAuditGuards, openRaw } from "../../test/support/store-rows.js";
-import { type AuditRow, hashOf } from "./audit.js";
+import { type AuditRow, GENESIS, hashOf, verifyAudit } from "./audit.js";
 import { anchorJson, parseAnchor, signAnchor } from "./audit-anchor.js";
 import { NoDatabaseError, StoreRefusal } from "./errors.js";
 import { openForReading, Store } from "./index.js";
+import type { Database } from "./schema.js";
 
 const KEY = "audit-chain-test-key-0123456789abcdef0123";
 const OTHER_KEY = "another-key-entirely-0123456789abcdef0123";
@@ -13,6 +16,37 @@ describe("the audit chain's links", () => {
   it("makes each row's hash depend on the previous row's hash", () => {
     const row = { seq: 2, at: 1, actor: "U0LEAD", action: "request.approved", request_id: "r2", detail: "{}" };
     expect(hashOf({ ...row, prev_hash: "a".repeat(64) })).not.toBe(hashOf({ ...row, prev_hash: "b".repeat(64) }));
+  });
+});
+
+describe("a chain written before schema 3 (no scheme column)", () => {
+  it("verifies as the plain sha256 chain it is, read before any migration", async () => {
+    // What `jitbot audit verify` reads from a file an older jitbot wrote: no `scheme` column yet.
+    const file = new BetterSqlite3(":memory:");
+    file.exec(`CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+      action TEXT NOT NULL, request_id TEXT, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`);
+    let prev = GENESIS;
+    for (const seq of [1, 2]) {
+      const row = {
+        seq,
+        at: seq * 1_000,
+        actor: "U0LEAD",
+        action: "request.approved",
+        request_id: `r${seq}`,
+        detail: "{}",
+      };
+      const hash = hashOf({ ...row, prev_hash: prev });
+      file
+        .prepare("INSERT INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(seq, row.at, row.actor, row.action, row.request_id, row.detail, prev, hash);
+      prev = hash;
+    }
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    try {
+      expect(await verifyAudit(db)).toEqual({ ok: true, events: 2, keyed: 0, anchors: 0 });
+    } finally {
+      await db.destroy();
+    }
   });
 });
 
