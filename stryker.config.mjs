@@ -15,6 +15,9 @@ export default {
     ? process.env.JITBOT_MUTATE.split(",")
     : [
         "src/slack/escape.ts",
+        // Slack signing: the headers, skew, body cap and payload checks in front of Bolt's own
+        // signature check (signing.ts only signs, for tests and the playground).
+        "src/slack/request-guard.ts",
         "src/domain/**/*.ts",
         "!src/domain/**/*.test.ts",
         // The store's guarded transitions (request-rows.ts: the UPDATE … WHERE status = from),

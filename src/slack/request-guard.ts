@@ -69,15 +69,19 @@ function workspaceIdsAreStrings(body: Record<string, unknown>): boolean {
 function boltCanRoute(body: Record<string, unknown>): boolean {
   if (body.event !== undefined || body.command !== undefined || body.name !== undefined) return true;
   if (body.actions !== undefined || body.ssl_check !== undefined) return true;
-  return [
-    "url_verification",
-    "block_suggestion",
-    "dialog_submission",
-    "shortcut",
-    "message_action",
-    "view_submission",
-    "view_closed",
-  ].includes(String(body.type));
+  // A string, as Bolt compares it with ===: String(["view_submission"]) would pass the list.
+  return (
+    typeof body.type === "string" &&
+    [
+      "url_verification",
+      "block_suggestion",
+      "dialog_submission",
+      "shortcut",
+      "message_action",
+      "view_submission",
+      "view_closed",
+    ].includes(body.type)
+  );
 }
 
 /**
