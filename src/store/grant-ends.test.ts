@@ -36,6 +36,15 @@ describe.each(engines())("a grant's end and its leases ($name)", (engine) => {
     return id;
   }
 
+  /** An applied extension of `root`: active, with no grant of its own. */
+  async function appliedExtension(root: string): Promise<string> {
+    const id = `JR-E${String(n++).padStart(5, "0")}`;
+    await insertRequest(store, id, at, root);
+    await store.requests.decide({ id, approverId: "U0BOB", decision: "approve", required: 1, at });
+    await store.requests.transition({ id, from: "approved", event: "activate", at, actor: "jitbot" });
+    return id;
+  }
+
   const lease = (id: string) =>
     store.kysely
       .selectFrom("grants")
@@ -362,11 +371,7 @@ describe.each(engines())("a grant's end and its leases ($name)", (engine) => {
 
     it("an expiry expires the chain of extensions under the grant; a deeper grant keeps an earlier due time and its own reason", async () => {
       const root = await active();
-      // An applied extension: active, no grant of its own.
-      const ext = `JR-E${String(n++).padStart(5, "0")}`;
-      await insertRequest(store, ext, at, root);
-      await store.requests.decide({ id: ext, approverId: "U0BOB", decision: "approve", required: 1, at });
-      await store.requests.transition({ id: ext, from: "approved", event: "activate", at, actor: "jitbot" });
+      const ext = await appliedExtension(root);
       // Older jitbot: a grant of its own for the extension's extension, already due earlier, asked to end.
       const deeper = await active(ext);
       const earlier = at.getTime() + 1_000;
@@ -408,10 +413,7 @@ describe.each(engines())("a grant's end and its leases ($name)", (engine) => {
 
     it("a revoke makes a deeper grant due now and names the revoke as its reason", async () => {
       const root = await active();
-      const ext = `JR-E${String(n++).padStart(5, "0")}`;
-      await insertRequest(store, ext, at, root);
-      await store.requests.decide({ id: ext, approverId: "U0BOB", decision: "approve", required: 1, at });
-      await store.requests.transition({ id: ext, from: "approved", event: "activate", at, actor: "jitbot" });
+      const ext = await appliedExtension(root);
       const deeper = await active(ext);
       const ended = await active(ext);
       await store.grants.end({ requestId: ended, reason: "expired", at, actor: "jitbot", detail: "removed" });
@@ -424,10 +426,7 @@ describe.each(engines())("a grant's end and its leases ($name)", (engine) => {
 
     it("a deeper grant that is not active is neither asked to end nor announced as asked", async () => {
       const root = await active();
-      const ext = `JR-E${String(n++).padStart(5, "0")}`;
-      await insertRequest(store, ext, at, root);
-      await store.requests.decide({ id: ext, approverId: "U0BOB", decision: "approve", required: 1, at });
-      await store.requests.transition({ id: ext, from: "approved", event: "activate", at, actor: "jitbot" });
+      const ext = await appliedExtension(root);
       // An older row: the deeper request marked active while its own grant is still being granted.
       const deeper = await granting(ext);
       await store.kysely.updateTable("requests").set({ status: "active" }).where("id", "=", deeper).execute();
