@@ -61,6 +61,17 @@ function workspaceIdsAreStrings(body: Record<string, unknown>): boolean {
   return ids.every((id) => id === undefined || id === null || (typeof id === "string" && id.length <= 64));
 }
 
+/** The payload types Bolt's App routes by `type` alone. */
+const ROUTABLE_TYPES = new Set([
+  "url_verification",
+  "block_suggestion",
+  "dialog_submission",
+  "shortcut",
+  "message_action",
+  "view_submission",
+  "view_closed",
+]);
+
 /**
  * What Bolt's App can route (its getTypeAndConversation, plus the receiver's own url_verification
  * and ssl_check). Anything else reaches no listener and would be answered only by Bolt's 3-second
@@ -70,18 +81,7 @@ function boltCanRoute(body: Record<string, unknown>): boolean {
   if (body.event !== undefined || body.command !== undefined || body.name !== undefined) return true;
   if (body.actions !== undefined || body.ssl_check !== undefined) return true;
   // A string, as Bolt compares it with ===: String(["view_submission"]) would pass the list.
-  return (
-    typeof body.type === "string" &&
-    [
-      "url_verification",
-      "block_suggestion",
-      "dialog_submission",
-      "shortcut",
-      "message_action",
-      "view_submission",
-      "view_closed",
-    ].includes(body.type)
-  );
+  return typeof body.type === "string" && ROUTABLE_TYPES.has(body.type);
 }
 
 /**
